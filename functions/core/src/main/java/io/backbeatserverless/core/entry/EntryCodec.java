@@ -1,0 +1,149 @@
+package io.backbeatserverless.core.entry;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.backbeatserverless.core.metadata.ObjectMetadata;
+import io.backbeatserverless.core.status.ReplicationStatus;
+
+import java.io.IOException;
+
+/**
+ * The one place that reads and writes Kafka entries, in Backbeat's wire format:
+ * {@code {"type","bucket","key":"<object>\u0000<versionId>","value":"<metadata JSON string>","overheadFields":{..}}}
+ * for replication entries, and the same plus {@code site}, {@code status} and outcome fields for
+ * status entries. Anything unreadable raises {@link MalformedEntryException} naming the problem.
+ */
+public final class EntryCodec {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private EntryCodec() {
+    }
+
+    public static byte[] encode(ReplicationEntry entry) {
+        ObjectNode node = MAPPER.createObjectNode();
+        node.put("type", entry.type());
+        node.put("bucket", entry.bucket());
+        node.put("key", entry.versionKey().encoded());
+        node.put("value", entry.metadata().toString());
+        ReplicationEntry.OverheadFields o = entry.overheadFields();
+        ObjectNode overhead = node.putObject("overheadFields");
+        putIfPresent(overhead, "commitTimestamp", o.commitTimestamp());
+        putIfPresent(overhead, "opTimestamp", o.opTimestamp());
+        putIfPresent(overhead, "versionId", o.versionId());
+        return toBytes(node);
+    }
+
+    public static ReplicationEntry decodeReplicationEntry(byte[] bytes) {
+        ObjectNode node = parseObject(bytes, "replication entry");
+        String type = requiredText(node, "type", "replication entry");
+        if (!ReplicationEntry.TYPE_PUT.equals(type) && !ReplicationEntry.TYPE_DELETE.equals(type)) {
+            throw new MalformedEntryException("replication entry has unknown type '" + type + "' (expected put or del)");
+        }
+        String bucket = requiredText(node, "bucket", "replication entry");
+        VersionKey versionKey = VersionKey.parse(requiredText(node, "key", "replication entry"));
+        ObjectMetadata metadata = metadataValue(node, bucket, versionKey);
+        JsonNode o = node.path("overheadFields");
+        var overhead = new ReplicationEntry.OverheadFields(textOrNull(o, "commitTimestamp"),
+                textOrNull(o, "opTimestamp"), textOrNull(o, "versionId"));
+        return new ReplicationEntry(type, bucket, versionKey, metadata, overhead);
+    }
+
+    public static byte[] encode(StatusEntry entry) {
+        ObjectNode node = MAPPER.createObjectNode();
+        node.put("bucket", entry.bucket());
+        node.put("key", entry.versionKey().encoded());
+        node.put("value", entry.metadata().toString());
+        node.put("site", entry.site());
+        node.put("status", entry.status().name());
+        putIfPresent(node, "reason", entry.reason());
+        node.put("attempts", entry.attempts());
+        node.put("bytes", entry.bytes());
+        node.put("durationMs", entry.durationMs());
+        putIfPresent(node, "timestamp", entry.timestamp());
+        return toBytes(node);
+    }
+
+    public static StatusEntry decodeStatusEntry(byte[] bytes) {
+        ObjectNode node = parseObject(bytes, "status entry");
+        String bucket = requiredText(node, "bucket", "status entry");
+        VersionKey versionKey = VersionKey.parse(requiredText(node, "key", "status entry"));
+        String site = requiredText(node, "site", "status entry");
+        ReplicationStatus status;
+        try {
+            status = ReplicationStatus.parse(requiredText(node, "status", "status entry"));
+        } catch (IllegalArgumentException e) {
+            throw new MalformedEntryException("status entry for '" + bucket + "/" + versionKey.objectKey() + "': " + e.getMessage(), e);
+        }
+        return new StatusEntry(bucket, versionKey, site, status, textOrNull(node, "reason"),
+                metadataValue(node, bucket, versionKey), node.path("attempts").asInt(0),
+                node.path("bytes").asLong(0), node.path("durationMs").asLong(0), textOrNull(node, "timestamp"));
+    }
+
+    private static ObjectMetadata metadataValue(ObjectNode node, String bucket, VersionKey versionKey) {
+        String where = bucket + "/" + versionKey.objectKey();
+        JsonNode value = node.get("value");
+        if (value == null || value.isNull()) {
+            throw new MalformedEntryException("entry for '" + where + "' has no value (object metadata)");
+        }
+        JsonNode doc;
+        if (value.isTextual()) {
+            try {
+                doc = MAPPER.readTree(value.asText());
+            } catch (JsonProcessingException e) {
+                throw new MalformedEntryException("entry for '" + where + "' has a value that is not JSON: " + e.getOriginalMessage(), e);
+            }
+        } else {
+            doc = value;
+        }
+        if (doc == null || !doc.isObject()) {
+            throw new MalformedEntryException("entry for '" + where + "' has a value that is not a JSON object");
+        }
+        return ObjectMetadata.of((ObjectNode) doc);
+    }
+
+    private static ObjectNode parseObject(byte[] bytes, String what) {
+        if (bytes == null || bytes.length == 0) {
+            throw new MalformedEntryException(what + " is empty");
+        }
+        JsonNode node;
+        try {
+            node = MAPPER.readTree(bytes);
+        } catch (IOException e) {
+            throw new MalformedEntryException(what + " is not JSON: " + e.getMessage(), e);
+        }
+        if (node == null || !node.isObject()) {
+            throw new MalformedEntryException(what + " is not a JSON object");
+        }
+        return (ObjectNode) node;
+    }
+
+    private static String requiredText(ObjectNode node, String field, String what) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull() || !value.isTextual() || value.asText().isEmpty()) {
+            throw new MalformedEntryException(what + " has no '" + field + "' field");
+        }
+        return value.asText();
+    }
+
+    private static String textOrNull(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        return value == null || value.isNull() ? null : value.asText();
+    }
+
+    private static void putIfPresent(ObjectNode node, String field, String value) {
+        if (value != null) {
+            node.put(field, value);
+        }
+    }
+
+    private static byte[] toBytes(ObjectNode node) {
+        try {
+            return MAPPER.writeValueAsBytes(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize entry", e);
+        }
+    }
+}

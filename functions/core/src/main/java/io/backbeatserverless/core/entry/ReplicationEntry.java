@@ -1,0 +1,54 @@
+package io.backbeatserverless.core.entry;
+
+import io.backbeatserverless.core.metadata.ObjectMetadata;
+
+import java.util.Objects;
+
+/**
+ * One object version to replicate, as Backbeat's populator writes it to {@code backbeat-replication}:
+ * the bucket, the version key and the version's full metadata.
+ *
+ * @param type           Backbeat's operation word, {@code put} (new version or delete marker) or {@code del}
+ * @param bucket         source bucket
+ * @param versionKey     object key and source version id
+ * @param metadata       the version's metadata, including {@code replicationInfo}
+ * @param overheadFields Backbeat's timing fields; may be empty
+ */
+public record ReplicationEntry(String type, String bucket, VersionKey versionKey, ObjectMetadata metadata,
+                               OverheadFields overheadFields) {
+
+    public static final String TYPE_PUT = "put";
+    public static final String TYPE_DELETE = "del";
+
+    public ReplicationEntry {
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(versionKey, "versionKey");
+        Objects.requireNonNull(metadata, "metadata");
+        if (bucket == null || bucket.isEmpty()) {
+            throw new MalformedEntryException("entry for '" + versionKey.objectKey() + "' has no bucket");
+        }
+        overheadFields = overheadFields == null ? OverheadFields.NONE : overheadFields;
+    }
+
+    public String objectKey() {
+        return versionKey.objectKey();
+    }
+
+    public String versionId() {
+        return versionKey.versionId();
+    }
+
+    /** The Kafka message key: all versions of one object share it and therefore a partition. */
+    public String messageKey() {
+        return MessageKeys.forObject(bucket, objectKey());
+    }
+
+    public ReplicationEntry withMetadata(ObjectMetadata newMetadata) {
+        return new ReplicationEntry(type, bucket, versionKey, newMetadata, overheadFields);
+    }
+
+    /** Backbeat's {@code overheadFields}: when the change was committed at the source and when the op happened. */
+    public record OverheadFields(String commitTimestamp, String opTimestamp, String versionId) {
+        public static final OverheadFields NONE = new OverheadFields(null, null, null);
+    }
+}

@@ -1,0 +1,38 @@
+package io.backbeatserverless.core.entry;
+
+import io.backbeatserverless.core.metadata.ObjectMetadata;
+import io.backbeatserverless.core.status.ReplicationStatus;
+
+import java.util.Objects;
+
+/**
+ * The outcome of replicating one version to one site, published by the replicator on
+ * {@code backbeat-replication-status} for the status processor. Like Backbeat's, it carries the
+ * version's metadata with this site's status set; it adds what an operator needs to trust it.
+ *
+ * @param reason     why it failed (null unless FAILED)
+ * @param attempts   how many tries the replicator made
+ * @param bytes      bytes copied to the site (0 for metadata-only changes and delete markers)
+ * @param durationMs time spent replicating
+ * @param timestamp  ISO-8601 instant the outcome was decided
+ */
+public record StatusEntry(String bucket, VersionKey versionKey, String site, ReplicationStatus status,
+                          String reason, ObjectMetadata metadata, int attempts, long bytes, long durationMs,
+                          String timestamp) {
+
+    public StatusEntry {
+        Objects.requireNonNull(versionKey, "versionKey");
+        Objects.requireNonNull(status, "status");
+        Objects.requireNonNull(metadata, "metadata");
+        if (bucket == null || bucket.isEmpty()) {
+            throw new MalformedEntryException("status entry for '" + versionKey.objectKey() + "' has no bucket");
+        }
+        if (site == null || site.isEmpty()) {
+            throw new MalformedEntryException("status entry for '" + bucket + "/" + versionKey.objectKey() + "' has no site");
+        }
+    }
+
+    public String messageKey() {
+        return MessageKeys.forObject(bucket, versionKey.objectKey());
+    }
+}
