@@ -42,7 +42,15 @@ public record ReplicationRule(String id, boolean enabled, int priority, String p
 
     /** Destination bucket name, from an ARN ({@code arn:aws:s3:::name}) or a plain name. */
     public String destinationBucketName() {
-        int at = destinationBucket.lastIndexOf(':');
-        return at >= 0 ? destinationBucket.substring(at + 1) : destinationBucket;
+        return bucketName(destinationBucket);
+    }
+
+    /** A bucket's name from its ARN ({@code arn:aws:s3:::name}) or its plain name; null stays null. */
+    public static String bucketName(String arnOrName) {
+        if (arnOrName == null || arnOrName.isBlank()) {
+            return null;
+        }
+        int at = arnOrName.lastIndexOf(':');
+        return at >= 0 ? arnOrName.substring(at + 1) : arnOrName;
     }
 }

@@ -1,0 +1,62 @@
+package io.backbeatserverless.adapters.aws;
+
+import io.backbeatserverless.adapters.config.Endpoint;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.s3.S3Client;
+
+import java.time.Duration;
+
+/**
+ * Builds the SDK clients for an {@link Endpoint}. One place decides HTTP client and checksum
+ * settings: the Apache client (the netty one clashes with local-s3's netty), path-style addressing
+ * (S3-compatible servers rarely do virtual hosts), and checksums only where an API requires them
+ * (S3-compatible servers reject the SDK's default streaming trailer checksums).
+ */
+public final class AwsClients {
+
+    private AwsClients() {
+    }
+
+    public static S3Client s3(Endpoint endpoint, int maxConnections) {
+        var builder = S3Client.builder()
+                .region(Region.of(endpoint.region()))
+                .credentialsProvider(credentials(endpoint))
+                .httpClientBuilder(ApacheHttpClient.builder()
+                        .maxConnections(maxConnections)
+                        .connectionTimeout(Duration.ofSeconds(5))
+                        .socketTimeout(Duration.ofSeconds(60)))
+                .forcePathStyle(true)
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+        if (endpoint.url() != null) {
+            builder.endpointOverride(endpoint.uri());
+        }
+        return builder.build();
+    }
+
+    public static DynamoDbClient dynamoDb(Endpoint endpoint) {
+        var builder = DynamoDbClient.builder()
+                .region(Region.of(endpoint.region()))
+                .credentialsProvider(credentials(endpoint))
+                .httpClientBuilder(ApacheHttpClient.builder().maxConnections(32));
+        if (endpoint.url() != null) {
+            builder.endpointOverride(endpoint.uri());
+        }
+        return builder.build();
+    }
+
+    public static AwsCredentialsProvider credentials(Endpoint endpoint) {
+        if (endpoint.hasStaticCredentials()) {
+            return StaticCredentialsProvider.create(AwsBasicCredentials.create(endpoint.accessKeyId(), endpoint.secretAccessKey()));
+        }
+        return DefaultCredentialsProvider.builder().build();
+    }
+}

@@ -1,0 +1,192 @@
+package io.backbeatserverless.adapters.config;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+/**
+ * The one configuration of a deployment: Kafka, the source and its feed, the destination sites,
+ * DynamoDB and its tables, and the event source settings. The embedded stack reads it from
+ * {@code localstack/backbeat.json}; Lambda functions and the populator container from the file named by
+ * {@code BACKBEAT_CONFIG} or the JSON in {@code BACKBEAT_CONFIG_JSON}. See docs/configuration.md.
+ */
+public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<SiteConfig> sites,
+                             DynamoDbSettings dynamodb, EventSourceSettings eventSource) {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
+
+    public BackbeatConfig {
+        if (kafka == null) {
+            throw new IllegalArgumentException("configuration has no 'kafka' section");
+        }
+        if (source == null) {
+            throw new IllegalArgumentException("configuration has no 'source' section");
+        }
+        if (sites == null || sites.isEmpty()) {
+            throw new IllegalArgumentException("configuration has no destination 'sites'");
+        }
+        if (dynamodb == null) {
+            throw new IllegalArgumentException("configuration has no 'dynamodb' section");
+        }
+        sites = List.copyOf(sites);
+        eventSource = eventSource == null ? EventSourceSettings.DEFAULTS : eventSource;
+        if (sites.stream().map(SiteConfig::name).distinct().count() != sites.size()) {
+            throw new IllegalArgumentException("two sites share a name");
+        }
+    }
+
+    public static BackbeatConfig load(Path file) {
+        try {
+            return MAPPER.readValue(Files.readString(file), BackbeatConfig.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read configuration " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static BackbeatConfig parse(String json) {
+        try {
+            return MAPPER.readValue(json, BackbeatConfig.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("invalid configuration: " + e.getMessage(), e);
+        }
+    }
+
+    /** For functions and the populator container: the file in BACKBEAT_CONFIG, or the JSON in BACKBEAT_CONFIG_JSON. */
+    public static BackbeatConfig fromEnvironment(Map<String, String> env) {
+        String inline = env.get("BACKBEAT_CONFIG_JSON");
+        if (inline != null && !inline.isBlank()) {
+            return parse(inline);
+        }
+        String file = env.get("BACKBEAT_CONFIG");
+        if (file != null && !file.isBlank()) {
+            return load(Path.of(file));
+        }
+        throw new IllegalStateException("no configuration: set BACKBEAT_CONFIG (a file) or BACKBEAT_CONFIG_JSON");
+    }
+
+    public String toJson() {
+        try {
+            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(this);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Optional<SiteConfig> site(String name) {
+        return sites.stream().filter(s -> s.name().equals(name)).findFirst();
+    }
+
+    public SiteConfig requireSite(String name) {
+        return site(name).orElseThrow(() -> new IllegalArgumentException("unknown site '" + name + "'"));
+    }
+
+    public List<String> siteNames() {
+        return sites.stream().map(SiteConfig::name).toList();
+    }
+
+    public BackbeatConfig withKafka(KafkaSettings newKafka) {
+        return new BackbeatConfig(newKafka, source, sites, dynamodb, eventSource);
+    }
+
+    public BackbeatConfig withSource(SourceConfig newSource) {
+        return new BackbeatConfig(kafka, newSource, sites, dynamodb, eventSource);
+    }
+
+    public BackbeatConfig withSites(UnaryOperator<SiteConfig> change) {
+        return new BackbeatConfig(kafka, source, sites.stream().map(change).toList(), dynamodb, eventSource);
+    }
+
+    public BackbeatConfig withDynamodb(DynamoDbSettings newDynamodb) {
+        return new BackbeatConfig(kafka, source, sites, newDynamodb, eventSource);
+    }
+
+    public BackbeatConfig withEventSource(EventSourceSettings newEventSource) {
+        return new BackbeatConfig(kafka, source, sites, dynamodb, newEventSource);
+    }
+
+    /** Kafka (Amazon MSK in AWS): where the brokers are and the two topics. */
+    public record KafkaSettings(String bootstrapServers, String replicationTopic, String statusTopic, int partitions) {
+        public KafkaSettings {
+            replicationTopic = replicationTopic == null ? "backbeat-replication" : replicationTopic;
+            statusTopic = statusTopic == null ? "backbeat-replication-status" : statusTopic;
+            partitions = partitions <= 0 ? 8 : partitions;
+        }
+
+        public KafkaSettings withBootstrapServers(String servers) {
+            return new KafkaSettings(servers, replicationTopic, statusTopic, partitions);
+        }
+    }
+
+    /**
+     * The source store and its change feed.
+     *
+     * @param feed {@code listing} (ListObjectVersions over replication-enabled buckets)
+     */
+    public record SourceConfig(Endpoint endpoint, FeedSettings feed) {
+        public SourceConfig {
+            if (endpoint == null) {
+                throw new IllegalArgumentException("source has no endpoint");
+            }
+            feed = feed == null ? new FeedSettings("listing", 1000) : feed;
+        }
+
+        public SourceConfig withEndpoint(Endpoint newEndpoint) {
+            return new SourceConfig(newEndpoint, feed);
+        }
+    }
+
+    public record FeedSettings(String type, long intervalMs) {
+        public FeedSettings {
+            type = type == null ? "listing" : type;
+            if (!"listing".equals(type)) {
+                throw new IllegalArgumentException("source.feed.type '" + type + "' is not supported (supported: listing)");
+            }
+            intervalMs = intervalMs <= 0 ? 1000 : intervalMs;
+        }
+    }
+
+    public record DynamoDbSettings(Endpoint endpoint, TableNames tables) {
+        public DynamoDbSettings {
+            endpoint = endpoint == null ? new Endpoint(null, null, null, null) : endpoint;
+            tables = tables == null ? TableNames.DEFAULTS : tables;
+        }
+
+        public DynamoDbSettings withEndpoint(Endpoint newEndpoint) {
+            return new DynamoDbSettings(newEndpoint, tables);
+        }
+    }
+
+    /** The project's DynamoDB tables (see docs/architecture.md for their keys). */
+    public record TableNames(String status, String failedEntries, String siteState, String checkpoints) {
+        public static final TableNames DEFAULTS = new TableNames(null, null, null, null);
+
+        public TableNames {
+            status = status == null ? "backbeat-replication-status" : status;
+            failedEntries = failedEntries == null ? "backbeat-failed-entries" : failedEntries;
+            siteState = siteState == null ? "backbeat-site-state" : siteState;
+            checkpoints = checkpoints == null ? "backbeat-checkpoints" : checkpoints;
+        }
+    }
+
+    /**
+     * The event source mapping's batching, as configured on the MSK trigger: at most
+     * {@code batchSize} records, waiting at most {@code batchWindowMs} to fill a batch.
+     */
+    public record EventSourceSettings(int batchSize, long batchWindowMs) {
+        public static final EventSourceSettings DEFAULTS = new EventSourceSettings(100, 100);
+
+        public EventSourceSettings {
+            batchSize = batchSize <= 0 ? 100 : batchSize;
+            batchWindowMs = batchWindowMs < 0 ? 0 : batchWindowMs;
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package io.backbeatserverless.adapters.config;
+
+/**
+ * A destination site (Backbeat's {@code bootstrapList} entry / CloudServer's replication endpoint).
+ *
+ * @param type        {@code aws_s3} for S3 and S3-compatible stores
+ * @param bucket      fixed destination bucket of the site; null to use the rule's Destination.Bucket
+ * @param bucketMatch true: the replica keeps the object key; false: it is stored as {@code <sourceBucket>/<key>}
+ */
+public record SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch) {
+
+    public static final String TYPE_AWS_S3 = "aws_s3";
+
+    public SiteConfig {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("sites[].name is missing");
+        }
+        type = type == null ? TYPE_AWS_S3 : type;
+        if (!TYPE_AWS_S3.equals(type)) {
+            throw new IllegalArgumentException("site '" + name + "' has unsupported type '" + type + "' (supported: aws_s3)");
+        }
+        if (endpoint == null) {
+            throw new IllegalArgumentException("site '" + name + "' has no endpoint");
+        }
+    }
+
+    /** The bucket a version of {@code sourceBucket} goes to, given the rule's destination bucket. */
+    public String destinationBucket(String ruleDestinationBucket) {
+        return bucket != null && !bucket.isBlank() ? bucket : ruleDestinationBucket;
+    }
+
+    /** The key of the replica: Backbeat's cloud locations prefix the source bucket unless bucketMatch. */
+    public String destinationKey(String sourceBucket, String objectKey) {
+        return bucketMatch ? objectKey : sourceBucket + "/" + objectKey;
+    }
+
+    /** The consumer group of this site's replicator, as Backbeat names it. */
+    public String consumerGroup() {
+        return "backbeat-replication-" + name;
+    }
+
+    public SiteConfig withEndpoint(Endpoint newEndpoint) {
+        return new SiteConfig(name, type, newEndpoint, bucket, bucketMatch);
+    }
+}

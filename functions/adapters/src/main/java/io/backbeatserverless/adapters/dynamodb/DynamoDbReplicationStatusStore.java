@@ -1,0 +1,178 @@
+package io.backbeatserverless.adapters.dynamodb;
+
+import io.backbeatserverless.core.entry.StatusEntry;
+import io.backbeatserverless.core.status.ReplicationStatus;
+import io.backbeatserverless.core.status.ReplicationStatusStore;
+import io.backbeatserverless.core.status.SiteOutcome;
+import io.backbeatserverless.core.status.VersionRef;
+import io.backbeatserverless.core.status.VersionStatus;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * {@link ReplicationStatusStore} on DynamoDB. One item per version ({@code object} = bucket/key,
+ * {@code versionId}); each site's outcome is a map attribute {@code site:<name>}, so sites update
+ * independently and the "COMPLETED is final" rule is a condition on that attribute alone.
+ */
+public final class DynamoDbReplicationStatusStore implements ReplicationStatusStore {
+
+    private static final String SITE_PREFIX = "site:";
+    private static final int BATCH_GET_LIMIT = 100;
+
+    private final DynamoDbClient dynamo;
+    private final String table;
+    private final Clock clock;
+
+    public DynamoDbReplicationStatusStore(DynamoDbClient dynamo, String table, Clock clock) {
+        this.dynamo = dynamo;
+        this.table = table;
+        this.clock = clock;
+    }
+
+    @Override
+    public void recordQueued(VersionRef version, long size, String lastModified, Collection<String> sites) {
+        Map<String, String> names = new HashMap<>();
+        Map<String, AttributeValue> values = new HashMap<>();
+        StringBuilder update = new StringBuilder("SET #bucket = :bucket, #key = :key, #size = :size");
+        names.put("#bucket", "bucket");
+        names.put("#key", "key");
+        names.put("#size", "size");
+        values.put(":bucket", s(version.bucket()));
+        values.put(":key", s(version.objectKey()));
+        values.put(":size", n(size));
+        if (lastModified != null) {
+            update.append(", #lm = :lm");
+            names.put("#lm", "lastModified");
+            values.put(":lm", s(lastModified));
+        }
+        values.put(":pending", outcomeValue(SiteOutcome.pending(clock.instant().toString())));
+        int i = 0;
+        for (String site : sites) {
+            String alias = "#s" + i++;
+            names.put(alias, SITE_PREFIX + site);
+            update.append(", ").append(alias).append(" = if_not_exists(").append(alias).append(", :pending)");
+        }
+        dynamo.updateItem(r -> r.tableName(table).key(key(version)).updateExpression(update.toString())
+                .expressionAttributeNames(names).expressionAttributeValues(values));
+    }
+
+    @Override
+    public ReplicationStatus recordOutcome(StatusEntry outcome) {
+        VersionRef version = new VersionRef(outcome.bucket(), outcome.versionKey().objectKey(), outcome.versionKey().versionId());
+        SiteOutcome siteOutcome = new SiteOutcome(outcome.status(), outcome.reason(), outcome.attempts(), outcome.bytes(),
+                outcome.timestamp() == null ? clock.instant().toString() : outcome.timestamp());
+        Map<String, String> names = Map.of("#bucket", "bucket", "#key", "key", "#size", "size",
+                "#site", SITE_PREFIX + outcome.site(), "#status", "status");
+        Map<String, AttributeValue> values = Map.of(":bucket", s(version.bucket()), ":key", s(version.objectKey()),
+                ":size", n(outcome.metadata().contentLength()), ":outcome", outcomeValue(siteOutcome),
+                ":completed", s(ReplicationStatus.COMPLETED.name()));
+        try {
+            dynamo.updateItem(r -> r.tableName(table).key(key(version))
+                    .updateExpression("SET #bucket = :bucket, #key = :key, #size = :size, #site = :outcome")
+                    .conditionExpression("attribute_not_exists(#site) OR #site.#status <> :completed")
+                    .expressionAttributeNames(names).expressionAttributeValues(values));
+            return outcome.status();
+        } catch (ConditionalCheckFailedException alreadyCompleted) {
+            return ReplicationStatus.COMPLETED;
+        }
+    }
+
+    @Override
+    public Optional<VersionStatus> find(VersionRef version) {
+        Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).key(key(version)).consistentRead(true)).item();
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(toStatus(item));
+    }
+
+    @Override
+    public List<VersionStatus> findVersions(String bucket, String objectKey) {
+        List<VersionStatus> versions = new ArrayList<>();
+        QueryRequest query = QueryRequest.builder().tableName(table).consistentRead(true)
+                .keyConditionExpression("#pk = :pk").expressionAttributeNames(Map.of("#pk", TableSchemas.STATUS_PK))
+                .expressionAttributeValues(Map.of(":pk", s(bucket + "/" + objectKey))).build();
+        dynamo.queryPaginator(query).items().forEach(item -> versions.add(toStatus(item)));
+        return versions;
+    }
+
+    @Override
+    public Set<VersionRef> recorded(Collection<VersionRef> versions) {
+        Set<VersionRef> found = new HashSet<>();
+        List<VersionRef> all = List.copyOf(new java.util.LinkedHashSet<>(versions));
+        for (int from = 0; from < all.size(); from += BATCH_GET_LIMIT) {
+            List<Map<String, AttributeValue>> keys = all.subList(from, Math.min(all.size(), from + BATCH_GET_LIMIT))
+                    .stream().map(DynamoDbReplicationStatusStore::key).toList();
+            Map<String, KeysAndAttributes> request = Map.of(table, KeysAndAttributes.builder().keys(keys)
+                    .projectionExpression("#pk, #sk, #bucket, #key")
+                    .expressionAttributeNames(Map.of("#pk", TableSchemas.STATUS_PK, "#sk", TableSchemas.STATUS_SK,
+                            "#bucket", "bucket", "#key", "key"))
+                    .consistentRead(true).build());
+            while (request != null && !request.isEmpty()) {
+                final Map<String, KeysAndAttributes> current = request;
+                BatchGetItemResponse response = dynamo.batchGetItem(r -> r.requestItems(current));
+                response.responses().getOrDefault(table, List.of()).forEach(item -> found.add(new VersionRef(
+                        item.get("bucket").s(), item.get("key").s(), item.get(TableSchemas.STATUS_SK).s())));
+                request = response.unprocessedKeys();
+            }
+        }
+        return found;
+    }
+
+    private static VersionStatus toStatus(Map<String, AttributeValue> item) {
+        Map<String, SiteOutcome> sites = new LinkedHashMap<>();
+        item.forEach((name, value) -> {
+            if (name.startsWith(SITE_PREFIX)) {
+                Map<String, AttributeValue> m = value.m();
+                sites.put(name.substring(SITE_PREFIX.length()), new SiteOutcome(
+                        ReplicationStatus.parse(m.get("status").s()),
+                        m.containsKey("reason") ? m.get("reason").s() : null,
+                        m.containsKey("attempts") ? Integer.parseInt(m.get("attempts").n()) : 0,
+                        m.containsKey("bytes") ? Long.parseLong(m.get("bytes").n()) : 0,
+                        m.containsKey("updatedAt") ? m.get("updatedAt").s() : null));
+            }
+        });
+        return new VersionStatus(item.get("bucket").s(), item.get("key").s(), item.get(TableSchemas.STATUS_SK).s(),
+                item.containsKey("size") ? Long.parseLong(item.get("size").n()) : 0,
+                item.containsKey("lastModified") ? item.get("lastModified").s() : null, sites);
+    }
+
+    private static AttributeValue outcomeValue(SiteOutcome outcome) {
+        Map<String, AttributeValue> m = new HashMap<>();
+        m.put("status", s(outcome.status().name()));
+        if (outcome.reason() != null) {
+            m.put("reason", s(outcome.reason()));
+        }
+        m.put("attempts", n(outcome.attempts()));
+        m.put("bytes", n(outcome.bytes()));
+        if (outcome.updatedAt() != null) {
+            m.put("updatedAt", s(outcome.updatedAt()));
+        }
+        return AttributeValue.fromM(m);
+    }
+
+    private static Map<String, AttributeValue> key(VersionRef version) {
+        return Map.of(TableSchemas.STATUS_PK, s(version.bucket() + "/" + version.objectKey()),
+                TableSchemas.STATUS_SK, s(version.versionId()));
+    }
+
+    private static AttributeValue s(String value) {
+        return AttributeValue.fromS(value);
+    }
+
+    private static AttributeValue n(long value) {
+        return AttributeValue.fromN(Long.toString(value));
+    }
+}

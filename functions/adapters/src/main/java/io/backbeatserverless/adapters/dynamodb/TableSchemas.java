@@ -1,0 +1,88 @@
+package io.backbeatserverless.adapters.dynamodb;
+
+import io.backbeatserverless.adapters.config.BackbeatConfig.TableNames;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
+import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
+import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.ResourceInUseException;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
+import software.amazon.awssdk.services.dynamodb.model.TableStatus;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The project's tables and their keys, in one place (the CDK stack declares the same keys):
+ * <ul>
+ *   <li>status: {@code object} (bucket/key) + {@code versionId}; one map attribute per site;</li>
+ *   <li>failed entries: {@code site} + {@code failureKey} (failure time, then the version), TTL {@code expiresAt};</li>
+ *   <li>site state: {@code site} (paused, scheduled resume);</li>
+ *   <li>checkpoints: {@code feed} (a change feed's resumable position).</li>
+ * </ul>
+ */
+public final class TableSchemas {
+
+    public static final String STATUS_PK = "object";
+    public static final String STATUS_SK = "versionId";
+    public static final String FAILED_PK = "site";
+    public static final String FAILED_SK = "failureKey";
+    public static final String SITE_STATE_PK = "site";
+    public static final String CHECKPOINT_PK = "feed";
+
+    private TableSchemas() {
+    }
+
+    public static List<CreateTableRequest> createRequests(TableNames names) {
+        List<CreateTableRequest> requests = new ArrayList<>();
+        requests.add(table(names.status(), STATUS_PK, STATUS_SK));
+        requests.add(table(names.failedEntries(), FAILED_PK, FAILED_SK));
+        requests.add(table(names.siteState(), SITE_STATE_PK, null));
+        requests.add(table(names.checkpoints(), CHECKPOINT_PK, null));
+        return requests;
+    }
+
+    /** Creates the tables that do not exist yet and waits until all are ACTIVE. */
+    public static void createMissing(DynamoDbClient dynamo, TableNames names, Duration timeout) {
+        List<String> created = new ArrayList<>();
+        for (CreateTableRequest request : createRequests(names)) {
+            try {
+                dynamo.createTable(request);
+                created.add(request.tableName());
+            } catch (ResourceInUseException alreadyThere) {
+                // another process created it first, or a previous run did
+            }
+        }
+        Instant deadline = Instant.now().plus(timeout);
+        for (CreateTableRequest request : createRequests(names)) {
+            while (dynamo.describeTable(r -> r.tableName(request.tableName())).table().tableStatus() != TableStatus.ACTIVE) {
+                if (Instant.now().isAfter(deadline)) {
+                    throw new IllegalStateException("table " + request.tableName() + " not ACTIVE after " + timeout);
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted waiting for tables", e);
+                }
+            }
+        }
+    }
+
+    private static CreateTableRequest table(String name, String partitionKey, String sortKey) {
+        List<AttributeDefinition> attributes = new ArrayList<>();
+        List<KeySchemaElement> keys = new ArrayList<>();
+        attributes.add(AttributeDefinition.builder().attributeName(partitionKey).attributeType(ScalarAttributeType.S).build());
+        keys.add(KeySchemaElement.builder().attributeName(partitionKey).keyType(KeyType.HASH).build());
+        if (sortKey != null) {
+            attributes.add(AttributeDefinition.builder().attributeName(sortKey).attributeType(ScalarAttributeType.S).build());
+            keys.add(KeySchemaElement.builder().attributeName(sortKey).keyType(KeyType.RANGE).build());
+        }
+        return CreateTableRequest.builder().tableName(name).attributeDefinitions(attributes).keySchema(keys)
+                .billingMode(BillingMode.PAY_PER_REQUEST).build();
+    }
+}

@@ -1,0 +1,32 @@
+package io.backbeatserverless.core.status;
+
+import io.backbeatserverless.core.entry.StatusEntry;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Per-version, per-site replication status for sources that cannot hold it in their own metadata
+ * (what CloudServer keeps in {@code replicationInfo}). The DynamoDB adapter implements it.
+ */
+public interface ReplicationStatusStore {
+
+    /** Records that a version was queued for {@code sites}; a site that already has a status keeps it. */
+    void recordQueued(VersionRef version, long size, String lastModified, Collection<String> sites);
+
+    /**
+     * Applies one site's reported outcome under {@link StatusMerge}'s rules (a COMPLETED site stays
+     * COMPLETED) and returns the site's resulting status.
+     */
+    ReplicationStatus recordOutcome(StatusEntry outcome);
+
+    Optional<VersionStatus> find(VersionRef version);
+
+    /** Every recorded version of one object. */
+    List<VersionStatus> findVersions(String bucket, String objectKey);
+
+    /** Which of {@code versions} have been recorded at all (queued or reported). */
+    Set<VersionRef> recorded(Collection<VersionRef> versions);
+}

@@ -1,0 +1,5 @@
+package io.backbeatserverless.core.status;
+
+/** Names one object version of a source bucket. */
+public record VersionRef(String bucket, String objectKey, String versionId) {
+}

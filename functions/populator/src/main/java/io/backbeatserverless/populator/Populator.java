@@ -1,0 +1,123 @@
+package io.backbeatserverless.populator;
+
+import io.backbeatserverless.adapters.kafka.EntryPublisher;
+import io.backbeatserverless.core.entry.EntryCodec;
+import io.backbeatserverless.core.entry.ReplicationEntry;
+import io.backbeatserverless.core.entry.VersionKey;
+import io.backbeatserverless.core.metadata.ObjectMetadata;
+import io.backbeatserverless.core.status.ReplicationStatus;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The populator's loop: read the feed, keep the versions whose replication is PENDING to a
+ * configured site, publish one entry per version to the replication topic, and acknowledge the batch
+ * to the feed once Kafka acknowledged every entry.
+ */
+public final class Populator implements Runnable, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Populator.class);
+
+    private final ChangeFeed feed;
+    private final EntryPublisher publisher;
+    private final String topic;
+    private final Collection<String> sites;
+    private final Duration idleWait;
+    private final Clock clock;
+    private final AtomicLong published = new AtomicLong();
+    private final AtomicLong skipped = new AtomicLong();
+    private volatile boolean running = true;
+
+    public Populator(ChangeFeed feed, EntryPublisher publisher, String topic, Collection<String> sites,
+                     Duration idleWait, Clock clock) {
+        this.feed = feed;
+        this.publisher = publisher;
+        this.topic = topic;
+        this.sites = List.copyOf(sites);
+        this.idleWait = idleWait;
+        this.clock = clock;
+    }
+
+    @Override
+    public void run() {
+        LOG.info("populator started on the {} feed, publishing to {}", feed.name(), topic);
+        while (running) {
+            try {
+                if (pollOnce() == 0) {
+                    sleep(idleWait);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                // The batch was not acknowledged, so the feed serves it again: nothing is lost.
+                LOG.warn("populator: {} feed batch failed, retrying in {} ms: {}", feed.name(), idleWait.toMillis(), e.toString());
+                sleep(idleWait);
+            }
+        }
+    }
+
+    /** Reads and publishes one batch; returns how many entries were published. */
+    public int pollOnce() throws Exception {
+        ChangeFeed.Batch batch = feed.next();
+        if (batch.isEmpty()) {
+            return 0;
+        }
+        List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
+        String now = clock.instant().toString();
+        for (SourceVersion version : batch.versions()) {
+            if (!isReplicable(version.metadata())) {
+                skipped.incrementAndGet();
+                continue;
+            }
+            ReplicationEntry entry = new ReplicationEntry(ReplicationEntry.TYPE_PUT, version.bucket(),
+                    new VersionKey(version.metadata().objectKey(), version.metadata().versionId()), version.metadata(),
+                    new ReplicationEntry.OverheadFields(version.metadata().lastModified(), now, version.metadata().versionId()));
+            records.add(new ProducerRecord<>(topic, entry.messageKey(), EntryCodec.encode(entry)));
+        }
+        publisher.publishAll(records);
+        feed.acknowledge(batch);
+        published.addAndGet(records.size());
+        if (!records.isEmpty()) {
+            LOG.info("populator: queued {} versions from the {} feed", records.size(), feed.name());
+        }
+        return records.size();
+    }
+
+    private boolean isReplicable(ObjectMetadata metadata) {
+        return metadata.replicationInfo()
+                .filter(info -> info.status() == ReplicationStatus.PENDING)
+                .filter(info -> info.sites().stream().anyMatch(sites::contains))
+                .isPresent();
+    }
+
+    public long published() {
+        return published.get();
+    }
+
+    public long skipped() {
+        return skipped.get();
+    }
+
+    private void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+    }
+}

@@ -1,0 +1,65 @@
+package io.backbeatserverless.populator;
+
+import io.backbeatserverless.adapters.aws.AwsClients;
+import io.backbeatserverless.adapters.config.BackbeatConfig;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
+import io.backbeatserverless.adapters.kafka.EntryPublisher;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.s3.S3Client;
+
+import java.time.Clock;
+import java.time.Duration;
+
+/**
+ * The populator container's entry point (ECS Fargate in AWS, a thread of the embedded stack
+ * locally): configuration from {@code BACKBEAT_CONFIG} / {@code BACKBEAT_CONFIG_JSON}.
+ */
+public final class PopulatorMain {
+
+    private PopulatorMain() {
+    }
+
+    public static void main(String[] args) {
+        Running running = start(BackbeatConfig.fromEnvironment(System.getenv()), Clock.systemUTC());
+        Runtime.getRuntime().addShutdownHook(new Thread(running::close));
+        running.join();
+    }
+
+    /** Builds the populator for {@code config} and runs it on its own thread. */
+    public static Running start(BackbeatConfig config, Clock clock) {
+        S3Client source = AwsClients.s3(config.source().endpoint(), 16);
+        DynamoDbClient dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint());
+        EntryPublisher publisher = EntryPublisher.connect(config.kafka().bootstrapServers(), "backbeat-populator");
+        ChangeFeed feed = new ListingChangeFeed(source,
+                new DynamoDbReplicationStatusStore(dynamo, config.dynamodb().tables().status(), clock),
+                config.siteNames(), 1000);
+        Populator populator = new Populator(feed, publisher, config.kafka().replicationTopic(), config.siteNames(),
+                Duration.ofMillis(config.source().feed().intervalMs()), clock);
+        Thread thread = Thread.ofPlatform().name("populator").start(populator);
+        return new Running(populator, thread, () -> {
+            publisher.close();
+            feed.close();
+            source.close();
+            dynamo.close();
+        });
+    }
+
+    /** A running populator; closing it stops the loop and releases its clients. */
+    public record Running(Populator populator, Thread thread, Runnable release) implements AutoCloseable {
+        public void join() {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public void close() {
+            populator.close();
+            thread.interrupt();
+            join();
+            release.run();
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package io.backbeatserverless.replicator;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
+
+/**
+ * The replicator function of one destination site, triggered by its MSK event source mapping on
+ * {@code backbeat-replication} (consumer group {@code backbeat-replication-<site>}). It returns only
+ * once every outcome is on {@code backbeat-replication-status}; a throw makes the mapping retry the batch.
+ */
+public final class ReplicatorHandler implements RequestHandler<KafkaEvent, BatchReplicator.BatchResult> {
+
+    private final BatchReplicator replicator;
+
+    /** Lambda's constructor: configuration and site from the environment (BACKBEAT_CONFIG*, BACKBEAT_SITE). */
+    public ReplicatorHandler() {
+        this(BatchReplicator.fromEnvironment(System.getenv()));
+    }
+
+    public ReplicatorHandler(BatchReplicator replicator) {
+        this.replicator = replicator;
+    }
+
+    @Override
+    public BatchReplicator.BatchResult handleRequest(KafkaEvent event, Context context) {
+        return replicator.replicate(event);
+    }
+}

@@ -1,0 +1,107 @@
+package io.backbeatserverless.localstack;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
+
+/**
+ * A server run as a child process (an S3 server JVM, dynalite under node). Its output is relayed to
+ * our log with its name, its start is confirmed by a line it prints, and an unexpected exit is
+ * logged loudly with its exit code: an operator must see a server die, not guess from timeouts.
+ * Closing it closes its stdin (our children exit on that), then destroys it by PID.
+ */
+final class ChildProcess implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ChildProcess.class);
+
+    private final String name;
+    private final Process process;
+    private volatile boolean closing;
+
+    private ChildProcess(String name, Process process) {
+        this.name = name;
+        this.process = process;
+    }
+
+    static ChildProcess start(String name, List<String> command, Predicate<String> readyLine, Duration timeout)
+            throws IOException, TimeoutException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        ChildProcess child = new ChildProcess(name, process);
+        CompletableFuture<Void> ready = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name(name + "-output").start(() -> child.relayOutput(readyLine, ready));
+        process.onExit().thenAccept(p -> {
+            ready.completeExceptionally(new IllegalStateException(name + " exited with code " + p.exitValue() + " before it was ready"));
+            if (!child.closing) {
+                LOG.error("{} (pid {}) STOPPED UNEXPECTEDLY with exit code {}; replication through it will fail until the stack restarts",
+                        name, p.pid(), p.exitValue());
+            }
+        });
+        try {
+            ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            child.close();
+            throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            child.close();
+            throw new TimeoutException(name + " did not start within " + timeout);
+        }
+        return child;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    private void relayOutput(Predicate<String> readyLine, CompletableFuture<Void> ready) {
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (!ready.isDone() && readyLine.test(line)) {
+                    ready.complete(null);
+                }
+                if (line.contains("OutOfMemoryError") || line.startsWith("MEMORY")) {
+                    LOG.warn("[{}] {}", name, line);
+                } else {
+                    LOG.debug("[{}] {}", name, line);
+                }
+            }
+        } catch (IOException ignored) {
+            // process ended
+        }
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        try {
+            process.getOutputStream().close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroy();
+                if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

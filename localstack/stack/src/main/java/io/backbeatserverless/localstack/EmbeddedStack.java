@@ -1,0 +1,222 @@
+package io.backbeatserverless.localstack;
+
+import io.backbeatserverless.adapters.aws.AwsClients;
+import io.backbeatserverless.adapters.config.BackbeatConfig;
+import io.backbeatserverless.adapters.config.Endpoint;
+import io.backbeatserverless.adapters.config.SiteConfig;
+import io.backbeatserverless.adapters.dynamodb.TableSchemas;
+import io.backbeatserverless.populator.PopulatorMain;
+import io.backbeatserverless.replicator.BatchReplicator;
+import io.backbeatserverless.replicator.ReplicatorHandler;
+import io.backbeatserverless.status.StatusHandler;
+import io.backbeatserverless.status.StatusRecorder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The embedded local stack: real servers (a Kafka broker in KRaft mode in this JVM, one
+ * S3-compatible server JVM for the source and one per destination endpoint, dynalite under node),
+ * the project's topics, tables and destination buckets, then the populator and, behind
+ * {@link EventSourceRunner}s, the real Lambda handlers: the status processor and one replicator per site.
+ * Everything listens on 127.0.0.1. {@link #close()} stops it all, children by PID.
+ */
+public final class EmbeddedStack implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedStack.class);
+    private static final String HOST = "127.0.0.1";
+
+    private final BackbeatConfig config;
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private final Map<String, EventSourceRunner> replicatorRunners = new LinkedHashMap<>();
+    private final Map<String, ChildProcess> servers = new LinkedHashMap<>();
+    private EventSourceRunner statusRunner;
+    private PopulatorMain.Running populator;
+
+    private EmbeddedStack(BackbeatConfig config) {
+        this.config = config;
+    }
+
+    /** Sizes of the S3 server JVMs; local-s3 keeps every object on its heap. */
+    public record Options(Path localstackDir, String s3MaxHeap, String s3MaxDirectMemory) {
+        public static Options defaults() {
+            return new Options(DynaliteProcess.findLocalstackDir(), "2g", "1g");
+        }
+    }
+
+    public static EmbeddedStack start(BackbeatConfig config, Options options) throws Exception {
+        EmbeddedStack stack = new EmbeddedStack(config);
+        try {
+            stack.startAll(options);
+            return stack;
+        } catch (Exception | Error e) {
+            stack.close();
+            throw e;
+        }
+    }
+
+    /** The same configuration with every local server on a free port: for tests that share a machine. */
+    public static BackbeatConfig onFreePorts(BackbeatConfig config) throws Exception {
+        Map<Integer, Integer> remapped = new LinkedHashMap<>();
+        java.util.function.IntUnaryOperator port = p -> remapped.computeIfAbsent(p, ignored -> {
+            try {
+                return EmbeddedKafka.freePort();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        return config
+                .withKafka(config.kafka().withBootstrapServers(HOST + ":" + port.applyAsInt(kafkaPort(config))))
+                .withSource(config.source().withEndpoint(config.source().endpoint().withPort(port.applyAsInt(config.source().endpoint().port()))))
+                .withSites(s -> s.withEndpoint(s.endpoint().withPort(port.applyAsInt(s.endpoint().port()))))
+                .withDynamodb(config.dynamodb().withEndpoint(config.dynamodb().endpoint().withPort(port.applyAsInt(config.dynamodb().endpoint().port()))));
+    }
+
+    private void startAll(Options options) throws Exception {
+        long t0 = System.nanoTime();
+        // Child servers boot in parallel with the in-process broker.
+        Map<Integer, String> s3Ports = new LinkedHashMap<>();
+        s3Ports.put(config.source().endpoint().port(), "source");
+        for (SiteConfig site : config.sites()) {
+            s3Ports.merge(site.endpoint().port(), "site-" + site.name(), (a, b) -> a + "+" + b);
+        }
+        List<CompletableFuture<Void>> children = new ArrayList<>();
+        var launcher = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+        s3Ports.forEach((port, name) -> children.add(CompletableFuture.runAsync(() -> startServer(name,
+                () -> S3ServerProcess.start(name, HOST, port, options.s3MaxHeap(), options.s3MaxDirectMemory())), launcher)));
+        children.add(CompletableFuture.runAsync(() -> startServer("dynamodb",
+                () -> DynaliteProcess.start(options.localstackDir(), HOST, config.dynamodb().endpoint().port())), launcher));
+        launcher.shutdown();
+
+        EmbeddedKafka kafka = EmbeddedKafka.start(HOST, kafkaPort(config));
+        started.push(kafka);
+        Map<String, Integer> topics = new LinkedHashMap<>();
+        topics.put(config.kafka().replicationTopic(), config.kafka().partitions());
+        topics.put(config.kafka().statusTopic(), config.kafka().partitions());
+        kafka.createTopics(topics);
+        CompletableFuture.allOf(children.toArray(CompletableFuture[]::new)).join();
+
+        try (DynamoDbClient dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint())) {
+            TableSchemas.createMissing(dynamo, config.dynamodb().tables(), Duration.ofSeconds(30));
+        }
+        for (SiteConfig site : config.sites()) {
+            if (site.bucket() != null) {
+                createVersionedBucket(site.endpoint(), site.bucket());
+            }
+        }
+
+        Clock clock = Clock.systemUTC();
+        StatusRecorder recorder = StatusRecorder.create(config, clock);
+        started.push(recorder);
+        statusRunner = new EventSourceRunner("backbeat-status-processor", kafka.bootstrapServers(),
+                config.kafka().statusTopic(), "backbeat-replication-status-processor", config.eventSource(),
+                new StatusHandler(recorder)).start();
+        started.push(statusRunner);
+        for (SiteConfig site : config.sites()) {
+            BatchReplicator replicator = BatchReplicator.create(config, site.name(), clock);
+            started.push(replicator);
+            EventSourceRunner runner = new EventSourceRunner("backbeat-replicator-" + site.name(), kafka.bootstrapServers(),
+                    config.kafka().replicationTopic(), site.consumerGroup(), config.eventSource(),
+                    new ReplicatorHandler(replicator)).start();
+            started.push(runner);
+            replicatorRunners.put(site.name(), runner);
+        }
+        populator = PopulatorMain.start(config, clock);
+        started.push(populator);
+        LOG.info("embedded stack ready in {} ms", (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private interface ServerStart {
+        ChildProcess start() throws Exception;
+    }
+
+    private void startServer(String name, ServerStart start) {
+        try {
+            ChildProcess child = start.start();
+            synchronized (started) {
+                started.push(child);
+                servers.put(name, child);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void createVersionedBucket(Endpoint endpoint, String bucket) {
+        try (S3Client s3 = AwsClients.s3(endpoint, 2)) {
+            try {
+                s3.createBucket(r -> r.bucket(bucket));
+            } catch (S3Exception e) {
+                if (e.statusCode() != 409) {
+                    throw e;
+                }
+            }
+            s3.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        }
+    }
+
+    private static int kafkaPort(BackbeatConfig config) {
+        String first = config.kafka().bootstrapServers().split(",")[0];
+        return Integer.parseInt(first.substring(first.lastIndexOf(':') + 1));
+    }
+
+    public BackbeatConfig config() {
+        return config;
+    }
+
+    public EventSourceRunner replicatorRunner(String site) {
+        return replicatorRunners.get(site);
+    }
+
+    public EventSourceRunner statusRunner() {
+        return statusRunner;
+    }
+
+    /** What an operator needs to reach each part, one line each. */
+    public List<String> endpoints() {
+        List<String> lines = new ArrayList<>();
+        lines.add("Kafka broker (KRaft)        " + config.kafka().bootstrapServers() + "  topics "
+                + config.kafka().replicationTopic() + ", " + config.kafka().statusTopic());
+        lines.add("source S3                   " + config.source().endpoint().url() + "  (" + config.source().endpoint().accessKeyId() + ")");
+        for (SiteConfig site : config.sites()) {
+            lines.add(String.format("site %-22s %s  bucket %s, bucketMatch %s, consumer group %s", site.name(),
+                    site.endpoint().url(), site.bucket() == null ? "(rule's Destination.Bucket)" : site.bucket(),
+                    site.bucketMatch(), site.consumerGroup()));
+        }
+        lines.add("DynamoDB (dynalite)         " + config.dynamodb().endpoint().url() + "  tables "
+                + String.join(", ", new TreeSet<>(List.of(config.dynamodb().tables().status(), config.dynamodb().tables().failedEntries(),
+                config.dynamodb().tables().siteState(), config.dynamodb().tables().checkpoints()))));
+        servers.forEach((name, child) -> lines.add(String.format("  %-25s pid %d", name, child.pid())));
+        return lines;
+    }
+
+    @Override
+    public void close() {
+        while (!started.isEmpty()) {
+            AutoCloseable next;
+            synchronized (started) {
+                next = started.pop();
+            }
+            try {
+                next.close();
+            } catch (Exception e) {
+                LOG.warn("stopping {} failed: {}", next, e.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package io.backbeatserverless.localstack;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Starts a {@link LoopbackS3Server} in its own JVM. Separate JVMs keep local-s3's heap use (every
+ * object lives on its heap) and its direct-memory leak away from Kafka and the functions, and let
+ * each server be sized for its work: {@code -Xmx} and {@code -XX:MaxDirectMemorySize}, with a heap
+ * dump on OOM so a crash explains itself.
+ */
+final class S3ServerProcess {
+
+    private S3ServerProcess() {
+    }
+
+    static ChildProcess start(String name, String host, int port, String maxHeap, String maxDirectMemory)
+            throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> command = new ArrayList<>(List.of(java.toString(),
+                "-Xmx" + maxHeap, "-XX:MaxDirectMemorySize=" + maxDirectMemory,
+                "-XX:+UseParallelGC", "-XX:+ExitOnOutOfMemoryError",
+                "-Dio.netty.leakDetection.level=disabled",
+                "-cp", System.getProperty("java.class.path"),
+                LoopbackS3Server.class.getName(), Integer.toString(port), host, name));
+        return ChildProcess.start(name + " (S3 on " + host + ":" + port + ")", command,
+                line -> line.startsWith("READY "), Duration.ofSeconds(60));
+    }
+}
