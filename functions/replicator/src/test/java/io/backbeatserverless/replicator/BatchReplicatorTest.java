@@ -1,0 +1,99 @@
+package io.backbeatserverless.replicator;
+
+import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
+import com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSerializers;
+import io.backbeatserverless.adapters.kafka.EntryPublisher;
+import io.backbeatserverless.core.entry.EntryCodec;
+import io.backbeatserverless.core.entry.ReplicationEntry;
+import io.backbeatserverless.core.entry.StatusEntry;
+import io.backbeatserverless.core.status.ReplicationStatus;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The batch logic on the recorded MSK event of {@code events/}, read with Lambda's own serializer. */
+class BatchReplicatorTest {
+
+    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-25T08:00:00Z"), ZoneOffset.UTC);
+
+    private final MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+    private final List<ReplicationEntry> replicated = new ArrayList<>();
+
+    @Test
+    void replicatesTheRecordedBatchAndPublishesTheOutcomeForItsSite() throws Exception {
+        KafkaEvent event = recordedEvent();
+        BatchReplicator replicator = replicator("aws-location", ReplicationOutcome.completed(1, 12));
+
+        BatchReplicator.BatchResult result = new ReplicatorHandler(replicator).handleRequest(event, null);
+
+        assertThat(result).isEqualTo(new BatchReplicator.BatchResult(1, 0, 0));
+        assertThat(replicated).singleElement().satisfies(e -> {
+            assertThat(e.bucket()).isEqualTo("srcbucket");
+            assertThat(e.objectKey()).isEqualTo("obj1");
+            assertThat(e.versionId()).isEqualTo("98204407893972999999RG001  0");
+        });
+        assertThat(producer.history()).singleElement().satisfies(record -> {
+            assertThat(record.topic()).isEqualTo("backbeat-replication-status");
+            assertThat(record.key()).isEqualTo("srcbucket%2Fobj1");
+            StatusEntry status = EntryCodec.decodeStatusEntry(record.value());
+            assertThat(status.site()).isEqualTo("aws-location");
+            assertThat(status.status()).isEqualTo(ReplicationStatus.COMPLETED);
+            assertThat(status.bytes()).isEqualTo(12);
+            assertThat(status.timestamp()).isEqualTo("2026-11-25T08:00:00Z");
+            assertThat(status.metadata().replicationInfo().orElseThrow().status()).isEqualTo(ReplicationStatus.COMPLETED);
+        });
+    }
+
+    @Test
+    void skipsVersionsForOtherSitesAndMalformedRecordsWithoutBlockingTheRest() throws Exception {
+        KafkaEvent event = recordedEvent();
+        var records = new ArrayList<>(event.getRecords().get("backbeat-replication-0"));
+        var good = records.getFirst();
+        records.addFirst(KafkaEvent.KafkaEventRecord.builder().withTopic(good.getTopic()).withPartition(0).withOffset(14)
+                .withKey(good.getKey()).withValue(Base64.getEncoder().encodeToString("{not json".getBytes(StandardCharsets.UTF_8)))
+                .build());
+        event.setRecords(Map.of("backbeat-replication-0", records));
+
+        BatchReplicator.BatchResult failedSite = replicator("aws-location", ReplicationOutcome.failed("NoSuchBucket (HTTP 404): gone", 1))
+                .replicate(event);
+        assertThat(failedSite).isEqualTo(new BatchReplicator.BatchResult(1, 0, 1));
+        assertThat(EntryCodec.decodeStatusEntry(producer.history().getFirst().value()))
+                .satisfies(s -> {
+                    assertThat(s.status()).isEqualTo(ReplicationStatus.FAILED);
+                    assertThat(s.reason()).isEqualTo("NoSuchBucket (HTTP 404): gone");
+                });
+
+        BatchReplicator.BatchResult otherSite = replicator("other-site", ReplicationOutcome.completed(1, 12)).replicate(event);
+        assertThat(otherSite).isEqualTo(new BatchReplicator.BatchResult(0, 1, 1));
+    }
+
+    private BatchReplicator replicator(String site, ReplicationOutcome outcome) {
+        SiteReplicator fake = entry -> {
+            replicated.add(entry);
+            return outcome;
+        };
+        return new BatchReplicator(site, fake, new EntryPublisher(producer), "backbeat-replication-status", CLOCK, () -> {
+        });
+    }
+
+    static KafkaEvent recordedEvent() throws Exception {
+        try (InputStream in = Files.newInputStream(Path.of("../../events/replicator-kafka-batch.json"))) {
+            return LambdaEventSerializers.serializerFor(KafkaEvent.class, BatchReplicatorTest.class.getClassLoader()).fromJson(in);
+        }
+    }
+}
