@@ -11,21 +11,29 @@ import io.backbeatserverless.core.entry.MalformedEntryException;
 import io.backbeatserverless.core.entry.ReplicationEntry;
 import io.backbeatserverless.core.entry.StatusEntry;
 import io.backbeatserverless.core.metadata.ObjectMetadata;
+import io.backbeatserverless.core.status.ReplicationStatus;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 
 /**
- * Replicates one Kafka batch to this function's site: each partition's records in offset order (all
- * versions of an object share a partition), every outcome published to the status topic, and the
- * call returns only once Kafka acknowledged them all. Versions this site is not a destination of
- * are skipped; an entry that cannot be decoded is logged with its position and skipped, so one bad
- * record never blocks its partition.
+ * Replicates one Kafka batch to this function's site. The versions of one object (one message key)
+ * are applied one after the other in offset order; different objects are replicated in parallel, at
+ * most {@code keyConcurrency} at once. Every outcome is published to the status topic, and the call
+ * returns only once Kafka acknowledged them all, so a batch whose outcomes are not recorded is
+ * retried. Versions this site is not a destination of are ignored; an entry that cannot be decoded
+ * is logged with its position and skipped, so one bad record never blocks its partition.
  */
 public final class BatchReplicator implements AutoCloseable {
 
@@ -35,15 +43,17 @@ public final class BatchReplicator implements AutoCloseable {
     private final SiteReplicator siteReplicator;
     private final EntryPublisher statusPublisher;
     private final String statusTopic;
+    private final int keyConcurrency;
     private final Clock clock;
     private final AutoCloseable resources;
 
     public BatchReplicator(String site, SiteReplicator siteReplicator, EntryPublisher statusPublisher, String statusTopic,
-                           Clock clock, AutoCloseable resources) {
+                           int keyConcurrency, Clock clock, AutoCloseable resources) {
         this.site = site;
         this.siteReplicator = siteReplicator;
         this.statusPublisher = statusPublisher;
         this.statusTopic = statusTopic;
+        this.keyConcurrency = keyConcurrency;
         this.clock = clock;
         this.resources = resources;
     }
@@ -59,11 +69,15 @@ public final class BatchReplicator implements AutoCloseable {
 
     public static BatchReplicator create(BackbeatConfig config, String siteName, Clock clock) {
         SiteConfig site = config.requireSite(siteName);
-        var source = AwsClients.s3(config.source().endpoint(), 64);
-        var destination = AwsClients.s3(site.endpoint(), 64);
+        var settings = config.replicator();
+        int connections = settings.keyConcurrency() * settings.partConcurrency();
+        var source = AwsClients.s3(config.source().endpoint(), connections, false);
+        var destination = AwsClients.s3(site.endpoint(), connections, false);
         EntryPublisher publisher = EntryPublisher.connect(config.kafka().bootstrapServers(), "backbeat-replicator-" + siteName);
-        return new BatchReplicator(siteName, new S3SiteReplicator(site, source, destination), publisher,
-                config.kafka().statusTopic(), clock, () -> {
+        SiteReplicator replicator = new S3SiteReplicator(site, source, destination, settings,
+                Retrier.standard(settings.retryPolicy(), clock));
+        return new BatchReplicator(siteName, replicator, publisher, config.kafka().statusTopic(), settings.keyConcurrency(),
+                clock, () -> {
             publisher.close();
             source.close();
             destination.close();
@@ -71,8 +85,8 @@ public final class BatchReplicator implements AutoCloseable {
     }
 
     public BatchResult replicate(KafkaEvent event) {
-        List<ProducerRecord<String, byte[]>> outcomes = new ArrayList<>();
-        int skipped = 0;
+        Map<String, List<ReplicationEntry>> byObject = new LinkedHashMap<>();
+        int ignored = 0;
         int malformed = 0;
         for (List<KafkaEventRecords.Record> partition : KafkaEventRecords.byPartition(event)) {
             for (KafkaEventRecords.Record record : partition) {
@@ -85,27 +99,78 @@ public final class BatchReplicator implements AutoCloseable {
                     continue;
                 }
                 if (entry.metadata().replicationInfo().flatMap(i -> i.backend(site)).isEmpty()) {
-                    skipped++;
+                    ignored++;
                     continue;
                 }
-                long started = clock.millis();
-                ReplicationOutcome outcome = siteReplicator.replicate(entry);
-                if (outcome.reason() != null) {
-                    LOG.warn("site {}: {}/{} version {} {}: {}", site, entry.bucket(), entry.objectKey(),
-                            entry.versionId(), outcome.status(), outcome.reason());
-                }
-                StatusEntry status = statusEntry(entry, outcome, clock.millis() - started);
-                outcomes.add(new ProducerRecord<>(statusTopic, status.messageKey(), EntryCodec.encode(status)));
+                byObject.computeIfAbsent(entry.messageKey(), k -> new ArrayList<>()).add(entry);
             }
         }
-        statusPublisher.publishAll(outcomes);
-        return new BatchResult(outcomes.size(), skipped, malformed);
+        List<StatusEntry> outcomes = replicateAll(byObject.values());
+        List<ProducerRecord<String, byte[]>> records = new ArrayList<>(outcomes.size());
+        int failed = 0;
+        int skipped = 0;
+        for (StatusEntry status : outcomes) {
+            records.add(new ProducerRecord<>(statusTopic, status.messageKey(), EntryCodec.encode(status)));
+            if (status.status() == ReplicationStatus.FAILED) {
+                failed++;
+            } else if (status.status() == ReplicationStatus.SKIPPED) {
+                skipped++;
+            }
+        }
+        statusPublisher.publishAll(records);
+        return new BatchResult(outcomes.size() - failed - skipped, failed, skipped, ignored, malformed);
     }
 
-    private StatusEntry statusEntry(ReplicationEntry entry, ReplicationOutcome outcome, long durationMs) {
-        ObjectMetadata updated = entry.metadata().withSiteStatus(site, outcome.status());
+    /** Each object's versions in order on one thread; objects in parallel, bounded. Outcomes keep per-object order. */
+    private List<StatusEntry> replicateAll(java.util.Collection<List<ReplicationEntry>> objects) {
+        Semaphore permits = new Semaphore(keyConcurrency);
+        List<Future<List<StatusEntry>>> futures = new ArrayList<>(objects.size());
+        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (List<ReplicationEntry> versions : objects) {
+                futures.add(executor.submit(() -> {
+                    permits.acquire();
+                    try {
+                        List<StatusEntry> statuses = new ArrayList<>(versions.size());
+                        for (ReplicationEntry entry : versions) {
+                            statuses.add(replicateOne(entry));
+                        }
+                        return statuses;
+                    } finally {
+                        permits.release();
+                    }
+                }));
+            }
+            List<StatusEntry> all = new ArrayList<>();
+            for (Future<List<StatusEntry>> f : futures) {
+                all.addAll(f.get());
+            }
+            return all;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while replicating a batch", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("replicating a batch failed unexpectedly", e.getCause());
+        }
+    }
+
+    private StatusEntry replicateOne(ReplicationEntry entry) {
+        long started = clock.millis();
+        ReplicationOutcome outcome;
+        try {
+            outcome = siteReplicator.replicate(entry);
+        } catch (RuntimeException e) {
+            // A bug, not a site failure: still an outcome, so the version is visible and retryable.
+            LOG.error("site {}: replicating {}/{} failed unexpectedly", site, entry.bucket(), entry.objectKey(), e);
+            outcome = ReplicationOutcome.failed("internal error: " + e, 1);
+        }
+        if (outcome.reason() != null) {
+            LOG.warn("site {}: {}/{} version {} {} after {} attempt(s): {}", site, entry.bucket(), entry.objectKey(),
+                    entry.versionId(), outcome.status(), outcome.attempts(), outcome.reason());
+        }
+        ObjectMetadata updated = outcome.status() == ReplicationStatus.SKIPPED ? entry.metadata()
+                : entry.metadata().withSiteStatus(site, outcome.status());
         return new StatusEntry(entry.bucket(), entry.versionKey(), site, outcome.status(), outcome.reason(), updated,
-                outcome.attempts(), outcome.bytes(), durationMs, clock.instant().toString());
+                outcome.attempts(), outcome.bytes(), clock.millis() - started, clock.instant().toString());
     }
 
     @Override
@@ -114,7 +179,10 @@ public final class BatchReplicator implements AutoCloseable {
         resources.close();
     }
 
-    /** What one invocation did: outcomes published, entries for other sites, undecodable entries. */
-    public record BatchResult(int replicated, int skipped, int malformed) {
+    /**
+     * What one invocation did: versions replicated, failed and skipped (outcomes published), entries
+     * for other sites (ignored), undecodable entries.
+     */
+    public record BatchResult(int completed, int failed, int skipped, int ignored, int malformed) {
     }
 }

@@ -1,101 +1,337 @@
 package io.backbeatserverless.replicator;
 
+import io.backbeatserverless.adapters.config.ReplicatorSettings;
 import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.core.entry.ReplicationEntry;
 import io.backbeatserverless.core.rules.ReplicationRule;
+import io.backbeatserverless.core.transfer.PartPlan;
+import io.backbeatserverless.replicator.ReplicationErrors.IntegrityException;
+import io.backbeatserverless.replicator.ReplicationErrors.SourceReadException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.Tag;
 import software.amazon.awssdk.services.s3.model.Tagging;
+import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Replicates to an {@code aws_s3} site (AWS S3 or any S3-compatible store): the version's data is
- * streamed from the source GET into the destination PUT, with its content headers, user metadata
- * and tags; a delete marker becomes a DELETE on the versioned destination (which writes a delete
- * marker there). The replica carries Backbeat's markers, {@code x-amz-meta-scal-replication-status:
- * REPLICA} and {@code x-amz-meta-scal-version-id: <source version id>}, so it is never replicated
- * back and a retry can tell it is already there.
+ * Replicates to an {@code aws_s3} site (AWS S3 or any S3-compatible store), as Backbeat's queue
+ * processor does for cloud locations:
+ * <ul>
+ *   <li>data is streamed from the source GET into the destination PUT, never held whole in memory;
+ *       at or above the multipart threshold it goes in parts (Backbeat's sizing, {@link PartPlan}),
+ *       each a ranged GET streamed into an UploadPart, several at once, the upload aborted on failure;</li>
+ *   <li>integrity is checked end to end: the MD5 of the bytes streamed must match the ETag the site
+ *       returns (per part, and the multipart ETag), and a single-part source's ETag;</li>
+ *   <li>content headers, user metadata and tags travel with the data; a delete marker becomes a DELETE
+ *       on the versioned destination; a tag-only change (content METADATA) re-tags the replica;</li>
+ *   <li>the replica carries {@code scal-replication-status: REPLICA}, {@code scal-version-id} (the source
+ *       version) and {@code scal-source-last-modified}: a replay finds its version already there and
+ *       copies nothing, and an older version never overwrites a newer one at the site;</li>
+ *   <li>every request is retried under the {@link Retrier}'s policy when {@link ReplicationErrors} calls
+ *       it retryable; the outcome counts the attempts.</li>
+ * </ul>
  */
 public final class S3SiteReplicator implements SiteReplicator {
 
     public static final String REPLICA_STATUS_META = "scal-replication-status";
     public static final String SOURCE_VERSION_META = "scal-version-id";
+    public static final String SOURCE_LAST_MODIFIED_META = "scal-source-last-modified";
+
+    private static final Logger LOG = LoggerFactory.getLogger(S3SiteReplicator.class);
 
     private final SiteConfig site;
     private final S3Client source;
     private final S3Client destination;
+    private final ReplicatorSettings settings;
+    private final Retrier retrier;
 
-    public S3SiteReplicator(SiteConfig site, S3Client source, S3Client destination) {
+    public S3SiteReplicator(SiteConfig site, S3Client source, S3Client destination, ReplicatorSettings settings, Retrier retrier) {
         this.site = site;
         this.source = source;
         this.destination = destination;
+        this.settings = settings;
+        this.retrier = retrier;
     }
 
     @Override
     public ReplicationOutcome replicate(ReplicationEntry entry) {
-        String ruleBucket = entry.metadata().replicationInfo().map(i -> ReplicationRule.bucketName(i.destination())).orElse(null);
-        String bucket = site.destinationBucket(ruleBucket);
+        Retrier.Budget budget = retrier.newBudget();
+        String bucket = site.destinationBucket(entry.metadata().replicationInfo()
+                .map(i -> ReplicationRule.bucketName(i.destination())).orElse(null));
         if (bucket == null || bucket.isBlank()) {
             return ReplicationOutcome.failed("site '" + site.name() + "' has no bucket and the rule names no Destination.Bucket", 1);
         }
         String key = site.destinationKey(entry.bucket(), entry.objectKey());
         try {
             if (entry.metadata().isDeleteMarker()) {
-                destination.deleteObject(r -> r.bucket(bucket).key(key));
-                return ReplicationOutcome.completed(1, 0);
+                retrier.call(budget, () -> destination.deleteObject(r -> r.bucket(bucket).key(key)));
+                return ReplicationOutcome.completed(budget.attempts(), 0);
             }
-            return ReplicationOutcome.completed(1, copyData(entry, bucket, key));
-        } catch (SdkException e) {
-            return ReplicationOutcome.failed(describe(e), 1);
+            Optional<HeadObjectResponse> current = retrier.call(budget, () -> headLatest(bucket, key));
+            if (current.isPresent()) {
+                Map<String, String> replica = current.get().metadata();
+                if (entry.versionId().equals(replica.get(SOURCE_VERSION_META))) {
+                    if (entry.metadata().replicationInfo().map(i -> i.isMetadataOnly()).orElse(false)) {
+                        retagReplica(budget, entry, bucket, key, current.get().versionId());
+                    }
+                    return ReplicationOutcome.completed(budget.attempts(), 0);
+                }
+                if (isNewer(replica.get(SOURCE_LAST_MODIFIED_META), entry.metadata().lastModified())) {
+                    return ReplicationOutcome.skipped("superseded: a newer version (source version "
+                            + replica.get(SOURCE_VERSION_META) + ") is already the latest at the site", budget.attempts());
+                }
+            }
+            long bytes = entry.metadata().contentLength() >= settings.multipartThresholdBytes()
+                    ? copyInParts(budget, entry, bucket, key)
+                    : copyWhole(budget, entry, bucket, key);
+            return ReplicationOutcome.completed(budget.attempts(), bytes);
+        } catch (NotReplicable e) {
+            return ReplicationOutcome.skipped(e.getMessage(), budget.attempts());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ReplicationOutcome.failed("interrupted", budget.attempts());
+        } catch (Exception e) {
+            String reason = ReplicationErrors.describe(e);
+            return switch (ReplicationErrors.classify(e)) {
+                case SOURCE_GONE -> ReplicationOutcome.skipped("source version unavailable: " + reason, budget.attempts());
+                case RETRYABLE -> ReplicationOutcome.failed("gave up after " + budget.attempts() + " attempts: " + reason, budget.attempts());
+                case PERMANENT -> ReplicationOutcome.failed(reason, budget.attempts());
+            };
         }
     }
 
-    private long copyData(ReplicationEntry entry, String bucket, String key) {
-        try (ResponseInputStream<GetObjectResponse> data = source.getObject(r -> r.bucket(entry.bucket())
-                .key(entry.objectKey()).versionId(entry.versionId()))) {
-            GetObjectResponse object = data.response();
-            Map<String, String> userMetadata = new HashMap<>(object.metadata());
-            userMetadata.put(REPLICA_STATUS_META, "REPLICA");
-            userMetadata.put(SOURCE_VERSION_META, entry.versionId());
-            PutObjectRequest.Builder put = PutObjectRequest.builder().bucket(bucket).key(key)
-                    .contentLength(object.contentLength())
-                    .contentType(object.contentType())
-                    .cacheControl(object.cacheControl())
-                    .contentDisposition(object.contentDisposition())
-                    .contentEncoding(object.contentEncoding())
-                    .contentLanguage(object.contentLanguage())
-                    .expires(object.expires())
-                    .metadata(userMetadata);
-            List<Tag> tags = tagsOf(entry, object);
-            if (!tags.isEmpty()) {
-                put.tagging(Tagging.builder().tagSet(tags).build());
+    private Optional<HeadObjectResponse> headLatest(String bucket, String key) {
+        try {
+            return Optional.of(destination.headObject(r -> r.bucket(bucket).key(key)));
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return Optional.empty();
             }
-            destination.putObject(put.build(), RequestBody.fromInputStream(data, object.contentLength()));
+            throw e;
+        }
+    }
+
+    private long copyWhole(Retrier.Budget budget, ReplicationEntry entry, String bucket, String key) throws Exception {
+        return retrier.call(budget, () -> {
+            ResponseInputStream<GetObjectResponse> data = fromSource("GET", () -> source.getObject(r -> r
+                    .bucket(entry.bucket()).key(entry.objectKey()).versionId(entry.versionId())));
+            try (data) {
+                SourceObject object = SourceObject.of(data.response());
+                refuseReplica(object);
+                List<Tag> tags = object.tagCount() != null && object.tagCount() > 0 ? sourceTags(entry) : List.of();
+                MessageDigest md5 = md5();
+                PutObjectRequest.Builder put = PutObjectRequest.builder().bucket(bucket).key(key)
+                        .contentLength(object.contentLength()).contentType(object.contentType())
+                        .cacheControl(object.cacheControl()).contentDisposition(object.contentDisposition())
+                        .contentEncoding(object.contentEncoding()).contentLanguage(object.contentLanguage())
+                        .expires(object.expires()).metadata(replicaMetadata(object, entry));
+                if (!tags.isEmpty()) {
+                    put.tagging(Tagging.builder().tagSet(tags).build());
+                }
+                String stored = SourceObject.unquote(destination.putObject(put.build(),
+                        RequestBody.fromInputStream(new DigestInputStream(data, md5), object.contentLength())).eTag());
+                String sent = HexFormat.of().formatHex(md5.digest());
+                if (object.eTagIsMd5() && !sent.equals(object.eTag())) {
+                    throw new IntegrityException("bytes read from the source have MD5 " + sent + " but its ETag is " + object.eTag());
+                }
+                verifyEtag(stored, sent, "object");
+                return object.contentLength();
+            }
+        });
+    }
+
+    private long copyInParts(Retrier.Budget budget, ReplicationEntry entry, String bucket, String key) throws Exception {
+        SourceObject object = retrier.call(budget, () -> SourceObject.of(fromSource("HEAD", () -> source.headObject(r -> r
+                .bucket(entry.bucket()).key(entry.objectKey()).versionId(entry.versionId())))));
+        refuseReplica(object);
+        List<Tag> tags = retrier.call(budget, () -> sourceTags(entry));
+        CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder().bucket(bucket).key(key)
+                .contentType(object.contentType()).cacheControl(object.cacheControl())
+                .contentDisposition(object.contentDisposition()).contentEncoding(object.contentEncoding())
+                .contentLanguage(object.contentLanguage()).expires(object.expires()).metadata(replicaMetadata(object, entry));
+        if (!tags.isEmpty()) {
+            create.tagging(Tagging.builder().tagSet(tags).build());
+        }
+        String uploadId = retrier.call(budget, () -> destination.createMultipartUpload(create.build()).uploadId());
+        PartPlan plan = PartPlan.of(object.contentLength());
+        CompletedPart[] completed = new CompletedPart[plan.parts().size()];
+        byte[][] digests = new byte[plan.parts().size()][];
+        boolean done = false;
+        try {
+            uploadParts(budget, entry, bucket, key, uploadId, plan, completed, digests);
+            String stored = SourceObject.unquote(retrier.call(budget, () -> destination.completeMultipartUpload(r -> r
+                    .bucket(bucket).key(key).uploadId(uploadId).multipartUpload(u -> u.parts(completed)))).eTag());
+            if (stored != null && stored.contains("-")) {
+                MessageDigest ofDigests = md5();
+                for (byte[] d : digests) {
+                    ofDigests.update(d);
+                }
+                verifyEtag(stored, HexFormat.of().formatHex(ofDigests.digest()) + "-" + digests.length, "multipart object");
+            }
+            done = true;
             return object.contentLength();
-        } catch (java.io.IOException e) {
-            throw SdkException.create("reading the source object failed: " + e.getMessage(), e);
+        } finally {
+            if (!done) {
+                abort(bucket, key, uploadId);
+            }
         }
     }
 
-    private List<Tag> tagsOf(ReplicationEntry entry, GetObjectResponse object) {
-        if (object.tagCount() == null || object.tagCount() == 0) {
-            return List.of();
+    private void uploadParts(Retrier.Budget budget, ReplicationEntry entry, String bucket, String key, String uploadId,
+                             PartPlan plan, CompletedPart[] completed, byte[][] digests) throws Exception {
+        Semaphore permits = new Semaphore(settings.partConcurrency());
+        AtomicBoolean failed = new AtomicBoolean();
+        List<Future<Void>> futures = new ArrayList<>();
+        try (ExecutorService parts = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (PartPlan.Part part : plan.parts()) {
+                futures.add(parts.submit(() -> {
+                    permits.acquire();
+                    try {
+                        if (!failed.get()) {
+                            uploadPart(budget, entry, bucket, key, uploadId, part, completed, digests);
+                        }
+                        return null;
+                    } catch (Exception e) {
+                        failed.set(true);
+                        throw e;
+                    } finally {
+                        permits.release();
+                    }
+                }));
+            }
+            for (Future<Void> f : futures) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof Exception cause ? cause : e;
+                }
+            }
         }
-        return source.getObjectTagging(r -> r.bucket(entry.bucket()).key(entry.objectKey()).versionId(entry.versionId())).tagSet();
     }
 
-    private static String describe(SdkException e) {
-        if (e instanceof software.amazon.awssdk.services.s3.model.S3Exception s3 && s3.awsErrorDetails() != null) {
-            return s3.awsErrorDetails().errorCode() + " (HTTP " + s3.statusCode() + "): " + s3.awsErrorDetails().errorMessage();
+    private void uploadPart(Retrier.Budget budget, ReplicationEntry entry, String bucket, String key, String uploadId,
+                            PartPlan.Part part, CompletedPart[] completed, byte[][] digests) throws Exception {
+        retrier.call(budget, () -> {
+            ResponseInputStream<GetObjectResponse> data = fromSource("GET " + part.range(), () -> source.getObject(r -> r
+                    .bucket(entry.bucket()).key(entry.objectKey()).versionId(entry.versionId()).range(part.range())));
+            try (data) {
+                MessageDigest md5 = md5();
+                UploadPartResponse uploaded = destination.uploadPart(r -> r.bucket(bucket).key(key).uploadId(uploadId)
+                                .partNumber(part.number()).contentLength(part.length()),
+                        RequestBody.fromInputStream(new DigestInputStream(data, md5), part.length()));
+                byte[] digest = md5.digest();
+                verifyEtag(SourceObject.unquote(uploaded.eTag()), HexFormat.of().formatHex(digest), "part " + part.number());
+                completed[part.number() - 1] = CompletedPart.builder().partNumber(part.number()).eTag(uploaded.eTag()).build();
+                digests[part.number() - 1] = digest;
+                return null;
+            }
+        });
+    }
+
+    private void retagReplica(Retrier.Budget budget, ReplicationEntry entry, String bucket, String key, String replicaVersion)
+            throws Exception {
+        List<Tag> tags = retrier.call(budget, () -> sourceTags(entry));
+        retrier.call(budget, () -> tags.isEmpty()
+                ? destination.deleteObjectTagging(r -> r.bucket(bucket).key(key).versionId(replicaVersion))
+                : destination.putObjectTagging(r -> r.bucket(bucket).key(key).versionId(replicaVersion)
+                .tagging(t -> t.tagSet(tags))));
+    }
+
+    private List<Tag> sourceTags(ReplicationEntry entry) {
+        return fromSource("GET tagging", () -> source.getObjectTagging(r -> r.bucket(entry.bucket())
+                .key(entry.objectKey()).versionId(entry.versionId())).tagSet());
+    }
+
+    private static Map<String, String> replicaMetadata(SourceObject object, ReplicationEntry entry) {
+        Map<String, String> metadata = new HashMap<>(object.metadata());
+        metadata.put(REPLICA_STATUS_META, "REPLICA");
+        metadata.put(SOURCE_VERSION_META, entry.versionId());
+        if (entry.metadata().lastModified() != null) {
+            metadata.put(SOURCE_LAST_MODIFIED_META, entry.metadata().lastModified());
         }
-        return e.getClass().getSimpleName() + ": " + e.getMessage();
+        return metadata;
+    }
+
+    private void verifyEtag(String stored, String expected, String what) {
+        if (settings.verifyEtagMd5() && stored != null && !stored.equals(expected)) {
+            throw new IntegrityException("site '" + site.name() + "' stored " + what + " with ETag " + stored
+                    + " but the bytes sent have " + expected);
+        }
+    }
+
+    private static void refuseReplica(SourceObject object) {
+        if (object.isReplica()) {
+            throw new NotReplicable("the source version is itself a replica (x-amz-meta-scal-replication-status: REPLICA); replicas are never replicated");
+        }
+    }
+
+    private void abort(String bucket, String key, String uploadId) {
+        try {
+            destination.abortMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(uploadId));
+        } catch (SdkException e) {
+            LOG.warn("site {}: could not abort multipart upload {} of {}/{}: {}", site.name(), uploadId, bucket, key, e.toString());
+        }
+    }
+
+    private static boolean isNewer(String replicaSourceLastModified, String entryLastModified) {
+        if (replicaSourceLastModified == null || entryLastModified == null) {
+            return false;
+        }
+        try {
+            return Instant.parse(replicaSourceLastModified).isAfter(Instant.parse(entryLastModified));
+        } catch (DateTimeParseException e) {
+            return false;
+        }
+    }
+
+    private static <T> T fromSource(String what, java.util.function.Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (SdkException e) {
+            throw new SourceReadException(what + " from the source", e);
+        }
+    }
+
+    private static MessageDigest md5() {
+        try {
+            return MessageDigest.getInstance("MD5");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The version must not be replicated; the message says why. */
+    private static final class NotReplicable extends RuntimeException {
+        NotReplicable(String message) {
+            super(message);
+        }
     }
 }

@@ -6,6 +6,11 @@ import io.backbeatserverless.adapters.kafka.EntryPublisher;
 import io.backbeatserverless.core.entry.EntryCodec;
 import io.backbeatserverless.core.entry.ReplicationEntry;
 import io.backbeatserverless.core.entry.StatusEntry;
+import io.backbeatserverless.core.entry.VersionKey;
+import io.backbeatserverless.adapters.kafka.KafkaEventRecords;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
 import io.backbeatserverless.core.status.ReplicationStatus;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -41,7 +46,7 @@ class BatchReplicatorTest {
 
         BatchReplicator.BatchResult result = new ReplicatorHandler(replicator).handleRequest(event, null);
 
-        assertThat(result).isEqualTo(new BatchReplicator.BatchResult(1, 0, 0));
+        assertThat(result).isEqualTo(new BatchReplicator.BatchResult(1, 0, 0, 0, 0));
         assertThat(replicated).singleElement().satisfies(e -> {
             assertThat(e.bucket()).isEqualTo("srcbucket");
             assertThat(e.objectKey()).isEqualTo("obj1");
@@ -71,7 +76,7 @@ class BatchReplicatorTest {
 
         BatchReplicator.BatchResult failedSite = replicator("aws-location", ReplicationOutcome.failed("NoSuchBucket (HTTP 404): gone", 1))
                 .replicate(event);
-        assertThat(failedSite).isEqualTo(new BatchReplicator.BatchResult(1, 0, 1));
+        assertThat(failedSite).isEqualTo(new BatchReplicator.BatchResult(0, 1, 0, 0, 1));
         assertThat(EntryCodec.decodeStatusEntry(producer.history().getFirst().value()))
                 .satisfies(s -> {
                     assertThat(s.status()).isEqualTo(ReplicationStatus.FAILED);
@@ -79,7 +84,44 @@ class BatchReplicatorTest {
                 });
 
         BatchReplicator.BatchResult otherSite = replicator("other-site", ReplicationOutcome.completed(1, 12)).replicate(event);
-        assertThat(otherSite).isEqualTo(new BatchReplicator.BatchResult(0, 1, 1));
+        assertThat(otherSite).isEqualTo(new BatchReplicator.BatchResult(0, 0, 0, 1, 1));
+    }
+
+    @Test
+    void appliesTheVersionsOfOneObjectInOrderAndDifferentObjectsInParallel() throws Exception {
+        ReplicationEntry template = EntryCodec.decodeReplicationEntry(KafkaEventRecords.byPartition(recordedEvent()).getFirst().getFirst().value());
+        List<KafkaEvent.KafkaEventRecord> records = new ArrayList<>();
+        String[] keys = {"a", "b", "a", "c", "a", "d"};
+        for (int i = 0; i < keys.length; i++) {
+            ReplicationEntry e = new ReplicationEntry("put", "srcbucket", new VersionKey(keys[i], "v" + i), template.metadata(), null);
+            records.add(KafkaEvent.KafkaEventRecord.builder().withTopic("backbeat-replication").withPartition(0).withOffset(i)
+                    .withKey(Base64.getEncoder().encodeToString(e.messageKey().getBytes(StandardCharsets.UTF_8)))
+                    .withValue(Base64.getEncoder().encodeToString(EntryCodec.encode(e))).build());
+        }
+        KafkaEvent event = new KafkaEvent();
+        event.setRecords(Map.of("backbeat-replication-0", records));
+        CyclicBarrier othersTogether = new CyclicBarrier(3);
+        List<String> order = new CopyOnWriteArrayList<>();
+        SiteReplicator site = entry -> {
+            order.add(entry.objectKey() + "@" + entry.versionId());
+            if (!entry.objectKey().equals("a")) {
+                try {
+                    othersTogether.await(10, TimeUnit.SECONDS); // b, c and d can only pass together
+                } catch (Exception e) {
+                    throw new IllegalStateException("b, c and d were not replicated in parallel", e);
+                }
+            }
+            return ReplicationOutcome.completed(1, 1);
+        };
+
+        BatchReplicator.BatchResult result = new BatchReplicator("aws-location", site, new EntryPublisher(producer),
+                "backbeat-replication-status", 4, CLOCK, () -> {
+        }).replicate(event);
+
+        assertThat(result.completed()).isEqualTo(6);
+        assertThat(order.stream().filter(o -> o.startsWith("a@"))).containsExactly("a@v0", "a@v2", "a@v4");
+        assertThat(producer.history().stream().map(r -> EntryCodec.decodeStatusEntry(r.value()).versionKey().encoded())
+                .filter(k -> k.startsWith("a"))).containsExactly("a\u0000v0", "a\u0000v2", "a\u0000v4");
     }
 
     private BatchReplicator replicator(String site, ReplicationOutcome outcome) {
@@ -87,7 +129,7 @@ class BatchReplicatorTest {
             replicated.add(entry);
             return outcome;
         };
-        return new BatchReplicator(site, fake, new EntryPublisher(producer), "backbeat-replication-status", CLOCK, () -> {
+        return new BatchReplicator(site, fake, new EntryPublisher(producer), "backbeat-replication-status", 4, CLOCK, () -> {
         });
     }
 

@@ -5,6 +5,7 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
@@ -26,6 +27,14 @@ public final class AwsClients {
     }
 
     public static S3Client s3(Endpoint endpoint, int maxConnections) {
+        return s3(endpoint, maxConnections, true);
+    }
+
+    /**
+     * An S3 client; {@code sdkRetries} false leaves every retry to the caller's own policy (the
+     * replicator's), so retries are not nested and each is counted.
+     */
+    public static S3Client s3(Endpoint endpoint, int maxConnections, boolean sdkRetries) {
         var builder = S3Client.builder()
                 .region(Region.of(endpoint.region()))
                 .credentialsProvider(credentials(endpoint))
@@ -36,6 +45,9 @@ public final class AwsClients {
                 .forcePathStyle(true)
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+        if (!sdkRetries) {
+            builder.overrideConfiguration(c -> c.retryStrategy(AwsRetryStrategy.doNotRetry()));
+        }
         if (endpoint.url() != null) {
             builder.endpointOverride(endpoint.uri());
         }

@@ -19,7 +19,7 @@ import java.util.function.UnaryOperator;
  * {@code BACKBEAT_CONFIG} or the JSON in {@code BACKBEAT_CONFIG_JSON}. See docs/configuration.md.
  */
 public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<SiteConfig> sites,
-                             DynamoDbSettings dynamodb, EventSourceSettings eventSource) {
+                             DynamoDbSettings dynamodb, EventSourceSettings eventSource, ReplicatorSettings replicator) {
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
@@ -39,6 +39,7 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
         }
         sites = List.copyOf(sites);
         eventSource = eventSource == null ? EventSourceSettings.DEFAULTS : eventSource;
+        replicator = replicator == null ? ReplicatorSettings.DEFAULTS : replicator;
         if (sites.stream().map(SiteConfig::name).distinct().count() != sites.size()) {
             throw new IllegalArgumentException("two sites share a name");
         }
@@ -94,23 +95,34 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
     }
 
     public BackbeatConfig withKafka(KafkaSettings newKafka) {
-        return new BackbeatConfig(newKafka, source, sites, dynamodb, eventSource);
+        return new BackbeatConfig(newKafka, source, sites, dynamodb, eventSource, replicator);
     }
 
     public BackbeatConfig withSource(SourceConfig newSource) {
-        return new BackbeatConfig(kafka, newSource, sites, dynamodb, eventSource);
+        return new BackbeatConfig(kafka, newSource, sites, dynamodb, eventSource, replicator);
     }
 
     public BackbeatConfig withSites(UnaryOperator<SiteConfig> change) {
-        return new BackbeatConfig(kafka, source, sites.stream().map(change).toList(), dynamodb, eventSource);
+        return new BackbeatConfig(kafka, source, sites.stream().map(change).toList(), dynamodb, eventSource, replicator);
     }
 
     public BackbeatConfig withDynamodb(DynamoDbSettings newDynamodb) {
-        return new BackbeatConfig(kafka, source, sites, newDynamodb, eventSource);
+        return new BackbeatConfig(kafka, source, sites, newDynamodb, eventSource, replicator);
+    }
+
+    public BackbeatConfig withReplicator(ReplicatorSettings newReplicator) {
+        return new BackbeatConfig(kafka, source, sites, dynamodb, eventSource, newReplicator);
+    }
+
+    /** The same configuration with {@code extra} sites added (tests add sites behind fault-injecting proxies). */
+    public BackbeatConfig withAddedSites(List<SiteConfig> extra) {
+        List<SiteConfig> all = new java.util.ArrayList<>(sites);
+        all.addAll(extra);
+        return new BackbeatConfig(kafka, source, all, dynamodb, eventSource, replicator);
     }
 
     public BackbeatConfig withEventSource(EventSourceSettings newEventSource) {
-        return new BackbeatConfig(kafka, source, sites, dynamodb, newEventSource);
+        return new BackbeatConfig(kafka, source, sites, dynamodb, newEventSource, replicator);
     }
 
     /** Kafka (Amazon MSK in AWS): where the brokers are and the two topics. */

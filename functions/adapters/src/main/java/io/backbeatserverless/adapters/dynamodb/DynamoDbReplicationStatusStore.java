@@ -80,15 +80,17 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
                 "#site", SITE_PREFIX + outcome.site(), "#status", "status");
         Map<String, AttributeValue> values = Map.of(":bucket", s(version.bucket()), ":key", s(version.objectKey()),
                 ":size", n(outcome.metadata().contentLength()), ":outcome", outcomeValue(siteOutcome),
-                ":completed", s(ReplicationStatus.COMPLETED.name()));
+                ":completed", s(ReplicationStatus.COMPLETED.name()), ":skipped", s(ReplicationStatus.SKIPPED.name()));
         try {
+            // A final site status (COMPLETED, SKIPPED) is never overwritten: StatusMerge's rule, as a condition.
             dynamo.updateItem(r -> r.tableName(table).key(key(version))
                     .updateExpression("SET #bucket = :bucket, #key = :key, #size = :size, #site = :outcome")
-                    .conditionExpression("attribute_not_exists(#site) OR #site.#status <> :completed")
+                    .conditionExpression("attribute_not_exists(#site) OR (#site.#status <> :completed AND #site.#status <> :skipped)")
                     .expressionAttributeNames(names).expressionAttributeValues(values));
             return outcome.status();
-        } catch (ConditionalCheckFailedException alreadyCompleted) {
-            return ReplicationStatus.COMPLETED;
+        } catch (ConditionalCheckFailedException alreadyFinal) {
+            return find(version).map(v -> v.sites().get(outcome.site()))
+                    .map(SiteOutcome::status).orElse(ReplicationStatus.COMPLETED);
         }
     }
 

@@ -4,7 +4,8 @@ import java.util.Map;
 
 /**
  * Backbeat's status rules, in one place: a site's COMPLETED is final, and an object's overall status
- * is FAILED if any site failed, PROCESSING while any site is still pending, else COMPLETED.
+ * is FAILED if any site failed, PROCESSING while any site is still pending, else COMPLETED. A
+ * SKIPPED site is final too and counts as done.
  */
 public final class StatusMerge {
 
@@ -13,8 +14,8 @@ public final class StatusMerge {
 
     /** The status a site moves to when {@code incoming} is reported while it is at {@code current} (null: unknown). */
     public static ReplicationStatus nextSiteStatus(ReplicationStatus current, ReplicationStatus incoming) {
-        if (current == ReplicationStatus.COMPLETED) {
-            return ReplicationStatus.COMPLETED;
+        if (current != null && current.isFinal()) {
+            return current;
         }
         return incoming;
     }

@@ -1,0 +1,43 @@
+package io.backbeatserverless.adapters.config;
+
+import io.backbeatserverless.core.retry.RetryPolicy;
+
+import java.time.Duration;
+
+/**
+ * How replicators copy. Defaults follow Backbeat: multipart at 16 MiB with 16 MiB parts (doubled to
+ * stay within 1,000 parts), 5 attempts within 300 s per entry.
+ *
+ * @param multipartThresholdBytes objects of at least this size are copied in parts
+ * @param partConcurrency         parts of one object uploaded at once
+ * @param keyConcurrency          objects of one batch replicated at once (versions of one object stay in order)
+ * @param maxAttempts             tries per entry (and per part)
+ * @param initialBackoffMs        first retry's backoff ceiling; doubles each retry, with full jitter
+ * @param maxBackoffMs            backoff ceiling
+ * @param deadlineSeconds         an entry is given up (FAILED) when its retries would end past this
+ * @param verifyEtagMd5           compare the MD5 of the bytes sent with the ETag the site returns; turn
+ *                                off for sites whose ETags are not MD5s (SSE-KMS)
+ */
+public record ReplicatorSettings(long multipartThresholdBytes, int partConcurrency, int keyConcurrency,
+                                 int maxAttempts, long initialBackoffMs, long maxBackoffMs, long deadlineSeconds,
+                                 Boolean verifyEtagMd5) {
+
+    public static final long MIB = 1024L * 1024L;
+    public static final ReplicatorSettings DEFAULTS = new ReplicatorSettings(0, 0, 0, 0, 0, 0, 0, null);
+
+    public ReplicatorSettings {
+        multipartThresholdBytes = multipartThresholdBytes <= 0 ? 16 * MIB : multipartThresholdBytes;
+        partConcurrency = partConcurrency <= 0 ? 4 : partConcurrency;
+        keyConcurrency = keyConcurrency <= 0 ? 16 : keyConcurrency;
+        maxAttempts = maxAttempts <= 0 ? RetryPolicy.BACKBEAT_DEFAULTS.maxAttempts() : maxAttempts;
+        initialBackoffMs = initialBackoffMs <= 0 ? RetryPolicy.BACKBEAT_DEFAULTS.initialBackoff().toMillis() : initialBackoffMs;
+        maxBackoffMs = maxBackoffMs <= 0 ? RetryPolicy.BACKBEAT_DEFAULTS.maxBackoff().toMillis() : maxBackoffMs;
+        deadlineSeconds = deadlineSeconds <= 0 ? RetryPolicy.BACKBEAT_DEFAULTS.deadline().toSeconds() : deadlineSeconds;
+        verifyEtagMd5 = verifyEtagMd5 == null ? Boolean.TRUE : verifyEtagMd5;
+    }
+
+    public RetryPolicy retryPolicy() {
+        return new RetryPolicy(maxAttempts, Duration.ofMillis(initialBackoffMs), Duration.ofMillis(maxBackoffMs),
+                Duration.ofSeconds(deadlineSeconds));
+    }
+}

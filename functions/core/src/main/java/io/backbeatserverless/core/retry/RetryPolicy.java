@@ -1,0 +1,45 @@
+package io.backbeatserverless.core.retry;
+
+import java.time.Duration;
+import java.util.random.RandomGenerator;
+
+/**
+ * Retries with exponential backoff and full jitter under an overall deadline, the one retry policy
+ * of the project: attempt {@code n} (1-based) failing with a retryable error is followed by a wait
+ * drawn uniformly from {@code [0, min(maxBackoff, initialBackoff * 2^(n-1))]}, as long as fewer than
+ * {@code maxAttempts} were made and the wait ends before the deadline. Defaults follow Backbeat's
+ * queue processor: 5 attempts within 300 s.
+ */
+public record RetryPolicy(int maxAttempts, Duration initialBackoff, Duration maxBackoff, Duration deadline) {
+
+    public static final RetryPolicy BACKBEAT_DEFAULTS =
+            new RetryPolicy(5, Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofSeconds(300));
+
+    public RetryPolicy {
+        if (maxAttempts < 1) {
+            throw new IllegalArgumentException("maxAttempts must be at least 1");
+        }
+        if (initialBackoff.isNegative() || maxBackoff.isNegative() || deadline.isNegative()) {
+            throw new IllegalArgumentException("backoffs and deadline must not be negative");
+        }
+    }
+
+    /**
+     * How long to wait before the next attempt, or null to give up.
+     *
+     * @param attemptsMade attempts already made (at least 1)
+     * @param elapsed      time since the first attempt started
+     */
+    public Duration nextDelay(int attemptsMade, Duration elapsed, RandomGenerator random) {
+        if (attemptsMade >= maxAttempts) {
+            return null;
+        }
+        long ceiling = initialBackoff.toMillis() << Math.min(30, attemptsMade - 1);
+        ceiling = Math.min(ceiling, maxBackoff.toMillis());
+        long delay = ceiling <= 0 ? 0 : random.nextLong(ceiling + 1);
+        if (elapsed.plusMillis(delay).compareTo(deadline) >= 0) {
+            return null;
+        }
+        return Duration.ofMillis(delay);
+    }
+}

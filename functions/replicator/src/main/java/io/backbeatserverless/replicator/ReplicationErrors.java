@@ -1,0 +1,104 @@
+package io.backbeatserverless.replicator;
+
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
+import software.amazon.awssdk.core.exception.SdkServiceException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Set;
+
+/**
+ * The one place that decides what a failure means, by walking the cause chain: retry it (throttling,
+ * 5xx, timeouts, connection resets, a checksum mismatch), give up at once (access denied, no such
+ * destination bucket, invalid request), or skip the version because the source no longer has it or
+ * will not give it (what Backbeat does).
+ */
+public final class ReplicationErrors {
+
+    public enum Kind { RETRYABLE, PERMANENT, SOURCE_GONE }
+
+    private static final Set<Integer> RETRYABLE_STATUS = Set.of(408, 429, 500, 502, 503, 504);
+    private static final Set<String> RETRYABLE_CODES = Set.of("SlowDown", "Throttling", "ThrottlingException",
+            "RequestTimeout", "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable", "TooManyRequestsException");
+
+    private ReplicationErrors() {
+    }
+
+    public static Kind classify(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SourceReadException) {
+                // The version was deleted from the source, or we may not read it: Backbeat skips these.
+                if (t.getCause() instanceof SdkServiceException s && (s.statusCode() == 404 || s.statusCode() == 403)) {
+                    return Kind.SOURCE_GONE;
+                }
+                return t.getCause() == null ? Kind.PERMANENT : classify(t.getCause());
+            }
+            if (t instanceof IntegrityException) {
+                return Kind.RETRYABLE;
+            }
+            if (t instanceof SdkServiceException service) {
+                return classifyService(service);
+            }
+            if (t instanceof ApiCallTimeoutException || t instanceof ApiCallAttemptTimeoutException
+                    || t instanceof IOException || t instanceof UncheckedIOException) {
+                return Kind.RETRYABLE;
+            }
+        }
+        return Kind.PERMANENT;
+    }
+
+    private static Kind classifyService(SdkServiceException service) {
+        if (service.isThrottlingException() || RETRYABLE_STATUS.contains(service.statusCode())) {
+            return Kind.RETRYABLE;
+        }
+        if (service instanceof AwsServiceException aws && aws.awsErrorDetails() != null
+                && RETRYABLE_CODES.contains(aws.awsErrorDetails().errorCode())) {
+            return Kind.RETRYABLE;
+        }
+        return Kind.PERMANENT;
+    }
+
+    /** A one-line reason an operator can act on: the service's error code and message, or the exception. */
+    public static String describe(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof AwsServiceException aws && aws.awsErrorDetails() != null) {
+                String side = hasSourceCause(failure) ? "source: " : "";
+                return side + aws.awsErrorDetails().errorCode() + " (HTTP " + aws.statusCode() + "): " + aws.awsErrorDetails().errorMessage();
+            }
+            if (t instanceof IntegrityException) {
+                return t.getMessage();
+            }
+        }
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return failure == root ? failure.toString() : failure.getClass().getSimpleName() + ": " + failure.getMessage()
+                + " (cause: " + root + ")";
+    }
+
+    private static boolean hasSourceCause(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SourceReadException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A request to the source failed: the cause says whether the version is gone or the source hiccuped. */
+    public static final class SourceReadException extends RuntimeException {
+        public SourceReadException(String what, Throwable cause) {
+            super(what + ": " + cause.getMessage(), cause);
+        }
+    }
+
+    /** The bytes the site stored are not the bytes we sent (or the source's ETag disagrees): retried. */
+    public static final class IntegrityException extends RuntimeException {
+        public IntegrityException(String message) {
+            super(message);
+        }
+    }
+}

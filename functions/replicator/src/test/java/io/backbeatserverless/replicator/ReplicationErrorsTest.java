@@ -1,0 +1,68 @@
+package io.backbeatserverless.replicator;
+
+import io.backbeatserverless.replicator.ReplicationErrors.Kind;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+import java.io.UncheckedIOException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ReplicationErrorsTest {
+
+    @ParameterizedTest
+    @CsvSource({
+            "503, SlowDown, RETRYABLE",
+            "500, InternalError, RETRYABLE",
+            "429, TooManyRequestsException, RETRYABLE",
+            "400, RequestTimeout, RETRYABLE",
+            "403, AccessDenied, PERMANENT",
+            "404, NoSuchBucket, PERMANENT",
+            "400, InvalidRequest, PERMANENT",
+    })
+    void classifiesDestinationServiceErrors(int status, String code, Kind expected) {
+        assertThat(ReplicationErrors.classify(s3(status, code))).isEqualTo(expected);
+    }
+
+    @Test
+    void walksTheCauseChainForConnectionProblems() {
+        assertThat(ReplicationErrors.classify(SdkClientException.create("Unable to execute HTTP request",
+                new SocketException("Connection reset")))).isEqualTo(Kind.RETRYABLE);
+        assertThat(ReplicationErrors.classify(new RuntimeException(new UncheckedIOException(new SocketTimeoutException("Read timed out")))))
+                .isEqualTo(Kind.RETRYABLE);
+        assertThat(ReplicationErrors.classify(ApiCallAttemptTimeoutException.create(1000))).isEqualTo(Kind.RETRYABLE);
+        assertThat(ReplicationErrors.classify(new ReplicationErrors.IntegrityException("mismatch"))).isEqualTo(Kind.RETRYABLE);
+        assertThat(ReplicationErrors.classify(new IllegalStateException("a bug"))).isEqualTo(Kind.PERMANENT);
+    }
+
+    @Test
+    void aSourceVersionGoneOrForbiddenIsSkippedButASourceHiccupIsRetried() {
+        assertThat(ReplicationErrors.classify(new ReplicationErrors.SourceReadException("GET", s3(404, "NoSuchVersion"))))
+                .isEqualTo(Kind.SOURCE_GONE);
+        assertThat(ReplicationErrors.classify(new ReplicationErrors.SourceReadException("GET", s3(403, "AccessDenied"))))
+                .isEqualTo(Kind.SOURCE_GONE);
+        assertThat(ReplicationErrors.classify(new ReplicationErrors.SourceReadException("GET", s3(503, "SlowDown"))))
+                .isEqualTo(Kind.RETRYABLE);
+        assertThat(ReplicationErrors.classify(new ReplicationErrors.SourceReadException("GET",
+                SdkClientException.create("reset", new SocketException("Connection reset"))))).isEqualTo(Kind.RETRYABLE);
+    }
+
+    @Test
+    void describesFailuresWithTheServiceCodeAndSide() {
+        assertThat(ReplicationErrors.describe(s3(404, "NoSuchBucket"))).isEqualTo("NoSuchBucket (HTTP 404): msg NoSuchBucket");
+        assertThat(ReplicationErrors.describe(new ReplicationErrors.SourceReadException("GET", s3(403, "AccessDenied"))))
+                .isEqualTo("source: AccessDenied (HTTP 403): msg AccessDenied");
+    }
+
+    private static S3Exception s3(int status, String code) {
+        return (S3Exception) S3Exception.builder().statusCode(status)
+                .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage("msg " + code).build()).build();
+    }
+}
