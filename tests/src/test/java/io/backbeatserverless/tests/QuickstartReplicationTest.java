@@ -1,34 +1,25 @@
 package io.backbeatserverless.tests;
 
-import io.backbeatserverless.adapters.aws.AwsClients;
-import io.backbeatserverless.adapters.config.BackbeatConfig;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
 import io.backbeatserverless.core.status.ReplicationStatus;
-import io.backbeatserverless.core.status.VersionRef;
 import io.backbeatserverless.core.status.VersionStatus;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ObjectVersion;
 import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.ReplicationConfiguration;
 import software.amazon.awssdk.services.s3.model.ReplicationRuleStatus;
-import software.amazon.awssdk.services.s3.model.S3Exception;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -41,30 +32,26 @@ import static org.awaitility.Awaitility.await;
 @ExtendWith(SharedStack.class)
 class QuickstartReplicationTest {
 
-    private static final String ROLE = "arn:aws:iam::root:role/s3-replication-role";
-    private static final Duration REPLICATION_DEADLINE = Duration.ofSeconds(10);
+    private static final Duration REPLICATION_DEADLINE = StackClients.REPLICATION_DEADLINE;
 
+    private static StackClients stack;
     private static S3Client source;
     private static S3Client destination;
-    private static DynamoDbClient dynamo;
     private static DynamoDbReplicationStatusStore statusStore;
     private static LogCapture logs;
 
     @BeforeAll
     static void clients() {
         logs = LogCapture.install();
-        BackbeatConfig config = SharedStack.stack().config();
-        source = AwsClients.s3(config.source().endpoint(), 8);
-        destination = AwsClients.s3(config.requireSite("aws-location").endpoint(), 8);
-        dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint());
-        statusStore = new DynamoDbReplicationStatusStore(dynamo, config.dynamodb().tables().status(), Clock.systemUTC());
+        stack = new StackClients();
+        source = stack.source;
+        destination = stack.destination;
+        statusStore = stack.statusStore;
     }
 
     @AfterAll
     static void close() {
-        source.close();
-        destination.close();
-        dynamo.close();
+        stack.close();
     }
 
     @Test
@@ -154,45 +141,26 @@ class QuickstartReplicationTest {
     }
 
     private static HeadObjectResponse awaitReplica(String destinationKey, String sourceVersionId) {
-        return await().atMost(REPLICATION_DEADLINE).pollInterval(Duration.ofMillis(100))
-                .until(() -> headReplica(destinationKey)
-                        .filter(h -> sourceVersionId.equals(h.metadata().get("scal-version-id"))).orElse(null),
-                        h -> h != null);
+        return stack.awaitReplica(destinationKey, sourceVersionId);
     }
 
     private static Optional<HeadObjectResponse> headReplica(String destinationKey) {
-        try {
-            return Optional.of(destination.headObject(r -> r.bucket("dest-bucket").key(destinationKey)));
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404) {
-                return Optional.empty();
-            }
-            throw e;
-        }
+        return stack.headReplica(destinationKey);
     }
 
     private static Optional<VersionStatus> status(String bucket, String key, String versionId) {
-        return statusStore.find(new VersionRef(bucket, key, versionId));
+        return stack.status(bucket, key, versionId);
     }
 
     private static String replicatedBucket(String site) {
-        String bucket = newVersionedBucket("src");
-        source.putBucketReplication(r -> r.bucket(bucket).replicationConfiguration(ReplicationConfiguration.builder()
-                .role(ROLE).rules(rule -> rule.status(ReplicationRuleStatus.ENABLED).prefix("")
-                        .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(site))).build()));
-        return bucket;
+        return stack.replicatedBucket(site);
     }
 
     private static String newVersionedBucket(String prefix) {
-        String bucket = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
-        source.createBucket(r -> r.bucket(bucket));
-        source.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
-        return bucket;
+        return stack.newVersionedBucket(prefix);
     }
 
     private static byte[] randomBytes(int size) {
-        byte[] bytes = new byte[size];
-        ThreadLocalRandom.current().nextBytes(bytes);
-        return bytes;
+        return StackClients.randomBytes(size);
     }
 }

@@ -1,25 +1,41 @@
 package io.backbeatserverless.tests;
 
 import io.backbeatserverless.adapters.config.BackbeatConfig;
+import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.localstack.EmbeddedStack;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
 
 /**
- * Starts the embedded stack once for the whole test run (from the real {@code localstack/backbeat.json},
- * moved to free ports) and stops it when the run ends. Tests isolate themselves by bucket and key names.
+ * Starts the embedded stack once for the whole test run and stops it when the run ends. It runs the
+ * real {@code localstack/backbeat.json} moved to free ports, plus sites the scenarios need, all on the
+ * destination S3 server of {@code aws-location}:
+ * <ul>
+ *   <li>{@code second-location}: bucket {@code second-bucket}, {@code bucketMatch: true} (one-to-many);</li>
+ *   <li>{@code flaky-location}: bucket {@code flaky-bucket}, reached through a {@link FaultInjectingProxy};</li>
+ *   <li>{@code gone-location}: bucket {@code gone-bucket}, which a test deletes (permanent failures).</li>
+ * </ul>
+ * Tests isolate themselves by source bucket names.
  */
 public final class SharedStack implements BeforeAllCallback {
 
+    public static final String AWS_LOCATION = "aws-location";
+    public static final String SECOND_LOCATION = "second-location";
+    public static final String FLAKY_LOCATION = "flaky-location";
+    public static final String GONE_LOCATION = "gone-location";
+
     private static volatile EmbeddedStack stack;
+    private static volatile FaultInjectingProxy proxy;
 
     @Override
     public void beforeAll(ExtensionContext context) {
         context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL)
-                .getOrComputeIfAbsent(SharedStack.class.getName(), key -> new Running(startStack()), Running.class);
+                .getOrComputeIfAbsent(SharedStack.class.getName(), key -> startStack(), Running.class);
     }
 
     public static EmbeddedStack stack() {
@@ -29,25 +45,38 @@ public final class SharedStack implements BeforeAllCallback {
         return stack;
     }
 
-    private static EmbeddedStack startStack() {
+    static FaultInjectingProxy proxy() {
+        return proxy;
+    }
+
+    private static Running startStack() {
         try {
             Path configFile = Path.of("../localstack/backbeat.json");
             if (!Files.exists(configFile)) {
                 configFile = Path.of("localstack/backbeat.json");
             }
             BackbeatConfig config = EmbeddedStack.onFreePorts(BackbeatConfig.load(configFile));
+            SiteConfig main = config.requireSite(AWS_LOCATION);
+            proxy = new FaultInjectingProxy(main.endpoint().port(), 0.04, 0.04, 0.04);
+            config = config.withAddedSites(List.of(
+                    new SiteConfig(SECOND_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "second-bucket", true),
+                    new SiteConfig(FLAKY_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint().withPort(proxy.port()), "flaky-bucket", false),
+                    new SiteConfig(GONE_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "gone-bucket", false)));
             EmbeddedStack.Options defaults = EmbeddedStack.Options.defaults();
-            stack = EmbeddedStack.start(config, new EmbeddedStack.Options(defaults.localstackDir(), "768m", "512m"));
-            return stack;
+            stack = EmbeddedStack.start(config, new EmbeddedStack.Options(defaults.localstackDir(), "1g", "512m",
+                    Set.of(FLAKY_LOCATION)));
+            return new Running(stack, proxy);
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the embedded stack: " + e.getMessage(), e);
         }
     }
 
-    private record Running(EmbeddedStack stack) implements ExtensionContext.Store.CloseableResource, AutoCloseable {
+    private record Running(EmbeddedStack stack, FaultInjectingProxy proxy)
+            implements ExtensionContext.Store.CloseableResource, AutoCloseable {
         @Override
-        public void close() {
+        public void close() throws Exception {
             stack.close();
+            proxy.close();
         }
     }
 }

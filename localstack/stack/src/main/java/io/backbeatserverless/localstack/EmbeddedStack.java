@@ -52,10 +52,17 @@ public final class EmbeddedStack implements AutoCloseable {
         this.config = config;
     }
 
-    /** Sizes of the S3 server JVMs; local-s3 keeps every object on its heap. */
-    public record Options(Path localstackDir, String s3MaxHeap, String s3MaxDirectMemory) {
+    /**
+     * Sizes of the S3 server JVMs (local-s3 keeps every object on its heap), and the sites whose
+     * endpoint is served by someone else (the stack starts no server for them).
+     */
+    public record Options(Path localstackDir, String s3MaxHeap, String s3MaxDirectMemory, java.util.Set<String> externalSites) {
+        public Options {
+            externalSites = java.util.Set.copyOf(externalSites);
+        }
+
         public static Options defaults() {
-            return new Options(DynaliteProcess.findLocalstackDir(), "2g", "1g");
+            return new Options(DynaliteProcess.findLocalstackDir(), "2g", "1g", java.util.Set.of());
         }
     }
 
@@ -93,7 +100,9 @@ public final class EmbeddedStack implements AutoCloseable {
         Map<Integer, String> s3Ports = new LinkedHashMap<>();
         s3Ports.put(config.source().endpoint().port(), "source");
         for (SiteConfig site : config.sites()) {
-            s3Ports.merge(site.endpoint().port(), "site-" + site.name(), (a, b) -> a + "+" + b);
+            if (!options.externalSites().contains(site.name())) {
+                s3Ports.merge(site.endpoint().port(), "site-" + site.name(), (a, b) -> a + "+" + b);
+            }
         }
         List<CompletableFuture<Void>> children = new ArrayList<>();
         var launcher = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();

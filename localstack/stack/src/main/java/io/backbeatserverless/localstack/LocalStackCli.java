@@ -66,7 +66,7 @@ public final class LocalStackCli {
                 cfg = cfg.withSites(s -> s.name().equals(p.getKey()) ? s.withEndpoint(s.endpoint().withPort(p.getValue())) : s);
             }
             Path localstackDir = config.toAbsolutePath().getParent();
-            EmbeddedStack stack = EmbeddedStack.start(cfg, new EmbeddedStack.Options(localstackDir, s3MaxHeap, s3MaxDirectMemory));
+            EmbeddedStack stack = EmbeddedStack.start(cfg, new EmbeddedStack.Options(localstackDir, s3MaxHeap, s3MaxDirectMemory, java.util.Set.of()));
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 System.out.println("stopping the embedded stack...");

@@ -1,0 +1,93 @@
+package io.backbeatserverless.tests;
+
+import io.backbeatserverless.core.status.ReplicationStatus;
+import io.backbeatserverless.core.status.SiteOutcome;
+import io.backbeatserverless.core.status.VersionStatus;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.core.sync.RequestBody;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Site {@code flaky-location} is reached through a proxy that answers a share of connections with
+ * 503 SlowDown, resets a share and cuts a share mid-request. 500 objects and one multipart object are
+ * put; every one must end COMPLETED and identical, none lost, with the retries counted.
+ */
+@ExtendWith(SharedStack.class)
+class FaultInjectionTest {
+
+    private static final int OBJECTS = 500;
+    private static StackClients stack;
+
+    @BeforeAll
+    static void clients() {
+        stack = new StackClients();
+    }
+
+    @AfterAll
+    static void close() {
+        stack.close();
+    }
+
+    @Test
+    void everyObjectArrivesIdenticalThroughAFlakyNetworkAndTheRetriesAreCounted() throws Exception {
+        String bucket = stack.replicatedBucket(SharedStack.FLAKY_LOCATION);
+        long faultsBefore = SharedStack.proxy().faults();
+        Map<String, byte[]> bodies = new LinkedHashMap<>();
+        for (int i = 0; i < OBJECTS; i++) {
+            bodies.put("obj-" + i, StackClients.randomBytes(1024 + i * 13));
+        }
+        bodies.put("large.bin", StackClients.randomBytes(20 * 1024 * 1024));
+        Map<String, String> versions = putAll(bucket, bodies);
+
+        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).until(() -> versions.entrySet().stream()
+                .allMatch(e -> siteStatus(bucket, e.getKey(), e.getValue()).map(o -> o.status().isFinal() || o.status() == ReplicationStatus.FAILED)
+                        .orElse(false)));
+
+        List<SiteOutcome> outcomes = new ArrayList<>();
+        for (Map.Entry<String, String> e : versions.entrySet()) {
+            SiteOutcome outcome = siteStatus(bucket, e.getKey(), e.getValue()).orElseThrow();
+            assertThat(outcome.status()).as(e.getKey() + ": " + outcome.reason()).isEqualTo(ReplicationStatus.COMPLETED);
+            outcomes.add(outcome);
+            byte[] replica = stack.destination.getObjectAsBytes(r -> r.bucket("flaky-bucket").key(bucket + "/" + e.getKey())).asByteArray();
+            assertThat(replica).as(e.getKey()).isEqualTo(bodies.get(e.getKey()));
+        }
+        long faults = SharedStack.proxy().faults() - faultsBefore;
+        int attempts = outcomes.stream().mapToInt(SiteOutcome::attempts).sum();
+        assertThat(faults).as("the proxy injected faults").isGreaterThan(0);
+        assertThat(attempts).as("retries are counted in the outcomes").isGreaterThan(outcomes.size());
+        System.out.printf("fault test: %d objects COMPLETED, %d faults injected in %d requests, %d attempts in all%n",
+                outcomes.size(), faults, SharedStack.proxy().requests(), attempts);
+    }
+
+    private static Optional<SiteOutcome> siteStatus(String bucket, String key, String version) {
+        return stack.status(bucket, key, version).map(VersionStatus::sites).map(s -> s.get(SharedStack.FLAKY_LOCATION));
+    }
+
+    private static Map<String, String> putAll(String bucket, Map<String, byte[]> bodies) throws Exception {
+        Map<String, Future<String>> pending = new LinkedHashMap<>();
+        try (ExecutorService executor = Executors.newFixedThreadPool(8)) {
+            bodies.forEach((key, body) -> pending.put(key, executor.submit(() ->
+                    stack.source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromBytes(body)).versionId())));
+            Map<String, String> versions = new LinkedHashMap<>();
+            for (Map.Entry<String, Future<String>> e : pending.entrySet()) {
+                versions.put(e.getKey(), e.getValue().get());
+            }
+            return versions;
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package io.backbeatserverless.tests;
+
+import io.backbeatserverless.adapters.aws.AwsClients;
+import io.backbeatserverless.adapters.config.BackbeatConfig;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
+import io.backbeatserverless.core.status.ReplicationStatus;
+import io.backbeatserverless.core.status.SiteOutcome;
+import io.backbeatserverless.core.status.VersionRef;
+import io.backbeatserverless.core.status.VersionStatus;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ReplicationConfiguration;
+import software.amazon.awssdk.services.s3.model.ReplicationRuleStatus;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+
+import static org.awaitility.Awaitility.await;
+
+/** Clients of the shared stack and the steps every scenario takes, as an operator would with the SDK. */
+final class StackClients implements AutoCloseable {
+
+    static final String ROLE = "arn:aws:iam::root:role/s3-replication-role";
+    static final Duration REPLICATION_DEADLINE = Duration.ofSeconds(10);
+
+    final BackbeatConfig config;
+    final S3Client source;
+    final S3Client destination;
+    final DynamoDbClient dynamo;
+    final DynamoDbReplicationStatusStore statusStore;
+
+    StackClients() {
+        config = SharedStack.stack().config();
+        source = AwsClients.s3(config.source().endpoint(), 16);
+        destination = AwsClients.s3(config.requireSite(SharedStack.AWS_LOCATION).endpoint(), 16);
+        dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint());
+        statusStore = new DynamoDbReplicationStatusStore(dynamo, config.dynamodb().tables().status(), Clock.systemUTC());
+    }
+
+    /** A new versioned source bucket whose one rule (Prefix "") replicates to {@code sites} (StorageClass). */
+    String replicatedBucket(String sites) {
+        String bucket = newVersionedBucket("src");
+        source.putBucketReplication(r -> r.bucket(bucket).replicationConfiguration(ReplicationConfiguration.builder()
+                .role(ROLE).rules(rule -> rule.status(ReplicationRuleStatus.ENABLED).prefix("")
+                        .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(sites))).build()));
+        return bucket;
+    }
+
+    String newVersionedBucket(String prefix) {
+        String bucket = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+        source.createBucket(r -> r.bucket(bucket));
+        source.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        return bucket;
+    }
+
+    /** Waits until the latest object at {@code bucket/key} of the destination server is the replica of {@code sourceVersionId}. */
+    HeadObjectResponse awaitReplica(String bucket, String key, String sourceVersionId) {
+        return await().atMost(REPLICATION_DEADLINE).pollInterval(Duration.ofMillis(100))
+                .until(() -> head(bucket, key).filter(h -> sourceVersionId.equals(h.metadata().get("scal-version-id"))).orElse(null),
+                        h -> h != null);
+    }
+
+    HeadObjectResponse awaitReplica(String destinationKey, String sourceVersionId) {
+        return awaitReplica("dest-bucket", destinationKey, sourceVersionId);
+    }
+
+    Optional<HeadObjectResponse> head(String bucket, String key) {
+        try {
+            return Optional.of(destination.headObject(r -> r.bucket(bucket).key(key)));
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    Optional<HeadObjectResponse> headReplica(String destinationKey) {
+        return head("dest-bucket", destinationKey);
+    }
+
+    Optional<VersionStatus> status(String bucket, String key, String versionId) {
+        return statusStore.find(new VersionRef(bucket, key, versionId));
+    }
+
+    /** Waits until the site's outcome for the version is {@code expected}, and returns it. */
+    SiteOutcome awaitSiteStatus(String bucket, String key, String versionId, String site, ReplicationStatus expected) {
+        return await().atMost(REPLICATION_DEADLINE.multipliedBy(3)).pollInterval(Duration.ofMillis(100))
+                .until(() -> status(bucket, key, versionId).map(v -> v.sites().get(site)).orElse(null),
+                        o -> o != null && o.status() == expected);
+    }
+
+    static byte[] randomBytes(int size) {
+        byte[] bytes = new byte[size];
+        ThreadLocalRandom.current().nextBytes(bytes);
+        return bytes;
+    }
+
+    @Override
+    public void close() {
+        source.close();
+        destination.close();
+        dynamo.close();
+    }
+}
