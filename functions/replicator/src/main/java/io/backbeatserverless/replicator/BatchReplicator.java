@@ -74,8 +74,12 @@ public final class BatchReplicator implements AutoCloseable {
         var source = AwsClients.s3(config.source().endpoint(), connections, false);
         var destination = AwsClients.s3(site.endpoint(), connections, false);
         EntryPublisher publisher = EntryPublisher.connect(config.kafka().bootstrapServers(), "backbeat-replicator-" + siteName);
-        SiteReplicator replicator = new S3SiteReplicator(site, source, destination, settings,
-                Retrier.standard(settings.retryPolicy(), clock));
+        Retrier retrier = Retrier.standard(settings.retryPolicy(), clock);
+        SiteReplicator replicator = SiteConfig.TYPE_SCALITY.equals(site.type())
+                ? new CloudServerSiteReplicator(site, source, new CloudServerBackbeatRoutes(site.endpoint(),
+                        software.amazon.awssdk.http.apache.ApacheHttpClient.builder().maxConnections(connections).build()), retrier,
+                        config.source()::s3VersionId)
+                : new S3SiteReplicator(site, source, destination, settings, retrier, config.source()::s3VersionId);
         return new BatchReplicator(siteName, replicator, publisher, config.kafka().statusTopic(), settings.keyConcurrency(),
                 clock, () -> {
             publisher.close();

@@ -20,6 +20,25 @@ public record ReplicationOutcome(ReplicationStatus status, String reason, int at
         return new ReplicationOutcome(ReplicationStatus.SKIPPED, reason, attempts, 0);
     }
 
+    /** The outcome of an entry whose replication threw {@code failure} after {@code attempts} attempts. */
+    public static ReplicationOutcome of(Exception failure, int attempts) {
+        if (failure instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+            return failed("interrupted", attempts);
+        }
+        String reason = ReplicationErrors.describe(failure);
+        return switch (ReplicationErrors.classify(failure)) {
+            case SOURCE_GONE -> skipped("source version unavailable: " + reason, attempts);
+            case RETRYABLE -> failed("gave up after " + attempts + " attempts: " + reason, attempts);
+            case PERMANENT -> failed(reason, attempts);
+        };
+    }
+
+    /** The site cannot be written to because no bucket is known for the version. */
+    public static ReplicationOutcome noBucket(String site) {
+        return failed("site '" + site + "' has no bucket and the rule names no Destination.Bucket", 1);
+    }
+
     public static ReplicationOutcome failed(String reason, int attempts) {
         return new ReplicationOutcome(ReplicationStatus.FAILED, reason, attempts, 0);
     }

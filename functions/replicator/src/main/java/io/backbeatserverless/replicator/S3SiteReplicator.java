@@ -3,7 +3,6 @@ package io.backbeatserverless.replicator;
 import io.backbeatserverless.adapters.config.ReplicatorSettings;
 import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.core.entry.ReplicationEntry;
-import io.backbeatserverless.core.rules.ReplicationRule;
 import io.backbeatserverless.core.transfer.PartPlan;
 import io.backbeatserverless.replicator.ReplicationErrors.IntegrityException;
 import io.backbeatserverless.replicator.ReplicationErrors.SourceReadException;
@@ -40,6 +39,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 
 /**
  * Replicates to an {@code aws_s3} site (AWS S3 or any S3-compatible store), as Backbeat's queue
@@ -72,24 +72,30 @@ public final class S3SiteReplicator implements SiteReplicator {
     private final S3Client destination;
     private final ReplicatorSettings settings;
     private final Retrier retrier;
+    private final UnaryOperator<String> sourceVersionId;
 
-    public S3SiteReplicator(SiteConfig site, S3Client source, S3Client destination, ReplicatorSettings settings, Retrier retrier) {
+    /**
+     * @param sourceVersionId the source S3 API's spelling of an entry's version id (CloudServer sources: hex)
+     */
+    public S3SiteReplicator(SiteConfig site, S3Client source, S3Client destination, ReplicatorSettings settings, Retrier retrier,
+                            UnaryOperator<String> sourceVersionId) {
         this.site = site;
         this.source = source;
         this.destination = destination;
         this.settings = settings;
         this.retrier = retrier;
+        this.sourceVersionId = sourceVersionId;
     }
 
     @Override
     public ReplicationOutcome replicate(ReplicationEntry entry) {
         Retrier.Budget budget = retrier.newBudget();
-        String bucket = site.destinationBucket(entry.metadata().replicationInfo()
-                .map(i -> ReplicationRule.bucketName(i.destination())).orElse(null));
+        String bucket = site.destinationBucket(entry.metadata());
         if (bucket == null || bucket.isBlank()) {
-            return ReplicationOutcome.failed("site '" + site.name() + "' has no bucket and the rule names no Destination.Bucket", 1);
+            return ReplicationOutcome.noBucket(site.name());
         }
         String key = site.destinationKey(entry.bucket(), entry.objectKey());
+        String version = sourceVersionId.apply(entry.versionId());
         try {
             if (entry.metadata().isDeleteMarker()) {
                 retrier.call(budget, () -> destination.deleteObject(r -> r.bucket(bucket).key(key)));
@@ -98,9 +104,9 @@ public final class S3SiteReplicator implements SiteReplicator {
             Optional<HeadObjectResponse> current = retrier.call(budget, () -> headLatest(bucket, key));
             if (current.isPresent()) {
                 Map<String, String> replica = current.get().metadata();
-                if (entry.versionId().equals(replica.get(SOURCE_VERSION_META))) {
+                if (version.equals(replica.get(SOURCE_VERSION_META))) {
                     if (entry.metadata().replicationInfo().map(i -> i.isMetadataOnly()).orElse(false)) {
-                        retagReplica(budget, entry, bucket, key, current.get().versionId());
+                        retagReplica(budget, entry, version, bucket, key, current.get().versionId());
                     }
                     return ReplicationOutcome.completed(budget.attempts(), 0);
                 }
@@ -110,21 +116,13 @@ public final class S3SiteReplicator implements SiteReplicator {
                 }
             }
             long bytes = entry.metadata().contentLength() >= settings.multipartThresholdBytes()
-                    ? copyInParts(budget, entry, bucket, key)
-                    : copyWhole(budget, entry, bucket, key);
+                    ? copyInParts(budget, entry, version, bucket, key)
+                    : copyWhole(budget, entry, version, bucket, key);
             return ReplicationOutcome.completed(budget.attempts(), bytes);
         } catch (NotReplicable e) {
             return ReplicationOutcome.skipped(e.getMessage(), budget.attempts());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return ReplicationOutcome.failed("interrupted", budget.attempts());
         } catch (Exception e) {
-            String reason = ReplicationErrors.describe(e);
-            return switch (ReplicationErrors.classify(e)) {
-                case SOURCE_GONE -> ReplicationOutcome.skipped("source version unavailable: " + reason, budget.attempts());
-                case RETRYABLE -> ReplicationOutcome.failed("gave up after " + budget.attempts() + " attempts: " + reason, budget.attempts());
-                case PERMANENT -> ReplicationOutcome.failed(reason, budget.attempts());
-            };
+            return ReplicationOutcome.of(e, budget.attempts());
         }
     }
 
@@ -139,20 +137,20 @@ public final class S3SiteReplicator implements SiteReplicator {
         }
     }
 
-    private long copyWhole(Retrier.Budget budget, ReplicationEntry entry, String bucket, String key) throws Exception {
+    private long copyWhole(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key) throws Exception {
         return retrier.call(budget, () -> {
             ResponseInputStream<GetObjectResponse> data = fromSource("GET", () -> source.getObject(r -> r
-                    .bucket(entry.bucket()).key(entry.objectKey()).versionId(entry.versionId())));
+                    .bucket(entry.bucket()).key(entry.objectKey()).versionId(version)));
             try (data) {
                 SourceObject object = SourceObject.of(data.response());
                 refuseReplica(object);
-                List<Tag> tags = object.tagCount() != null && object.tagCount() > 0 ? sourceTags(entry) : List.of();
+                List<Tag> tags = object.tagCount() != null && object.tagCount() > 0 ? sourceTags(entry, version) : List.of();
                 MessageDigest md5 = md5();
                 PutObjectRequest.Builder put = PutObjectRequest.builder().bucket(bucket).key(key)
                         .contentLength(object.contentLength()).contentType(object.contentType())
                         .cacheControl(object.cacheControl()).contentDisposition(object.contentDisposition())
                         .contentEncoding(object.contentEncoding()).contentLanguage(object.contentLanguage())
-                        .expires(object.expires()).metadata(replicaMetadata(object, entry));
+                        .expires(object.expires()).metadata(replicaMetadata(object, entry, version));
                 if (!tags.isEmpty()) {
                     put.tagging(Tagging.builder().tagSet(tags).build());
                 }
@@ -168,15 +166,15 @@ public final class S3SiteReplicator implements SiteReplicator {
         });
     }
 
-    private long copyInParts(Retrier.Budget budget, ReplicationEntry entry, String bucket, String key) throws Exception {
+    private long copyInParts(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key) throws Exception {
         SourceObject object = retrier.call(budget, () -> SourceObject.of(fromSource("HEAD", () -> source.headObject(r -> r
-                .bucket(entry.bucket()).key(entry.objectKey()).versionId(entry.versionId())))));
+                .bucket(entry.bucket()).key(entry.objectKey()).versionId(version)))));
         refuseReplica(object);
-        List<Tag> tags = retrier.call(budget, () -> sourceTags(entry));
+        List<Tag> tags = retrier.call(budget, () -> sourceTags(entry, version));
         CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder().bucket(bucket).key(key)
                 .contentType(object.contentType()).cacheControl(object.cacheControl())
                 .contentDisposition(object.contentDisposition()).contentEncoding(object.contentEncoding())
-                .contentLanguage(object.contentLanguage()).expires(object.expires()).metadata(replicaMetadata(object, entry));
+                .contentLanguage(object.contentLanguage()).expires(object.expires()).metadata(replicaMetadata(object, entry, version));
         if (!tags.isEmpty()) {
             create.tagging(Tagging.builder().tagSet(tags).build());
         }
@@ -186,7 +184,7 @@ public final class S3SiteReplicator implements SiteReplicator {
         byte[][] digests = new byte[plan.parts().size()][];
         boolean done = false;
         try {
-            uploadParts(budget, entry, bucket, key, uploadId, plan, completed, digests);
+            uploadParts(budget, entry, version, bucket, key, uploadId, plan, completed, digests);
             String stored = SourceObject.unquote(retrier.call(budget, () -> destination.completeMultipartUpload(r -> r
                     .bucket(bucket).key(key).uploadId(uploadId).multipartUpload(u -> u.parts(completed)))).eTag());
             if (stored != null && stored.contains("-")) {
@@ -205,7 +203,7 @@ public final class S3SiteReplicator implements SiteReplicator {
         }
     }
 
-    private void uploadParts(Retrier.Budget budget, ReplicationEntry entry, String bucket, String key, String uploadId,
+    private void uploadParts(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key, String uploadId,
                              PartPlan plan, CompletedPart[] completed, byte[][] digests) throws Exception {
         Semaphore permits = new Semaphore(settings.partConcurrency());
         AtomicBoolean failed = new AtomicBoolean();
@@ -216,7 +214,7 @@ public final class S3SiteReplicator implements SiteReplicator {
                     permits.acquire();
                     try {
                         if (!failed.get()) {
-                            uploadPart(budget, entry, bucket, key, uploadId, part, completed, digests);
+                            uploadPart(budget, entry, version, bucket, key, uploadId, part, completed, digests);
                         }
                         return null;
                     } catch (Exception e) {
@@ -237,11 +235,11 @@ public final class S3SiteReplicator implements SiteReplicator {
         }
     }
 
-    private void uploadPart(Retrier.Budget budget, ReplicationEntry entry, String bucket, String key, String uploadId,
+    private void uploadPart(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key, String uploadId,
                             PartPlan.Part part, CompletedPart[] completed, byte[][] digests) throws Exception {
         retrier.call(budget, () -> {
             ResponseInputStream<GetObjectResponse> data = fromSource("GET " + part.range(), () -> source.getObject(r -> r
-                    .bucket(entry.bucket()).key(entry.objectKey()).versionId(entry.versionId()).range(part.range())));
+                    .bucket(entry.bucket()).key(entry.objectKey()).versionId(version).range(part.range())));
             try (data) {
                 MessageDigest md5 = md5();
                 UploadPartResponse uploaded = destination.uploadPart(r -> r.bucket(bucket).key(key).uploadId(uploadId)
@@ -256,24 +254,24 @@ public final class S3SiteReplicator implements SiteReplicator {
         });
     }
 
-    private void retagReplica(Retrier.Budget budget, ReplicationEntry entry, String bucket, String key, String replicaVersion)
+    private void retagReplica(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key, String replicaVersion)
             throws Exception {
-        List<Tag> tags = retrier.call(budget, () -> sourceTags(entry));
+        List<Tag> tags = retrier.call(budget, () -> sourceTags(entry, version));
         retrier.call(budget, () -> tags.isEmpty()
                 ? destination.deleteObjectTagging(r -> r.bucket(bucket).key(key).versionId(replicaVersion))
                 : destination.putObjectTagging(r -> r.bucket(bucket).key(key).versionId(replicaVersion)
                 .tagging(t -> t.tagSet(tags))));
     }
 
-    private List<Tag> sourceTags(ReplicationEntry entry) {
+    private List<Tag> sourceTags(ReplicationEntry entry, String version) {
         return fromSource("GET tagging", () -> source.getObjectTagging(r -> r.bucket(entry.bucket())
-                .key(entry.objectKey()).versionId(entry.versionId())).tagSet());
+                .key(entry.objectKey()).versionId(version)).tagSet());
     }
 
-    private static Map<String, String> replicaMetadata(SourceObject object, ReplicationEntry entry) {
+    private static Map<String, String> replicaMetadata(SourceObject object, ReplicationEntry entry, String version) {
         Map<String, String> metadata = new HashMap<>(object.metadata());
         metadata.put(REPLICA_STATUS_META, "REPLICA");
-        metadata.put(SOURCE_VERSION_META, entry.versionId());
+        metadata.put(SOURCE_VERSION_META, version);
         if (entry.metadata().lastModified() != null) {
             metadata.put(SOURCE_LAST_MODIFIED_META, entry.metadata().lastModified());
         }

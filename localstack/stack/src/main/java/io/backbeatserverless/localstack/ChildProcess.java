@@ -20,7 +20,7 @@ import java.util.function.Predicate;
  * logged loudly with its exit code: an operator must see a server die, not guess from timeouts.
  * Closing it closes its stdin (our children exit on that), then destroys it by PID.
  */
-final class ChildProcess implements AutoCloseable {
+public final class ChildProcess implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChildProcess.class);
 
@@ -33,7 +33,7 @@ final class ChildProcess implements AutoCloseable {
         this.process = process;
     }
 
-    static ChildProcess start(String name, List<String> command, Predicate<String> readyLine, Duration timeout)
+    public static ChildProcess start(String name, List<String> command, Predicate<String> readyLine, Duration timeout)
             throws IOException, TimeoutException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         ChildProcess child = new ChildProcess(name, process);
@@ -58,11 +58,11 @@ final class ChildProcess implements AutoCloseable {
         return child;
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 

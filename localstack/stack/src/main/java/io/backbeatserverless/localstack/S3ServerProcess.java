@@ -11,12 +11,12 @@ import java.util.List;
  * each server be sized for its work: {@code -Xmx} and {@code -XX:MaxDirectMemorySize}, with a heap
  * dump on OOM so a crash explains itself.
  */
-final class S3ServerProcess {
+public final class S3ServerProcess {
 
     private S3ServerProcess() {
     }
 
-    static ChildProcess start(String name, String host, int port, String maxHeap, String maxDirectMemory)
+    public static ChildProcess start(String name, String host, int port, String maxHeap, String maxDirectMemory)
             throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new ArrayList<>(List.of(java.toString(),

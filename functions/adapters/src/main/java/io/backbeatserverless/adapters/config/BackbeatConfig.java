@@ -141,10 +141,19 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
     /**
      * The source store and its change feed.
      *
+     * @param type {@code s3} (AWS S3 or any S3-compatible store) or {@code cloudserver}, whose metadata and
+     *             record log carry internal version ids that its S3 API spells in hex
      * @param feed {@code listing} (ListObjectVersions over replication-enabled buckets)
      */
-    public record SourceConfig(Endpoint endpoint, FeedSettings feed) {
+    public record SourceConfig(String type, Endpoint endpoint, FeedSettings feed) {
+        public static final String TYPE_S3 = "s3";
+        public static final String TYPE_CLOUDSERVER = "cloudserver";
+
         public SourceConfig {
+            type = type == null ? TYPE_S3 : type;
+            if (!TYPE_S3.equals(type) && !TYPE_CLOUDSERVER.equals(type)) {
+                throw new IllegalArgumentException("source.type '" + type + "' is not supported (supported: s3, cloudserver)");
+            }
             if (endpoint == null) {
                 throw new IllegalArgumentException("source has no endpoint");
             }
@@ -152,7 +161,13 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
         }
 
         public SourceConfig withEndpoint(Endpoint newEndpoint) {
-            return new SourceConfig(newEndpoint, feed);
+            return new SourceConfig(type, newEndpoint, feed);
+        }
+
+        /** The version id the source's S3 API takes for a version id of an entry. */
+        public String s3VersionId(String entryVersionId) {
+            return TYPE_CLOUDSERVER.equals(type)
+                    ? io.backbeatserverless.core.metadata.CloudServerVersionIds.toExternal(entryVersionId) : entryVersionId;
         }
     }
 

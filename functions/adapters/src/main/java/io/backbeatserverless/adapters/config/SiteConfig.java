@@ -3,30 +3,36 @@ package io.backbeatserverless.adapters.config;
 /**
  * A destination site (Backbeat's {@code bootstrapList} entry / CloudServer's replication endpoint).
  *
- * @param type        {@code aws_s3} for S3 and S3-compatible stores
+ * @param type        {@code aws_s3} for S3 and S3-compatible stores, {@code scality} for CloudServer / Zenko
  * @param bucket      fixed destination bucket of the site; null to use the rule's Destination.Bucket
  * @param bucketMatch true: the replica keeps the object key; false: it is stored as {@code <sourceBucket>/<key>}
  */
 public record SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch) {
 
     public static final String TYPE_AWS_S3 = "aws_s3";
+    /** A CloudServer / Zenko site, written through its backbeat routes (Backbeat's sites without a cloud type). */
+    public static final String TYPE_SCALITY = "scality";
 
     public SiteConfig {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("sites[].name is missing");
         }
         type = type == null ? TYPE_AWS_S3 : type;
-        if (!TYPE_AWS_S3.equals(type)) {
-            throw new IllegalArgumentException("site '" + name + "' has unsupported type '" + type + "' (supported: aws_s3)");
+        if (!TYPE_AWS_S3.equals(type) && !TYPE_SCALITY.equals(type)) {
+            throw new IllegalArgumentException("site '" + name + "' has unsupported type '" + type + "' (supported: aws_s3, scality)");
         }
         if (endpoint == null) {
             throw new IllegalArgumentException("site '" + name + "' has no endpoint");
         }
     }
 
-    /** The bucket a version of {@code sourceBucket} goes to, given the rule's destination bucket. */
-    public String destinationBucket(String ruleDestinationBucket) {
-        return bucket != null && !bucket.isBlank() ? bucket : ruleDestinationBucket;
+    /** The bucket a version goes to: the site's fixed bucket, else its rule's Destination.Bucket (null if neither). */
+    public String destinationBucket(io.backbeatserverless.core.metadata.ObjectMetadata version) {
+        if (bucket != null && !bucket.isBlank()) {
+            return bucket;
+        }
+        return version.replicationInfo()
+                .map(i -> io.backbeatserverless.core.rules.ReplicationRule.bucketName(i.destination())).orElse(null);
     }
 
     /** The key of the replica: Backbeat's cloud locations prefix the source bucket unless bucketMatch. */

@@ -116,6 +116,21 @@ public final class ObjectMetadata {
         return new ObjectMetadata(copy);
     }
 
+    /**
+     * The document a CloudServer replica carries, as Backbeat's {@code toReplicaEntry} makes it:
+     * replication status {@code REPLICA}, and the data locations the destination returned.
+     */
+    public ObjectMetadata asReplica(com.fasterxml.jackson.databind.node.ArrayNode locations) {
+        ObjectNode copy = document.deepCopy();
+        if (copy.get("replicationInfo") instanceof ObjectNode info) {
+            info.put("status", ReplicationStatus.REPLICA.name());
+        }
+        if (locations != null) {
+            copy.set("location", locations);
+        }
+        return new ObjectMetadata(copy);
+    }
+
     private String text(String field) {
         JsonNode node = document.get(field);
         return node == null || node.isNull() ? null : node.asText();

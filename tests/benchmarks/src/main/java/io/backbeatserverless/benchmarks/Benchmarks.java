@@ -1,0 +1,14 @@
+package io.backbeatserverless.benchmarks;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the benchmark harness: tests/benchmarks/run <benchmark> [options]. */
+@Command(name = "benchmarks", mixinStandardHelpOptions = true, subcommands = {LargeObjectBenchmark.class},
+        description = "Backbeat Serverless benchmarks on real local servers.")
+public final class Benchmarks {
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Benchmarks()).execute(args));
+    }
+}

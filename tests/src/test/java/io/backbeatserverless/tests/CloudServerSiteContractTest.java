@@ -1,0 +1,133 @@
+package io.backbeatserverless.tests;
+
+import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import io.backbeatserverless.adapters.config.BackbeatConfig;
+import io.backbeatserverless.adapters.config.SiteConfig;
+import io.backbeatserverless.core.entry.EntryCodec;
+import io.backbeatserverless.core.entry.ReplicationEntry;
+import io.backbeatserverless.core.entry.VersionKey;
+import io.backbeatserverless.core.metadata.CloudServerVersionIds;
+import io.backbeatserverless.core.metadata.ObjectMetadata;
+import io.backbeatserverless.core.status.ReplicationStatus;
+import io.backbeatserverless.replicator.BatchReplicator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.core.sync.RequestBody;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The requests a {@code scality} (CloudServer / Zenko) site receives, checked against the contract in
+ * {@code shared/reference/backbeat-api.md}. No CloudServer runs on this machine, so the backbeat routes are
+ * stood in for by a recording HTTP server answering as the reference says; the source is the stack's real
+ * S3 server. This checks the request shapes only: paths, version id, headers, SigV4, bodies, order.
+ */
+@ExtendWith(SharedStack.class)
+class CloudServerSiteContractTest {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static StackClients stack;
+    private static HttpServer routes;
+    private static final List<Recorded> requests = new CopyOnWriteArrayList<>();
+
+    record Recorded(String method, String path, String query, Map<String, List<String>> headers, byte[] body) {
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = new StackClients();
+        routes = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        routes.createContext("/_/backbeat/", exchange -> {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            requests.add(new Recorded(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
+                    exchange.getRequestURI().getRawQuery(), Map.copyOf(exchange.getRequestHeaders()), body));
+            byte[] answer = exchange.getRequestURI().getRawPath().startsWith("/_/backbeat/data/")
+                    ? "[{\"key\":\"a1b2c3\",\"dataStoreName\":\"us-east-1\",\"dataStoreType\":\"scality\"}]".getBytes(StandardCharsets.UTF_8)
+                    : "{}".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, answer.length);
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        });
+        routes.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        routes.stop(0);
+        stack.close();
+    }
+
+    @Test
+    void writesDataThenTheFullMetadataUnderTheSourceVersionId() throws Exception {
+        String bucket = stack.newVersionedBucket("zenko-src");
+        byte[] body = "replicated to zenko".getBytes(StandardCharsets.UTF_8);
+        String s3Version = stack.source.putObject(r -> r.bucket(bucket).key("dir/ünï key"), RequestBody.fromBytes(body)).versionId();
+        String md5 = HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(body));
+        ObjectMetadata metadata = ObjectMetadata.builder("dir/ünï key", s3Version).contentLength(body.length).contentMd5(md5)
+                .replicationInfo(new ObjectMetadata.ReplicationInfo(ReplicationStatus.PENDING,
+                        List.of(new ObjectMetadata.Backend("zenko", ReplicationStatus.PENDING, "")),
+                        List.of("DATA", "METADATA"), "arn:aws:s3:::zenko-dest", "zenko", StackClients.ROLE))
+                .build();
+        ReplicationEntry entry = new ReplicationEntry("put", bucket, new VersionKey("dir/ünï key", s3Version), metadata, null);
+        BackbeatConfig config = stack.config.withAddedSites(List.of(new SiteConfig("zenko", SiteConfig.TYPE_SCALITY,
+                stack.config.source().endpoint().withPort(routes.getAddress().getPort()), null, true)));
+
+        BatchReplicator.BatchResult result;
+        try (BatchReplicator replicator = BatchReplicator.create(config, "zenko", Clock.systemUTC())) {
+            result = replicator.replicate(event(entry));
+        }
+
+        assertThat(result.completed()).isEqualTo(1);
+        assertThat(requests).hasSize(2);
+        Recorded data = requests.get(0);
+        assertThat(data.method()).isEqualTo("PUT");
+        assertThat(data.path()).isEqualTo("/_/backbeat/data/zenko-dest/dir/%C3%BCn%C3%AF%20key");
+        assertThat(data.query()).isEqualTo("v2");
+        assertThat(data.body()).isEqualTo(body);
+        assertThat(header(data, "Content-MD5")).isEqualTo(md5);
+        assertThat(header(data, "Authorization")).startsWith("AWS4-HMAC-SHA256 Credential=accessKey1/")
+                .contains("/us-east-1/s3/aws4_request");
+
+        Recorded md = requests.get(1);
+        assertThat(md.path()).isEqualTo("/_/backbeat/metadata/zenko-dest/dir/%C3%BCn%C3%AF%20key");
+        assertThat(md.query()).isEqualTo("versionId=" + CloudServerVersionIds.toExternal(s3Version));
+        JsonNode written = MAPPER.readTree(md.body());
+        assertThat(written.path("versionId").asText()).isEqualTo(s3Version);
+        assertThat(written.at("/replicationInfo/status").asText()).isEqualTo("REPLICA");
+        assertThat(written.at("/location/0/key").asText()).isEqualTo("a1b2c3");
+        assertThat(written.at("/location/0/size").asLong()).isEqualTo(body.length);
+        assertThat(written.at("/location/0/dataStoreETag").asText()).isEqualTo("1:" + md5);
+        assertThat(header(md, "Authorization")).startsWith("AWS4-HMAC-SHA256 ");
+        assertThat(header(md, "x-amz-content-sha256")).as("the metadata body is signed").matches("[0-9a-f]{64}");
+    }
+
+    private static String header(Recorded r, String name) {
+        return r.headers().entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name)).map(e -> e.getValue().getFirst())
+                .findFirst().orElse(null);
+    }
+
+    private static KafkaEvent event(ReplicationEntry entry) {
+        KafkaEvent event = new KafkaEvent();
+        event.setRecords(Map.of("backbeat-replication-0", List.of(KafkaEvent.KafkaEventRecord.builder()
+                .withTopic("backbeat-replication").withPartition(0).withOffset(0)
+                .withKey(Base64.getEncoder().encodeToString(entry.messageKey().getBytes(StandardCharsets.UTF_8)))
+                .withValue(Base64.getEncoder().encodeToString(EntryCodec.encode(entry))).build())));
+        return event;
+    }
+}
