@@ -18,7 +18,8 @@ import java.util.Set;
  * <ul>
  *   <li>{@code second-location}: bucket {@code second-bucket}, {@code bucketMatch: true} (one-to-many);</li>
  *   <li>{@code flaky-location}: bucket {@code flaky-bucket}, reached through a {@link FaultInjectingProxy};</li>
- *   <li>{@code gone-location}: bucket {@code gone-bucket}, which a test deletes (permanent failures).</li>
+ *   <li>{@code gone-location}: bucket {@code gone-bucket}, which a test deletes (permanent failures);</li>
+ *   <li>{@code retry-location}, {@code pause-location}, {@code console-location}: the operations scenarios' own sites.</li>
  * </ul>
  * Tests isolate themselves by source bucket names.
  */
@@ -28,6 +29,11 @@ public final class SharedStack implements BeforeAllCallback {
     public static final String SECOND_LOCATION = "second-location";
     public static final String FLAKY_LOCATION = "flaky-location";
     public static final String GONE_LOCATION = "gone-location";
+    public static final String RETRY_LOCATION = "retry-location";
+    public static final String PAUSE_LOCATION = "pause-location";
+    public static final String CONSOLE_LOCATION = "console-location";
+    /** The ops side's clock: tests move it to make scheduled resumes due. */
+    static final OffsetClock CLOCK = new OffsetClock();
 
     private static volatile EmbeddedStack stack;
     private static volatile FaultInjectingProxy proxy;
@@ -61,10 +67,13 @@ public final class SharedStack implements BeforeAllCallback {
             config = config.withAddedSites(List.of(
                     new SiteConfig(SECOND_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "second-bucket", true),
                     new SiteConfig(FLAKY_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint().withPort(proxy.port()), "flaky-bucket", false),
-                    new SiteConfig(GONE_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "gone-bucket", false)));
+                    new SiteConfig(GONE_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "gone-bucket", false),
+                    new SiteConfig(RETRY_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "retry-bucket", false),
+                    new SiteConfig(PAUSE_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "pause-bucket", false),
+                    new SiteConfig(CONSOLE_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "console-bucket", false)));
             EmbeddedStack.Options defaults = EmbeddedStack.Options.defaults();
             stack = EmbeddedStack.start(config, new EmbeddedStack.Options(defaults.localstackDir(), "1g", "512m",
-                    Set.of(FLAKY_LOCATION)));
+                    Set.of(FLAKY_LOCATION), CLOCK));
             return new Running(stack, proxy);
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the embedded stack: " + e.getMessage(), e);

@@ -34,6 +34,8 @@ final class StackClients implements AutoCloseable {
     final S3Client destination;
     final DynamoDbClient dynamo;
     final DynamoDbReplicationStatusStore statusStore;
+    final io.backbeatserverless.ops.OpsClient ops;
+    final java.net.URI opsEndpoint;
 
     StackClients() {
         config = SharedStack.stack().config();
@@ -41,6 +43,23 @@ final class StackClients implements AutoCloseable {
         destination = AwsClients.s3(config.requireSite(SharedStack.AWS_LOCATION).endpoint(), 16);
         dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint());
         statusStore = new DynamoDbReplicationStatusStore(dynamo, config.dynamodb().tables().status(), Clock.systemUTC());
+        opsEndpoint = java.net.URI.create("http://127.0.0.1:" + config.ops().port());
+        ops = new io.backbeatserverless.ops.OpsClient(opsEndpoint, "accessKey1", "verySecretKey1", "us-east-1");
+    }
+
+    /** A signed call to the ops API, its body parsed as JSON; fails the test on a status other than {@code expectedStatus}. */
+    com.fasterxml.jackson.databind.JsonNode api(int expectedStatus, String method, String path, java.util.Map<String, String> query, String body) {
+        try {
+            var reply = ops.call(method, path, query, body);
+            org.assertj.core.api.Assertions.assertThat(reply.status()).as(method + " " + path + ": " + reply.body()).isEqualTo(expectedStatus);
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(reply.body());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    com.fasterxml.jackson.databind.JsonNode api(String method, String path) {
+        return api(200, method, path, java.util.Map.of(), null);
     }
 
     /** A new versioned source bucket whose one rule (Prefix "") replicates to {@code sites} (StorageClass). */

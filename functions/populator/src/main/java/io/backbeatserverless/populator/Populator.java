@@ -14,7 +14,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import io.backbeatserverless.core.ops.Counters;
+import io.backbeatserverless.core.ops.MetricsStore;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -32,12 +36,14 @@ public final class Populator implements Runnable, AutoCloseable {
     private final Collection<String> sites;
     private final Duration idleWait;
     private final Clock clock;
+    private final MetricsStore metrics;
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
     private volatile boolean running = true;
 
     public Populator(ChangeFeed feed, EntryPublisher publisher, String topic, Collection<String> sites,
-                     Duration idleWait, Clock clock) {
+                     Duration idleWait, MetricsStore metrics, Clock clock) {
+        this.metrics = metrics;
         this.feed = feed;
         this.publisher = publisher;
         this.topic = topic;
@@ -72,6 +78,7 @@ public final class Populator implements Runnable, AutoCloseable {
             return 0;
         }
         List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
+        Map<String, Counters> queuedBySite = new HashMap<>();
         String now = clock.instant().toString();
         for (SourceVersion version : batch.versions()) {
             if (!isReplicable(version.metadata())) {
@@ -82,9 +89,16 @@ public final class Populator implements Runnable, AutoCloseable {
                     new VersionKey(version.metadata().objectKey(), version.metadata().versionId()), version.metadata(),
                     new ReplicationEntry.OverheadFields(version.metadata().lastModified(), now, version.metadata().versionId()));
             records.add(new ProducerRecord<>(topic, entry.messageKey(), EntryCodec.encode(entry)));
+            for (String site : version.metadata().replicationInfo().orElseThrow().sites()) {
+                if (sites.contains(site)) {
+                    queuedBySite.merge(site, Counters.queued(1, version.metadata().contentLength()), Counters::plus);
+                }
+            }
         }
         publisher.publishAll(records);
         feed.acknowledge(batch);
+        // After the checkpoint: a crash before it republishes the batch, which must not count it twice.
+        queuedBySite.forEach((site, counters) -> metrics.add(site, clock.instant(), counters));
         published.addAndGet(records.size());
         if (!records.isEmpty()) {
             LOG.info("populator: queued {} versions from the {} feed", records.size(), feed.name());

@@ -2,6 +2,7 @@ package io.backbeatserverless.populator;
 
 import io.backbeatserverless.adapters.aws.AwsClients;
 import io.backbeatserverless.adapters.config.BackbeatConfig;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbMetricsStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
 import io.backbeatserverless.adapters.kafka.EntryPublisher;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -34,7 +35,8 @@ public final class PopulatorMain {
                 new DynamoDbReplicationStatusStore(dynamo, config.dynamodb().tables().status(), clock),
                 config.siteNames(), 1000);
         Populator populator = new Populator(feed, publisher, config.kafka().replicationTopic(), config.siteNames(),
-                Duration.ofMillis(config.source().feed().intervalMs()), clock);
+                Duration.ofMillis(config.source().feed().intervalMs()),
+                new DynamoDbMetricsStore(dynamo, config.dynamodb().tables().metrics()), clock);
         Thread thread = Thread.ofPlatform().name("populator").start(populator);
         return new Running(populator, thread, () -> {
             publisher.close();

@@ -102,7 +102,8 @@ public final class BatchReplicator implements AutoCloseable {
                     LOG.error("site {}: malformed entry at {} skipped: {}", site, record.position(), e.getMessage());
                     continue;
                 }
-                if (entry.metadata().replicationInfo().flatMap(i -> i.backend(site)).isEmpty()) {
+                // Not for this site, or already final here (COMPLETED is final): nothing to do.
+                if (entry.metadata().replicationInfo().flatMap(i -> i.backend(site)).filter(b -> !b.status().isFinal()).isEmpty()) {
                     ignored++;
                     continue;
                 }

@@ -3,34 +3,60 @@ package io.backbeatserverless.status;
 import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
 import io.backbeatserverless.adapters.aws.AwsClients;
 import io.backbeatserverless.adapters.config.BackbeatConfig;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbFailedEntryStore;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbMetricsStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
 import io.backbeatserverless.adapters.kafka.KafkaEventRecords;
 import io.backbeatserverless.core.entry.EntryCodec;
 import io.backbeatserverless.core.entry.MalformedEntryException;
+import io.backbeatserverless.core.entry.ReplicationEntry;
 import io.backbeatserverless.core.entry.StatusEntry;
+import io.backbeatserverless.core.ops.Counters;
+import io.backbeatserverless.core.ops.FailedEntry;
+import io.backbeatserverless.core.ops.FailedEntryStore;
+import io.backbeatserverless.core.ops.MetricsStore;
 import io.backbeatserverless.core.status.ReplicationStatus;
 import io.backbeatserverless.core.status.ReplicationStatusStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Records the outcomes of a status batch in order: each site's status under the merge rules (a
- * COMPLETED site stays COMPLETED, so a late FAILED from a replayed batch cannot undo it). A store
- * error throws, so the event source retries the whole batch; recording is idempotent.
+ * Records the outcomes of a status batch in order:
+ * <ul>
+ *   <li>each site's status, under the merge rules (a COMPLETED site stays COMPLETED, so a late FAILED
+ *       from a replayed batch cannot undo it);</li>
+ *   <li>every new FAILED becomes a failed entry, kept {@code failedEntryRetentionHours} (24 h), holding
+ *       the entry to re-publish on retry; a site that completes later leaves the failed set;</li>
+ *   <li>the site's completion, failure and skip counters, counted once per change of status, so a
+ *       replayed batch counts nothing twice.</li>
+ * </ul>
+ * A store error throws, so the event source retries the whole batch; every step is idempotent.
  */
 public final class StatusRecorder implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(StatusRecorder.class);
 
     private final ReplicationStatusStore store;
+    private final FailedEntryStore failedEntries;
+    private final MetricsStore metrics;
+    private final Duration retention;
+    private final Clock clock;
     private final AutoCloseable resources;
 
-    public StatusRecorder(ReplicationStatusStore store, AutoCloseable resources) {
+    public StatusRecorder(ReplicationStatusStore store, FailedEntryStore failedEntries, MetricsStore metrics,
+                          Duration retention, Clock clock, AutoCloseable resources) {
         this.store = store;
+        this.failedEntries = failedEntries;
+        this.metrics = metrics;
+        this.retention = retention;
+        this.clock = clock;
         this.resources = resources;
     }
 
@@ -40,8 +66,10 @@ public final class StatusRecorder implements AutoCloseable {
 
     public static StatusRecorder create(BackbeatConfig config, Clock clock) {
         var dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint());
-        return new StatusRecorder(new DynamoDbReplicationStatusStore(dynamo, config.dynamodb().tables().status(), clock),
-                dynamo::close);
+        var tables = config.dynamodb().tables();
+        return new StatusRecorder(new DynamoDbReplicationStatusStore(dynamo, tables.status(), clock),
+                new DynamoDbFailedEntryStore(dynamo, tables.failedEntries()), new DynamoDbMetricsStore(dynamo, tables.metrics()),
+                Duration.ofHours(config.ops().failedEntryRetentionHours()), clock, dynamo::close);
     }
 
     public BatchResult record(KafkaEvent event) {
@@ -58,17 +86,51 @@ public final class StatusRecorder implements AutoCloseable {
                     LOG.error("malformed status entry at {} skipped: {}", record.position(), e.getMessage());
                     continue;
                 }
-                ReplicationStatus now = store.recordOutcome(entry);
-                if (now == entry.status()) {
+                ReplicationStatusStore.Transition transition = store.recordOutcome(entry);
+                if (transition.changed()) {
                     recorded++;
+                    afterChange(entry, transition);
                 } else {
                     unchanged++;
-                    LOG.info("{}/{} version {} at {}: {} ignored, the site is already {}", entry.bucket(),
-                            entry.versionKey().objectKey(), entry.versionKey().versionId(), entry.site(), entry.status(), now);
+                    if (transition.after() != entry.status()) {
+                        LOG.info("{}/{} version {} at {}: {} ignored, the site is already {}", entry.bucket(),
+                                entry.versionKey().objectKey(), entry.versionKey().versionId(), entry.site(), entry.status(),
+                                transition.after());
+                    }
                 }
             }
         }
         return new BatchResult(recorded, unchanged, malformed);
+    }
+
+    private void afterChange(StatusEntry entry, ReplicationStatusStore.Transition transition) {
+        Instant now = clock.instant();
+        long size = entry.metadata().contentLength();
+        switch (transition.after()) {
+            case FAILED -> {
+                failedEntries.record(new FailedEntry(entry.site(), now, entry.bucket(), entry.versionKey().objectKey(),
+                        entry.versionKey().versionId(), size, entry.metadata().lastModified(), entry.reason(), entry.attempts(),
+                        retryEntry(entry), now.plus(retention)));
+                metrics.add(entry.site(), now, new Counters(0, 0, 0, 0, 1, size, 0, 0));
+            }
+            case COMPLETED -> {
+                metrics.add(entry.site(), now, new Counters(0, 0, 1, size, 0, 0, 0, 0));
+                if (transition.before() == ReplicationStatus.FAILED) {
+                    failedEntries.remove(entry.site(), entry.bucket(), entry.versionKey().objectKey(), entry.versionKey().versionId());
+                }
+            }
+            case SKIPPED -> metrics.add(entry.site(), now, new Counters(0, 0, 0, 0, 0, 0, 1, size));
+            default -> {
+                // PENDING (a retry) is counted by whoever re-queued it
+            }
+        }
+    }
+
+    /** The replication entry to re-publish on retry: the version, pending again at this site only. */
+    private static String retryEntry(StatusEntry entry) {
+        var metadata = entry.metadata().withSiteStatus(entry.site(), ReplicationStatus.PENDING).onlySite(entry.site());
+        return new String(EntryCodec.encode(new ReplicationEntry(ReplicationEntry.TYPE_PUT, entry.bucket(), entry.versionKey(),
+                metadata, null)), StandardCharsets.UTF_8);
     }
 
     @Override
@@ -76,7 +138,7 @@ public final class StatusRecorder implements AutoCloseable {
         resources.close();
     }
 
-    /** Outcomes recorded, outcomes that changed nothing (site already COMPLETED), undecodable entries. */
+    /** Outcomes that changed a site's status, outcomes that changed nothing (a replay, a final site), undecodable entries. */
     public record BatchResult(int recorded, int unchanged, int malformed) {
     }
 }

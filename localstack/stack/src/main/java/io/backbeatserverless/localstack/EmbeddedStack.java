@@ -5,6 +5,9 @@ import io.backbeatserverless.adapters.config.BackbeatConfig;
 import io.backbeatserverless.adapters.config.Endpoint;
 import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.adapters.dynamodb.TableSchemas;
+import io.backbeatserverless.ops.OpsHttpServer;
+import io.backbeatserverless.ops.OpsRuntime;
+import io.backbeatserverless.ops.SigV4Verifier;
 import io.backbeatserverless.populator.PopulatorMain;
 import io.backbeatserverless.replicator.BatchReplicator;
 import io.backbeatserverless.replicator.ReplicatorHandler;
@@ -47,6 +50,7 @@ public final class EmbeddedStack implements AutoCloseable {
     private final Map<String, ChildProcess> servers = new LinkedHashMap<>();
     private EventSourceRunner statusRunner;
     private PopulatorMain.Running populator;
+    private OpsRuntime ops;
 
     private EmbeddedStack(BackbeatConfig config) {
         this.config = config;
@@ -56,13 +60,15 @@ public final class EmbeddedStack implements AutoCloseable {
      * Sizes of the S3 server JVMs (local-s3 keeps every object on its heap), and the sites whose
      * endpoint is served by someone else (the stack starts no server for them).
      */
-    public record Options(Path localstackDir, String s3MaxHeap, String s3MaxDirectMemory, java.util.Set<String> externalSites) {
+    public record Options(Path localstackDir, String s3MaxHeap, String s3MaxDirectMemory, java.util.Set<String> externalSites,
+                          Clock clock) {
         public Options {
             externalSites = java.util.Set.copyOf(externalSites);
+            clock = clock == null ? Clock.systemUTC() : clock;
         }
 
         public static Options defaults() {
-            return new Options(DynaliteProcess.findLocalstackDir(), "2g", "1g", java.util.Set.of());
+            return new Options(DynaliteProcess.findLocalstackDir(), "2g", "1g", java.util.Set.of(), Clock.systemUTC());
         }
     }
 
@@ -91,7 +97,8 @@ public final class EmbeddedStack implements AutoCloseable {
                 .withKafka(config.kafka().withBootstrapServers(HOST + ":" + port.applyAsInt(kafkaPort(config))))
                 .withSource(config.source().withEndpoint(config.source().endpoint().withPort(port.applyAsInt(config.source().endpoint().port()))))
                 .withSites(s -> s.withEndpoint(s.endpoint().withPort(port.applyAsInt(s.endpoint().port()))))
-                .withDynamodb(config.dynamodb().withEndpoint(config.dynamodb().endpoint().withPort(port.applyAsInt(config.dynamodb().endpoint().port()))));
+                .withDynamodb(config.dynamodb().withEndpoint(config.dynamodb().endpoint().withPort(port.applyAsInt(config.dynamodb().endpoint().port()))))
+                .withOps(config.ops().withPort(port.applyAsInt(config.ops().port())));
     }
 
     private void startAll(Options options) throws Exception {
@@ -147,6 +154,26 @@ public final class EmbeddedStack implements AutoCloseable {
         }
         populator = PopulatorMain.start(config, clock);
         started.push(populator);
+
+        ops = OpsRuntime.create(config, (site, enabled) -> {
+            EventSourceRunner runner = replicatorRunners.get(site);
+            if (runner != null) {
+                runner.setEnabled(enabled);
+            }
+        }, options.clock());
+        started.push(ops);
+        ops.service().applyStoredStates();
+        started.push(new OpsHttpServer(HOST, config.ops().port(), ops.api(), new SigV4Verifier(config.ops().credentials(), Clock.systemUTC())));
+        // Scheduled resumes fire here locally (an EventBridge Scheduler schedule does it in AWS).
+        var scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("resume-scheduler").unstarted(r));
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                ops.service().fireDueResumes();
+            } catch (RuntimeException e) {
+                LOG.warn("scheduled resumes: {}", e.toString());
+            }
+        }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        started.push(scheduler::shutdownNow);
         LOG.info("embedded stack ready in {} ms", (System.nanoTime() - t0) / 1_000_000);
     }
 
@@ -192,6 +219,10 @@ public final class EmbeddedStack implements AutoCloseable {
         return replicatorRunners.get(site);
     }
 
+    public OpsRuntime ops() {
+        return ops;
+    }
+
     public EventSourceRunner statusRunner() {
         return statusRunner;
     }
@@ -210,6 +241,7 @@ public final class EmbeddedStack implements AutoCloseable {
         lines.add("DynamoDB (dynalite)         " + config.dynamodb().endpoint().url() + "  tables "
                 + String.join(", ", new TreeSet<>(List.of(config.dynamodb().tables().status(), config.dynamodb().tables().failedEntries(),
                 config.dynamodb().tables().siteState(), config.dynamodb().tables().checkpoints()))));
+        lines.add("ops API and console         http://127.0.0.1:" + config.ops().port() + "/console  (SigV4, service lambda)");
         servers.forEach((name, child) -> lines.add(String.format("  %-25s pid %d", name, child.pid())));
         return lines;
     }

@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code ./localstack/up} and {@code ./localstack/status}: run the embedded stack, show a version's replication status. */
-@Command(name = "localstack", mixinStandardHelpOptions = true, subcommands = {LocalStackCli.Up.class, LocalStackCli.Status.class},
+@Command(name = "localstack", mixinStandardHelpOptions = true, subcommands = {LocalStackCli.Up.class, LocalStackCli.Status.class, io.backbeatserverless.ops.cli.OpsCli.class},
         description = "The Backbeat Serverless embedded local stack.")
 public final class LocalStackCli {
 
@@ -44,6 +44,8 @@ public final class LocalStackCli {
         Map<String, Integer> sitePorts = Map.of();
         @Option(names = "--dynamodb-port", description = "dynalite port (default: from the configuration, 4567)")
         Integer dynamodbPort;
+        @Option(names = "--api-port", description = "ops API and console port (default: from the configuration, 8900)")
+        Integer apiPort;
         @Option(names = "--s3-max-heap", defaultValue = "2g", description = "heap of each S3 server JVM; local-s3 keeps objects on it (default: ${DEFAULT-VALUE})")
         String s3MaxHeap;
         @Option(names = "--s3-max-direct-memory", defaultValue = "1g", description = "direct memory of each S3 server JVM (default: ${DEFAULT-VALUE})")
@@ -61,12 +63,15 @@ public final class LocalStackCli {
             if (dynamodbPort != null) {
                 cfg = cfg.withDynamodb(cfg.dynamodb().withEndpoint(cfg.dynamodb().endpoint().withPort(dynamodbPort)));
             }
+            if (apiPort != null) {
+                cfg = cfg.withOps(cfg.ops().withPort(apiPort));
+            }
             for (Map.Entry<String, Integer> p : sitePorts.entrySet()) {
                 cfg.requireSite(p.getKey());
                 cfg = cfg.withSites(s -> s.name().equals(p.getKey()) ? s.withEndpoint(s.endpoint().withPort(p.getValue())) : s);
             }
             Path localstackDir = config.toAbsolutePath().getParent();
-            EmbeddedStack stack = EmbeddedStack.start(cfg, new EmbeddedStack.Options(localstackDir, s3MaxHeap, s3MaxDirectMemory, java.util.Set.of()));
+            EmbeddedStack stack = EmbeddedStack.start(cfg, new EmbeddedStack.Options(localstackDir, s3MaxHeap, s3MaxDirectMemory, java.util.Set.of(), null));
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 System.out.println("stopping the embedded stack...");

@@ -75,7 +75,7 @@ final class LargeObjectBenchmark implements Callable<Integer> {
             BackbeatConfig config = new BackbeatConfig(new BackbeatConfig.KafkaSettings(kafka.bootstrapServers(), null, null, 1),
                     new BackbeatConfig.SourceConfig(null, source, null),
                     List.of(new SiteConfig("bench-site", SiteConfig.TYPE_AWS_S3, dest, "dest-bucket", false)),
-                    new BackbeatConfig.DynamoDbSettings(null, null), null, null);
+                    new BackbeatConfig.DynamoDbSettings(null, null), null, null, null);
             Path configFile = work.resolve("config.json");
             Files.writeString(configFile, config.toJson());
 

@@ -19,7 +19,8 @@ import java.util.function.UnaryOperator;
  * {@code BACKBEAT_CONFIG} or the JSON in {@code BACKBEAT_CONFIG_JSON}. See docs/configuration.md.
  */
 public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<SiteConfig> sites,
-                             DynamoDbSettings dynamodb, EventSourceSettings eventSource, ReplicatorSettings replicator) {
+                             DynamoDbSettings dynamodb, EventSourceSettings eventSource, ReplicatorSettings replicator,
+                             OpsSettings ops) {
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
@@ -40,6 +41,7 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
         sites = List.copyOf(sites);
         eventSource = eventSource == null ? EventSourceSettings.DEFAULTS : eventSource;
         replicator = replicator == null ? ReplicatorSettings.DEFAULTS : replicator;
+        ops = ops == null ? OpsSettings.DEFAULTS : ops;
         if (sites.stream().map(SiteConfig::name).distinct().count() != sites.size()) {
             throw new IllegalArgumentException("two sites share a name");
         }
@@ -95,34 +97,60 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
     }
 
     public BackbeatConfig withKafka(KafkaSettings newKafka) {
-        return new BackbeatConfig(newKafka, source, sites, dynamodb, eventSource, replicator);
+        return new BackbeatConfig(newKafka, source, sites, dynamodb, eventSource, replicator, ops);
     }
 
     public BackbeatConfig withSource(SourceConfig newSource) {
-        return new BackbeatConfig(kafka, newSource, sites, dynamodb, eventSource, replicator);
+        return new BackbeatConfig(kafka, newSource, sites, dynamodb, eventSource, replicator, ops);
     }
 
     public BackbeatConfig withSites(UnaryOperator<SiteConfig> change) {
-        return new BackbeatConfig(kafka, source, sites.stream().map(change).toList(), dynamodb, eventSource, replicator);
+        return new BackbeatConfig(kafka, source, sites.stream().map(change).toList(), dynamodb, eventSource, replicator, ops);
     }
 
     public BackbeatConfig withDynamodb(DynamoDbSettings newDynamodb) {
-        return new BackbeatConfig(kafka, source, sites, newDynamodb, eventSource, replicator);
+        return new BackbeatConfig(kafka, source, sites, newDynamodb, eventSource, replicator, ops);
     }
 
     public BackbeatConfig withReplicator(ReplicatorSettings newReplicator) {
-        return new BackbeatConfig(kafka, source, sites, dynamodb, eventSource, newReplicator);
+        return new BackbeatConfig(kafka, source, sites, dynamodb, eventSource, newReplicator, ops);
     }
 
     /** The same configuration with {@code extra} sites added (tests add sites behind fault-injecting proxies). */
     public BackbeatConfig withAddedSites(List<SiteConfig> extra) {
         List<SiteConfig> all = new java.util.ArrayList<>(sites);
         all.addAll(extra);
-        return new BackbeatConfig(kafka, source, all, dynamodb, eventSource, replicator);
+        return new BackbeatConfig(kafka, source, all, dynamodb, eventSource, replicator, ops);
     }
 
     public BackbeatConfig withEventSource(EventSourceSettings newEventSource) {
-        return new BackbeatConfig(kafka, source, sites, dynamodb, newEventSource, replicator);
+        return new BackbeatConfig(kafka, source, sites, dynamodb, newEventSource, replicator, ops);
+    }
+
+    public BackbeatConfig withOps(OpsSettings newOps) {
+        return new BackbeatConfig(kafka, source, sites, dynamodb, eventSource, replicator, newOps);
+    }
+
+    /**
+     * The operations side: the ops API's local port and the credentials it accepts (SigV4, service
+     * {@code lambda}, as an IAM-authenticated Function URL expects), and how long failed entries are kept.
+     */
+    public record OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours) {
+        public static final OpsSettings DEFAULTS = new OpsSettings(0, null, 0);
+
+        public OpsSettings {
+            port = port <= 0 ? 8900 : port;
+            credentials = credentials == null ? List.of() : List.copyOf(credentials);
+            failedEntryRetentionHours = failedEntryRetentionHours <= 0 ? 24 : failedEntryRetentionHours;
+        }
+
+        public OpsSettings withPort(int newPort) {
+            return new OpsSettings(newPort, credentials, failedEntryRetentionHours);
+        }
+    }
+
+    /** An access key the ops API accepts. */
+    public record Credential(String accessKeyId, String secretAccessKey) {
     }
 
     /** Kafka (Amazon MSK in AWS): where the brokers are and the two topics. */
@@ -193,14 +221,19 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
     }
 
     /** The project's DynamoDB tables (see docs/architecture.md for their keys). */
-    public record TableNames(String status, String failedEntries, String siteState, String checkpoints) {
-        public static final TableNames DEFAULTS = new TableNames(null, null, null, null);
+    public record TableNames(String status, String failedEntries, String siteState, String checkpoints, String metrics) {
+        public static final TableNames DEFAULTS = new TableNames(null, null, null, null, null);
 
         public TableNames {
             status = status == null ? "backbeat-replication-status" : status;
             failedEntries = failedEntries == null ? "backbeat-failed-entries" : failedEntries;
             siteState = siteState == null ? "backbeat-site-state" : siteState;
             checkpoints = checkpoints == null ? "backbeat-checkpoints" : checkpoints;
+            metrics = metrics == null ? "backbeat-metrics" : metrics;
+        }
+
+        public java.util.List<String> all() {
+            return java.util.List.of(status, failedEntries, siteState, checkpoints, metrics);
         }
     }
 

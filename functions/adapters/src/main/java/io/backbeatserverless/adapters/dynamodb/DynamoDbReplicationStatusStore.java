@@ -72,7 +72,7 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
     }
 
     @Override
-    public ReplicationStatus recordOutcome(StatusEntry outcome) {
+    public Transition recordOutcome(StatusEntry outcome) {
         VersionRef version = new VersionRef(outcome.bucket(), outcome.versionKey().objectKey(), outcome.versionKey().versionId());
         SiteOutcome siteOutcome = new SiteOutcome(outcome.status(), outcome.reason(), outcome.attempts(), outcome.bytes(),
                 outcome.timestamp() == null ? clock.instant().toString() : outcome.timestamp());
@@ -83,14 +83,17 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
                 ":completed", s(ReplicationStatus.COMPLETED.name()), ":skipped", s(ReplicationStatus.SKIPPED.name()));
         try {
             // A final site status (COMPLETED, SKIPPED) is never overwritten: StatusMerge's rule, as a condition.
-            dynamo.updateItem(r -> r.tableName(table).key(key(version))
+            Map<String, AttributeValue> old = dynamo.updateItem(r -> r.tableName(table).key(key(version))
                     .updateExpression("SET #bucket = :bucket, #key = :key, #size = :size, #site = :outcome")
                     .conditionExpression("attribute_not_exists(#site) OR (#site.#status <> :completed AND #site.#status <> :skipped)")
-                    .expressionAttributeNames(names).expressionAttributeValues(values));
-            return outcome.status();
+                    .expressionAttributeNames(names).expressionAttributeValues(values)
+                    .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.UPDATED_OLD)).attributes();
+            AttributeValue before = old == null ? null : old.get(SITE_PREFIX + outcome.site());
+            return new Transition(before == null ? null : ReplicationStatus.parse(before.m().get("status").s()), outcome.status());
         } catch (ConditionalCheckFailedException alreadyFinal) {
-            return find(version).map(v -> v.sites().get(outcome.site()))
+            ReplicationStatus now = find(version).map(v -> v.sites().get(outcome.site()))
                     .map(SiteOutcome::status).orElse(ReplicationStatus.COMPLETED);
+            return new Transition(now, now);
         }
     }
 

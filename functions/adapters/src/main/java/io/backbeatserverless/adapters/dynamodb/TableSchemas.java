@@ -5,6 +5,9 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
 import software.amazon.awssdk.services.dynamodb.model.BillingMode;
 import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
+import software.amazon.awssdk.services.dynamodb.model.GlobalSecondaryIndex;
+import software.amazon.awssdk.services.dynamodb.model.Projection;
+import software.amazon.awssdk.services.dynamodb.model.ProjectionType;
 import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
 import software.amazon.awssdk.services.dynamodb.model.KeyType;
 import software.amazon.awssdk.services.dynamodb.model.ResourceInUseException;
@@ -20,9 +23,11 @@ import java.util.List;
  * The project's tables and their keys, in one place (the CDK stack declares the same keys):
  * <ul>
  *   <li>status: {@code object} (bucket/key) + {@code versionId}; one map attribute per site;</li>
- *   <li>failed entries: {@code site} + {@code failureKey} (failure time, then the version), TTL {@code expiresAt};</li>
+ *   <li>failed entries: {@code site} + {@code failureKey} (failure time, then the version), TTL {@code expiresAt},
+ *       index {@code byVersion} on {@code version} (bucket/key, NUL, version id) for lookups across sites;</li>
  *   <li>site state: {@code site} (paused, scheduled resume);</li>
- *   <li>checkpoints: {@code feed} (a change feed's resumable position).</li>
+ *   <li>checkpoints: {@code feed} (a change feed's resumable position);</li>
+ *   <li>metrics: {@code site} + {@code period} (a minute, or {@code total}): counters added atomically.</li>
  * </ul>
  */
 public final class TableSchemas {
@@ -33,6 +38,11 @@ public final class TableSchemas {
     public static final String FAILED_SK = "failureKey";
     public static final String SITE_STATE_PK = "site";
     public static final String CHECKPOINT_PK = "feed";
+    public static final String METRICS_PK = "site";
+    public static final String METRICS_SK = "period";
+    public static final String FAILED_BY_VERSION_INDEX = "byVersion";
+    public static final String FAILED_VERSION_ATTRIBUTE = "version";
+    public static final String TTL_ATTRIBUTE = "expiresAt";
 
     private TableSchemas() {
     }
@@ -40,9 +50,17 @@ public final class TableSchemas {
     public static List<CreateTableRequest> createRequests(TableNames names) {
         List<CreateTableRequest> requests = new ArrayList<>();
         requests.add(table(names.status(), STATUS_PK, STATUS_SK));
-        requests.add(table(names.failedEntries(), FAILED_PK, FAILED_SK));
+        CreateTableRequest failed = table(names.failedEntries(), FAILED_PK, FAILED_SK);
+        List<AttributeDefinition> failedAttributes = new ArrayList<>(failed.attributeDefinitions());
+        failedAttributes.add(AttributeDefinition.builder().attributeName(FAILED_VERSION_ATTRIBUTE).attributeType(ScalarAttributeType.S).build());
+        requests.add(failed.toBuilder().attributeDefinitions(failedAttributes)
+                .globalSecondaryIndexes(GlobalSecondaryIndex.builder().indexName(FAILED_BY_VERSION_INDEX)
+                        .keySchema(KeySchemaElement.builder().attributeName(FAILED_VERSION_ATTRIBUTE).keyType(KeyType.HASH).build())
+                        .projection(Projection.builder().projectionType(ProjectionType.ALL).build()).build())
+                .build());
         requests.add(table(names.siteState(), SITE_STATE_PK, null));
         requests.add(table(names.checkpoints(), CHECKPOINT_PK, null));
+        requests.add(table(names.metrics(), METRICS_PK, METRICS_SK));
         return requests;
     }
 

@@ -116,6 +116,18 @@ public final class ObjectMetadata {
         return new ObjectMetadata(copy);
     }
 
+    /** A copy whose replicationInfo names {@code site} alone: a retry re-queues a version for the site that failed. */
+    public ObjectMetadata onlySite(String site) {
+        ObjectNode copy = document.deepCopy();
+        ReplicationInfo info = replicationInfo().orElseThrow(
+                () -> new IllegalStateException("object '" + objectKey() + "' has no replicationInfo"));
+        ReplicationInfo narrowed = new ReplicationInfo(info.status(),
+                info.backends().stream().filter(b -> b.site().equals(site)).toList(),
+                info.content(), info.destination(), info.storageClass(), info.role());
+        copy.set("replicationInfo", narrowed.mergeInto((ObjectNode) copy.get("replicationInfo")));
+        return new ObjectMetadata(copy);
+    }
+
     /**
      * The document a CloudServer replica carries, as Backbeat's {@code toReplicaEntry} makes it:
      * replication status {@code REPLICA}, and the data locations the destination returned.

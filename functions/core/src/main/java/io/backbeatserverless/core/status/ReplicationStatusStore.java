@@ -18,9 +18,16 @@ public interface ReplicationStatusStore {
 
     /**
      * Applies one site's reported outcome under {@link StatusMerge}'s rules (a COMPLETED site stays
-     * COMPLETED) and returns the site's resulting status.
+     * COMPLETED) and says what changed: the site's status before (null if none) and after.
      */
-    ReplicationStatus recordOutcome(StatusEntry outcome);
+    Transition recordOutcome(StatusEntry outcome);
+
+    /** A site's status before and after an outcome was applied. */
+    record Transition(ReplicationStatus before, ReplicationStatus after) {
+        public boolean changed() {
+            return before != after;
+        }
+    }
 
     Optional<VersionStatus> find(VersionRef version);
 

@@ -1,0 +1,107 @@
+package io.backbeatserverless.adapters.dynamodb;
+
+import io.backbeatserverless.core.ops.Counters;
+import io.backbeatserverless.core.ops.MetricsStore;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@link MetricsStore} on DynamoDB: per site, one item per minute ({@code period} = the minute's ISO
+ * instant) and one {@code total} item; every change is an atomic ADD, so concurrent functions never
+ * lose a count. Minute items carry a TTL of two days.
+ */
+public final class DynamoDbMetricsStore implements MetricsStore {
+
+    private static final String TOTAL = "total";
+    private static final String[] FIELDS = {"queued", "queuedBytes", "completed", "completedBytes", "failed", "failedBytes",
+            "skipped", "skippedBytes"};
+
+    private final DynamoDbClient dynamo;
+    private final String table;
+
+    public DynamoDbMetricsStore(DynamoDbClient dynamo, String table) {
+        this.dynamo = dynamo;
+        this.table = table;
+    }
+
+    @Override
+    public void add(String site, Instant at, Counters delta) {
+        if (delta.isZero()) {
+            return;
+        }
+        Instant minute = at.truncatedTo(ChronoUnit.MINUTES);
+        addTo(site, minute.toString(), delta, minute.plus(2, ChronoUnit.DAYS));
+        addTo(site, TOTAL, delta, null);
+    }
+
+    private void addTo(String site, String period, Counters delta, Instant expiresAt) {
+        long[] values = values(delta);
+        StringBuilder update = new StringBuilder("ADD ");
+        Map<String, String> names = new LinkedHashMap<>();
+        Map<String, AttributeValue> vals = new LinkedHashMap<>();
+        for (int i = 0; i < FIELDS.length; i++) {
+            update.append(i == 0 ? "" : ", ").append("#f").append(i).append(" :v").append(i);
+            names.put("#f" + i, FIELDS[i]);
+            vals.put(":v" + i, AttributeValue.fromN(Long.toString(values[i])));
+        }
+        if (expiresAt != null) {
+            update.append(" SET #ttl = :ttl");
+            names.put("#ttl", TableSchemas.TTL_ATTRIBUTE);
+            vals.put(":ttl", AttributeValue.fromN(Long.toString(expiresAt.getEpochSecond())));
+        }
+        dynamo.updateItem(r -> r.tableName(table)
+                .key(Map.of(TableSchemas.METRICS_PK, AttributeValue.fromS(site), TableSchemas.METRICS_SK, AttributeValue.fromS(period)))
+                .updateExpression(update.toString()).expressionAttributeNames(names).expressionAttributeValues(vals));
+    }
+
+    @Override
+    public Counters sum(String site, Instant from, Instant to) {
+        return series(site, from, to).values().stream().reduce(Counters.ZERO, Counters::plus);
+    }
+
+    @Override
+    public java.util.SortedMap<Instant, Counters> series(String site, Instant from, Instant to) {
+        QueryRequest query = QueryRequest.builder().tableName(table).consistentRead(true)
+                .keyConditionExpression("#pk = :site AND #sk BETWEEN :from AND :to")
+                .expressionAttributeNames(Map.of("#pk", TableSchemas.METRICS_PK, "#sk", TableSchemas.METRICS_SK))
+                .expressionAttributeValues(Map.of(":site", AttributeValue.fromS(site),
+                        ":from", AttributeValue.fromS(from.truncatedTo(ChronoUnit.MINUTES).toString()),
+                        ":to", AttributeValue.fromS(to.truncatedTo(ChronoUnit.MINUTES).toString())))
+                .build();
+        java.util.SortedMap<Instant, Counters> series = new java.util.TreeMap<>();
+        for (Map<String, AttributeValue> item : dynamo.queryPaginator(query).items()) {
+            String period = item.get(TableSchemas.METRICS_SK).s();
+            if (!TOTAL.equals(period)) {
+                series.put(Instant.parse(period), counters(item));
+            }
+        }
+        return series;
+    }
+
+    @Override
+    public Counters totals(String site) {
+        Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).consistentRead(true)
+                .key(Map.of(TableSchemas.METRICS_PK, AttributeValue.fromS(site), TableSchemas.METRICS_SK, AttributeValue.fromS(TOTAL)))).item();
+        return item == null || item.isEmpty() ? Counters.ZERO : counters(item);
+    }
+
+    private static long[] values(Counters c) {
+        return new long[]{c.queued(), c.queuedBytes(), c.completed(), c.completedBytes(), c.failed(), c.failedBytes(),
+                c.skipped(), c.skippedBytes()};
+    }
+
+    private static Counters counters(Map<String, AttributeValue> item) {
+        long[] v = new long[FIELDS.length];
+        for (int i = 0; i < FIELDS.length; i++) {
+            AttributeValue a = item.get(FIELDS[i]);
+            v[i] = a == null ? 0 : Long.parseLong(a.n());
+        }
+        return new Counters(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+    }
+}

@@ -1,0 +1,19 @@
+package io.backbeatserverless.core.ops;
+
+import java.time.Instant;
+
+/** Per-site counters kept per minute and in total, added atomically by the populator and the status processor. */
+public interface MetricsStore {
+
+    /** Adds {@code delta} to the site's counters of the minute of {@code at} and to its totals. */
+    void add(String site, Instant at, Counters delta);
+
+    /** The sum of the site's minutes in {@code [from, to)}. */
+    Counters sum(String site, Instant from, Instant to);
+
+    /** The site's counters minute by minute in {@code [from, to)}, minutes without activity left out. */
+    java.util.SortedMap<Instant, Counters> series(String site, Instant from, Instant to);
+
+    /** Everything since the start. */
+    Counters totals(String site);
+}

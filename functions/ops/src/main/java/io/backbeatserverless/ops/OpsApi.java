@@ -1,0 +1,455 @@
+package io.backbeatserverless.ops;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.backbeatserverless.core.ops.Counters;
+import io.backbeatserverless.core.ops.FailedEntry;
+import io.backbeatserverless.core.ops.FailedEntryStore;
+import io.backbeatserverless.core.status.ReplicationStatus;
+import io.backbeatserverless.core.status.SiteOutcome;
+import io.backbeatserverless.core.status.VersionStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Backbeat's REST routes and response shapes (shared/reference/backbeat-api.md), transport-free: the
+ * Lambda handler and the local HTTP server both call {@link #handle}. Authentication happens before
+ * (IAM on the Function URL in AWS, {@link SigV4Verifier} locally).
+ */
+public final class OpsApi {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OpsApi.class);
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final Duration DAY = Duration.ofHours(24);
+    private static final Duration THROUGHPUT_WINDOW = Duration.ofMinutes(15);
+    private static final Set<String> METRIC_TYPES = Set.of("backlog", "completions", "failures", "throughput", "pending", "all");
+
+    private static final Pattern METRICS = Pattern.compile("^/_/metrics/crr/([^/]+)(?:/([^/]+))?$");
+    private static final Pattern PROGRESS = Pattern.compile("^/_/metrics/crr/([^/]+)/progress/([^/]+)/(.+)$");
+    private static final Pattern FAILED_VERSION = Pattern.compile("^/_/crr/failed/([^/]+)/(.+)$");
+    private static final Pattern STATUS = Pattern.compile("^/_/crr/status(?:/([^/]+))?$");
+    private static final Pattern PAUSE_RESUME = Pattern.compile("^/_/crr/(pause|resume)(?:/([^/]+))?$");
+    private static final Pattern SCHEDULE = Pattern.compile("^/_/crr/resume/([^/]+)/schedule$");
+
+    /** One request: method, path (percent-decoded per segment by the caller or not), query, body. */
+    public record Request(String method, String path, Map<String, String> query, String body) {
+    }
+
+    public record Response(int status, String contentType, String body) {
+        static Response json(int status, Object value) {
+            try {
+                return new Response(status, "application/json", MAPPER.writeValueAsString(value));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private final OpsService ops;
+    private final KafkaHealth kafka;
+
+    public OpsApi(OpsService ops, KafkaHealth kafka) {
+        this.ops = ops;
+        this.kafka = kafka;
+    }
+
+    public Response handle(Request request) {
+        try {
+            return route(request.method().toUpperCase(Locale.ROOT), request.path(), request.query(), request.body());
+        } catch (OpsException e) {
+            return error(e.status(), e.code(), e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("ops API: {} {} failed", request.method(), request.path(), e);
+            return error(500, "InternalError", e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+    }
+
+    public static Response error(int status, String code, String message) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("code", code);
+        body.put("message", message);
+        return Response.json(status, body);
+    }
+
+    private Response route(String method, String path, Map<String, String> query, String body) {
+        Matcher m;
+        if (path.equals("/_/healthcheck")) {
+            return only(method, "GET", this::healthcheck);
+        }
+        if (path.equals("/_/monitoring/metrics")) {
+            return only(method, "GET", () -> new Response(200, "text/plain; version=0.0.4", prometheus()));
+        }
+        if ((m = PROGRESS.matcher(path)).matches()) {
+            String site = decode(m.group(1));
+            String bucket = decode(m.group(2));
+            String key = decodeKey(m.group(3));
+            return only(method, "GET", () -> progress(site, bucket, key, required(query, "versionId")));
+        }
+        if ((m = METRICS.matcher(path)).matches()) {
+            String site = decode(m.group(1));
+            String type = m.group(2) == null ? "all" : m.group(2);
+            if (type.equals("history")) {
+                return only(method, "GET", () -> history(site, query));
+            }
+            return only(method, "GET", () -> metrics(site, type));
+        }
+        if (path.equals("/_/crr/failed")) {
+            if (method.equals("GET")) {
+                return listFailed(query);
+            }
+            return only(method, "POST", () -> "true".equals(query.get("all")) ? retryAll(query) : retry(body));
+        }
+        if ((m = FAILED_VERSION.matcher(path)).matches()) {
+            String bucket = decode(m.group(1));
+            String key = decodeKey(m.group(2));
+            return only(method, "GET", () -> failedVersion(bucket, key, required(query, "versionId")));
+        }
+        if ((m = STATUS.matcher(path)).matches()) {
+            String site = m.group(1) == null ? null : decode(m.group(1));
+            return only(method, "GET", () -> Response.json(200, ops.status(site)));
+        }
+        if ((m = SCHEDULE.matcher(path)).matches()) {
+            String site = decode(m.group(1));
+            if (method.equals("POST")) {
+                ops.scheduleResume(site, hours(body));
+                return Response.json(200, Map.of());
+            }
+            return only(method, "DELETE", () -> {
+                ops.cancelScheduledResume(site);
+                return Response.json(200, Map.of());
+            });
+        }
+        if ((m = PAUSE_RESUME.matcher(path)).matches()) {
+            String action = m.group(1);
+            String site = m.group(2) == null ? null : decode(m.group(2));
+            if (action.equals("resume") && method.equals("GET")) {
+                return Response.json(200, ops.scheduledResumes(site));
+            }
+            return only(method, "POST", () -> {
+                if (action.equals("pause")) {
+                    ops.pause(site);
+                } else {
+                    ops.resume(site);
+                }
+                return Response.json(200, Map.of());
+            });
+        }
+        throw OpsException.notFound("no route " + method + " " + path);
+    }
+
+    private interface Action {
+        Response run();
+    }
+
+    private static Response only(String method, String allowed, Action action) {
+        if (!method.equals(allowed)) {
+            throw new OpsException(405, "MethodNotAllowed", method + " is not allowed here (use " + allowed + ")");
+        }
+        return action.run();
+    }
+
+    private Response healthcheck() {
+        Map<String, Object> body = new LinkedHashMap<>();
+        Map<String, Object> connections = new LinkedHashMap<>();
+        int status = 200;
+        try {
+            Map<String, Object> topics = kafka.describe(List.of(ops.config().kafka().replicationTopic(), ops.config().kafka().statusTopic()));
+            body.put("topics", topics);
+            boolean isrHealthy = topics.values().stream().allMatch(t -> ((List<?>) ((Map<?, ?>) t).get("partitions")).stream()
+                    .allMatch(p -> !((List<?>) ((Map<?, ?>) p).get("isrs")).isEmpty()));
+            connections.put("isrHealth", isrHealthy ? "ok" : "error");
+            connections.put("kafka", "ok");
+            status = isrHealthy ? 200 : 500;
+        } catch (Exception e) {
+            connections.put("kafka", "error: " + e.getMessage());
+            status = 500;
+        }
+        body.put("internalConnections", connections);
+        return Response.json(status, body);
+    }
+
+    private Response metrics(String siteOrAll, String type) {
+        if (!METRIC_TYPES.contains(type)) {
+            throw OpsException.notFound("unknown metrics type '" + type + "' (backlog, completions, failures, throughput, pending, all)");
+        }
+        List<String> sites = ops.resolveSites(siteOrAll);
+        Counters totals = Counters.ZERO;
+        Counters day = Counters.ZERO;
+        Counters recent = Counters.ZERO;
+        for (String site : sites) {
+            totals = totals.plus(ops.totals(site));
+            day = day.plus(ops.window(site, DAY));
+            recent = recent.plus(ops.window(site, THROUGHPUT_WINDOW));
+        }
+        Map<String, Object> result = new LinkedHashMap<>();
+        if (type.equals("all") || type.equals("backlog")) {
+            result.put("backlog", metric("Number of incomplete replication operations (count) and number of incomplete bytes transferred (size)",
+                    totals.backlog(), totals.backlogBytes()));
+        }
+        if (type.equals("all") || type.equals("completions")) {
+            result.put("completions", metric("Number of completed replication operations (count) and number of bytes transferred (size) in the last 86400 seconds",
+                    day.completed(), day.completedBytes()));
+        }
+        if (type.equals("all") || type.equals("failures")) {
+            result.put("failures", metric("Number of failed replication operations (count) and bytes (size) in the last 86400 seconds",
+                    day.failed(), day.failedBytes()));
+        }
+        if (type.equals("all") || type.equals("throughput")) {
+            double seconds = THROUGHPUT_WINDOW.toSeconds();
+            result.put("throughput", metric("Current throughput for replication operations in ops/sec (count) and bytes/sec (size) in the last 900 seconds",
+                    String.format(Locale.ROOT, "%.2f", recent.completed() / seconds), String.format(Locale.ROOT, "%.2f", recent.completedBytes() / seconds)));
+        }
+        if (type.equals("all") || type.equals("pending")) {
+            result.put("pending", metric("Number of pending replication operations (count) and bytes (size)", totals.backlog(), totals.backlogBytes()));
+        }
+        return Response.json(200, result);
+    }
+
+    /** Our addition: per-minute completions and failures, for the console's chart. */
+    private Response history(String site, Map<String, String> query) {
+        ops.resolveSites(site);
+        int minutes;
+        try {
+            minutes = Integer.parseInt(query.getOrDefault("minutes", "60"));
+        } catch (NumberFormatException e) {
+            throw OpsException.badQuery("minutes must be an integer");
+        }
+        if (minutes < 1 || minutes > 1440) {
+            throw OpsException.badQuery("minutes must be between 1 and 1440");
+        }
+        List<Map<String, Object>> points = new ArrayList<>();
+        for (var point : ops.history(site, minutes)) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("minute", point.getKey().toString());
+            p.put("completed", point.getValue().completed());
+            p.put("failed", point.getValue().failed());
+            points.add(p);
+        }
+        return Response.json(200, Map.of("site", site, "minutes", points));
+    }
+
+    private static Map<String, Object> metric(String description, Object count, Object size) {
+        Map<String, Object> results = new LinkedHashMap<>();
+        results.put("count", count);
+        results.put("size", size);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("description", description);
+        m.put("results", results);
+        return m;
+    }
+
+    private Response progress(String site, String bucket, String key, String versionId) {
+        ops.resolveSites(site);
+        VersionStatus status = ops.versionStatus(bucket, key, versionId)
+                .orElseThrow(() -> OpsException.notFound("no replication status for " + bucket + "/" + key + " version " + versionId));
+        SiteOutcome outcome = status.sites().get(site);
+        if (outcome == null) {
+            throw OpsException.notFound(bucket + "/" + key + " version " + versionId + " is not replicated to " + site);
+        }
+        long completed = outcome.status() == ReplicationStatus.COMPLETED ? status.size() : 0;
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("description", "Number of bytes to be replicated (pending), number of bytes transferred to the destination (completed), and percentage of the object that has completed replication (progress)");
+        body.put("pending", status.size() - completed);
+        body.put("completed", completed);
+        body.put("progress", (status.size() == 0 ? (completed == 0 && outcome.status() != ReplicationStatus.COMPLETED ? 0 : 100)
+                : Math.round(100.0 * completed / status.size())) + "%");
+        return Response.json(200, body);
+    }
+
+    private Response listFailed(Map<String, String> query) {
+        String site = query.get("sitename");
+        if (site == null || site.isBlank()) {
+            throw OpsException.badQuery("sitename is required");
+        }
+        int marker = 0;
+        if (query.containsKey("marker")) {
+            try {
+                marker = Integer.parseInt(query.get("marker"));
+            } catch (NumberFormatException e) {
+                throw OpsException.badQuery("marker must be a non-negative integer, not '" + query.get("marker") + "'");
+            }
+            if (marker < 0) {
+                throw OpsException.badQuery("marker must be a non-negative integer, not '" + marker + "'");
+            }
+        }
+        FailedEntryStore.Page page = ops.listFailed(site, marker);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("IsTruncated", page.truncated());
+        if (page.truncated()) {
+            body.put("NextMarker", page.nextOffset());
+        }
+        body.put("Versions", page.entries().stream().map(OpsApi::version).toList());
+        return Response.json(200, body);
+    }
+
+    private Response failedVersion(String bucket, String key, String versionId) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("IsTruncated", false);
+        body.put("Versions", ops.failedVersion(bucket, key, versionId).stream().map(OpsApi::version).toList());
+        return Response.json(200, body);
+    }
+
+    private Response retry(String body) {
+        JsonNode requests;
+        try {
+            requests = MAPPER.readTree(body == null ? "" : body);
+        } catch (IOException e) {
+            throw OpsException.badBody("body is not JSON: " + e.getMessage());
+        }
+        if (requests == null || !requests.isArray()) {
+            throw OpsException.badBody("body must be a JSON list of {Bucket, Key, VersionId, StorageClass, ForceRetry?}");
+        }
+        List<OpsService.RetryRequest> parsed = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            JsonNode r = requests.get(i);
+            for (String field : List.of("Bucket", "Key", "VersionId", "StorageClass")) {
+                if (!r.hasNonNull(field) || r.get(field).asText().isEmpty()) {
+                    throw OpsException.badBody("entry " + i + " has no " + field);
+                }
+            }
+            parsed.add(new OpsService.RetryRequest(r.get("Bucket").asText(), r.get("Key").asText(), r.get("VersionId").asText(),
+                    r.get("StorageClass").asText(), r.path("ForceRetry").asBoolean(false)));
+        }
+        List<Map<String, Object>> result = new ArrayList<>();
+        for (FailedEntry e : ops.retry(parsed)) {
+            Map<String, Object> v = version(e);
+            v.put("ReplicationStatus", "PENDING");
+            result.add(v);
+        }
+        return Response.json(200, result);
+    }
+
+    /** Our addition for scripts and console test events: {@code POST /_/crr/failed?sitename=<site>&all=true} retries every failed entry of a site. */
+    private Response retryAll(Map<String, String> query) {
+        String site = query.get("sitename");
+        if (site == null || site.isBlank()) {
+            throw OpsException.badQuery("sitename is required with all=true");
+        }
+        List<OpsService.RetryRequest> requests = new ArrayList<>();
+        int offset = 0;
+        while (true) {
+            FailedEntryStore.Page page = ops.listFailed(site, offset);
+            page.entries().forEach(e -> requests.add(new OpsService.RetryRequest(e.bucket(), e.objectKey(), e.versionId(), site, false)));
+            if (!page.truncated()) {
+                break;
+            }
+            offset = page.nextOffset();
+        }
+        List<Map<String, Object>> result = new ArrayList<>();
+        for (FailedEntry e : ops.retry(requests)) {
+            Map<String, Object> v = version(e);
+            v.put("ReplicationStatus", "PENDING");
+            result.add(v);
+        }
+        return Response.json(200, result);
+    }
+
+    private static Map<String, Object> version(FailedEntry e) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("Bucket", e.bucket());
+        v.put("Key", e.objectKey());
+        v.put("VersionId", e.versionId());
+        v.put("StorageClass", e.site());
+        v.put("Size", e.size());
+        v.put("LastModified", e.lastModified());
+        v.put("FailedAt", e.failedAt().toString());
+        v.put("Reason", e.reason());
+        v.put("Attempts", e.attempts());
+        return v;
+    }
+
+    private static double hours(String body) {
+        if (body == null || body.isBlank()) {
+            return 6;
+        }
+        try {
+            JsonNode node = MAPPER.readTree(body);
+            if (node == null || !node.has("hours")) {
+                return 6;
+            }
+            if (!node.get("hours").isNumber()) {
+                throw OpsException.badBody("hours must be a number");
+            }
+            return node.get("hours").asDouble();
+        } catch (IOException e) {
+            throw OpsException.badBody("body is not JSON: " + e.getMessage());
+        }
+    }
+
+    private String prometheus() {
+        StringBuilder out = new StringBuilder();
+        String[][] families = {
+                {"backbeat_replication_queued_total", "counter", "Versions queued for replication"},
+                {"backbeat_replication_completed_total", "counter", "Versions replicated"},
+                {"backbeat_replication_failed_total", "counter", "Versions that failed to replicate"},
+                {"backbeat_replication_skipped_total", "counter", "Versions skipped (gone from the source, replicas, superseded)"},
+                {"backbeat_replication_backlog", "gauge", "Versions queued and not yet replicated, failed or skipped"},
+                {"backbeat_replication_backlog_bytes", "gauge", "Bytes queued and not yet replicated, failed or skipped"},
+                {"backbeat_replication_completed_bytes_total", "counter", "Bytes replicated"},
+                {"backbeat_site_paused", "gauge", "1 when replication to the site is paused"}};
+        Map<String, Counters> bySite = new LinkedHashMap<>();
+        Map<String, String> states = ops.status(null);
+        for (String site : ops.sites()) {
+            bySite.put(site, ops.totals(site));
+        }
+        for (String[] f : families) {
+            out.append("# HELP ").append(f[0]).append(' ').append(f[2]).append('\n');
+            out.append("# TYPE ").append(f[0]).append(' ').append(f[1]).append('\n');
+            bySite.forEach((site, c) -> {
+                long value = switch (f[0]) {
+                    case "backbeat_replication_queued_total" -> c.queued();
+                    case "backbeat_replication_completed_total" -> c.completed();
+                    case "backbeat_replication_failed_total" -> c.failed();
+                    case "backbeat_replication_skipped_total" -> c.skipped();
+                    case "backbeat_replication_backlog" -> c.backlog();
+                    case "backbeat_replication_backlog_bytes" -> c.backlogBytes();
+                    case "backbeat_replication_completed_bytes_total" -> c.completedBytes();
+                    default -> "disabled".equals(states.get(site)) ? 1 : 0;
+                };
+                out.append(f[0]).append("{site=\"").append(site).append("\"} ").append(value).append('\n');
+            });
+        }
+        return out.toString();
+    }
+
+    private static String required(Map<String, String> query, String name) {
+        String value = query.get(name);
+        if (value == null || value.isEmpty()) {
+            throw OpsException.badQuery(name + " is required");
+        }
+        return value;
+    }
+
+    private static String decode(String segment) {
+        return URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    /** An object key may hold '/', so it is the rest of the path, each segment decoded. */
+    private static String decodeKey(String rest) {
+        return decode(rest);
+    }
+
+    /** The console page, served by the same server: static, no data; every call it makes is signed. */
+    public static byte[] consolePage() {
+        try (InputStream in = OpsApi.class.getResourceAsStream("/console/index.html")) {
+            return in.readAllBytes();
+        } catch (IOException | NullPointerException e) {
+            throw new IllegalStateException("console page missing from the build", e);
+        }
+    }
+}

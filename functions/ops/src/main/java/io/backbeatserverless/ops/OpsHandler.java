@@ -1,0 +1,50 @@
+package io.backbeatserverless.ops;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import io.backbeatserverless.adapters.config.BackbeatConfig;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.Map;
+
+/**
+ * The ops function: Backbeat's API and the console behind a Function URL (auth type AWS_IAM) or an API
+ * Gateway HTTP API, and the same event shape for direct invocations from the AWS console's test events
+ * ({@code events/ops-*.json}) and EventBridge Scheduler (scheduled resumes). IAM authenticates the caller
+ * before the function runs.
+ */
+public final class OpsHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
+
+    private final OpsApi api;
+
+    public OpsHandler() {
+        this(OpsRuntime.create(BackbeatConfig.fromEnvironment(System.getenv()), SiteControl.NONE, Clock.systemUTC()).api());
+    }
+
+    public OpsHandler(OpsApi api) {
+        this.api = api;
+    }
+
+    @Override
+    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
+        String method = event.getRequestContext() != null && event.getRequestContext().getHttp() != null
+                ? event.getRequestContext().getHttp().getMethod() : "GET";
+        String path = event.getRawPath() == null ? "/" : event.getRawPath();
+        if (path.equals("/console") || path.equals("/console/")) {
+            return APIGatewayV2HTTPResponse.builder().withStatusCode(200)
+                    .withHeaders(Map.of("Content-Type", "text/html; charset=utf-8"))
+                    .withBody(new String(OpsApi.consolePage(), StandardCharsets.UTF_8)).build();
+        }
+        String body = event.getBody();
+        if (body != null && event.getIsBase64Encoded()) {
+            body = new String(Base64.getDecoder().decode(body), StandardCharsets.UTF_8);
+        }
+        OpsApi.Response response = api.handle(new OpsApi.Request(method, path, OpsHttpServer.query(event.getRawQueryString()), body));
+        return APIGatewayV2HTTPResponse.builder().withStatusCode(response.status())
+                .withHeaders(Map.of("Content-Type", response.contentType())).withBody(response.body()).build();
+    }
+}

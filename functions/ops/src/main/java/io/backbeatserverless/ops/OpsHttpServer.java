@@ -1,0 +1,93 @@
+package io.backbeatserverless.ops;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+
+/**
+ * The ops API and console over HTTP for local runs (Backbeat's port 8900), on one address. Every route
+ * but {@code /_/healthcheck} and the console page must be SigV4-signed by a configured access key;
+ * anything else gets 403.
+ */
+public final class OpsHttpServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OpsHttpServer.class);
+
+    private final HttpServer server;
+    private final OpsApi api;
+    private final SigV4Verifier verifier;
+
+    public OpsHttpServer(String host, int port, OpsApi api, SigV4Verifier verifier) throws IOException {
+        this.api = api;
+        this.verifier = verifier;
+        this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
+        server.createContext("/", this::handle);
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.start();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String method = exchange.getRequestMethod();
+            String rawPath = exchange.getRequestURI().getRawPath();
+            String rawQuery = exchange.getRequestURI().getRawQuery();
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            if (rawPath.equals("/console") || rawPath.equals("/console/")) {
+                send(exchange, new OpsApi.Response(200, "text/html; charset=utf-8", null), OpsApi.consolePage());
+                return;
+            }
+            if (!rawPath.equals("/_/healthcheck")) {
+                String reason = verifier.rejectReason(method, rawPath, rawQuery, exchange.getRequestHeaders()::getFirst, body);
+                if (reason != null) {
+                    LOG.info("ops API: {} {} refused: {}", method, rawPath, reason);
+                    reply(exchange, OpsApi.error(403, "AccessDenied", reason));
+                    return;
+                }
+            }
+            reply(exchange, api.handle(new OpsApi.Request(method, rawPath, query(rawQuery), new String(body, StandardCharsets.UTF_8))));
+        } catch (RuntimeException e) {
+            LOG.error("ops API: request failed", e);
+        }
+    }
+
+    static Map<String, String> query(String rawQuery) {
+        Map<String, String> query = new LinkedHashMap<>();
+        if (rawQuery != null && !rawQuery.isEmpty()) {
+            for (String pair : rawQuery.split("&")) {
+                int eq = pair.indexOf('=');
+                query.put(URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8),
+                        eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return query;
+    }
+
+    private static void reply(HttpExchange exchange, OpsApi.Response response) throws IOException {
+        send(exchange, response, response.body().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void send(HttpExchange exchange, OpsApi.Response response, byte[] body) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", response.contentType());
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        exchange.sendResponseHeaders(response.status(), body.length == 0 ? -1 : body.length);
+        exchange.getResponseBody().write(body);
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,53 @@
+package io.backbeatserverless.ops;
+
+import io.backbeatserverless.adapters.aws.AwsClients;
+import io.backbeatserverless.adapters.config.BackbeatConfig;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbFailedEntryStore;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbMetricsStore;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbSiteStateStore;
+import io.backbeatserverless.adapters.kafka.EntryPublisher;
+
+import java.time.Clock;
+
+/** The ops side wired from a configuration: the service, the API on it, and the clients they hold. */
+public final class OpsRuntime implements AutoCloseable {
+
+    private final OpsService service;
+    private final OpsApi api;
+    private final AutoCloseable resources;
+
+    private OpsRuntime(OpsService service, OpsApi api, AutoCloseable resources) {
+        this.service = service;
+        this.api = api;
+        this.resources = resources;
+    }
+
+    public static OpsRuntime create(BackbeatConfig config, SiteControl control, Clock clock) {
+        var dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint());
+        var tables = config.dynamodb().tables();
+        EntryPublisher publisher = EntryPublisher.connect(config.kafka().bootstrapServers(), "backbeat-ops");
+        KafkaHealth kafka = new KafkaHealth(config.kafka().bootstrapServers());
+        OpsService service = new OpsService(config, new DynamoDbFailedEntryStore(dynamo, tables.failedEntries()),
+                new DynamoDbSiteStateStore(dynamo, tables.siteState()), new DynamoDbMetricsStore(dynamo, tables.metrics()),
+                new DynamoDbReplicationStatusStore(dynamo, tables.status(), clock), publisher, control, clock);
+        return new OpsRuntime(service, new OpsApi(service, kafka), () -> {
+            kafka.close();
+            publisher.close();
+            dynamo.close();
+        });
+    }
+
+    public OpsService service() {
+        return service;
+    }
+
+    public OpsApi api() {
+        return api;
+    }
+
+    @Override
+    public void close() throws Exception {
+        resources.close();
+    }
+}

@@ -1,0 +1,256 @@
+package io.backbeatserverless.ops;
+
+import io.backbeatserverless.adapters.config.BackbeatConfig;
+import io.backbeatserverless.adapters.kafka.EntryPublisher;
+import io.backbeatserverless.core.entry.EntryCodec;
+import io.backbeatserverless.core.entry.ReplicationEntry;
+import io.backbeatserverless.core.entry.StatusEntry;
+import io.backbeatserverless.core.ops.Counters;
+import io.backbeatserverless.core.ops.FailedEntry;
+import io.backbeatserverless.core.ops.FailedEntryStore;
+import io.backbeatserverless.core.ops.MetricsStore;
+import io.backbeatserverless.core.ops.SiteState;
+import io.backbeatserverless.core.ops.SiteStateStore;
+import io.backbeatserverless.core.status.ReplicationStatus;
+import io.backbeatserverless.core.status.ReplicationStatusStore;
+import io.backbeatserverless.core.status.VersionRef;
+import io.backbeatserverless.core.status.VersionStatus;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What operators do, independent of HTTP: list and retry failed entries, pause and resume sites (now
+ * or on a schedule), read metrics. The ops API, the Lambda handler and the console all go through it.
+ */
+public final class OpsService {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OpsService.class);
+    public static final int PAGE_SIZE = 100;
+
+    private final BackbeatConfig config;
+    private final FailedEntryStore failedEntries;
+    private final SiteStateStore siteStates;
+    private final MetricsStore metrics;
+    private final ReplicationStatusStore statuses;
+    private final EntryPublisher publisher;
+    private final SiteControl control;
+    private final Clock clock;
+
+    public OpsService(BackbeatConfig config, FailedEntryStore failedEntries, SiteStateStore siteStates, MetricsStore metrics,
+                      ReplicationStatusStore statuses, EntryPublisher publisher, SiteControl control, Clock clock) {
+        this.config = config;
+        this.failedEntries = failedEntries;
+        this.siteStates = siteStates;
+        this.metrics = metrics;
+        this.statuses = statuses;
+        this.publisher = publisher;
+        this.control = control;
+        this.clock = clock;
+    }
+
+    public BackbeatConfig config() {
+        return config;
+    }
+
+    public List<String> sites() {
+        return config.siteNames();
+    }
+
+    /** {@code site} itself, or every site for {@code all} (or null); 404 for a site that does not exist. */
+    public List<String> resolveSites(String siteOrAll) {
+        if (siteOrAll == null || siteOrAll.equals("all")) {
+            return sites();
+        }
+        if (!sites().contains(siteOrAll)) {
+            throw OpsException.notFound("unknown site '" + siteOrAll + "' (sites: " + String.join(", ", sites()) + ")");
+        }
+        return List.of(siteOrAll);
+    }
+
+    // ----- failed entries -----
+
+    public FailedEntryStore.Page listFailed(String site, int offset) {
+        resolveSites(site);
+        return failedEntries.list(site, offset, PAGE_SIZE, clock.instant());
+    }
+
+    public List<FailedEntry> failedVersion(String bucket, String key, String versionId) {
+        return failedEntries.findByVersion(bucket, key, versionId, clock.instant());
+    }
+
+    /** One retry request of {@code POST /_/crr/failed}. */
+    public record RetryRequest(String bucket, String key, String versionId, String site, boolean force) {
+    }
+
+    /**
+     * Re-publishes each requested entry to the replication topic for its site, then takes it out of the
+     * failed set and marks the site PENDING again. An entry that is not failed is left alone unless
+     * {@code force}: then its last failed entry, or one built from the status table, is re-published.
+     */
+    public List<FailedEntry> retry(List<RetryRequest> requests) {
+        List<FailedEntry> retried = new ArrayList<>();
+        List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
+        Instant now = clock.instant();
+        for (RetryRequest request : requests) {
+            resolveSites(request.site());
+            Optional<FailedEntry> failed = failedEntries.findByVersion(request.bucket(), request.key(), request.versionId(), now)
+                    .stream().filter(e -> e.site().equals(request.site())).findFirst();
+            if (failed.isEmpty() && !request.force()) {
+                continue;
+            }
+            FailedEntry entry = failed.orElseGet(() -> lastKnown(request).orElse(null));
+            if (entry == null) {
+                continue;
+            }
+            ReplicationEntry replication = EntryCodec.decodeReplicationEntry(entry.entry().getBytes(StandardCharsets.UTF_8));
+            records.add(new ProducerRecord<>(config.kafka().replicationTopic(), replication.messageKey(), EntryCodec.encode(replication)));
+            retried.add(entry);
+        }
+        publisher.publishAll(records);
+        for (FailedEntry entry : retried) {
+            ReplicationEntry replication = EntryCodec.decodeReplicationEntry(entry.entry().getBytes(StandardCharsets.UTF_8));
+            statuses.recordOutcome(new StatusEntry(entry.bucket(), replication.versionKey(), entry.site(), ReplicationStatus.PENDING,
+                    null, replication.metadata(), 0, 0, 0, now.toString()));
+            failedEntries.remove(entry.site(), entry.bucket(), entry.objectKey(), entry.versionId());
+            metrics.add(entry.site(), now, Counters.queued(1, entry.size()));
+            LOG.info("retry: {}/{} version {} re-queued for {}", entry.bucket(), entry.objectKey(), entry.versionId(), entry.site());
+        }
+        return retried;
+    }
+
+    /** For ForceRetry of a version no longer in the failed set: rebuild its entry from the status table, if it is there. */
+    private Optional<FailedEntry> lastKnown(RetryRequest request) {
+        Optional<VersionStatus> status = statuses.find(new VersionRef(request.bucket(), request.key(), request.versionId()));
+        return status.map(s -> {
+            var metadata = io.backbeatserverless.core.metadata.ObjectMetadata.builder(request.key(), request.versionId())
+                    .contentLength(s.size()).lastModified(s.lastModified())
+                    .replicationInfo(new io.backbeatserverless.core.metadata.ObjectMetadata.ReplicationInfo(ReplicationStatus.PENDING,
+                            List.of(new io.backbeatserverless.core.metadata.ObjectMetadata.Backend(request.site(), ReplicationStatus.PENDING, "")),
+                            List.of("DATA", "METADATA"), "", request.site(), ""))
+                    .build();
+            ReplicationEntry entry = new ReplicationEntry(ReplicationEntry.TYPE_PUT, request.bucket(),
+                    new io.backbeatserverless.core.entry.VersionKey(request.key(), request.versionId()), metadata, null);
+            return new FailedEntry(request.site(), clock.instant(), request.bucket(), request.key(), request.versionId(), s.size(),
+                    s.lastModified(), "forced retry", 0, new String(EntryCodec.encode(entry), StandardCharsets.UTF_8), null);
+        });
+    }
+
+    // ----- pause, resume, schedule -----
+
+    public void pause(String siteOrAll) {
+        for (String site : resolveSites(siteOrAll)) {
+            siteStates.save(new SiteState(site, true, null));
+            control.setEnabled(site, false);
+            LOG.info("site {} paused", site);
+        }
+    }
+
+    public void resume(String siteOrAll) {
+        for (String site : resolveSites(siteOrAll)) {
+            siteStates.save(SiteState.active(site));
+            control.setEnabled(site, true);
+            LOG.info("site {} resumed", site);
+        }
+    }
+
+    /** Schedules a resume of each paused site in {@code hours}; a site that is not paused is paused first, as in Backbeat. */
+    public void scheduleResume(String siteOrAll, double hours) {
+        if (!(hours > 0)) {
+            throw OpsException.badBody("hours must be a positive number");
+        }
+        Instant at = clock.instant().plusMillis((long) (hours * 3_600_000));
+        for (String site : resolveSites(siteOrAll)) {
+            siteStates.save(new SiteState(site, true, at));
+            control.setEnabled(site, false);
+            LOG.info("site {} paused, resumes at {}", site, at);
+        }
+    }
+
+    public void cancelScheduledResume(String siteOrAll) {
+        for (String site : resolveSites(siteOrAll)) {
+            SiteState state = siteStates.get(site);
+            siteStates.save(new SiteState(site, state.paused(), null));
+        }
+    }
+
+    /** {@code {"site": "2026-...Z"}}, or {@code "none"} for a site without a schedule. */
+    public Map<String, String> scheduledResumes(String siteOrAll) {
+        Map<String, String> result = new LinkedHashMap<>();
+        for (String site : resolveSites(siteOrAll)) {
+            Instant at = siteStates.get(site).scheduledResume();
+            result.put(site, at == null ? "none" : at.toString());
+        }
+        return result;
+    }
+
+    /** {@code {"site": "enabled" | "disabled"}}. */
+    public Map<String, String> status(String siteOrAll) {
+        Map<String, String> result = new LinkedHashMap<>();
+        for (String site : resolveSites(siteOrAll)) {
+            result.put(site, siteStates.get(site).paused() ? "disabled" : "enabled");
+        }
+        return result;
+    }
+
+    /** Resumes every site whose scheduled resume is due; returns the sites resumed. Called by a scheduler. */
+    public List<String> fireDueResumes() {
+        List<String> resumed = new ArrayList<>();
+        Instant now = clock.instant();
+        for (String site : sites()) {
+            SiteState state = siteStates.get(site);
+            if (state.scheduledResume() != null && !state.scheduledResume().isAfter(now)
+                    && siteStates.resumeIfScheduled(site, state.scheduledResume())) {
+                control.setEnabled(site, true);
+                resumed.add(site);
+                LOG.info("site {} resumed as scheduled for {}", site, state.scheduledResume());
+            }
+        }
+        return resumed;
+    }
+
+    /** Re-applies every stored site state to where replicators run (at start-up). */
+    public void applyStoredStates() {
+        for (String site : sites()) {
+            control.setEnabled(site, !siteStates.get(site).paused());
+        }
+    }
+
+    // ----- metrics -----
+
+    /** Counters of the last {@code window} (completions, failures: 24 h; throughput: 15 min). */
+    public Counters window(String site, Duration window) {
+        Instant now = clock.instant();
+        return metrics.sum(site, now.minus(window), now.plusSeconds(60));
+    }
+
+    /** The last {@code minutes} minutes, one entry per minute (zeros included), oldest first. */
+    public java.util.List<Map.Entry<Instant, Counters>> history(String site, int minutes) {
+        Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MINUTES);
+        Instant from = now.minus(Duration.ofMinutes(minutes - 1L));
+        var series = metrics.series(site, from, now.plusSeconds(60));
+        List<Map.Entry<Instant, Counters>> result = new ArrayList<>();
+        for (Instant m = from; !m.isAfter(now); m = m.plusSeconds(60)) {
+            result.add(Map.entry(m, series.getOrDefault(m, Counters.ZERO)));
+        }
+        return result;
+    }
+
+    public Counters totals(String site) {
+        return metrics.totals(site);
+    }
+
+    public Optional<VersionStatus> versionStatus(String bucket, String key, String versionId) {
+        return statuses.find(new VersionRef(bucket, key, versionId));
+    }
+}

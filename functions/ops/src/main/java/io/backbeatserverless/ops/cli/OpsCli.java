@@ -1,0 +1,210 @@
+package io.backbeatserverless.ops.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.backbeatserverless.ops.OpsClient;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** The operator's command line on the ops API: failed entries, retries, pause/resume, status, metrics. */
+@Command(name = "ops", mixinStandardHelpOptions = true,
+        subcommands = {OpsCli.Failed.class, OpsCli.Pause.class, OpsCli.Resume.class, OpsCli.Status.class, OpsCli.Metrics.class},
+        description = "Calls the ops API (SigV4, service lambda): a local stack's, or an ops function's URL.")
+public final class OpsCli {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    @Option(names = "--endpoint", defaultValue = "${env:BACKBEAT_OPS_ENDPOINT:-http://127.0.0.1:8900}",
+            description = "ops API base URL (default: $BACKBEAT_OPS_ENDPOINT or ${DEFAULT-VALUE})")
+    URI endpoint;
+    @Option(names = "--access-key", defaultValue = "${env:AWS_ACCESS_KEY_ID:-accessKey1}", description = "access key id (default: $AWS_ACCESS_KEY_ID)")
+    String accessKey;
+    @Option(names = "--secret-key", defaultValue = "${env:AWS_SECRET_ACCESS_KEY:-verySecretKey1}", description = "secret key (default: $AWS_SECRET_ACCESS_KEY)")
+    String secretKey;
+    @Option(names = "--region", defaultValue = "${env:AWS_DEFAULT_REGION:-us-east-1}", description = "signing region")
+    String region;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new OpsCli()).execute(args));
+    }
+
+    int call(String method, String path, Map<String, String> query, String body) throws Exception {
+        OpsClient.Reply reply = new OpsClient(endpoint, accessKey, secretKey, region).call(method, path, query, body);
+        String text = reply.body();
+        try {
+            text = MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(MAPPER.readTree(reply.body()));
+        } catch (Exception notJson) {
+            // print as it came
+        }
+        (reply.status() < 300 ? System.out : System.err).println(text);
+        return reply.status() < 300 ? 0 : 1;
+    }
+
+    static String segment(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    @Command(name = "failed", mixinStandardHelpOptions = true, subcommands = {Failed.ListFailed.class, Failed.Retry.class},
+            description = "Failed entries of a site: list, retry.")
+    static final class Failed {
+        @ParentCommand
+        OpsCli cli;
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists a site's failed entries (every page).")
+        static final class ListFailed implements Callable<Integer> {
+            @ParentCommand
+            Failed failed;
+            @Option(names = "--site", required = true, description = "the site")
+            String site;
+
+            @Override
+            public Integer call() throws Exception {
+                OpsClient client = new OpsClient(failed.cli.endpoint, failed.cli.accessKey, failed.cli.secretKey, failed.cli.region);
+                ArrayNode all = MAPPER.createArrayNode();
+                int marker = 0;
+                while (true) {
+                    OpsClient.Reply reply = client.call("GET", "/_/crr/failed", Map.of("sitename", site, "marker", Integer.toString(marker)), null);
+                    if (reply.status() >= 300) {
+                        System.err.println(reply.body());
+                        return 1;
+                    }
+                    JsonNode page = MAPPER.readTree(reply.body());
+                    page.path("Versions").forEach(all::add);
+                    if (!page.path("IsTruncated").asBoolean()) {
+                        break;
+                    }
+                    marker = page.path("NextMarker").asInt();
+                }
+                System.out.println(MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(all));
+                System.err.println(all.size() + " failed entr" + (all.size() == 1 ? "y" : "ies") + " at " + site);
+                return 0;
+            }
+        }
+
+        @Command(name = "retry", mixinStandardHelpOptions = true, description = "Retries one failed entry, or all of a site's (--all).")
+        static final class Retry implements Callable<Integer> {
+            @ParentCommand
+            Failed failed;
+            @Option(names = "--site", required = true, description = "the site")
+            String site;
+            @Option(names = "--all", description = "every failed entry of the site")
+            boolean all;
+            @Option(names = "--bucket", description = "source bucket")
+            String bucket;
+            @Option(names = "--key", description = "object key")
+            String key;
+            @Option(names = "--version-id", description = "version id")
+            String versionId;
+            @Option(names = "--force", description = "re-queue even if the entry is not failed (ForceRetry)")
+            boolean force;
+
+            @Override
+            public Integer call() throws Exception {
+                OpsClient client = new OpsClient(failed.cli.endpoint, failed.cli.accessKey, failed.cli.secretKey, failed.cli.region);
+                ArrayNode body = MAPPER.createArrayNode();
+                if (all) {
+                    int marker = 0;
+                    while (true) {
+                        JsonNode page = MAPPER.readTree(client.call("GET", "/_/crr/failed",
+                                Map.of("sitename", site, "marker", Integer.toString(marker)), null).body());
+                        for (JsonNode v : page.path("Versions")) {
+                            body.addObject().put("Bucket", v.path("Bucket").asText()).put("Key", v.path("Key").asText())
+                                    .put("VersionId", v.path("VersionId").asText()).put("StorageClass", site).put("ForceRetry", force);
+                        }
+                        if (!page.path("IsTruncated").asBoolean()) {
+                            break;
+                        }
+                        marker = page.path("NextMarker").asInt();
+                    }
+                } else {
+                    if (bucket == null || key == null || versionId == null) {
+                        throw new CommandLine.ParameterException(new CommandLine(this), "give --bucket, --key and --version-id, or --all");
+                    }
+                    body.addObject().put("Bucket", bucket).put("Key", key).put("VersionId", versionId).put("StorageClass", site).put("ForceRetry", force);
+                }
+                return failed.cli.call("POST", "/_/crr/failed", Map.of(), MAPPER.writeValueAsString(body));
+            }
+        }
+    }
+
+    @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pauses replication to a site (or all).")
+    static final class Pause implements Callable<Integer> {
+        @ParentCommand
+        OpsCli cli;
+        @Parameters(index = "0", defaultValue = "all", description = "site, or all (default)")
+        String site;
+
+        @Override
+        public Integer call() throws Exception {
+            return cli.call("POST", "/_/crr/pause/" + segment(site), Map.of(), null);
+        }
+    }
+
+    @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resumes a site (or all) now, or pauses it and resumes it in --in-hours.")
+    static final class Resume implements Callable<Integer> {
+        @ParentCommand
+        OpsCli cli;
+        @Parameters(index = "0", defaultValue = "all", description = "site, or all (default)")
+        String site;
+        @Option(names = "--in-hours", description = "schedule the resume this many hours from now")
+        Double hours;
+        @Option(names = "--cancel-schedule", description = "cancel a scheduled resume")
+        boolean cancel;
+        @Option(names = "--show-schedule", description = "show the scheduled resume")
+        boolean show;
+
+        @Override
+        public Integer call() throws Exception {
+            String path = "/_/crr/resume/" + segment(site);
+            if (show) {
+                return cli.call("GET", path, Map.of(), null);
+            }
+            if (cancel) {
+                return cli.call("DELETE", path + "/schedule", Map.of(), null);
+            }
+            if (hours != null) {
+                return cli.call("POST", path + "/schedule", Map.of(), "{\"hours\":" + hours + "}");
+            }
+            return cli.call("POST", path, Map.of(), null);
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Shows whether each site is enabled or paused.")
+    static final class Status implements Callable<Integer> {
+        @ParentCommand
+        OpsCli cli;
+        @Parameters(index = "0", arity = "0..1", description = "site (default: all)")
+        String site;
+
+        @Override
+        public Integer call() throws Exception {
+            return cli.call("GET", site == null ? "/_/crr/status" : "/_/crr/status/" + segment(site), Map.of(), null);
+        }
+    }
+
+    @Command(name = "metrics", mixinStandardHelpOptions = true, description = "Backlog, completions, failures, throughput, pending of a site (or all).")
+    static final class Metrics implements Callable<Integer> {
+        @ParentCommand
+        OpsCli cli;
+        @Parameters(index = "0", defaultValue = "all", description = "site, or all (default)")
+        String site;
+        @Option(names = "--type", defaultValue = "all", description = "backlog, completions, failures, throughput, pending or all")
+        String type;
+
+        @Override
+        public Integer call() throws Exception {
+            return cli.call("GET", "/_/metrics/crr/" + segment(site) + "/" + type, new LinkedHashMap<>(), null);
+        }
+    }
+}

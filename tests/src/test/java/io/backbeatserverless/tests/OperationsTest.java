@@ -1,0 +1,209 @@
+package io.backbeatserverless.tests;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.backbeatserverless.core.status.ReplicationStatus;
+import io.backbeatserverless.ops.OpsClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Backbeat's operations end-to-end scenarios, through the ops API of the embedded stack, signed as an operator's scripts are. */
+@ExtendWith(SharedStack.class)
+class OperationsTest {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static StackClients stack;
+
+    @BeforeAll
+    static void clients() {
+        stack = new StackClients();
+    }
+
+    @AfterAll
+    static void close() {
+        stack.close();
+    }
+
+    @AfterEach
+    void realTime() {
+        SharedStack.CLOCK.reset();
+    }
+
+    @Test
+    void failedEntriesAreListedWithTheirReasonAndARetryReplicatesThemAll() throws Exception {
+        String site = SharedStack.RETRY_LOCATION;
+        stack.destination.deleteBucket(r -> r.bucket("retry-bucket"));
+        JsonNode before = stack.api("GET", "/_/metrics/crr/" + site + "/all");
+        String bucket = stack.replicatedBucket(site);
+        List<String> versions = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            int n = i;
+            versions.add(stack.source.putObject(r -> r.bucket(bucket).key("obj-" + n), RequestBody.fromString("object " + n)).versionId());
+        }
+
+        JsonNode failed = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+                .until(() -> stack.api(200, "GET", "/_/crr/failed", Map.of("sitename", site), null), f -> f.path("Versions").size() == 20);
+        assertThat(failed.path("IsTruncated").asBoolean()).isFalse();
+        for (JsonNode v : failed.path("Versions")) {
+            assertThat(v.path("Bucket").asText()).isEqualTo(bucket);
+            assertThat(v.path("StorageClass").asText()).isEqualTo(site);
+            assertThat(v.path("Reason").asText()).contains("NoSuchBucket");
+            assertThat(v.path("Size").asLong()).isPositive();
+        }
+        JsonNode one = stack.api(200, "GET", "/_/crr/failed/" + bucket + "/obj-3", Map.of("versionId", versions.get(3)), null);
+        assertThat(one.path("Versions")).hasSize(1);
+        JsonNode failedMetrics = stack.api("GET", "/_/metrics/crr/" + site + "/all");
+        assertThat(count(failedMetrics, "failures") - count(before, "failures")).isEqualTo(20);
+
+        stack.destination.createBucket(r -> r.bucket("retry-bucket"));
+        stack.destination.putBucketVersioning(r -> r.bucket("retry-bucket").versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        ArrayNode retry = MAPPER.createArrayNode();
+        for (JsonNode v : failed.path("Versions")) {
+            retry.addObject().put("Bucket", v.path("Bucket").asText()).put("Key", v.path("Key").asText())
+                    .put("VersionId", v.path("VersionId").asText()).put("StorageClass", site);
+        }
+        JsonNode retried = stack.api(200, "POST", "/_/crr/failed", Map.of(), MAPPER.writeValueAsString(retry));
+        assertThat(retried).hasSize(20).allSatisfy(v -> assertThat(v.path("ReplicationStatus").asText()).isEqualTo("PENDING"));
+
+        for (int i = 0; i < 20; i++) {
+            stack.awaitSiteStatus(bucket, "obj-" + i, versions.get(i), site, ReplicationStatus.COMPLETED);
+            assertThat(stack.head("retry-bucket", bucket + "/obj-" + i)).isPresent();
+        }
+        assertThat(stack.api(200, "GET", "/_/crr/failed", Map.of("sitename", site), null).path("Versions")).isEmpty();
+        JsonNode after = stack.api("GET", "/_/metrics/crr/" + site + "/all");
+        assertThat(count(after, "completions") - count(before, "completions")).isEqualTo(20);
+        assertThat(count(after, "failures") - count(before, "failures")).isEqualTo(20);
+        assertThat(count(after, "backlog")).isZero();
+        // A retry of an entry that is no longer failed does nothing.
+        assertThat(stack.api(200, "POST", "/_/crr/failed", Map.of(), MAPPER.writeValueAsString(retry))).isEmpty();
+    }
+
+    @Test
+    void aPausedSiteReplicatesNothingAndLosesNothingUntilResumed() {
+        String site = SharedStack.PAUSE_LOCATION;
+        String bucket = stack.replicatedBucket(site);
+        long backlogBefore = count(stack.api("GET", "/_/metrics/crr/" + site + "/backlog"), "backlog");
+
+        assertThat(stack.api("POST", "/_/crr/pause/" + site).isEmpty()).isTrue();
+        assertThat(stack.api("GET", "/_/crr/status/" + site).path(site).asText()).isEqualTo("disabled");
+        String version = stack.source.putObject(r -> r.bucket(bucket).key("held"), RequestBody.fromString("held back")).versionId();
+
+        await().during(Duration.ofSeconds(10)).atMost(Duration.ofSeconds(12)).pollInterval(Duration.ofMillis(500))
+                .until(() -> stack.head("pause-bucket", bucket + "/held").isEmpty());
+        assertThat(count(stack.api("GET", "/_/metrics/crr/" + site + "/backlog"), "backlog") - backlogBefore).isEqualTo(1);
+
+        stack.api("POST", "/_/crr/resume/" + site);
+        assertThat(stack.api("GET", "/_/crr/status").path(site).asText()).isEqualTo("enabled");
+        stack.awaitReplica("pause-bucket", bucket + "/held", version);
+        await().atMost(Duration.ofSeconds(10)).until(() -> count(stack.api("GET", "/_/metrics/crr/" + site + "/backlog"), "backlog") == backlogBefore);
+    }
+
+    @Test
+    void aScheduledResumeIsShownAndFiresAtItsTime() {
+        String site = SharedStack.PAUSE_LOCATION;
+        String bucket = stack.replicatedBucket(site);
+        stack.api("POST", "/_/crr/pause/" + site);
+        Instant requested = Instant.now();
+        stack.api(200, "POST", "/_/crr/resume/" + site + "/schedule", Map.of(), "{\"hours\": 2}");
+
+        JsonNode schedule = stack.api("GET", "/_/crr/resume/" + site);
+        Instant at = Instant.parse(schedule.path(site).asText());
+        assertThat(at).isBetween(requested.plus(Duration.ofMinutes(119)), requested.plus(Duration.ofMinutes(121)));
+        String version = stack.source.putObject(r -> r.bucket(bucket).key("scheduled"), RequestBody.fromString("later")).versionId();
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> stack.head("pause-bucket", bucket + "/scheduled").isEmpty());
+
+        SharedStack.CLOCK.advance(Duration.ofHours(2).plusMinutes(1));
+
+        stack.awaitReplica("pause-bucket", bucket + "/scheduled", version);
+        assertThat(stack.api("GET", "/_/crr/status/" + site).path(site).asText()).isEqualTo("enabled");
+        assertThat(stack.api("GET", "/_/crr/resume/" + site).path(site).asText()).isEqualTo("none");
+
+        // A cancelled schedule never fires.
+        SharedStack.CLOCK.reset();
+        stack.api("POST", "/_/crr/pause/" + site);
+        stack.api(200, "POST", "/_/crr/resume/" + site + "/schedule", Map.of(), "{\"hours\": 1}");
+        stack.api(200, "DELETE", "/_/crr/resume/" + site + "/schedule", Map.of(), null);
+        assertThat(stack.api("GET", "/_/crr/resume/" + site).path(site).asText()).isEqualTo("none");
+        SharedStack.CLOCK.advance(Duration.ofHours(2));
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
+                .until(() -> stack.api("GET", "/_/crr/status/" + site).path(site).asText().equals("disabled"));
+        stack.api("POST", "/_/crr/resume/" + site);
+    }
+
+    @Test
+    void everyRouteButTheHealthcheckRefusesUnsignedOrBadlySignedRequests() throws Exception {
+        OpsClient unsigned = new OpsClient(stack.opsEndpoint, null, null, "us-east-1");
+        OpsClient wrongSecret = new OpsClient(stack.opsEndpoint, "accessKey1", "not-the-secret", "us-east-1");
+        OpsClient unknownKey = new OpsClient(stack.opsEndpoint, "someoneElse", "verySecretKey1", "us-east-1");
+        List<String[]> routes = List.of(
+                new String[]{"GET", "/_/metrics/crr/all"}, new String[]{"GET", "/_/metrics/crr/aws-location/backlog"},
+                new String[]{"GET", "/_/metrics/crr/aws-location/progress/b/k"}, new String[]{"GET", "/_/crr/failed"},
+                new String[]{"GET", "/_/crr/failed/b/k"}, new String[]{"POST", "/_/crr/failed"}, new String[]{"GET", "/_/crr/status"},
+                new String[]{"POST", "/_/crr/pause/aws-location"}, new String[]{"POST", "/_/crr/resume"},
+                new String[]{"POST", "/_/crr/resume/all/schedule"}, new String[]{"DELETE", "/_/crr/resume/all/schedule"},
+                new String[]{"GET", "/_/crr/resume/all"}, new String[]{"GET", "/_/monitoring/metrics"}, new String[]{"GET", "/_/no/such/route"});
+        for (String[] route : routes) {
+            for (OpsClient client : List.of(unsigned, wrongSecret, unknownKey)) {
+                OpsClient.Reply reply = client.call(route[0], route[1], Map.of("sitename", "aws-location", "versionId", "v"), route[0].equals("GET") ? null : "[]");
+                assertThat(reply.status()).as(route[0] + " " + route[1]).isEqualTo(403);
+                assertThat(MAPPER.readTree(reply.body()).path("code").asText()).isEqualTo("AccessDenied");
+            }
+        }
+        assertThat(stack.api("GET", "/_/crr/status").path("aws-location").asText()).as("nothing was paused").isEqualTo("enabled");
+
+        OpsClient.Reply health = unsigned.call("GET", "/_/healthcheck", Map.of(), null);
+        assertThat(health.status()).isEqualTo(200);
+        JsonNode topics = MAPPER.readTree(health.body()).path("topics");
+        assertThat(topics.path("backbeat-replication").path("partitions")).hasSize(8)
+                .allSatisfy(p -> assertThat(p.path("isrs")).isNotEmpty());
+    }
+
+    @Test
+    void errorsAndTheOtherRoutesKeepBackbeatsShapes() throws Exception {
+        assertThat(stack.api(404, "GET", "/_/no/such/route", Map.of(), null).path("code").asText()).isEqualTo("RouteNotFound");
+        assertThat(stack.api(404, "GET", "/_/metrics/crr/mars/all", Map.of(), null).path("code").asText()).isEqualTo("RouteNotFound");
+        assertThat(stack.api(405, "DELETE", "/_/crr/status", Map.of(), null).path("code").asText()).isEqualTo("MethodNotAllowed");
+        assertThat(stack.api(400, "GET", "/_/crr/failed", Map.of("sitename", ""), null).path("code").asText()).isEqualTo("InvalidQueryParameter");
+        assertThat(stack.api(400, "GET", "/_/crr/failed", Map.of("sitename", "aws-location", "marker", "x"), null).path("code").asText())
+                .isEqualTo("InvalidQueryParameter");
+        assertThat(stack.api(400, "POST", "/_/crr/failed", Map.of(), "{not json").path("code").asText()).isEqualTo("MalformedPOSTRequest");
+        assertThat(stack.api(400, "POST", "/_/crr/failed", Map.of(), "[{\"Bucket\":\"b\"}]").path("message").asText()).contains("Key");
+
+        String bucket = stack.replicatedBucket(SharedStack.AWS_LOCATION);
+        byte[] body = StackClients.randomBytes(1000);
+        String version = stack.source.putObject(r -> r.bucket(bucket).key("progress"), RequestBody.fromBytes(body)).versionId();
+        stack.awaitSiteStatus(bucket, "progress", version, SharedStack.AWS_LOCATION, ReplicationStatus.COMPLETED);
+        JsonNode progress = stack.api(200, "GET", "/_/metrics/crr/aws-location/progress/" + bucket + "/progress", Map.of("versionId", version), null);
+        assertThat(progress.path("completed").asLong()).isEqualTo(1000);
+        assertThat(progress.path("pending").asLong()).isZero();
+        assertThat(progress.path("progress").asText()).isEqualTo("100%");
+
+        JsonNode all = stack.api("GET", "/_/metrics/crr/all");
+        assertThat(all.fieldNames()).toIterable().containsExactly("backlog", "completions", "failures", "throughput", "pending");
+        assertThat(all.path("completions").path("results").path("count").asLong()).isPositive();
+        assertThat(all.path("completions").path("description").asText()).contains("86400");
+
+        OpsClient.Reply prometheus = stack.ops.call("GET", "/_/monitoring/metrics", Map.of(), null);
+        assertThat(prometheus.body()).contains("# TYPE backbeat_replication_completed_total counter")
+                .containsPattern("backbeat_replication_completed_total\\{site=\"aws-location\"} [1-9]");
+    }
+
+    private static long count(JsonNode metrics, String type) {
+        return metrics.path(type).path("results").path("count").asLong();
+    }
+}
