@@ -11,7 +11,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -47,7 +46,7 @@ class OperationsTest {
     @Test
     void failedEntriesAreListedWithTheirReasonAndARetryReplicatesThemAll() throws Exception {
         String site = SharedStack.RETRY_LOCATION;
-        stack.destination.deleteBucket(r -> r.bucket("retry-bucket"));
+        stack.removeDestinationBucket("retry-bucket");
         JsonNode before = stack.api("GET", "/_/metrics/crr/" + site + "/all");
         String bucket = stack.replicatedBucket(site);
         List<String> versions = new ArrayList<>();
@@ -70,8 +69,7 @@ class OperationsTest {
         JsonNode failedMetrics = stack.api("GET", "/_/metrics/crr/" + site + "/all");
         assertThat(count(failedMetrics, "failures") - count(before, "failures")).isEqualTo(20);
 
-        stack.destination.createBucket(r -> r.bucket("retry-bucket"));
-        stack.destination.putBucketVersioning(r -> r.bucket("retry-bucket").versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        stack.createDestinationBucket("retry-bucket");
         ArrayNode retry = MAPPER.createArrayNode();
         for (JsonNode v : failed.path("Versions")) {
             retry.addObject().put("Bucket", v.path("Bucket").asText()).put("Key", v.path("Key").asText())

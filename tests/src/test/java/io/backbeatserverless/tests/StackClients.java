@@ -115,6 +115,25 @@ final class StackClients implements AutoCloseable {
                         o -> o != null && o.status() == expected);
     }
 
+    /** Removes a destination bucket and everything in it, if it exists: a site whose bucket is gone fails every version. */
+    void removeDestinationBucket(String bucket) {
+        try {
+            var listing = destination.listObjectVersions(r -> r.bucket(bucket));
+            listing.versions().forEach(v -> destination.deleteObject(r -> r.bucket(bucket).key(v.key()).versionId(v.versionId())));
+            listing.deleteMarkers().forEach(v -> destination.deleteObject(r -> r.bucket(bucket).key(v.key()).versionId(v.versionId())));
+            destination.deleteBucket(r -> r.bucket(bucket));
+        } catch (S3Exception e) {
+            if (e.statusCode() != 404) {
+                throw e;
+            }
+        }
+    }
+
+    void createDestinationBucket(String bucket) {
+        destination.createBucket(r -> r.bucket(bucket));
+        destination.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+    }
+
     static byte[] randomBytes(int size) {
         byte[] bytes = new byte[size];
         ThreadLocalRandom.current().nextBytes(bytes);

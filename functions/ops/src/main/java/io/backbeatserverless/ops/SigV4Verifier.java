@@ -1,13 +1,7 @@
 package io.backbeatserverless.ops;
 
 import io.backbeatserverless.adapters.config.BackbeatConfig.Credential;
-import software.amazon.awssdk.http.ContentStreamProvider;
-import software.amazon.awssdk.http.SdkHttpFullRequest;
-import software.amazon.awssdk.http.SdkHttpMethod;
-import software.amazon.awssdk.http.auth.aws.signer.AwsV4FamilyHttpSigner;
-import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
-import software.amazon.awssdk.http.auth.spi.signer.HttpSigner;
-import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
+import software.amazon.awssdk.utils.http.SdkHttpUtils;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -28,9 +22,10 @@ import java.util.regex.Pattern;
 /**
  * Checks that a request is signed with AWS SigV4 for service {@code lambda} by a known access key, as an
  * IAM-authenticated Function URL does before invoking the ops function. Locally, the ops HTTP server
- * runs it on every route but the healthcheck and the console page. The signature is recomputed with
- * the AWS SDK's own signer over the headers the client signed, at the client's {@code x-amz-date}, which
- * must be within 15 minutes of now.
+ * runs it on every route but the healthcheck and the console page. The signature is recomputed from the
+ * SigV4 specification over exactly the headers the client signed (the SDK's signer cannot verify: it
+ * adds headers of its own), with the SDK's URI encoding, at the client's {@code x-amz-date}, which must
+ * be within 15 minutes of now.
  */
 public final class SigV4Verifier {
 
@@ -41,7 +36,6 @@ public final class SigV4Verifier {
 
     private final Map<String, String> secrets;
     private final Clock clock;
-    private final AwsV4HttpSigner signer = AwsV4HttpSigner.create();
 
     public SigV4Verifier(List<Credential> credentials, Clock clock) {
         this.secrets = credentials.stream().collect(java.util.stream.Collectors.toMap(Credential::accessKeyId, Credential::secretAccessKey));
@@ -78,46 +72,69 @@ public final class SigV4Verifier {
         if (Duration.between(signedAt, clock.instant()).abs().compareTo(SKEW) > 0) {
             return "the signature's date " + amzDate + " is more than 15 minutes from now";
         }
-        String host = header.apply("Host");
-        if (host == null) {
-            return "no Host header";
-        }
-        SdkHttpFullRequest.Builder request = SdkHttpFullRequest.builder().method(SdkHttpMethod.fromValue(method.toUpperCase(Locale.ROOT)))
-                .protocol("http").host(host.contains(":") ? host.substring(0, host.indexOf(':')) : host)
-                .encodedPath(rawPath == null || rawPath.isEmpty() ? "/" : rawPath);
-        if (host.contains(":")) {
-            request.port(Integer.parseInt(host.substring(host.indexOf(':') + 1)));
-        }
-        if (rawQuery != null && !rawQuery.isEmpty()) {
-            for (String pair : rawQuery.split("&")) {
-                int eq = pair.indexOf('=');
-                String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-                String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-                request.appendRawQueryParameter(name, value);
-            }
-        }
-        for (String name : m.group(5).split(";")) {
+        String[] signedHeaders = m.group(5).split(";");
+        StringBuilder canonicalHeaders = new StringBuilder();
+        for (String name : signedHeaders) {
             String value = header.apply(name);
             if (value == null) {
                 return "signed header " + name + " is missing";
             }
-            request.putHeader(name, value);
+            canonicalHeaders.append(name.toLowerCase(Locale.ROOT)).append(':').append(value.trim().replaceAll(" +", " ")).append('\n');
         }
-        String expected;
-        try {
-            var signed = signer.sign(r -> r.identity(AwsCredentialsIdentity.create(accessKey, secret))
-                    .request(request.build()).payload(ContentStreamProvider.fromByteArray(body == null ? new byte[0] : body))
-                    .putProperty(AwsV4HttpSigner.REGION_NAME, region)
-                    .putProperty(AwsV4FamilyHttpSigner.SERVICE_SIGNING_NAME, service)
-                    .putProperty(HttpSigner.SIGNING_CLOCK, Clock.fixed(signedAt, ZoneOffset.UTC)));
-            expected = signed.request().firstMatchingHeader("Authorization").orElse("");
-        } catch (RuntimeException e) {
-            return "the signature cannot be checked: " + e.getMessage();
+        String payloadHash = header.apply("x-amz-content-sha256") != null && m.group(5).contains("x-amz-content-sha256")
+                ? header.apply("x-amz-content-sha256") : hex(sha256(body == null ? new byte[0] : body));
+        String canonicalRequest = String.join("\n", method.toUpperCase(Locale.ROOT),
+                SdkHttpUtils.urlEncodeIgnoreSlashes(rawPath == null || rawPath.isEmpty() ? "/" : rawPath),
+                canonicalQuery(rawQuery), canonicalHeaders.toString(), m.group(5), payloadHash);
+        String scope = m.group(2) + "/" + region + "/" + service + "/aws4_request";
+        String stringToSign = String.join("\n", "AWS4-HMAC-SHA256", amzDate, scope,
+                hex(sha256(canonicalRequest.getBytes(StandardCharsets.UTF_8))));
+        byte[] key = hmac(("AWS4" + secret).getBytes(StandardCharsets.UTF_8), m.group(2));
+        for (String part : List.of(region, service, "aws4_request")) {
+            key = hmac(key, part);
         }
-        Matcher e = AUTHORIZATION.matcher(expected);
-        if (!e.matches() || !MessageDigest.isEqual(e.group(6).getBytes(StandardCharsets.US_ASCII), m.group(6).getBytes(StandardCharsets.US_ASCII))) {
+        String expected = hex(hmac(key, stringToSign));
+        if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII), m.group(6).getBytes(StandardCharsets.US_ASCII))) {
             return "the signature does not match";
         }
         return null;
+    }
+
+    /** Query parameters decoded, re-encoded per RFC 3986, sorted by name then value. */
+    private static String canonicalQuery(String rawQuery) {
+        if (rawQuery == null || rawQuery.isEmpty()) {
+            return "";
+        }
+        List<String[]> params = new java.util.ArrayList<>();
+        for (String pair : rawQuery.split("&")) {
+            int eq = pair.indexOf('=');
+            String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            params.add(new String[]{SdkHttpUtils.urlEncode(name), SdkHttpUtils.urlEncode(value)});
+        }
+        params.sort(java.util.Comparator.<String[], String>comparing(p -> p[0]).thenComparing(p -> p[1]));
+        return String.join("&", params.stream().map(p -> p[0] + "=" + p[1]).toList());
+    }
+
+    private static byte[] sha256(byte[] data) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(data);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] hmac(byte[] key, String data) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
+            return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String hex(byte[] bytes) {
+        return java.util.HexFormat.of().formatHex(bytes);
     }
 }

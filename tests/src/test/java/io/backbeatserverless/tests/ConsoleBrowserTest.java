@@ -1,0 +1,136 @@
+package io.backbeatserverless.tests;
+
+import io.backbeatserverless.core.status.ReplicationStatus;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import software.amazon.awssdk.core.sync.RequestBody;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The web console in a real headless browser (Debian's chromium, driven through its chromedriver; no
+ * browser download): nothing is shown without valid keys, a failed entry shows up and a retry clicked in
+ * the page replicates it, and the pause switch pauses the site.
+ */
+@ExtendWith(SharedStack.class)
+class ConsoleBrowserTest {
+
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static StackClients stack;
+    private static ChromeDriver browser;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                "Debian's chromium and chromium-driver are not installed (.ci/run installs them)");
+        stack = new StackClients();
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--user-data-dir=" + Files.createTempDirectory("console-browser"));
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort().build();
+        browser = new ChromeDriver(service, options);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    @Test
+    void theConsoleShowsNothingWithoutValidKeysAndRetriesAFailedEntryClickedInThePage() throws Exception {
+        String site = SharedStack.CONSOLE_LOCATION;
+        stack.removeDestinationBucket("console-bucket");
+        String bucket = stack.replicatedBucket(site);
+        String version = stack.source.putObject(r -> r.bucket(bucket).key("clicked"), RequestBody.fromString("retry from the page")).versionId();
+        stack.awaitSiteStatus(bucket, "clicked", version, site, ReplicationStatus.FAILED);
+
+        browser.get(stack.opsEndpoint + "/console");
+        signIn("accessKey1", "a-wrong-secret");
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(15));
+        wait.until(d -> !d.findElement(By.id("loginError")).getText().isEmpty());
+        assertThat(browser.findElement(By.id("loginError")).getText()).contains("403").contains("AccessDenied");
+        assertThat(browser.findElement(By.id("app")).isDisplayed()).isFalse();
+
+        signIn("accessKey1", "verySecretKey1");
+        try {
+            wait.until(d -> d.findElement(By.id("app")).isDisplayed()
+                    && !d.findElements(By.cssSelector("#sites tr[data-site='" + site + "']")).isEmpty());
+        } catch (RuntimeException e) {
+            screenshot("console-not-signed-in");
+            throw new AssertionError("not signed in; login error '" + browser.findElement(By.id("loginError")).getText()
+                    + "', page error '" + browser.findElement(By.id("appError")).getText() + "'", e);
+        }
+        new Select(browser.findElement(By.id("failedSite"))).selectByValue(site);
+        try {
+            wait.until(d -> row(bucket) != null);
+        } catch (RuntimeException e) {
+            screenshot("console-no-row");
+            throw new AssertionError("no failed row; page error: '" + browser.findElement(By.id("appError")).getText() + "', select value "
+                    + browser.findElement(By.id("failedSite")).getAttribute("value"), e);
+        }
+        assertThat(row(bucket).getText()).contains("clicked").contains("NoSuchBucket");
+        screenshot("console-failed-entry");
+
+        stack.createDestinationBucket("console-bucket");
+        row(bucket).findElement(By.cssSelector("button.retry")).click();
+        wait.until(d -> d.findElement(By.id("retryResult")).getText().contains("1 entry re-queued"));
+        stack.awaitSiteStatus(bucket, "clicked", version, site, ReplicationStatus.COMPLETED);
+        assertThat(stack.destination.getObjectAsBytes(r -> r.bucket("console-bucket").key(bucket + "/clicked")).asUtf8String())
+                .isEqualTo("retry from the page");
+
+        browser.findElement(By.cssSelector("#sites tr[data-site='" + site + "'] button.toggle")).click();
+        wait.until(d -> stack.api("GET", "/_/crr/status/" + site).path(site).asText().equals("disabled"));
+        wait.until(d -> d.findElement(By.cssSelector("#sites tr[data-site='" + site + "'] button.toggle")).getText().equals("Resume"));
+        screenshot("console-paused-site");
+        browser.findElement(By.cssSelector("#sites tr[data-site='" + site + "'] button.toggle")).click();
+        wait.until(d -> stack.api("GET", "/_/crr/status/" + site).path(site).asText().equals("enabled"));
+    }
+
+    private static void signIn(String accessKey, String secret) {
+        if (!browser.findElement(By.id("login")).isDisplayed()) {
+            browser.findElement(By.id("signOut")).click();
+        }
+        browser.findElement(By.id("accessKey")).clear();
+        browser.findElement(By.id("accessKey")).sendKeys(accessKey);
+        browser.findElement(By.id("secretKey")).clear();
+        browser.findElement(By.id("secretKey")).sendKeys(secret);
+        browser.findElement(By.id("signIn")).click();
+    }
+
+    private static WebElement row(String bucket) {
+        return browser.findElements(By.cssSelector("#failed tbody tr")).stream()
+                .filter(r -> r.getText().contains(bucket)).findFirst().orElse(null);
+    }
+
+    private static void screenshot(String name) throws Exception {
+        File shot = browser.getScreenshotAs(OutputType.FILE);
+        Path target = Path.of("target", name + ".png");
+        Files.createDirectories(target.getParent());
+        Files.copy(shot.toPath(), target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+}
