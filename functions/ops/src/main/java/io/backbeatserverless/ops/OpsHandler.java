@@ -22,7 +22,15 @@ public final class OpsHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
     private final OpsApi api;
 
     public OpsHandler() {
-        this(OpsRuntime.create(BackbeatConfig.fromEnvironment(System.getenv()), SiteControl.NONE, Clock.systemUTC()).api());
+        this(inAws(BackbeatConfig.fromEnvironment(System.getenv())));
+    }
+
+    private static OpsApi inAws(BackbeatConfig config) {
+        SiteControl control = config.ops().eventSourceMappings().isEmpty() ? SiteControl.NONE
+                : new EventSourceMappingSiteControl(software.amazon.awssdk.services.lambda.LambdaClient.builder()
+                .httpClientBuilder(software.amazon.awssdk.http.apache.ApacheHttpClient.builder()).build(),
+                config.ops().eventSourceMappings());
+        return OpsRuntime.create(config, control, Clock.systemUTC()).api();
     }
 
     public OpsHandler(OpsApi api) {

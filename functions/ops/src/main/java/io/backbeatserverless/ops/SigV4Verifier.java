@@ -37,7 +37,15 @@ public final class SigV4Verifier {
     private final Map<String, String> secrets;
     private final Clock clock;
 
+    private final String service;
+
     public SigV4Verifier(List<Credential> credentials, Clock clock) {
+        this(credentials, clock, "lambda");
+    }
+
+    /** @param service the signing service requests must name ({@code lambda} for Function URLs) */
+    public SigV4Verifier(List<Credential> credentials, Clock clock, String service) {
+        this.service = service;
         this.secrets = credentials.stream().collect(java.util.stream.Collectors.toMap(Credential::accessKeyId, Credential::secretAccessKey));
         this.clock = clock;
     }
@@ -54,13 +62,13 @@ public final class SigV4Verifier {
         }
         String accessKey = m.group(1);
         String region = m.group(3);
-        String service = m.group(4);
+        String signedService = m.group(4);
         String secret = secrets.get(accessKey);
         if (secret == null) {
             return "unknown access key " + accessKey;
         }
-        if (!"lambda".equals(service)) {
-            return "signed for service '" + service + "', expected 'lambda'";
+        if (!service.equals(signedService)) {
+            return "signed for service '" + signedService + "', expected '" + service + "'";
         }
         String amzDate = header.apply("x-amz-date");
         Instant signedAt;

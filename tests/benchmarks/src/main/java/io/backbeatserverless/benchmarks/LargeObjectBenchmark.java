@@ -63,6 +63,25 @@ final class LargeObjectBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long size = sizeMib * 1024 * 1024;
+        List<Double> ours = new ArrayList<>();
+        List<Double> raw = new ArrayList<>();
+        List<Long> heaps = new ArrayList<>();
+        // Fresh servers each run: local-s3 keeps every object on its heap and does not give it back.
+        for (int run = 1; run <= runs; run++) {
+            runOnce(run, size, ours, raw, heaps);
+        }
+        double oursMedian = Stats.median(ours);
+        double rawMedian = Stats.median(raw);
+        System.out.println();
+        System.out.printf("| object | runs | replicator MB/s (median, min-max) | raw loop MB/s (median, min-max) | ratio | replicator peak heap |%n");
+        System.out.printf("| %d MiB | %d | %.1f (%.1f-%.1f) | %.1f (%.1f-%.1f) | %.2f | %d MiB (max of runs, -Xmx%s) |%n",
+                sizeMib, runs, oursMedian / 1e6, Stats.min(ours) / 1e6, Stats.max(ours) / 1e6,
+                rawMedian / 1e6, Stats.min(raw) / 1e6, Stats.max(raw) / 1e6, oursMedian / rawMedian,
+                heaps.stream().mapToLong(Long::longValue).max().orElse(0), replicatorHeap);
+        return 0;
+    }
+
+    private void runOnce(int run, long size, List<Double> ours, List<Double> raw, List<Long> heaps) throws Exception {
         int sourcePort = EmbeddedKafka.freePort();
         int destPort = EmbeddedKafka.freePort();
         Path work = Files.createTempDirectory("backbeat-bench-");
@@ -78,68 +97,55 @@ final class LargeObjectBenchmark implements Callable<Integer> {
                     new BackbeatConfig.DynamoDbSettings(null, null), null, null, null);
             Path configFile = work.resolve("config.json");
             Files.writeString(configFile, config.toJson());
-
             try (S3Client src = AwsClients.s3(source, 16); S3Client dst = AwsClients.s3(dest, 16)) {
                 for (S3Client c : List.of(src, dst)) {
                     String bucket = c == src ? "src-bucket" : "dest-bucket";
                     c.createBucket(r -> r.bucket(bucket));
                     c.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
                 }
-                System.out.printf("uploading a %d MiB object to the source...%n", sizeMib);
+                System.out.printf("run %d: uploading a %d MiB object to the source...%n", run, sizeMib);
                 String versionId = uploadGenerated(src, "src-bucket", "large.bin", size);
                 String sourceMd5 = md5Of(src, "src-bucket", "large.bin", versionId);
-                System.out.println("source MD5 " + sourceMd5);
-
-                List<Double> ours = new ArrayList<>();
-                List<Double> raw = new ArrayList<>();
-                List<Long> heaps = new ArrayList<>();
-                for (int run = 1; run <= runs; run++) {
-                    clearReplica(dst);
-                    Path entryFile = work.resolve("entry-" + run + ".json");
-                    Files.write(entryFile, EntryCodec.encode(entry(versionId, size, run)));
-                    String result = runReplicatorJvm(configFile, entryFile);
-                    double seconds = Double.parseDouble(value(result, "seconds"));
-                    long peak = Long.parseLong(value(result, "peakHeapMiB"));
-                    String replicaMd5 = md5Of(dst, "dest-bucket", "src-bucket/large.bin", null);
-                    if (!result.contains("completed=1") || !replicaMd5.equals(sourceMd5)) {
-                        throw new IllegalStateException("replicator run " + run + " did not produce an identical replica: " + result);
-                    }
-                    ours.add(size / seconds);
-                    heaps.add(peak);
-                    System.out.printf("run %d replicator: %.1f s, %.1f MB/s, peak heap %d MiB (-Xmx%s), replica MD5 matches%n",
-                            run, seconds, size / seconds / 1e6, peak, replicatorHeap);
-                    double rawSeconds = rawCopy(src, dst, versionId, size, "raw/large-" + run + ".bin");
-                    raw.add(size / rawSeconds);
-                    String rawKey = "raw/large-" + run + ".bin";
-                    dst.listObjectVersions(r -> r.bucket("dest-bucket").prefix(rawKey)).versions()
-                            .forEach(v -> dst.deleteObject(r -> r.bucket("dest-bucket").key(v.key()).versionId(v.versionId())));
-                    System.out.printf("run %d raw loop:   %.1f s, %.1f MB/s%n", run, rawSeconds, size / rawSeconds / 1e6);
+                Path entryFile = work.resolve("entry.json");
+                Files.write(entryFile, EntryCodec.encode(entry(versionId, size)));
+                // Alternate which copy goes first, so neither always meets the fresher servers.
+                if (run % 2 == 0) {
+                    raw.add(size / rawRun(src, dst, versionId, size, run));
+                    ours.add(size / replicatorRun(configFile, entryFile, dst, sourceMd5, size, run, heaps));
+                } else {
+                    ours.add(size / replicatorRun(configFile, entryFile, dst, sourceMd5, size, run, heaps));
+                    raw.add(size / rawRun(src, dst, versionId, size, run));
                 }
-                double oursMedian = Stats.median(ours);
-                double rawMedian = Stats.median(raw);
-                System.out.println();
-                System.out.printf("| object | runs | replicator MB/s (median, min-max) | raw loop MB/s (median, min-max) | ratio | replicator peak heap |%n");
-                System.out.printf("| %d MiB | %d | %.1f (%.1f-%.1f) | %.1f (%.1f-%.1f) | %.2f | %d MiB (max of runs, -Xmx%s) |%n",
-                        sizeMib, runs, oursMedian / 1e6, Stats.min(ours) / 1e6, Stats.max(ours) / 1e6,
-                        rawMedian / 1e6, Stats.min(raw) / 1e6, Stats.max(raw) / 1e6, oursMedian / rawMedian,
-                        heaps.stream().mapToLong(Long::longValue).max().orElse(0), replicatorHeap);
             }
         }
-        return 0;
     }
 
-    /** Each run starts with no replica, or the replicator would find the previous run's and copy nothing. */
-    private static void clearReplica(S3Client dst) {
-        var listing = dst.listObjectVersions(r -> r.bucket("dest-bucket").prefix("src-bucket/large.bin"));
-        listing.versions().forEach(v -> dst.deleteObject(r -> r.bucket("dest-bucket").key(v.key()).versionId(v.versionId())));
-        listing.deleteMarkers().forEach(v -> dst.deleteObject(r -> r.bucket("dest-bucket").key(v.key()).versionId(v.versionId())));
+    private double replicatorRun(Path configFile, Path entryFile, S3Client dst, String sourceMd5, long size, int run, List<Long> heaps)
+            throws Exception {
+        String result = runReplicatorJvm(configFile, entryFile);
+        double seconds = Double.parseDouble(value(result, "seconds"));
+        long peak = Long.parseLong(value(result, "peakHeapMiB"));
+        String replicaMd5 = md5Of(dst, "dest-bucket", "src-bucket/large.bin", null);
+        if (!result.contains("completed=1") || !replicaMd5.equals(sourceMd5)) {
+            throw new IllegalStateException("replicator run " + run + " did not produce an identical replica: " + result);
+        }
+        heaps.add(peak);
+        System.out.printf("run %d replicator: %.1f s, %.1f MB/s, peak heap %d MiB (-Xmx%s), replica MD5 matches%n",
+                run, seconds, size / seconds / 1e6, peak, replicatorHeap);
+        return seconds;
+    }
+
+    private static double rawRun(S3Client src, S3Client dst, String versionId, long size, int run) throws Exception {
+        double seconds = rawCopy(src, dst, versionId, size, "raw/large.bin");
+        System.out.printf("run %d raw loop:   %.1f s, %.1f MB/s%n", run, seconds, size / seconds / 1e6);
+        return seconds;
     }
 
     private static Endpoint endpoint(int port) {
         return new Endpoint("http://" + HOST + ":" + port, "us-east-1", "accessKey1", "verySecretKey1");
     }
 
-    private static ReplicationEntry entry(String versionId, long size, int run) {
+    private static ReplicationEntry entry(String versionId, long size) {
         ObjectMetadata metadata = ObjectMetadata.builder("large.bin", versionId).contentLength(size)
                 .lastModified(Instant.now().toString())
                 .replicationInfo(new ObjectMetadata.ReplicationInfo(ReplicationStatus.PENDING,

@@ -135,17 +135,23 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
      * The operations side: the ops API's local port and the credentials it accepts (SigV4, service
      * {@code lambda}, as an IAM-authenticated Function URL expects), and how long failed entries are kept.
      */
-    public record OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours) {
-        public static final OpsSettings DEFAULTS = new OpsSettings(0, null, 0);
+    public record OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours,
+                              Map<String, String> eventSourceMappings) {
+        public static final OpsSettings DEFAULTS = new OpsSettings(0, null, 0, null);
 
+        /**
+         * @param eventSourceMappings in AWS: each site's replicator event source mapping UUID, which pause
+         *                            and resume disable and enable
+         */
         public OpsSettings {
             port = port <= 0 ? 8900 : port;
             credentials = credentials == null ? List.of() : List.copyOf(credentials);
             failedEntryRetentionHours = failedEntryRetentionHours <= 0 ? 24 : failedEntryRetentionHours;
+            eventSourceMappings = eventSourceMappings == null ? Map.of() : Map.copyOf(eventSourceMappings);
         }
 
         public OpsSettings withPort(int newPort) {
-            return new OpsSettings(newPort, credentials, failedEntryRetentionHours);
+            return new OpsSettings(newPort, credentials, failedEntryRetentionHours, eventSourceMappings);
         }
     }
 
