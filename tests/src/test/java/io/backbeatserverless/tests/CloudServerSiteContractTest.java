@@ -4,7 +4,19 @@ import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import com.amazonaws.services.lambda.runtime.serialization.events.LambdaEventSerializers;
+import io.backbeatserverless.adapters.cloudserver.CloudServerBackbeatRoutes;
+import io.backbeatserverless.adapters.cloudserver.CloudServerSourceStatusWriter;
 import io.backbeatserverless.adapters.config.BackbeatConfig;
+import io.backbeatserverless.adapters.config.Endpoint;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbFailedEntryStore;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbMetricsStore;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
+import io.backbeatserverless.status.StatusRecorder;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.core.entry.EntryCodec;
 import io.backbeatserverless.core.entry.ReplicationEntry;
@@ -57,9 +69,16 @@ class CloudServerSiteContractTest {
             byte[] body = exchange.getRequestBody().readAllBytes();
             requests.add(new Recorded(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
                     exchange.getRequestURI().getRawQuery(), Map.copyOf(exchange.getRequestHeaders()), body));
-            byte[] answer = exchange.getRequestURI().getRawPath().startsWith("/_/backbeat/data/")
-                    ? "[{\"key\":\"a1b2c3\",\"dataStoreName\":\"us-east-1\",\"dataStoreType\":\"scality\"}]".getBytes(StandardCharsets.UTF_8)
-                    : "{}".getBytes(StandardCharsets.UTF_8);
+            byte[] answer;
+            if (exchange.getRequestURI().getRawPath().startsWith("/_/backbeat/data/")) {
+                answer = "[{\"key\":\"a1b2c3\",\"dataStoreName\":\"us-east-1\",\"dataStoreType\":\"scality\"}]".getBytes(StandardCharsets.UTF_8);
+            } else if (exchange.getRequestMethod().equals("GET")) {
+                // The recorded CloudServer metadata of srcbucket/obj1 (shared/reference), as GET /_/backbeat/metadata answers.
+                String recorded = Files.readString(Path.of("../functions/core/src/test/resources/cloudserver-object-metadata.json"));
+                answer = MAPPER.writeValueAsBytes(Map.of("Body", recorded));
+            } else {
+                answer = "{}".getBytes(StandardCharsets.UTF_8);
+            }
             exchange.sendResponseHeaders(200, answer.length);
             exchange.getResponseBody().write(answer);
             exchange.close();
@@ -75,6 +94,7 @@ class CloudServerSiteContractTest {
 
     @Test
     void writesDataThenTheFullMetadataUnderTheSourceVersionId() throws Exception {
+        requests.clear();
         String bucket = stack.newVersionedBucket("zenko-src");
         byte[] body = "replicated to zenko".getBytes(StandardCharsets.UTF_8);
         String s3Version = stack.source.putObject(r -> r.bucket(bucket).key("dir/ünï key"), RequestBody.fromBytes(body)).versionId();
@@ -115,6 +135,40 @@ class CloudServerSiteContractTest {
         assertThat(written.at("/location/0/dataStoreETag").asText()).isEqualTo("1:" + md5);
         assertThat(header(md, "Authorization")).startsWith("AWS4-HMAC-SHA256 ");
         assertThat(header(md, "x-amz-content-sha256")).as("the metadata body is signed").matches("[0-9a-f]{64}");
+    }
+
+    @Test
+    void theStatusProcessorWritesTheSitesStatusBackIntoACloudServerSourceVersion() throws Exception {
+        requests.clear();
+        var dynamo = stack.dynamo;
+        var tables = stack.config.dynamodb().tables();
+        Endpoint cloudServer = stack.config.source().endpoint().withPort(routes.getAddress().getPort());
+        try (CloudServerBackbeatRoutes backbeat = new CloudServerBackbeatRoutes(cloudServer, ApacheHttpClient.create());
+             StatusRecorder recorder = new StatusRecorder(new DynamoDbReplicationStatusStore(dynamo, tables.status(), Clock.systemUTC()),
+                     new DynamoDbFailedEntryStore(dynamo, tables.failedEntries()), new DynamoDbMetricsStore(dynamo, tables.metrics()),
+                     new CloudServerSourceStatusWriter(backbeat), Duration.ofHours(24), Clock.systemUTC(), () -> {
+             })) {
+            KafkaEvent event;
+            try (var in = Files.newInputStream(Path.of("../events/status-kafka-batch.json"))) {
+                event = LambdaEventSerializers.serializerFor(KafkaEvent.class, getClass().getClassLoader()).fromJson(in);
+            }
+            StatusRecorder.BatchResult result = recorder.record(event);
+            assertThat(result.recorded() + result.unchanged()).isEqualTo(1);
+        }
+        String external = CloudServerVersionIds.toExternal("98204407893972999999RG001  0");
+        assertThat(requests).extracting(Recorded::method).containsExactly("GET", "PUT");
+        assertThat(requests).allSatisfy(r -> {
+            assertThat(r.path()).isEqualTo("/_/backbeat/metadata/srcbucket/obj1");
+            assertThat(r.query()).isEqualTo("versionId=" + external);
+            assertThat(header(r, "Authorization")).startsWith("AWS4-HMAC-SHA256 ");
+        });
+        Recorded put = requests.get(1);
+        assertThat(header(put, "x-scal-replication-content")).isEqualTo("METADATA");
+        JsonNode written = MAPPER.readTree(put.body());
+        assertThat(written.at("/replicationInfo/status").asText()).isEqualTo("COMPLETED");
+        assertThat(written.at("/replicationInfo/backends/0/site").asText()).isEqualTo("aws-location");
+        assertThat(written.at("/replicationInfo/backends/0/status").asText()).isEqualTo("COMPLETED");
+        assertThat(written.at("/location/0/key").asText()).as("the rest of the document is kept").isEqualTo("40ebcacf54391100e1e403605bc41f4a0c91a613");
     }
 
     private static String header(Recorded r, String name) {

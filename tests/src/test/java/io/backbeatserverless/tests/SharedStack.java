@@ -55,7 +55,21 @@ public final class SharedStack implements BeforeAllCallback {
         return proxy;
     }
 
+    /** Ports are picked free, then bound: another process may take one in between, so a failed start is tried again on new ports. */
     private static Running startStack() {
+        IllegalStateException last = null;
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            try {
+                return startStackOnce();
+            } catch (IllegalStateException e) {
+                last = e;
+                System.err.println("embedded stack start " + attempt + " failed, trying other ports: " + e.getMessage());
+            }
+        }
+        throw last;
+    }
+
+    private static Running startStackOnce() {
         try {
             Path configFile = Path.of("../localstack/backbeat.json");
             if (!Files.exists(configFile)) {
@@ -76,6 +90,13 @@ public final class SharedStack implements BeforeAllCallback {
                     Set.of(FLAKY_LOCATION), CLOCK));
             return new Running(stack, proxy);
         } catch (Exception e) {
+            if (proxy != null) {
+                try {
+                    proxy.close();
+                } catch (java.io.IOException ignored) {
+                    // closing a failed start's proxy
+                }
+            }
             throw new IllegalStateException("cannot start the embedded stack: " + e.getMessage(), e);
         }
     }

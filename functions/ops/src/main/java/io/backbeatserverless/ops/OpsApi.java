@@ -325,13 +325,7 @@ public final class OpsApi {
             parsed.add(new OpsService.RetryRequest(r.get("Bucket").asText(), r.get("Key").asText(), r.get("VersionId").asText(),
                     r.get("StorageClass").asText(), r.path("ForceRetry").asBoolean(false)));
         }
-        List<Map<String, Object>> result = new ArrayList<>();
-        for (FailedEntry e : ops.retry(parsed)) {
-            Map<String, Object> v = version(e);
-            v.put("ReplicationStatus", "PENDING");
-            result.add(v);
-        }
-        return Response.json(200, result);
+        return retried(ops.retry(parsed));
     }
 
     /** Our addition for scripts and console test events: {@code POST /_/crr/failed?sitename=<site>&all=true} retries every failed entry of a site. */
@@ -350,8 +344,13 @@ public final class OpsApi {
             }
             offset = page.nextOffset();
         }
+        return retried(ops.retry(requests));
+    }
+
+    /** Backbeat's answer to a retry: each entry re-queued, now PENDING. */
+    private static Response retried(List<FailedEntry> entries) {
         List<Map<String, Object>> result = new ArrayList<>();
-        for (FailedEntry e : ops.retry(requests)) {
+        for (FailedEntry e : entries) {
             Map<String, Object> v = version(e);
             v.put("ReplicationStatus", "PENDING");
             result.add(v);

@@ -3,6 +3,7 @@ package io.backbeatserverless.replicator;
 import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
 import io.backbeatserverless.adapters.aws.AwsClients;
 import io.backbeatserverless.adapters.config.BackbeatConfig;
+import io.backbeatserverless.adapters.cloudserver.CloudServerBackbeatRoutes;
 import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.adapters.kafka.EntryPublisher;
 import io.backbeatserverless.adapters.kafka.KafkaEventRecords;

@@ -2,6 +2,10 @@ package io.backbeatserverless.status;
 
 import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
 import io.backbeatserverless.adapters.aws.AwsClients;
+import io.backbeatserverless.adapters.cloudserver.CloudServerBackbeatRoutes;
+import io.backbeatserverless.adapters.cloudserver.CloudServerSourceStatusWriter;
+import io.backbeatserverless.core.status.SourceStatusWriter;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import io.backbeatserverless.adapters.config.BackbeatConfig;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbFailedEntryStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbMetricsStore;
@@ -35,7 +39,9 @@ import java.util.Map;
  *   <li>every new FAILED becomes a failed entry, kept {@code failedEntryRetentionHours} (24 h), holding
  *       the entry to re-publish on retry; a site that completes later leaves the failed set;</li>
  *   <li>the site's completion, failure and skip counters, counted once per change of status, so a
- *       replayed batch counts nothing twice.</li>
+ *       replayed batch counts nothing twice;</li>
+ *   <li>for a CloudServer source, the status written back into the version's metadata (so HEAD there
+ *       shows {@code x-amz-replication-status}).</li>
  * </ul>
  * A store error throws, so the event source retries the whole batch; every step is idempotent.
  */
@@ -47,12 +53,14 @@ public final class StatusRecorder implements AutoCloseable {
     private final FailedEntryStore failedEntries;
     private final MetricsStore metrics;
     private final Duration retention;
+    private final SourceStatusWriter sourceWriter;
     private final Clock clock;
     private final AutoCloseable resources;
 
     public StatusRecorder(ReplicationStatusStore store, FailedEntryStore failedEntries, MetricsStore metrics,
-                          Duration retention, Clock clock, AutoCloseable resources) {
+                          SourceStatusWriter sourceWriter, Duration retention, Clock clock, AutoCloseable resources) {
         this.store = store;
+        this.sourceWriter = sourceWriter;
         this.failedEntries = failedEntries;
         this.metrics = metrics;
         this.retention = retention;
@@ -67,9 +75,17 @@ public final class StatusRecorder implements AutoCloseable {
     public static StatusRecorder create(BackbeatConfig config, Clock clock) {
         var dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint());
         var tables = config.dynamodb().tables();
+        CloudServerBackbeatRoutes routes = BackbeatConfig.SourceConfig.TYPE_CLOUDSERVER.equals(config.source().type())
+                ? new CloudServerBackbeatRoutes(config.source().endpoint(), ApacheHttpClient.builder().maxConnections(16).build()) : null;
         return new StatusRecorder(new DynamoDbReplicationStatusStore(dynamo, tables.status(), clock),
                 new DynamoDbFailedEntryStore(dynamo, tables.failedEntries()), new DynamoDbMetricsStore(dynamo, tables.metrics()),
-                Duration.ofHours(config.ops().failedEntryRetentionHours()), clock, dynamo::close);
+                routes == null ? SourceStatusWriter.NONE : new CloudServerSourceStatusWriter(routes),
+                Duration.ofHours(config.ops().failedEntryRetentionHours()), clock, () -> {
+            if (routes != null) {
+                routes.close();
+            }
+            dynamo.close();
+        });
     }
 
     public BatchResult record(KafkaEvent event) {
@@ -104,6 +120,13 @@ public final class StatusRecorder implements AutoCloseable {
     }
 
     private void afterChange(StatusEntry entry, ReplicationStatusStore.Transition transition) {
+        try {
+            sourceWriter.write(entry, transition.after());
+        } catch (Exception e) {
+            // Thrown on: the batch is retried, and every step of recording is idempotent.
+            throw new IllegalStateException("writing " + transition.after() + " back to the source for " + entry.bucket() + "/"
+                    + entry.versionKey().objectKey() + " failed: " + e.getMessage(), e);
+        }
         Instant now = clock.instant();
         long size = entry.metadata().contentLength();
         switch (transition.after()) {

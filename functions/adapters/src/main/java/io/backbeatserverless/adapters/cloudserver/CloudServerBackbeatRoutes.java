@@ -1,4 +1,4 @@
-package io.backbeatserverless.replicator;
+package io.backbeatserverless.adapters.cloudserver;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
  * {@code PUT /_/backbeat/metadata/<bucket>/<key>?versionId=<external id>} writes a version's whole
  * metadata document, which is how a replica keeps the source's version id.
  */
-final class CloudServerBackbeatRoutes implements AutoCloseable {
+public final class CloudServerBackbeatRoutes implements AutoCloseable {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Pattern ERROR_CODE = Pattern.compile("<Code>([^<]*)</Code>");
@@ -42,7 +42,7 @@ final class CloudServerBackbeatRoutes implements AutoCloseable {
     private final SdkHttpClient http;
     private final AwsV4HttpSigner signer = AwsV4HttpSigner.create();
 
-    CloudServerBackbeatRoutes(Endpoint endpoint, SdkHttpClient http) {
+    public CloudServerBackbeatRoutes(Endpoint endpoint, SdkHttpClient http) {
         this.endpoint = endpoint.uri();
         this.region = endpoint.region();
         var resolved = AwsClients.credentials(endpoint).resolveCredentials();
@@ -51,7 +51,7 @@ final class CloudServerBackbeatRoutes implements AutoCloseable {
     }
 
     /** Stores {@code length} bytes and returns CloudServer's locations array. The body is streamed, its payload unsigned. */
-    JsonNode putData(String bucket, String key, InputStream body, long length, String md5Hex, String canonicalId) throws IOException {
+    public JsonNode putData(String bucket, String key, InputStream body, long length, String md5Hex, String canonicalId) throws IOException {
         SdkHttpFullRequest.Builder request = request(SdkHttpMethod.PUT, "/_/backbeat/data/" + bucket + "/" + key)
                 .putRawQueryParameter("v2", (String) null)
                 .putHeader("Content-Length", Long.toString(length))
@@ -63,7 +63,7 @@ final class CloudServerBackbeatRoutes implements AutoCloseable {
     }
 
     /** Writes the version's metadata; {@code metadataOnly} keeps the data already there (a tag or ACL change). */
-    void putMetadata(String bucket, String key, String externalVersionId, String metadataJson, boolean metadataOnly) throws IOException {
+    public void putMetadata(String bucket, String key, String externalVersionId, String metadataJson, boolean metadataOnly) throws IOException {
         byte[] body = metadataJson.getBytes(StandardCharsets.UTF_8);
         SdkHttpFullRequest.Builder request = request(SdkHttpMethod.PUT, "/_/backbeat/metadata/" + bucket + "/" + key)
                 .putRawQueryParameter("versionId", externalVersionId)
@@ -73,6 +73,17 @@ final class CloudServerBackbeatRoutes implements AutoCloseable {
             request.putHeader("x-scal-replication-content", "METADATA");
         }
         execute(request.build(), ContentStreamProvider.fromByteArray(body), true);
+    }
+
+    /** The version's metadata document as CloudServer stores it ({@code GET /_/backbeat/metadata}, answer {@code {"Body": "<json>"}}). */
+    public String getMetadata(String bucket, String key, String externalVersionId) throws IOException {
+        SdkHttpFullRequest request = request(SdkHttpMethod.GET, "/_/backbeat/metadata/" + bucket + "/" + key)
+                .putRawQueryParameter("versionId", externalVersionId).build();
+        JsonNode answer = MAPPER.readTree(execute(request, ContentStreamProvider.fromByteArray(new byte[0]), true));
+        if (answer == null || !answer.path("Body").isTextual()) {
+            throw new IOException("GET /_/backbeat/metadata answered without a Body");
+        }
+        return answer.get("Body").asText();
     }
 
     private SdkHttpFullRequest.Builder request(SdkHttpMethod method, String path) {
