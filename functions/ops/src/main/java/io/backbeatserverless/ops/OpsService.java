@@ -113,7 +113,12 @@ public final class OpsService {
             if (entry == null) {
                 continue;
             }
-            ReplicationEntry replication = EntryCodec.decodeReplicationEntry(entry.entry().getBytes(StandardCharsets.UTF_8));
+            ReplicationEntry replication;
+            try {
+                replication = EntryCodec.decodeReplicationEntry(entry.entry().getBytes(StandardCharsets.UTF_8));
+            } catch (io.backbeatserverless.core.entry.MalformedEntryException e) {
+                throw OpsException.badBody(entry.bucket() + "/" + entry.objectKey() + " cannot be retried: " + entry.reason());
+            }
             records.add(new ProducerRecord<>(config.kafka().replicationTopic(), replication.messageKey(), EntryCodec.encode(replication)));
             retried.add(entry);
         }

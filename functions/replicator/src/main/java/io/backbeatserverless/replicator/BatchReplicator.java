@@ -9,6 +9,7 @@ import io.backbeatserverless.adapters.kafka.EntryPublisher;
 import io.backbeatserverless.adapters.kafka.KafkaEventRecords;
 import io.backbeatserverless.core.entry.EntryCodec;
 import io.backbeatserverless.core.entry.MalformedEntryException;
+import io.backbeatserverless.core.entry.MalformedRecord;
 import io.backbeatserverless.core.entry.ReplicationEntry;
 import io.backbeatserverless.core.entry.StatusEntry;
 import io.backbeatserverless.core.metadata.ObjectMetadata;
@@ -34,7 +35,8 @@ import java.util.concurrent.Semaphore;
  * most {@code keyConcurrency} at once. Every outcome is published to the status topic, and the call
  * returns only once Kafka acknowledged them all, so a batch whose outcomes are not recorded is
  * retried. Versions this site is not a destination of are ignored; an entry that cannot be decoded
- * is logged with its position and skipped, so one bad record never blocks its partition.
+ * is passed on to the status topic as a {@link MalformedRecord} (kept as a failed entry with its reason
+ * and position), so one bad record never blocks its partition and is never dropped silently.
  */
 public final class BatchReplicator implements AutoCloseable {
 
@@ -91,6 +93,7 @@ public final class BatchReplicator implements AutoCloseable {
 
     public BatchResult replicate(KafkaEvent event) {
         Map<String, List<ReplicationEntry>> byObject = new LinkedHashMap<>();
+        List<ProducerRecord<String, byte[]>> malformedRecords = new ArrayList<>();
         int ignored = 0;
         int malformed = 0;
         for (List<KafkaEventRecords.Record> partition : KafkaEventRecords.byPartition(event)) {
@@ -100,7 +103,9 @@ public final class BatchReplicator implements AutoCloseable {
                     entry = EntryCodec.decodeReplicationEntry(record.value());
                 } catch (MalformedEntryException e) {
                     malformed++;
-                    LOG.error("site {}: malformed entry at {} skipped: {}", site, record.position(), e.getMessage());
+                    LOG.error("site {}: malformed entry at {} passed on as a failed entry: {}", site, record.position(), e.getMessage());
+                    malformedRecords.add(new ProducerRecord<>(statusTopic, record.position(), EntryCodec.encode(
+                            new MalformedRecord(site, record.position(), e.getMessage(), printable(record.value())))));
                     continue;
                 }
                 // Not for this site, or already final here (COMPLETED is final): nothing to do.
@@ -112,7 +117,7 @@ public final class BatchReplicator implements AutoCloseable {
             }
         }
         List<StatusEntry> outcomes = replicateAll(byObject.values());
-        List<ProducerRecord<String, byte[]>> records = new ArrayList<>(outcomes.size());
+        List<ProducerRecord<String, byte[]>> records = new ArrayList<>(malformedRecords);
         int failed = 0;
         int skipped = 0;
         for (StatusEntry status : outcomes) {
@@ -156,6 +161,15 @@ public final class BatchReplicator implements AutoCloseable {
             throw new IllegalStateException("interrupted while replicating a batch", e);
         } catch (ExecutionException e) {
             throw new IllegalStateException("replicating a batch failed unexpectedly", e.getCause());
+        }
+    }
+
+    /** The raw value as text when it is UTF-8, else base64, so an operator can read what arrived. */
+    private static String printable(byte[] value) {
+        try {
+            return java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(value)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return "base64:" + java.util.Base64.getEncoder().encodeToString(value);
         }
     }
 

@@ -77,7 +77,15 @@ class BatchReplicatorTest {
         BatchReplicator.BatchResult failedSite = replicator("aws-location", ReplicationOutcome.failed("NoSuchBucket (HTTP 404): gone", 1))
                 .replicate(event);
         assertThat(failedSite).isEqualTo(new BatchReplicator.BatchResult(0, 1, 0, 0, 1));
-        assertThat(EntryCodec.decodeStatusEntry(producer.history().getFirst().value()))
+        assertThat(producer.history()).hasSize(2);
+        assertThat(EntryCodec.decodeStatusTopicRecord(producer.history().get(0).value())).as("the malformed record, passed on")
+                .isInstanceOfSatisfying(io.backbeatserverless.core.entry.MalformedRecord.class, m -> {
+                    assertThat(m.site()).isEqualTo("aws-location");
+                    assertThat(m.position()).isEqualTo("backbeat-replication-0@14");
+                    assertThat(m.reason()).contains("not JSON");
+                    assertThat(m.raw()).isEqualTo("{not json");
+                });
+        assertThat(EntryCodec.decodeStatusEntry(producer.history().get(1).value()))
                 .satisfies(s -> {
                     assertThat(s.status()).isEqualTo(ReplicationStatus.FAILED);
                     assertThat(s.reason()).isEqualTo("NoSuchBucket (HTTP 404): gone");

@@ -13,6 +13,7 @@ import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
 import io.backbeatserverless.adapters.kafka.KafkaEventRecords;
 import io.backbeatserverless.core.entry.EntryCodec;
 import io.backbeatserverless.core.entry.MalformedEntryException;
+import io.backbeatserverless.core.entry.MalformedRecord;
 import io.backbeatserverless.core.entry.ReplicationEntry;
 import io.backbeatserverless.core.entry.StatusEntry;
 import io.backbeatserverless.core.ops.Counters;
@@ -94,14 +95,20 @@ public final class StatusRecorder implements AutoCloseable {
         int malformed = 0;
         for (List<KafkaEventRecords.Record> partition : KafkaEventRecords.byPartition(event)) {
             for (KafkaEventRecords.Record record : partition) {
-                StatusEntry entry;
+                Object decoded;
                 try {
-                    entry = EntryCodec.decodeStatusEntry(record.value());
+                    decoded = EntryCodec.decodeStatusTopicRecord(record.value());
                 } catch (MalformedEntryException e) {
                     malformed++;
                     LOG.error("malformed status entry at {} skipped: {}", record.position(), e.getMessage());
                     continue;
                 }
+                if (decoded instanceof MalformedRecord bad) {
+                    malformed++;
+                    keepMalformed(bad);
+                    continue;
+                }
+                StatusEntry entry = (StatusEntry) decoded;
                 ReplicationStatusStore.Transition transition = store.recordOutcome(entry);
                 if (transition.changed()) {
                     recorded++;
@@ -148,6 +155,21 @@ public final class StatusRecorder implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * A replication record its replicator could not decode becomes a failed entry of that site, listed
+     * with the reason and where it was (bucket "(malformed)", key = topic-partition@offset); retrying it
+     * is refused with the same reason.
+     */
+    private void keepMalformed(MalformedRecord bad) {
+        Instant now = clock.instant();
+        failedEntries.record(new FailedEntry(bad.site(), now, MALFORMED_BUCKET, bad.position(), "-", 0, null,
+                "malformed entry: " + bad.reason(), 1, bad.raw() == null ? "" : bad.raw(), now.plus(retention)));
+        metrics.add(bad.site(), now, new Counters(0, 0, 0, 0, 1, 0, 0, 0));
+    }
+
+    /** The bucket name failed entries of undecodable records are listed under. */
+    public static final String MALFORMED_BUCKET = "(malformed)";
 
     /** The replication entry to re-publish on retry: the version, pending again at this site only. */
     private static String retryEntry(StatusEntry entry) {

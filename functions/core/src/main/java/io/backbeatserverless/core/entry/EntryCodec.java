@@ -82,6 +82,26 @@ public final class EntryCodec {
                 node.path("bytes").asLong(0), node.path("durationMs").asLong(0), textOrNull(node, "timestamp"));
     }
 
+    public static byte[] encode(MalformedRecord record) {
+        ObjectNode node = MAPPER.createObjectNode();
+        node.put("type", "malformed");
+        node.put("site", record.site());
+        node.put("position", record.position());
+        node.put("reason", record.reason());
+        node.put("raw", record.raw());
+        return toBytes(node);
+    }
+
+    /** A record of the status topic: a {@link StatusEntry}, or a {@link MalformedRecord} a replicator passed on. */
+    public static Object decodeStatusTopicRecord(byte[] bytes) {
+        ObjectNode node = parseObject(bytes, "status entry");
+        if ("malformed".equals(textOrNull(node, "type"))) {
+            return new MalformedRecord(requiredText(node, "site", "malformed record"), textOrNull(node, "position"),
+                    textOrNull(node, "reason"), textOrNull(node, "raw"));
+        }
+        return decodeStatusEntry(bytes);
+    }
+
     private static ObjectMetadata metadataValue(ObjectNode node, String bucket, VersionKey versionKey) {
         String where = bucket + "/" + versionKey.objectKey();
         JsonNode value = node.get("value");
