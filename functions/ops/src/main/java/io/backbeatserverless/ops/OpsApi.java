@@ -123,6 +123,10 @@ public final class OpsApi {
             String site = m.group(1) == null ? null : decode(m.group(1));
             return only(method, "GET", () -> Response.json(200, ops.status(site)));
         }
+        if (path.equals("/_/crr/resume/due")) {
+            // Ours: resumes every site whose scheduled resume is due; what a periodic schedule invokes in AWS.
+            return only(method, "POST", () -> Response.json(200, Map.of("resumed", ops.fireDueResumes())));
+        }
         if ((m = SCHEDULE.matcher(path)).matches()) {
             String site = decode(m.group(1));
             if (method.equals("POST")) {
