@@ -39,7 +39,9 @@ public final class Populator implements Runnable, AutoCloseable {
     private final MetricsStore metrics;
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
+    private final AtomicLong bytesQueued = new AtomicLong();
     private volatile boolean running = true;
+    private volatile String lastError;
 
     public Populator(ChangeFeed feed, EntryPublisher publisher, String topic, Collection<String> sites,
                      Duration idleWait, MetricsStore metrics, Clock clock) {
@@ -57,7 +59,9 @@ public final class Populator implements Runnable, AutoCloseable {
         LOG.info("populator started on the {} feed, publishing to {}", feed.name(), topic);
         while (running) {
             try {
-                if (pollOnce() == 0) {
+                boolean moved = pollOnce().moved();
+                lastError = null;
+                if (!moved) {
                     sleep(idleWait);
                 }
             } catch (InterruptedException e) {
@@ -65,20 +69,26 @@ public final class Populator implements Runnable, AutoCloseable {
                 return;
             } catch (Exception e) {
                 // The batch was not acknowledged, so the feed serves it again: nothing is lost.
+                lastError = e.toString();
                 LOG.warn("populator: {} feed batch failed, retrying in {} ms: {}", feed.name(), idleWait.toMillis(), e.toString());
                 sleep(idleWait);
             }
         }
     }
 
-    /** Reads and publishes one batch; returns how many entries were published. */
-    public int pollOnce() throws Exception {
+    /** What one poll did: entries published, and whether the feed moved at all (records read, even if none was replicable). */
+    public record Poll(int published, boolean moved) {
+    }
+
+    /** Reads and publishes one batch. */
+    public Poll pollOnce() throws Exception {
         ChangeFeed.Batch batch = feed.next();
-        if (batch.isEmpty()) {
-            return 0;
+        if (batch.isEmpty() && batch.position() == null) {
+            return new Poll(0, false);
         }
         List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
         Map<String, Counters> queuedBySite = new HashMap<>();
+        long batchBytes = 0;
         String now = clock.instant().toString();
         for (SourceVersion version : batch.versions()) {
             if (!isReplicable(version.metadata())) {
@@ -87,8 +97,10 @@ public final class Populator implements Runnable, AutoCloseable {
             }
             ReplicationEntry entry = new ReplicationEntry(ReplicationEntry.TYPE_PUT, version.bucket(),
                     new VersionKey(version.metadata().objectKey(), version.metadata().versionId()), version.metadata(),
-                    new ReplicationEntry.OverheadFields(version.metadata().lastModified(), now, version.metadata().versionId()));
+                    new ReplicationEntry.OverheadFields(version.commitTimestamp() != null ? version.commitTimestamp()
+                            : version.metadata().lastModified(), now, version.metadata().versionId()));
             records.add(new ProducerRecord<>(topic, entry.messageKey(), EntryCodec.encode(entry)));
+            batchBytes += version.metadata().contentLength();
             for (String site : version.metadata().replicationInfo().orElseThrow().sites()) {
                 if (sites.contains(site)) {
                     queuedBySite.merge(site, Counters.queued(1, version.metadata().contentLength()), Counters::plus);
@@ -100,10 +112,11 @@ public final class Populator implements Runnable, AutoCloseable {
         // After the checkpoint: a crash before it republishes the batch, which must not count it twice.
         queuedBySite.forEach((site, counters) -> metrics.add(site, clock.instant(), counters));
         published.addAndGet(records.size());
+        bytesQueued.addAndGet(batchBytes);
         if (!records.isEmpty()) {
             LOG.info("populator: queued {} versions from the {} feed", records.size(), feed.name());
         }
-        return records.size();
+        return new Poll(records.size(), true);
     }
 
     private boolean isReplicable(ObjectMetadata metadata) {
@@ -119,6 +132,23 @@ public final class Populator implements Runnable, AutoCloseable {
 
     public long skipped() {
         return skipped.get();
+    }
+
+    public long bytesQueued() {
+        return bytesQueued.get();
+    }
+
+    public ChangeFeed feed() {
+        return feed;
+    }
+
+    /** True until a poll fails, and again after the next one succeeds. */
+    public boolean lastPollSucceeded() {
+        return lastError == null;
+    }
+
+    public String lastError() {
+        return lastError;
     }
 
     private void sleep(Duration d) {

@@ -2,6 +2,7 @@ package io.backbeatserverless.populator;
 
 import io.backbeatserverless.adapters.aws.AwsClients;
 import io.backbeatserverless.adapters.config.BackbeatConfig;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbCheckpointStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbMetricsStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
 import io.backbeatserverless.adapters.kafka.EntryPublisher;
@@ -20,9 +21,16 @@ public final class PopulatorMain {
     private PopulatorMain() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
         Running running = start(BackbeatConfig.fromEnvironment(System.getenv()), Clock.systemUTC());
-        Runtime.getRuntime().addShutdownHook(new Thread(running::close));
+        String healthPort = System.getenv().getOrDefault("BACKBEAT_POPULATOR_HEALTH_PORT", "8901");
+        // A container sets BACKBEAT_POPULATOR_HEALTH_HOST=0.0.0.0 for its health check; elsewhere it stays on loopback.
+        PopulatorHealthServer health = new PopulatorHealthServer(System.getenv().getOrDefault("BACKBEAT_POPULATOR_HEALTH_HOST", "127.0.0.1"),
+                Integer.parseInt(healthPort), running);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            health.close();
+            running.close();
+        }));
         running.join();
     }
 
@@ -31,9 +39,7 @@ public final class PopulatorMain {
         S3Client source = AwsClients.s3(config.source().endpoint(), 16);
         DynamoDbClient dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint());
         EntryPublisher publisher = EntryPublisher.connect(config.kafka().bootstrapServers(), "backbeat-populator");
-        ChangeFeed feed = new ListingChangeFeed(source,
-                new DynamoDbReplicationStatusStore(dynamo, config.dynamodb().tables().status(), clock),
-                config.siteNames(), 1000);
+        ChangeFeed feed = feedFor(config, source, dynamo, clock);
         Populator populator = new Populator(feed, publisher, config.kafka().replicationTopic(), config.siteNames(),
                 Duration.ofMillis(config.source().feed().intervalMs()),
                 new DynamoDbMetricsStore(dynamo, config.dynamodb().tables().metrics()), clock);
@@ -44,6 +50,20 @@ public final class PopulatorMain {
             source.close();
             dynamo.close();
         });
+    }
+
+    /** The change feed the configuration names (source.feed.type). */
+    static ChangeFeed feedFor(BackbeatConfig config, S3Client source, DynamoDbClient dynamo, Clock clock) {
+        BackbeatConfig.FeedSettings feed = config.source().feed();
+        var checkpoints = new DynamoDbCheckpointStore(dynamo, config.dynamodb().tables().checkpoints(), clock);
+        return switch (feed.type()) {
+            case BackbeatConfig.FeedSettings.CLOUDSERVER_RECORD_LOG ->
+                    new CloudServerRecordLogFeed(java.net.URI.create(feed.url()), feed.logName(), checkpoints, feed.batchSize());
+            case BackbeatConfig.FeedSettings.BUCKETD_RAFT_LOG ->
+                    new BucketdRaftLogFeed(java.net.URI.create(feed.url()), feed.raftSession(), checkpoints, feed.batchSize());
+            default -> new ListingChangeFeed(source, new DynamoDbReplicationStatusStore(dynamo, config.dynamodb().tables().status(), clock),
+                    config.siteNames(), feed.batchSize());
+        };
     }
 
     /** A running populator; closing it stops the loop and releases its clients. */

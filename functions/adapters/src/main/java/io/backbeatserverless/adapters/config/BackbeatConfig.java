@@ -191,7 +191,7 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
             if (endpoint == null) {
                 throw new IllegalArgumentException("source has no endpoint");
             }
-            feed = feed == null ? new FeedSettings("listing", 1000) : feed;
+            feed = feed == null ? FeedSettings.listing(1000) : feed;
         }
 
         public SourceConfig withEndpoint(Endpoint newEndpoint) {
@@ -205,13 +205,42 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
         }
     }
 
-    public record FeedSettings(String type, long intervalMs) {
+    /**
+     * The source's change feed.
+     *
+     * @param type        {@code listing} (ListObjectVersions over replication-enabled buckets),
+     *                    {@code cloudserver-record-log} (CloudServer's record log, {@code POST <url>} readRecords),
+     *                    {@code bucketd-raft-log} (S3 Connector's bucketd, {@code GET <url>/_/raft_sessions/<id>/log})
+     * @param intervalMs  pause between reads when nothing new was found
+     * @param url         the record log's URL ({@code http://host:9000/MDFile/recordLog}) or bucketd's base URL
+     * @param logName     the record log's name ({@code s3-recordlog})
+     * @param raftSession bucketd's raft session id
+     * @param batchSize   log records read at once
+     */
+    public record FeedSettings(String type, long intervalMs, String url, String logName, Integer raftSession, int batchSize) {
+        public static final String LISTING = "listing";
+        public static final String CLOUDSERVER_RECORD_LOG = "cloudserver-record-log";
+        public static final String BUCKETD_RAFT_LOG = "bucketd-raft-log";
+
         public FeedSettings {
-            type = type == null ? "listing" : type;
-            if (!"listing".equals(type)) {
-                throw new IllegalArgumentException("source.feed.type '" + type + "' is not supported (supported: listing)");
+            type = type == null ? LISTING : type;
+            if (!List.of(LISTING, CLOUDSERVER_RECORD_LOG, BUCKETD_RAFT_LOG).contains(type)) {
+                throw new IllegalArgumentException("source.feed.type '" + type + "' is not supported (supported: "
+                        + LISTING + ", " + CLOUDSERVER_RECORD_LOG + ", " + BUCKETD_RAFT_LOG + ")");
+            }
+            if (!type.equals(LISTING) && (url == null || url.isBlank())) {
+                throw new IllegalArgumentException("source.feed.url is required for the " + type + " feed");
+            }
+            if (type.equals(BUCKETD_RAFT_LOG) && raftSession == null) {
+                throw new IllegalArgumentException("source.feed.raftSession is required for the " + type + " feed");
             }
             intervalMs = intervalMs <= 0 ? 1000 : intervalMs;
+            logName = logName == null ? "s3-recordlog" : logName;
+            batchSize = batchSize <= 0 ? 1000 : batchSize;
+        }
+
+        public static FeedSettings listing(long intervalMs) {
+            return new FeedSettings(LISTING, intervalMs, null, null, null, 0);
         }
     }
 

@@ -1,0 +1,153 @@
+package io.backbeatserverless.populator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.backbeatserverless.core.entry.VersionKey;
+import io.backbeatserverless.core.metadata.ObjectMetadata;
+import io.backbeatserverless.core.ops.CheckpointStore;
+import io.backbeatserverless.core.status.ReplicationStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A metadata journal as a change feed: CloudServer's record log or bucketd's raft log. Both are
+ * sequences of records {@code {"db": <bucket>, "entries": [{"type", "key", "value"}]}} numbered from 1.
+ * A record's versions are kept when they are puts of a version key ({@code <key>\u0000<versionId>})
+ * whose {@code replicationInfo.status} is PENDING: CloudServer already matched the bucket's rules and
+ * named the sites. Everything else is skipped: bucket records ({@code __metastore},
+ * {@code users..bucket}), MPU shadow buckets, master keys, deletes of a version (not replicated),
+ * versions without replication, replicas (REPLICA) and this engine's own status write-backs
+ * (COMPLETED, FAILED). The checkpoint is the last sequence number read, stored after the batch is in Kafka.
+ */
+public abstract class MetadataLogFeed implements ChangeFeed {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MetadataLogFeed.class);
+    protected static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private final String checkpointName;
+    private final CheckpointStore checkpoints;
+    private final int batchSize;
+    private long position = -1;
+    private final AtomicLong recordsRead = new AtomicLong();
+    private final AtomicLong versionsFound = new AtomicLong();
+    private final AtomicLong skipped = new AtomicLong();
+    private volatile long head;
+
+    protected MetadataLogFeed(String checkpointName, CheckpointStore checkpoints, int batchSize) {
+        this.checkpointName = checkpointName;
+        this.checkpoints = checkpoints;
+        this.batchSize = batchSize;
+    }
+
+    /** Records from {@code startSeq} on, at most {@code limit}. */
+    protected abstract LogRead read(long startSeq, int limit) throws IOException, InterruptedException;
+
+    /**
+     * A read of the journal.
+     *
+     * @param firstSeq sequence number of the first record returned
+     * @param records  the records, in order
+     * @param head     the journal's last sequence number
+     */
+    protected record LogRead(long firstSeq, List<JsonNode> records, long head) {
+    }
+
+    @Override
+    public Batch next() throws IOException, InterruptedException {
+        if (position < 0) {
+            position = checkpoints.load(checkpointName).orElse(0);
+            LOG.info("{} feed starts after sequence {}", name(), position);
+        }
+        LogRead read = read(position + 1, batchSize);
+        head = read.head();
+        if (read.records().isEmpty()) {
+            return Batch.empty();
+        }
+        List<SourceVersion> versions = new ArrayList<>();
+        long seq = read.firstSeq();
+        for (JsonNode record : read.records()) {
+            versions.addAll(versionsOf(record, seq));
+            seq++;
+        }
+        recordsRead.addAndGet(read.records().size());
+        versionsFound.addAndGet(versions.size());
+        return new Batch(versions, seq - 1);
+    }
+
+    /** The replicable versions of one journal record. */
+    List<SourceVersion> versionsOf(JsonNode record, long seq) {
+        String db = record.path("db").asText("");
+        if (db.isEmpty() || db.equals("__metastore") || db.equals("users..bucket") || db.startsWith("mpuShadowBucket")) {
+            skipped.addAndGet(record.path("entries").size());
+            return List.of();
+        }
+        String timestamp = record.path("timestamp").asText(null);
+        List<SourceVersion> versions = new ArrayList<>();
+        for (JsonNode entry : record.path("entries")) {
+            String key = entry.path("key").asText(null);
+            if (!"put".equals(entry.path("type").asText()) && entry.has("type") || !VersionKey.isVersionKey(key)) {
+                skipped.incrementAndGet();
+                continue;
+            }
+            ObjectMetadata metadata;
+            try {
+                JsonNode value = entry.path("value").isTextual() ? MAPPER.readTree(entry.path("value").asText()) : entry.path("value");
+                metadata = ObjectMetadata.of((ObjectNode) value);
+            } catch (IOException | ClassCastException e) {
+                skipped.incrementAndGet();
+                LOG.error("{} feed: record {} of {} has a value that is not object metadata, skipped: {}", name(), seq, db, e.getMessage());
+                continue;
+            }
+            if (metadata.replicationInfo().map(i -> i.status() != ReplicationStatus.PENDING).orElse(true)) {
+                skipped.incrementAndGet();
+                continue;
+            }
+            VersionKey versionKey = VersionKey.parse(key);
+            versions.add(new SourceVersion(db, metadata.objectKey() == null || metadata.versionId() == null
+                    ? withKey(metadata, versionKey) : metadata, seq, timestamp));
+        }
+        return versions;
+    }
+
+    private static ObjectMetadata withKey(ObjectMetadata metadata, VersionKey key) {
+        ObjectNode doc = metadata.toJson();
+        doc.put("key", key.objectKey());
+        doc.put("versionId", key.versionId());
+        return ObjectMetadata.of(doc);
+    }
+
+    @Override
+    public void acknowledge(Batch batch) {
+        if (batch.position() instanceof Long seq) {
+            checkpoints.save(checkpointName, seq);
+            position = seq;
+        }
+    }
+
+    /** The last sequence number acknowledged (0 before any). */
+    public long position() {
+        return Math.max(position, 0);
+    }
+
+    public long head() {
+        return head;
+    }
+
+    public long recordsRead() {
+        return recordsRead.get();
+    }
+
+    public long versionsFound() {
+        return versionsFound.get();
+    }
+
+    public long skipped() {
+        return skipped.get();
+    }
+}
