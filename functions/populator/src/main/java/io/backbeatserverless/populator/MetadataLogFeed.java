@@ -95,10 +95,15 @@ public abstract class MetadataLogFeed implements ChangeFeed {
                 skipped.incrementAndGet();
                 continue;
             }
+            JsonNode value = entry.path("value");
+            // Most journal entries are not pending replication: skip those before parsing their JSON.
+            if (value.isTextual() && !value.asText().contains("\"PENDING\"")) {
+                skipped.incrementAndGet();
+                continue;
+            }
             ObjectMetadata metadata;
             try {
-                JsonNode value = entry.path("value").isTextual() ? MAPPER.readTree(entry.path("value").asText()) : entry.path("value");
-                metadata = ObjectMetadata.of((ObjectNode) value);
+                metadata = value.isTextual() ? ObjectMetadata.parse(value.asText()) : ObjectMetadata.of((ObjectNode) value);
             } catch (IOException | ClassCastException e) {
                 skipped.incrementAndGet();
                 LOG.error("{} feed: record {} of {} has a value that is not object metadata, skipped: {}", name(), seq, db, e.getMessage());

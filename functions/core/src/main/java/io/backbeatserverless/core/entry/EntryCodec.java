@@ -108,20 +108,19 @@ public final class EntryCodec {
         if (value == null || value.isNull()) {
             throw new MalformedEntryException("entry for '" + where + "' has no value (object metadata)");
         }
-        JsonNode doc;
         if (value.isTextual()) {
             try {
-                doc = MAPPER.readTree(value.asText());
+                return ObjectMetadata.parse(value.asText());
             } catch (JsonProcessingException e) {
                 throw new MalformedEntryException("entry for '" + where + "' has a value that is not JSON: " + e.getOriginalMessage(), e);
+            } catch (IOException e) {
+                throw new MalformedEntryException("entry for '" + where + "' has a value that is not a JSON object", e);
             }
-        } else {
-            doc = value;
         }
-        if (doc == null || !doc.isObject()) {
+        if (!value.isObject()) {
             throw new MalformedEntryException("entry for '" + where + "' has a value that is not a JSON object");
         }
-        return ObjectMetadata.of((ObjectNode) doc);
+        return ObjectMetadata.of((ObjectNode) value);
     }
 
     private static ObjectNode parseObject(byte[] bytes, String what) {

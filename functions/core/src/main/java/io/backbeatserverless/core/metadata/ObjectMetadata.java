@@ -26,14 +26,32 @@ public final class ObjectMetadata {
     public static final List<String> CONTENT_HEADERS = List.of(
             "content-type", "cache-control", "content-disposition", "content-encoding", "content-language", "expires");
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper MAPPER = new com.fasterxml.jackson.databind.ObjectMapper();
+
     private final ObjectNode document;
+    /** The JSON text the document was read from, reused as is when it is written again unchanged. */
+    private final String text;
 
     private ObjectMetadata(ObjectNode document) {
+        this(document, null);
+    }
+
+    private ObjectMetadata(ObjectNode document, String text) {
         this.document = document;
+        this.text = text;
     }
 
     public static ObjectMetadata of(ObjectNode document) {
         return new ObjectMetadata(document.deepCopy());
+    }
+
+    /** Reads a metadata document from its JSON text (which {@link #toString()} then returns unchanged). */
+    public static ObjectMetadata parse(String json) throws java.io.IOException {
+        com.fasterxml.jackson.databind.JsonNode node = MAPPER.readTree(json);
+        if (node == null || !node.isObject()) {
+            throw new java.io.IOException("object metadata must be a JSON object");
+        }
+        return new ObjectMetadata((ObjectNode) node, json);
     }
 
     public static Builder builder(String objectKey, String versionId) {
@@ -160,7 +178,7 @@ public final class ObjectMetadata {
 
     @Override
     public String toString() {
-        return document.toString();
+        return text != null ? text : document.toString();
     }
 
     /** Builds the metadata document for sources that do not have CloudServer's (listing and event feeds). */
