@@ -82,7 +82,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         return bootstrapServers;
     }
 
-    /** Creates the topics that do not exist yet (replication factor 1: one broker). */
+    /**
+     * Creates the topics that do not exist yet (replication factor 1: one broker) and waits until every
+     * partition has a leader: a producer that writes to a partition still electing one gets errors.
+     */
     public void createTopics(Map<String, Integer> partitionsByTopic) throws InterruptedException, ExecutionException {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             for (Map.Entry<String, Integer> topic : partitionsByTopic.entrySet()) {
@@ -93,6 +96,23 @@ public final class EmbeddedKafka implements AutoCloseable {
                         throw e;
                     }
                 }
+            }
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (true) {
+                boolean led;
+                try {
+                    led = admin.describeTopics(partitionsByTopic.keySet()).allTopicNames().get().values().stream()
+                            .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+                } catch (ExecutionException notYetKnown) {
+                    led = false;
+                }
+                if (led) {
+                    return;
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    throw new IllegalStateException("topics " + partitionsByTopic.keySet() + " have no leader after 30 s");
+                }
+                Thread.sleep(50);
             }
         }
     }

@@ -105,7 +105,10 @@ public final class EmbeddedStack implements AutoCloseable {
         long t0 = System.nanoTime();
         // Child servers boot in parallel with the in-process broker.
         Map<Integer, String> s3Ports = new LinkedHashMap<>();
-        s3Ports.put(config.source().endpoint().port(), "source");
+        // A CloudServer source is the operator's own server: the stack starts no source server then.
+        if (!BackbeatConfig.SourceConfig.TYPE_CLOUDSERVER.equals(config.source().type())) {
+            s3Ports.put(config.source().endpoint().port(), "source");
+        }
         for (SiteConfig site : config.sites()) {
             if (!options.externalSites().contains(site.name())) {
                 s3Ports.merge(site.endpoint().port(), "site-" + site.name(), (a, b) -> a + "+" + b);
@@ -232,7 +235,9 @@ public final class EmbeddedStack implements AutoCloseable {
         List<String> lines = new ArrayList<>();
         lines.add("Kafka broker (KRaft)        " + config.kafka().bootstrapServers() + "  topics "
                 + config.kafka().replicationTopic() + ", " + config.kafka().statusTopic());
-        lines.add("source S3                   " + config.source().endpoint().url() + "  (" + config.source().endpoint().accessKeyId() + ")");
+        lines.add("source " + String.format("%-20s", config.source().type()) + " " + config.source().endpoint().url() + "  ("
+                + config.source().endpoint().accessKeyId() + "), feed " + config.source().feed().type()
+                + (config.source().feed().url() == null ? "" : " at " + config.source().feed().url()));
         for (SiteConfig site : config.sites()) {
             lines.add(String.format("site %-22s %s  bucket %s, bucketMatch %s, consumer group %s", site.name(),
                     site.endpoint().url(), site.bucket() == null ? "(rule's Destination.Bucket)" : site.bucket(),
