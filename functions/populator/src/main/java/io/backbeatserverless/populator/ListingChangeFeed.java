@@ -2,14 +2,10 @@ package io.backbeatserverless.populator;
 
 import io.backbeatserverless.adapters.aws.BucketReplicationReader;
 import io.backbeatserverless.core.metadata.ObjectMetadata;
-import io.backbeatserverless.core.rules.InvalidReplicationConfigurationException;
 import io.backbeatserverless.core.rules.ReplicationConfiguration;
 import io.backbeatserverless.core.rules.ReplicationRule;
-import io.backbeatserverless.core.status.ReplicationStatus;
 import io.backbeatserverless.core.status.ReplicationStatusStore;
 import io.backbeatserverless.core.status.VersionRef;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.Bucket;
 import software.amazon.awssdk.services.s3.model.DeleteMarkerEntry;
@@ -40,24 +36,19 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ListingChangeFeed implements ChangeFeed {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ListingChangeFeed.class);
-
     private final S3Client source;
-    private final BucketReplicationReader rulesReader;
+    private final BucketRules bucketRules;
     private final ReplicationStatusStore statusStore;
-    private final Collection<String> knownSites;
     private final int maxBatch;
     /** Versions known to be recorded, so steady-state scans do not ask the store again. */
     private final Set<VersionRef> recorded = ConcurrentHashMap.newKeySet();
     /** Versions no rule selects (or delete markers a rule does not replicate): never queued. */
     private final Set<VersionRef> notSelected = ConcurrentHashMap.newKeySet();
-    private final Map<String, String> reportedProblems = new ConcurrentHashMap<>();
 
     public ListingChangeFeed(S3Client source, ReplicationStatusStore statusStore, Collection<String> knownSites, int maxBatch) {
         this.source = source;
-        this.rulesReader = new BucketReplicationReader(source);
+        this.bucketRules = new BucketRules(new BucketReplicationReader(source), knownSites);
         this.statusStore = statusStore;
-        this.knownSites = List.copyOf(knownSites);
         this.maxBatch = maxBatch;
     }
 
@@ -70,7 +61,7 @@ public final class ListingChangeFeed implements ChangeFeed {
     public Batch next() {
         List<SourceVersion> found = new ArrayList<>();
         for (Bucket bucket : source.listBuckets().buckets()) {
-            ReplicationConfiguration rules = rulesOf(bucket.name());
+            ReplicationConfiguration rules = bucketRules.of(bucket.name());
             if (rules != null) {
                 found.addAll(newVersions(bucket.name(), rules, maxBatch - found.size()));
                 if (found.size() >= maxBatch) {
@@ -88,24 +79,6 @@ public final class ListingChangeFeed implements ChangeFeed {
             statusStore.recordQueued(version.ref(), md.contentLength(), md.lastModified(),
                     md.replicationInfo().map(ObjectMetadata.ReplicationInfo::sites).orElse(List.of()));
             recorded.add(version.ref());
-        }
-    }
-
-    private ReplicationConfiguration rulesOf(String bucket) {
-        try {
-            ReplicationConfiguration rules = rulesReader.read(bucket).orElse(null);
-            if (rules != null) {
-                rules.requireKnownSites(knownSites);
-                if (reportedProblems.remove(bucket) != null) {
-                    LOG.info("bucket '{}': replication configuration is valid again, replicating it", bucket);
-                }
-            }
-            return rules;
-        } catch (InvalidReplicationConfigurationException e) {
-            if (!e.getMessage().equals(reportedProblems.put(bucket, e.getMessage()))) {
-                LOG.error("bucket '{}' skipped: its replication configuration is invalid: {}", bucket, e.getMessage());
-            }
-            return null;
         }
     }
 
@@ -151,7 +124,8 @@ public final class ListingChangeFeed implements ChangeFeed {
                 notSelected.add(ref);
                 continue;
             }
-            result.add(new SourceVersion(bucket, metadataOf(l, rules, rule, tags)));
+            result.add(new SourceVersion(bucket, PendingVersions.metadataOf(l.key(), l.versionId(), l.size(), l.eTag(), l.lastModified(),
+                    l.deleteMarker(), rules, rule, tags)));
             if (result.size() >= limit) {
                 break;
             }
@@ -165,20 +139,6 @@ public final class ListingChangeFeed implements ChangeFeed {
             tags.put(t.key(), t.value());
         }
         return tags;
-    }
-
-    private static ObjectMetadata metadataOf(Listed l, ReplicationConfiguration rules, ReplicationRule rule, Map<String, String> tags) {
-        List<ObjectMetadata.Backend> backends = rule.sites().stream()
-                .map(site -> new ObjectMetadata.Backend(site, ReplicationStatus.PENDING, "")).toList();
-        return ObjectMetadata.builder(l.key(), l.versionId())
-                .contentLength(l.size())
-                .contentMd5(l.eTag())
-                .lastModified(l.lastModified().toString())
-                .deleteMarker(l.deleteMarker())
-                .tags(tags)
-                .replicationInfo(new ObjectMetadata.ReplicationInfo(ReplicationStatus.PENDING, backends,
-                        List.of("DATA", "METADATA"), rule.destinationBucket(), String.join(",", rule.sites()), rules.role()))
-                .build();
     }
 
     private static String stripQuotes(String eTag) {

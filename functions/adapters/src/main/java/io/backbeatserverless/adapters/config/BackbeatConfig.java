@@ -210,9 +210,10 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
      *
      * @param type        {@code listing} (ListObjectVersions over replication-enabled buckets),
      *                    {@code cloudserver-record-log} (CloudServer's record log, {@code POST <url>} readRecords),
-     *                    {@code bucketd-raft-log} (S3 Connector's bucketd, {@code GET <url>/_/raft_sessions/<id>/log})
+     *                    {@code bucketd-raft-log} (S3 Connector's bucketd, {@code GET <url>/_/raft_sessions/<id>/log}),
+     *                    {@code s3-events-sqs} (S3 Event Notifications in the SQS queue at {@code url})
      * @param intervalMs  pause between reads when nothing new was found
-     * @param url         the record log's URL ({@code http://host:9000/MDFile/recordLog}) or bucketd's base URL
+     * @param url         the record log's URL ({@code http://host:9000/MDFile/recordLog}), bucketd's base URL, or the queue URL
      * @param logName     the record log's name ({@code s3-recordlog})
      * @param raftSession bucketd's raft session id
      * @param batchSize   log records read at once
@@ -221,12 +222,13 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
         public static final String LISTING = "listing";
         public static final String CLOUDSERVER_RECORD_LOG = "cloudserver-record-log";
         public static final String BUCKETD_RAFT_LOG = "bucketd-raft-log";
+        public static final String S3_EVENTS_SQS = "s3-events-sqs";
 
         public FeedSettings {
             type = type == null ? LISTING : type;
-            if (!List.of(LISTING, CLOUDSERVER_RECORD_LOG, BUCKETD_RAFT_LOG).contains(type)) {
+            if (!List.of(LISTING, CLOUDSERVER_RECORD_LOG, BUCKETD_RAFT_LOG, S3_EVENTS_SQS).contains(type)) {
                 throw new IllegalArgumentException("source.feed.type '" + type + "' is not supported (supported: "
-                        + LISTING + ", " + CLOUDSERVER_RECORD_LOG + ", " + BUCKETD_RAFT_LOG + ")");
+                        + LISTING + ", " + CLOUDSERVER_RECORD_LOG + ", " + BUCKETD_RAFT_LOG + ", " + S3_EVENTS_SQS + ")");
             }
             if (!type.equals(LISTING) && (url == null || url.isBlank())) {
                 throw new IllegalArgumentException("source.feed.url is required for the " + type + " feed");

@@ -1,0 +1,36 @@
+package io.backbeatserverless.populator;
+
+import io.backbeatserverless.core.metadata.ObjectMetadata;
+import io.backbeatserverless.core.rules.ReplicationConfiguration;
+import io.backbeatserverless.core.rules.ReplicationRule;
+import io.backbeatserverless.core.status.ReplicationStatus;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The metadata document of a version a rule selected, for feeds whose source does not write
+ * CloudServer metadata (listing, S3 events): PENDING to each site the rule names, as CloudServer
+ * would have recorded it.
+ */
+final class PendingVersions {
+
+    private PendingVersions() {
+    }
+
+    static ObjectMetadata metadataOf(String key, String versionId, long size, String eTag, Instant lastModified, boolean deleteMarker,
+                                     ReplicationConfiguration rules, ReplicationRule rule, Map<String, String> tags) {
+        List<ObjectMetadata.Backend> backends = rule.sites().stream()
+                .map(site -> new ObjectMetadata.Backend(site, ReplicationStatus.PENDING, "")).toList();
+        return ObjectMetadata.builder(key, versionId)
+                .contentLength(size)
+                .contentMd5(eTag == null ? null : eTag.replace("\"", ""))
+                .lastModified(lastModified == null ? null : lastModified.toString())
+                .deleteMarker(deleteMarker)
+                .tags(tags)
+                .replicationInfo(new ObjectMetadata.ReplicationInfo(ReplicationStatus.PENDING, backends,
+                        List.of("DATA", "METADATA"), rule.destinationBucket(), String.join(",", rule.sites()), rules.role()))
+                .build();
+    }
+}

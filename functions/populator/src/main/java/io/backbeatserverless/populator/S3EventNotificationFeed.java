@@ -1,0 +1,165 @@
+package io.backbeatserverless.populator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.backbeatserverless.adapters.aws.BucketReplicationReader;
+import io.backbeatserverless.core.rules.ReplicationConfiguration;
+import io.backbeatserverless.core.rules.ReplicationRule;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.Message;
+
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The AWS-native feed: S3 Event Notifications delivered to an SQS queue. {@code ObjectCreated:*} events
+ * become new versions and {@code ObjectRemoved:DeleteMarkerCreated} delete markers, matched against the
+ * bucket's replication rules here (S3 does not do it for us). Within a batch, the versions of one key
+ * are ordered by their S3 {@code sequencer}. Messages are deleted only in {@link #acknowledge}, after
+ * every entry of the batch is in Kafka: a populator killed in between leaves them in the queue, which
+ * delivers them again after the visibility timeout (duplicates, never gaps). A message that is not an
+ * S3 event is logged and left to the queue's redrive policy (its dead-letter queue).
+ */
+public final class S3EventNotificationFeed implements ChangeFeed {
+
+    private static final Logger LOG = LoggerFactory.getLogger(S3EventNotificationFeed.class);
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private final SqsClient sqs;
+    private final String queueUrl;
+    private final S3Client source;
+    private final BucketRules bucketRules;
+    private final int maxMessages;
+
+    public S3EventNotificationFeed(SqsClient sqs, String queueUrl, S3Client source, Collection<String> knownSites, int maxMessages) {
+        this.sqs = sqs;
+        this.queueUrl = queueUrl;
+        this.source = source;
+        this.bucketRules = new BucketRules(new BucketReplicationReader(source), knownSites);
+        this.maxMessages = Math.max(10, maxMessages);
+    }
+
+    @Override
+    public String name() {
+        return "s3-events-sqs";
+    }
+
+    private record Event(String bucket, String key, String versionId, long size, String eTag, String sequencer, Instant time,
+                         boolean deleteMarker) {
+    }
+
+    @Override
+    public Batch next() {
+        List<Message> messages = new ArrayList<>();
+        while (messages.size() < maxMessages) {
+            List<Message> received = sqs.receiveMessage(r -> r.queueUrl(queueUrl).maxNumberOfMessages(10)
+                    .waitTimeSeconds(messages.isEmpty() ? 1 : 0)).messages();
+            if (received.isEmpty()) {
+                break;
+            }
+            messages.addAll(received);
+        }
+        if (messages.isEmpty()) {
+            return Batch.empty();
+        }
+        List<Event> events = new ArrayList<>();
+        List<String> handles = new ArrayList<>();
+        for (Message message : messages) {
+            try {
+                events.addAll(eventsOf(message.body()));
+                handles.add(message.receiptHandle());
+            } catch (IOException | RuntimeException e) {
+                LOG.error("s3-events-sqs feed: message {} is not an S3 event notification, left to the queue's redrive policy: {}",
+                        message.messageId(), e.getMessage());
+            }
+        }
+        // S3's sequencer orders the events of one key: longer is later, then lexicographic.
+        events.sort(Comparator.comparing(Event::bucket).thenComparing(Event::key)
+                .thenComparing(e -> e.sequencer() == null ? "" : e.sequencer(), Comparator.comparingInt(String::length).thenComparing(s -> s)));
+        List<SourceVersion> versions = new ArrayList<>();
+        for (Event e : events) {
+            ReplicationConfiguration rules = bucketRules.of(e.bucket());
+            if (rules == null) {
+                continue;
+            }
+            Map<String, String> tags = e.deleteMarker() || !rules.needsTagsFor(e.key()) ? Map.of() : tagsOf(e);
+            ReplicationRule rule = rules.ruleFor(e.key(), tags).orElse(null);
+            if (rule == null || (e.deleteMarker() && !rule.deleteMarkerReplication())) {
+                continue;
+            }
+            versions.add(new SourceVersion(e.bucket(), PendingVersions.metadataOf(e.key(), e.versionId(), e.size(), e.eTag(), e.time(),
+                    e.deleteMarker(), rules, rule, tags), -1, e.time() == null ? null : e.time().toString()));
+        }
+        return new Batch(versions, handles);
+    }
+
+    private static List<Event> eventsOf(String body) throws IOException {
+        JsonNode root = MAPPER.readTree(body);
+        if (root.has("Event") && "s3:TestEvent".equals(root.path("Event").asText())) {
+            return List.of();
+        }
+        if (!root.has("Records")) {
+            throw new IOException("no Records");
+        }
+        List<Event> events = new ArrayList<>();
+        for (JsonNode record : root.path("Records")) {
+            String name = record.path("eventName").asText("");
+            boolean created = name.startsWith("ObjectCreated:");
+            boolean deleteMarker = name.equals("ObjectRemoved:DeleteMarkerCreated");
+            if (!created && !deleteMarker) {
+                continue;
+            }
+            JsonNode object = record.path("s3").path("object");
+            String versionId = object.path("versionId").asText(null);
+            if (versionId == null) {
+                continue; // an unversioned bucket: nothing S3 replication would replicate
+            }
+            events.add(new Event(record.path("s3").path("bucket").path("name").asText(),
+                    URLDecoder.decode(object.path("key").asText(), StandardCharsets.UTF_8), versionId,
+                    object.path("size").asLong(0), object.path("eTag").asText(null), object.path("sequencer").asText(null),
+                    record.hasNonNull("eventTime") ? Instant.parse(record.path("eventTime").asText()) : null, deleteMarker));
+        }
+        return events;
+    }
+
+    private Map<String, String> tagsOf(Event e) {
+        Map<String, String> tags = new HashMap<>();
+        source.getObjectTagging(r -> r.bucket(e.bucket()).key(e.key()).versionId(e.versionId())).tagSet()
+                .forEach(t -> tags.put(t.key(), t.value()));
+        return tags;
+    }
+
+    @Override
+    public void acknowledge(Batch batch) {
+        @SuppressWarnings("unchecked")
+        List<String> handles = (List<String>) batch.position();
+        for (int from = 0; from < handles.size(); from += 10) {
+            List<DeleteMessageBatchRequestEntry> entries = new ArrayList<>();
+            for (int i = from; i < Math.min(handles.size(), from + 10); i++) {
+                entries.add(DeleteMessageBatchRequestEntry.builder().id(Integer.toString(i)).receiptHandle(handles.get(i)).build());
+            }
+            var result = sqs.deleteMessageBatch(r -> r.queueUrl(queueUrl).entries(entries));
+            if (!result.failed().isEmpty()) {
+                // Undeleted messages come back: their entries are published again (a duplicate, not a loss).
+                LOG.warn("s3-events-sqs feed: {} messages not deleted: {}", result.failed().size(), result.failed().getFirst().message());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        sqs.close();
+    }
+}
