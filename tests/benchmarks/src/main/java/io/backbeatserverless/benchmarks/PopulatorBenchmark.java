@@ -83,9 +83,14 @@ final class PopulatorBenchmark implements Callable<Integer> {
         List<Double> recordRates = new ArrayList<>();
         List<Double> entryRates = new ArrayList<>();
         try (EmbeddedKafka kafka = EmbeddedKafka.start("127.0.0.1", EmbeddedKafka.freePort())) {
+            // Every run's topic exists before the first run: a topic created under load gets leader changes.
+            Map<String, Integer> topics = new java.util.LinkedHashMap<>();
+            for (int run = 1; run <= runs; run++) {
+                topics.put("populator-bench-" + run, 8);
+            }
+            kafka.createTopics(topics);
             for (int run = 1; run <= runs; run++) {
                 String topic = "populator-bench-" + run;
-                kafka.createTopics(Map.of(topic, 8));
                 URI url = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/MDFile/recordLog");
                 try (EntryPublisher publisher = EntryPublisher.connect(kafka.bootstrapServers(), "populator-bench")) {
                     Populator populator = new Populator(new CloudServerRecordLogFeed(url, "s3-recordlog", new LatestCheckpoint(), batch),
