@@ -123,6 +123,9 @@ public final class OpsApi {
             String site = m.group(1) == null ? null : decode(m.group(1));
             return only(method, "GET", () -> Response.json(200, ops.status(site)));
         }
+        if (path.equals("/_/backfill/progress")) {
+            return only(method, "GET", this::backfillProgress);
+        }
         if (path.equals("/_/crr/resume/due")) {
             // Ours: resumes every site whose scheduled resume is due; what a periodic schedule invokes in AWS.
             return only(method, "POST", () -> Response.json(200, Map.of("resumed", ops.fireDueResumes())));
@@ -222,6 +225,33 @@ public final class OpsApi {
             result.put("pending", metric("Number of pending replication operations (count) and bytes (size)", totals.backlog(), totals.backlogBytes()));
         }
         return Response.json(200, result);
+    }
+
+    /**
+     * Ours: where the listing feed's pass (the backfill of existing versions) stands: the pass, the
+     * bucket being listed, versions scanned and queued, and the bucket's progress in percent.
+     */
+    private Response backfillProgress() {
+        JsonNode cursor = ops.listingCursor()
+                .orElseThrow(() -> OpsException.notFound("no listing pass has been recorded (is the source feed 'listing'?)"));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("pass", cursor.path("pass").asLong());
+        body.put("passStartedAt", cursor.path("passStartedAt").asText(null));
+        body.put("done", cursor.path("done").asBoolean());
+        int index = cursor.path("bucketIndex").asInt();
+        int buckets = cursor.path("buckets").size();
+        body.put("buckets", buckets);
+        body.put("bucketIndex", Math.min(index, buckets));
+        body.put("bucket", index < buckets ? cursor.path("buckets").get(index).asText() : null);
+        long bucketScanned = cursor.path("bucketScanned").asLong();
+        long bucketTotal = cursor.path("bucketTotal").asLong();
+        body.put("bucketScanned", bucketScanned);
+        body.put("bucketTotal", Math.max(bucketTotal, 0));
+        body.put("bucketProgress", bucketTotal > 0 ? Math.min(100, Math.round(100.0 * bucketScanned / bucketTotal)) + "%" : "-");
+        body.put("scanned", cursor.path("scanned").asLong());
+        body.put("queued", cursor.path("queued").asLong());
+        body.put("passEndedAt", cursor.path("passEndedAt").asText(null));
+        return Response.json(200, body);
     }
 
     /** Our addition: per-minute completions and failures, for the console's chart. */

@@ -30,7 +30,8 @@ public final class OpsRuntime implements AutoCloseable {
         KafkaHealth kafka = new KafkaHealth(config.kafka().bootstrapServers());
         OpsService service = new OpsService(config, new DynamoDbFailedEntryStore(dynamo, tables.failedEntries()),
                 new DynamoDbSiteStateStore(dynamo, tables.siteState()), new DynamoDbMetricsStore(dynamo, tables.metrics()),
-                new DynamoDbReplicationStatusStore(dynamo, tables.status(), clock), publisher, control, clock);
+                new DynamoDbReplicationStatusStore(dynamo, tables.status(), clock), publisher, control,
+                new io.backbeatserverless.adapters.dynamodb.DynamoDbCheckpointStore(dynamo, tables.checkpoints(), clock), clock);
         return new OpsRuntime(service, new OpsApi(service, kafka), () -> {
             kafka.close();
             publisher.close();

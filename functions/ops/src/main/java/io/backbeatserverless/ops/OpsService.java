@@ -45,10 +45,13 @@ public final class OpsService {
     private final ReplicationStatusStore statuses;
     private final EntryPublisher publisher;
     private final SiteControl control;
+    private final io.backbeatserverless.core.ops.CheckpointStore checkpoints;
     private final Clock clock;
 
     public OpsService(BackbeatConfig config, FailedEntryStore failedEntries, SiteStateStore siteStates, MetricsStore metrics,
-                      ReplicationStatusStore statuses, EntryPublisher publisher, SiteControl control, Clock clock) {
+                      ReplicationStatusStore statuses, EntryPublisher publisher, SiteControl control,
+                      io.backbeatserverless.core.ops.CheckpointStore checkpoints, Clock clock) {
+        this.checkpoints = checkpoints;
         this.config = config;
         this.failedEntries = failedEntries;
         this.siteStates = siteStates;
@@ -253,6 +256,17 @@ public final class OpsService {
 
     public Counters totals(String site) {
         return metrics.totals(site);
+    }
+
+    /** The listing feed's saved cursor (its pass and progress), as JSON. */
+    public Optional<com.fasterxml.jackson.databind.JsonNode> listingCursor() {
+        return checkpoints.loadState(config.source().listingCheckpointName()).map(text -> {
+            try {
+                return new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("unreadable listing checkpoint: " + e.getMessage(), e);
+            }
+        });
     }
 
     public Optional<VersionStatus> versionStatus(String bucket, String key, String versionId) {

@@ -1,11 +1,16 @@
 package io.backbeatserverless.populator;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.backbeatserverless.adapters.aws.BucketReplicationReader;
 import io.backbeatserverless.core.metadata.ObjectMetadata;
+import io.backbeatserverless.core.ops.CheckpointStore;
 import io.backbeatserverless.core.rules.ReplicationConfiguration;
 import io.backbeatserverless.core.rules.ReplicationRule;
 import io.backbeatserverless.core.status.ReplicationStatusStore;
 import io.backbeatserverless.core.status.VersionRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.Bucket;
 import software.amazon.awssdk.services.s3.model.DeleteMarkerEntry;
@@ -13,6 +18,8 @@ import software.amazon.awssdk.services.s3.model.ListObjectVersionsResponse;
 import software.amazon.awssdk.services.s3.model.ObjectVersion;
 import software.amazon.awssdk.services.s3.model.Tag;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -26,30 +33,64 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The listing feed: {@code ListObjectVersions} over every bucket that has a valid replication
- * configuration, for any S3-compatible source. A version is new when the status store has never
- * recorded it; acknowledging a batch records its versions as queued (PENDING), which is this feed's
- * checkpoint. Rules are matched here (the source does not do it, unlike CloudServer), with tags read
- * only for rules that filter on them.
+ * configuration, for any S3-compatible source, and the backfill of versions that existed before a rule
+ * (what S3 Batch Replication does). It works in passes over the buckets, one page (at most
+ * {@code pageSize} versions) per batch; its cursor (the bucket, the key and version-id markers) and
+ * progress are the checkpoint, saved after each batch is in Kafka, so a restarted populator resumes at
+ * the page where it stopped. A new pass starts {@code passInterval} after the last one ended.
  *
- * <p>A bucket whose configuration is malformed or names an unknown site is skipped with one log line
- * naming the bucket and the problem (again only if the problem changes); other buckets go on.
+ * <p>A version is new when the status store has never recorded it; acknowledging a batch records its
+ * versions as queued (PENDING). Rules are matched here, with tags read only for rules that filter on
+ * them. Versions of one key are queued oldest first: a page that ends inside a key stops before it.
  */
 public final class ListingChangeFeed implements ChangeFeed {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ListingChangeFeed.class);
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    /**
+     * Where a pass stands, saved as the checkpoint: the pass number, the buckets it covers, the current
+     * one and its markers, and what it has done so far.
+     */
+    public record Cursor(long pass, String passStartedAt, List<String> buckets, int bucketIndex, String keyMarker,
+                         String versionIdMarker, long scanned, long queued, long bucketScanned, long bucketTotal,
+                         boolean done, String passEndedAt) {
+
+        static Cursor nothingYet() {
+            return new Cursor(0, null, List.of(), 0, null, null, 0, 0, 0, 0, true, null);
+        }
+
+        public String bucket() {
+            return bucketIndex < buckets.size() ? buckets.get(bucketIndex) : null;
+        }
+    }
 
     private final S3Client source;
     private final BucketRules bucketRules;
     private final ReplicationStatusStore statusStore;
-    private final int maxBatch;
-    /** Versions known to be recorded, so steady-state scans do not ask the store again. */
+    private final CheckpointStore checkpoints;
+    private final String checkpointName;
+    private final int pageSize;
+    private final Duration passInterval;
+    private final Clock clock;
+    /** Versions known to be recorded, so steady-state passes do not ask the store again. */
     private final Set<VersionRef> recorded = ConcurrentHashMap.newKeySet();
     /** Versions no rule selects (or delete markers a rule does not replicate): never queued. */
     private final Set<VersionRef> notSelected = ConcurrentHashMap.newKeySet();
+    private volatile Cursor cursor;
+    /** Buckets' version counts, taken the first time a pass meets them (progress of a backfill), not every pass. */
+    private final Map<String, Long> totals = new ConcurrentHashMap<>();
 
-    public ListingChangeFeed(S3Client source, ReplicationStatusStore statusStore, Collection<String> knownSites, int maxBatch) {
+    public ListingChangeFeed(S3Client source, ReplicationStatusStore statusStore, Collection<String> knownSites,
+                             CheckpointStore checkpoints, String checkpointName, int pageSize, Duration passInterval, Clock clock) {
         this.source = source;
         this.bucketRules = new BucketRules(new BucketReplicationReader(source), knownSites);
         this.statusStore = statusStore;
-        this.maxBatch = maxBatch;
+        this.checkpoints = checkpoints;
+        this.checkpointName = checkpointName;
+        this.pageSize = Math.min(1000, Math.max(10, pageSize));
+        this.passInterval = passInterval;
+        this.clock = clock;
     }
 
     @Override
@@ -57,19 +98,100 @@ public final class ListingChangeFeed implements ChangeFeed {
         return "listing";
     }
 
+    /** The current cursor: pass, bucket, progress. */
+    public Cursor cursor() {
+        return cursor == null ? Cursor.nothingYet() : cursor;
+    }
+
     @Override
-    public Batch next() {
-        List<SourceVersion> found = new ArrayList<>();
-        for (Bucket bucket : source.listBuckets().buckets()) {
-            ReplicationConfiguration rules = bucketRules.of(bucket.name());
-            if (rules != null) {
-                found.addAll(newVersions(bucket.name(), rules, maxBatch - found.size()));
-                if (found.size() >= maxBatch) {
-                    break;
-                }
+    public Batch next() throws JsonProcessingException {
+        if (cursor == null) {
+            cursor = checkpoints.loadState(checkpointName).map(ListingChangeFeed::parse).orElse(Cursor.nothingYet());
+            if (!cursor.done()) {
+                LOG.info("listing feed resumes pass {} at bucket {} after key '{}' ({} versions scanned)", cursor.pass(),
+                        cursor.bucket(), cursor.keyMarker(), cursor.scanned());
             }
         }
-        return new Batch(found, null);
+        Cursor at = cursor;
+        if (at.done()) {
+            if (at.passEndedAt() != null && Instant.parse(at.passEndedAt()).plus(passInterval).isAfter(clock.instant())) {
+                return Batch.empty();
+            }
+            at = newPass(at.pass() + 1);
+        }
+        String bucket = at.bucket();
+        if (bucket == null) {
+            return new Batch(List.of(), ended(at));
+        }
+        ReplicationConfiguration rules = bucketRules.of(bucket);
+        if (rules == null) {
+            return new Batch(List.of(), nextBucket(at));
+        }
+        if (at.bucketTotal() < 0) {
+            at = withTotal(at, totals.computeIfAbsent(bucket, this::countVersions));
+        }
+        return page(at, bucket, rules);
+    }
+
+    private Cursor newPass(long pass) {
+        List<String> buckets = source.listBuckets().buckets().stream().map(Bucket::name).sorted().toList();
+        return new Cursor(pass, clock.instant().toString(), buckets, 0, null, null, 0, 0, 0, -1, false, null);
+    }
+
+    private Batch page(Cursor at, String bucket, ReplicationConfiguration rules) {
+        Cursor from = at;
+        ListObjectVersionsResponse page = source.listObjectVersions(r -> r.bucket(bucket).maxKeys(pageSize)
+                .keyMarker(from.keyMarker()).versionIdMarker(from.versionIdMarker()));
+        Map<String, List<Listed>> byKey = new LinkedHashMap<>();
+        for (ObjectVersion v : page.versions()) {
+            byKey.computeIfAbsent(v.key(), k -> new ArrayList<>()).add(new Listed(v.key(), v.versionId(),
+                    v.lastModified(), v.size() == null ? 0 : v.size(), v.eTag(), false));
+        }
+        for (DeleteMarkerEntry d : page.deleteMarkers()) {
+            byKey.computeIfAbsent(d.key(), k -> new ArrayList<>()).add(new Listed(d.key(), d.versionId(), d.lastModified(), 0, null, true));
+        }
+        String keyMarker = page.nextKeyMarker();
+        String versionMarker = page.nextVersionIdMarker();
+        if (Boolean.TRUE.equals(page.isTruncated()) && byKey.size() > 1) {
+            // The page may end inside its last key: leave that key whole for the next page, so its versions stay in order.
+            String lastKey = new ArrayList<>(byKey.keySet()).getLast();
+            byKey.remove(lastKey);
+            keyMarker = new ArrayList<>(byKey.keySet()).getLast();
+            versionMarker = null;
+        }
+        long listed = byKey.values().stream().mapToLong(List::size).sum();
+        List<SourceVersion> versions = newVersions(bucket, rules, byKey);
+        Cursor next = Boolean.TRUE.equals(page.isTruncated())
+                ? new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.bucketIndex(), keyMarker, versionMarker,
+                at.scanned() + listed, at.queued() + versions.size(), at.bucketScanned() + listed, at.bucketTotal(), false, null)
+                : nextBucket(new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.bucketIndex(), null, null,
+                at.scanned() + listed, at.queued() + versions.size(), at.bucketScanned() + listed, at.bucketTotal(), false, null));
+        return new Batch(versions, next);
+    }
+
+    private Cursor nextBucket(Cursor at) {
+        Cursor next = new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.bucketIndex() + 1, null, null, at.scanned(),
+                at.queued(), 0, -1, false, null);
+        return next.bucket() == null ? ended(next) : next;
+    }
+
+    private Cursor ended(Cursor at) {
+        return new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.buckets().size(), null, null, at.scanned(), at.queued(),
+                0, 0, true, clock.instant().toString());
+    }
+
+    private static Cursor withTotal(Cursor at, long total) {
+        return new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.bucketIndex(), at.keyMarker(), at.versionIdMarker(),
+                at.scanned(), at.queued(), at.bucketScanned(), total, at.done(), at.passEndedAt());
+    }
+
+    /** The bucket's versions and delete markers, counted for the progress figures. */
+    private long countVersions(String bucket) {
+        long total = 0;
+        for (ListObjectVersionsResponse p : source.listObjectVersionsPaginator(r -> r.bucket(bucket).maxKeys(1000))) {
+            total += p.versions().size() + p.deleteMarkers().size();
+        }
+        return total;
     }
 
     @Override
@@ -80,22 +202,30 @@ public final class ListingChangeFeed implements ChangeFeed {
                     md.replicationInfo().map(ObjectMetadata.ReplicationInfo::sites).orElse(List.of()));
             recorded.add(version.ref());
         }
+        if (batch.position() instanceof Cursor next) {
+            try {
+                checkpoints.saveState(checkpointName, MAPPER.writeValueAsString(next));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+            if (next.done() && !cursor().done()) {
+                LOG.info("listing feed: pass {} done, {} versions scanned in {} buckets, {} queued", next.pass(), next.scanned(),
+                        next.buckets().size(), next.queued());
+            }
+            cursor = next;
+        }
     }
 
-    private List<SourceVersion> newVersions(String bucket, ReplicationConfiguration rules, int limit) {
-        // Gather every version of each key first: the listing gives them newest first and delete
-        // markers apart, while they must be queued oldest first.
-        Map<String, List<Listed>> byKey = new LinkedHashMap<>();
-        for (ListObjectVersionsResponse page : source.listObjectVersionsPaginator(r -> r.bucket(bucket))) {
-            for (ObjectVersion v : page.versions()) {
-                byKey.computeIfAbsent(v.key(), k -> new ArrayList<>()).add(new Listed(v.key(), v.versionId(),
-                        v.lastModified(), v.size() == null ? 0 : v.size(), stripQuotes(v.eTag()), false));
-            }
-            for (DeleteMarkerEntry d : page.deleteMarkers()) {
-                byKey.computeIfAbsent(d.key(), k -> new ArrayList<>()).add(new Listed(d.key(), d.versionId(),
-                        d.lastModified(), 0, null, true));
-            }
+    private static Cursor parse(String json) {
+        try {
+            return MAPPER.readValue(json, Cursor.class);
+        } catch (JsonProcessingException e) {
+            LOG.warn("listing feed: unreadable checkpoint, starting a new pass: {}", e.getMessage());
+            return Cursor.nothingYet();
         }
+    }
+
+    private List<SourceVersion> newVersions(String bucket, ReplicationConfiguration rules, Map<String, List<Listed>> byKey) {
         List<Listed> candidates = new ArrayList<>();
         for (List<Listed> versions : byKey.values()) {
             versions.sort(Comparator.comparing(Listed::lastModified));
@@ -126,9 +256,6 @@ public final class ListingChangeFeed implements ChangeFeed {
             }
             result.add(new SourceVersion(bucket, PendingVersions.metadataOf(l.key(), l.versionId(), l.size(), l.eTag(), l.lastModified(),
                     l.deleteMarker(), rules, rule, tags)));
-            if (result.size() >= limit) {
-                break;
-            }
         }
         return result;
     }
@@ -139,10 +266,6 @@ public final class ListingChangeFeed implements ChangeFeed {
             tags.put(t.key(), t.value());
         }
         return tags;
-    }
-
-    private static String stripQuotes(String eTag) {
-        return eTag == null ? null : eTag.replace("\"", "");
     }
 
     private record Listed(String key, String versionId, Instant lastModified, long size, String eTag, boolean deleteMarker) {

@@ -47,6 +47,14 @@ public final class PopulatorHealthServer implements AutoCloseable {
             gauge(out, "backbeat_populator_records_read_total", "counter", "Journal records read", log.recordsRead());
             gauge(out, "backbeat_populator_records_skipped_total", "counter", "Journal entries skipped", log.skipped());
         }
+        if (p.feed() instanceof ListingChangeFeed listing) {
+            ListingChangeFeed.Cursor c = listing.cursor();
+            gauge(out, "backbeat_populator_listing_pass", "gauge", "Listing pass number", c.pass());
+            gauge(out, "backbeat_populator_listing_pass_scanned", "gauge", "Versions scanned in the current pass", c.scanned());
+            gauge(out, "backbeat_populator_listing_pass_queued", "gauge", "Versions queued in the current pass", c.queued());
+            gauge(out, "backbeat_populator_listing_bucket_scanned", "gauge", "Versions scanned in the current bucket", c.bucketScanned());
+            gauge(out, "backbeat_populator_listing_bucket_total", "gauge", "Versions in the current bucket", Math.max(0, c.bucketTotal()));
+        }
         return out.toString();
     }
 

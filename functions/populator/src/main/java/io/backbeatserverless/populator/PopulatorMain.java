@@ -64,7 +64,8 @@ public final class PopulatorMain {
             case BackbeatConfig.FeedSettings.BUCKETD_RAFT_LOG ->
                     new BucketdRaftLogFeed(java.net.URI.create(feed.url()), feed.raftSession(), checkpoints, feed.batchSize());
             default -> new ListingChangeFeed(source, new DynamoDbReplicationStatusStore(dynamo, config.dynamodb().tables().status(), clock),
-                    config.siteNames(), feed.batchSize());
+                    config.siteNames(), checkpoints, config.source().listingCheckpointName(), feed.batchSize(),
+                    Duration.ofMillis(feed.intervalMs()), clock);
         };
     }
 

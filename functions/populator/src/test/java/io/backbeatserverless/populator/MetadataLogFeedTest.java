@@ -156,6 +156,15 @@ class MetadataLogFeedTest {
         }
 
         @Override
+        public java.util.Optional<String> loadState(String feed) {
+            return java.util.Optional.empty();
+        }
+
+        @Override
+        public void saveState(String feed, String state) {
+        }
+
+        @Override
         public boolean save(String feed, long position) {
             if (positions.getOrDefault(feed, -1L) > position) {
                 return false;

@@ -222,6 +222,18 @@ public final class EmbeddedStack implements AutoCloseable {
         return replicatorRunners.get(site);
     }
 
+    /** Stops the populator and starts a new one, as a container restart would: it resumes from its checkpoint. */
+    public synchronized void restartPopulator() {
+        synchronized (started) {
+            started.remove(populator);
+        }
+        populator.close();
+        populator = PopulatorMain.start(config, Clock.systemUTC());
+        synchronized (started) {
+            started.push(populator);
+        }
+    }
+
     public OpsRuntime ops() {
         return ops;
     }

@@ -127,6 +127,15 @@ final class PopulatorBenchmark implements Callable<Integer> {
         }
 
         @Override
+        public java.util.Optional<String> loadState(String feed) {
+            return java.util.Optional.empty();
+        }
+
+        @Override
+        public void saveState(String feed, String state) {
+        }
+
+        @Override
         public boolean save(String feed, long newPosition) {
             position = Math.max(position, newPosition);
             return true;

@@ -198,6 +198,11 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
             return new SourceConfig(type, newEndpoint, feed);
         }
 
+        /** Where the listing feed keeps its markers and progress in the checkpoints table. */
+        public String listingCheckpointName() {
+            return "listing:" + (endpoint.url() == null ? "aws-" + endpoint.region() : endpoint.uri().getAuthority());
+        }
+
         /** The version id the source's S3 API takes for a version id of an entry. */
         public String s3VersionId(String entryVersionId) {
             return TYPE_CLOUDSERVER.equals(type)

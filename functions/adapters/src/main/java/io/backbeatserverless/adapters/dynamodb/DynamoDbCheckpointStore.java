@@ -31,6 +31,19 @@ public final class DynamoDbCheckpointStore implements CheckpointStore {
     }
 
     @Override
+    public java.util.Optional<String> loadState(String feed) {
+        Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).consistentRead(true)
+                .key(Map.of(TableSchemas.CHECKPOINT_PK, AttributeValue.fromS(feed)))).item();
+        return item == null || !item.containsKey("state") ? java.util.Optional.empty() : java.util.Optional.of(item.get("state").s());
+    }
+
+    @Override
+    public void saveState(String feed, String state) {
+        dynamo.putItem(r -> r.tableName(table).item(Map.of(TableSchemas.CHECKPOINT_PK, AttributeValue.fromS(feed),
+                "state", AttributeValue.fromS(state), "updatedAt", AttributeValue.fromS(clock.instant().toString()))));
+    }
+
+    @Override
     public boolean save(String feed, long position) {
         try {
             dynamo.putItem(r -> r.tableName(table)

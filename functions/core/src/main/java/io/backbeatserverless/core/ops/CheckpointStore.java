@@ -12,4 +12,9 @@ public interface CheckpointStore {
 
     /** Records {@code position} unless a later one is already there; returns whether it was written. */
     boolean save(String feed, long position);
+
+    /** A feed's position when it is not a number (a listing's markers and progress, as JSON text). */
+    java.util.Optional<String> loadState(String feed);
+
+    void saveState(String feed, String state);
 }

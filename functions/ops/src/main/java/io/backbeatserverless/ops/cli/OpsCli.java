@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
 
 /** The operator's command line on the ops API: failed entries, retries, pause/resume, status, metrics. */
 @Command(name = "ops", mixinStandardHelpOptions = true,
-        subcommands = {OpsCli.Failed.class, OpsCli.Pause.class, OpsCli.Resume.class, OpsCli.Status.class, OpsCli.Metrics.class},
+        subcommands = {OpsCli.Failed.class, OpsCli.Pause.class, OpsCli.Resume.class, OpsCli.Status.class, OpsCli.Metrics.class,
+                OpsCli.Backfill.class},
         description = "Calls the ops API (SigV4, service lambda): a local stack's, or an ops function's URL.")
 public final class OpsCli {
 
@@ -190,6 +191,47 @@ public final class OpsCli {
         @Override
         public Integer call() throws Exception {
             return cli.call("GET", site == null ? "/_/crr/status" : "/_/crr/status/" + segment(site), Map.of(), null);
+        }
+    }
+
+    @Command(name = "backfill", mixinStandardHelpOptions = true,
+            description = "Shows the listing pass (the backfill of existing versions) as a progress bar; --watch follows it to the end.")
+    static final class Backfill implements Callable<Integer> {
+        @ParentCommand
+        OpsCli cli;
+        @Option(names = "--watch", description = "redraw every second until the pass is done")
+        boolean watch;
+
+        @Override
+        public Integer call() throws Exception {
+            OpsClient client = new OpsClient(cli.endpoint, cli.accessKey, cli.secretKey, cli.region);
+            while (true) {
+                OpsClient.Reply reply = client.call("GET", "/_/backfill/progress", Map.of(), null);
+                if (reply.status() >= 300) {
+                    System.err.println(reply.body());
+                    return 1;
+                }
+                JsonNode p = MAPPER.readTree(reply.body());
+                System.out.print((watch ? "\r" : "") + bar(p));
+                if (!watch || p.path("done").asBoolean()) {
+                    System.out.println();
+                    return 0;
+                }
+                Thread.sleep(1000);
+            }
+        }
+
+        static String bar(JsonNode p) {
+            long total = p.path("bucketTotal").asLong();
+            long scanned = p.path("bucketScanned").asLong();
+            int width = 30;
+            int filled = p.path("done").asBoolean() ? width : total > 0 ? (int) Math.min(width, width * scanned / total) : 0;
+            String bucket = p.path("done").asBoolean() ? "all " + p.path("buckets").asInt() + " buckets"
+                    : "bucket " + (p.path("bucketIndex").asInt() + 1) + "/" + p.path("buckets").asInt() + " " + p.path("bucket").asText()
+                    + " " + scanned + "/" + total;
+            return String.format("[%s%s] pass %d %s, %d versions scanned, %d queued%s", "#".repeat(filled), ".".repeat(width - filled),
+                    p.path("pass").asLong(), bucket, p.path("scanned").asLong(), p.path("queued").asLong(),
+                    p.path("done").asBoolean() ? ", done" : "");
         }
     }
 
