@@ -45,6 +45,7 @@ public final class OpsApi {
     private static final Pattern STATUS = Pattern.compile("^/_/crr/status(?:/([^/]+))?$");
     private static final Pattern PAUSE_RESUME = Pattern.compile("^/_/crr/(pause|resume)(?:/([^/]+))?$");
     private static final Pattern SCHEDULE = Pattern.compile("^/_/crr/resume/([^/]+)/schedule$");
+    private static final Pattern RULES = Pattern.compile("^/_/rules/([^/]+)$");
 
     /** One request: method, path (percent-decoded per segment by the caller or not), query, body. */
     public record Request(String method, String path, Map<String, String> query, String body) {
@@ -122,6 +123,31 @@ public final class OpsApi {
         if ((m = STATUS.matcher(path)).matches()) {
             String site = m.group(1) == null ? null : decode(m.group(1));
             return only(method, "GET", () -> Response.json(200, ops.status(site)));
+        }
+        if (path.equals("/_/rules")) {
+            return only(method, "GET", () -> {
+                Map<String, Object> all = new LinkedHashMap<>();
+                ops.allRules().forEach((bucket, json) -> all.put(bucket, parseJson(json)));
+                return Response.json(200, all);
+            });
+        }
+        if ((m = RULES.matcher(path)).matches()) {
+            String bucket = decode(m.group(1));
+            switch (method) {
+                case "GET" -> {
+                    return Response.json(200, parseJson(ops.rules(bucket)
+                            .orElseThrow(() -> OpsException.notFound("no replication configuration stored for bucket '" + bucket + "'"))));
+                }
+                case "PUT" -> {
+                    ops.putRules(bucket, body == null ? "" : body);
+                    return Response.json(200, Map.of());
+                }
+                case "DELETE" -> {
+                    ops.deleteRules(bucket);
+                    return Response.json(200, Map.of());
+                }
+                default -> throw new OpsException(405, "MethodNotAllowed", method + " is not allowed here (use GET, PUT or DELETE)");
+            }
         }
         if (path.equals("/_/backfill/progress")) {
             return only(method, "GET", this::backfillProgress);
@@ -404,6 +430,14 @@ public final class OpsApi {
         v.put("Reason", e.reason());
         v.put("Attempts", e.attempts());
         return v;
+    }
+
+    private static JsonNode parseJson(String json) {
+        try {
+            return MAPPER.readTree(json);
+        } catch (IOException e) {
+            throw new IllegalStateException("stored document is not JSON", e);
+        }
     }
 
     private static double hours(String body) {

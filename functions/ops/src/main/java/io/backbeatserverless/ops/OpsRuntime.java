@@ -31,7 +31,8 @@ public final class OpsRuntime implements AutoCloseable {
         OpsService service = new OpsService(config, new DynamoDbFailedEntryStore(dynamo, tables.failedEntries()),
                 new DynamoDbSiteStateStore(dynamo, tables.siteState()), new DynamoDbMetricsStore(dynamo, tables.metrics()),
                 new DynamoDbReplicationStatusStore(dynamo, tables.status(), clock), publisher, control,
-                new io.backbeatserverless.adapters.dynamodb.DynamoDbCheckpointStore(dynamo, tables.checkpoints(), clock), clock);
+                new io.backbeatserverless.adapters.dynamodb.DynamoDbCheckpointStore(dynamo, tables.checkpoints(), clock),
+                new io.backbeatserverless.adapters.dynamodb.DynamoDbRuleStore(dynamo, tables.rules()), clock);
         return new OpsRuntime(service, new OpsApi(service, kafka), () -> {
             kafka.close();
             publisher.close();

@@ -46,12 +46,15 @@ public final class OpsService {
     private final EntryPublisher publisher;
     private final SiteControl control;
     private final io.backbeatserverless.core.ops.CheckpointStore checkpoints;
+    private final io.backbeatserverless.core.rules.RuleStore rules;
     private final Clock clock;
 
     public OpsService(BackbeatConfig config, FailedEntryStore failedEntries, SiteStateStore siteStates, MetricsStore metrics,
                       ReplicationStatusStore statuses, EntryPublisher publisher, SiteControl control,
-                      io.backbeatserverless.core.ops.CheckpointStore checkpoints, Clock clock) {
+                      io.backbeatserverless.core.ops.CheckpointStore checkpoints, io.backbeatserverless.core.rules.RuleStore rules,
+                      Clock clock) {
         this.checkpoints = checkpoints;
+        this.rules = rules;
         this.config = config;
         this.failedEntries = failedEntries;
         this.siteStates = siteStates;
@@ -256,6 +259,31 @@ public final class OpsService {
 
     public Counters totals(String site) {
         return metrics.totals(site);
+    }
+
+    // ----- the rule store (AWS S3 sources) -----
+
+    /** Checks the AWS ReplicationConfiguration JSON (every field, and that its sites exist) and stores it for the bucket. */
+    public void putRules(String bucket, String json) {
+        try {
+            io.backbeatserverless.core.rules.ReplicationConfigurationParser.parse(json).requireKnownSites(sites());
+        } catch (io.backbeatserverless.core.rules.InvalidReplicationConfigurationException e) {
+            throw OpsException.badBody("invalid replication configuration for bucket '" + bucket + "': " + e.getMessage());
+        }
+        rules.put(bucket, json);
+        LOG.info("rule store: replication configuration of bucket {} set", bucket);
+    }
+
+    public Optional<String> rules(String bucket) {
+        return rules.find(bucket);
+    }
+
+    public void deleteRules(String bucket) {
+        rules.delete(bucket);
+    }
+
+    public Map<String, String> allRules() {
+        return rules.all();
     }
 
     /** The listing feed's saved cursor (its pass and progress), as JSON. */

@@ -2,7 +2,6 @@ package io.backbeatserverless.populator;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.backbeatserverless.adapters.aws.BucketReplicationReader;
 import io.backbeatserverless.core.metadata.ObjectMetadata;
 import io.backbeatserverless.core.ops.CheckpointStore;
 import io.backbeatserverless.core.rules.ReplicationConfiguration;
@@ -22,7 +21,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -81,10 +79,10 @@ public final class ListingChangeFeed implements ChangeFeed {
     /** Buckets' version counts, taken the first time a pass meets them (progress of a backfill), not every pass. */
     private final Map<String, Long> totals = new ConcurrentHashMap<>();
 
-    public ListingChangeFeed(S3Client source, ReplicationStatusStore statusStore, Collection<String> knownSites,
+    public ListingChangeFeed(S3Client source, ReplicationStatusStore statusStore, BucketRules bucketRules,
                              CheckpointStore checkpoints, String checkpointName, int pageSize, Duration passInterval, Clock clock) {
         this.source = source;
-        this.bucketRules = new BucketRules(new BucketReplicationReader(source), knownSites);
+        this.bucketRules = bucketRules;
         this.statusStore = statusStore;
         this.checkpoints = checkpoints;
         this.checkpointName = checkpointName;

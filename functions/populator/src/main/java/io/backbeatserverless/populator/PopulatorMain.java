@@ -56,15 +56,19 @@ public final class PopulatorMain {
     static ChangeFeed feedFor(BackbeatConfig config, S3Client source, DynamoDbClient dynamo, Clock clock) {
         BackbeatConfig.FeedSettings feed = config.source().feed();
         var checkpoints = new DynamoDbCheckpointStore(dynamo, config.dynamodb().tables().checkpoints(), clock);
+        BucketRules rules = BackbeatConfig.SourceConfig.RULES_FROM_STORE.equals(config.source().rulesFrom())
+                ? BucketRules.fromStore(new io.backbeatserverless.adapters.dynamodb.DynamoDbRuleStore(dynamo, config.dynamodb().tables().rules()),
+                config.siteNames())
+                : BucketRules.fromBuckets(source, config.siteNames());
         return switch (feed.type()) {
             case BackbeatConfig.FeedSettings.CLOUDSERVER_RECORD_LOG ->
                     new CloudServerRecordLogFeed(java.net.URI.create(feed.url()), feed.logName(), checkpoints, feed.batchSize());
             case BackbeatConfig.FeedSettings.S3_EVENTS_SQS -> new S3EventNotificationFeed(sqsFor(config), feed.url(), source,
-                    config.siteNames(), feed.batchSize());
+                    rules, feed.batchSize());
             case BackbeatConfig.FeedSettings.BUCKETD_RAFT_LOG ->
                     new BucketdRaftLogFeed(java.net.URI.create(feed.url()), feed.raftSession(), checkpoints, feed.batchSize());
             default -> new ListingChangeFeed(source, new DynamoDbReplicationStatusStore(dynamo, config.dynamodb().tables().status(), clock),
-                    config.siteNames(), checkpoints, config.source().listingCheckpointName(), feed.batchSize(),
+                    rules, checkpoints, config.source().listingCheckpointName(), feed.batchSize(),
                     Duration.ofMillis(feed.intervalMs()), clock);
         };
     }

@@ -2,7 +2,6 @@ package io.backbeatserverless.populator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.backbeatserverless.adapters.aws.BucketReplicationReader;
 import io.backbeatserverless.core.rules.ReplicationConfiguration;
 import io.backbeatserverless.core.rules.ReplicationRule;
 import org.slf4j.Logger;
@@ -17,7 +16,6 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -43,11 +41,11 @@ public final class S3EventNotificationFeed implements ChangeFeed {
     private final BucketRules bucketRules;
     private final int maxMessages;
 
-    public S3EventNotificationFeed(SqsClient sqs, String queueUrl, S3Client source, Collection<String> knownSites, int maxMessages) {
+    public S3EventNotificationFeed(SqsClient sqs, String queueUrl, S3Client source, BucketRules bucketRules, int maxMessages) {
         this.sqs = sqs;
         this.queueUrl = queueUrl;
         this.source = source;
-        this.bucketRules = new BucketRules(new BucketReplicationReader(source), knownSites);
+        this.bucketRules = bucketRules;
         this.maxMessages = Math.max(10, maxMessages);
     }
 

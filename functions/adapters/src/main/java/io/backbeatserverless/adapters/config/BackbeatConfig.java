@@ -177,13 +177,25 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
      *
      * @param type {@code s3} (AWS S3 or any S3-compatible store) or {@code cloudserver}, whose metadata and
      *             record log carry internal version ids that its S3 API spells in hex
-     * @param feed {@code listing} (ListObjectVersions over replication-enabled buckets)
+     * @param feed      the change feed
+     * @param rulesFrom {@code bucket}: each bucket's own replication configuration (CloudServer, S3-compatible
+     *                  servers); {@code store}: the project's rule store (AWS S3 sources), set through the ops API
      */
-    public record SourceConfig(String type, Endpoint endpoint, FeedSettings feed) {
+    public record SourceConfig(String type, Endpoint endpoint, FeedSettings feed, String rulesFrom) {
         public static final String TYPE_S3 = "s3";
         public static final String TYPE_CLOUDSERVER = "cloudserver";
+        public static final String RULES_FROM_BUCKET = "bucket";
+        public static final String RULES_FROM_STORE = "store";
+
+        public SourceConfig(String type, Endpoint endpoint, FeedSettings feed) {
+            this(type, endpoint, feed, null);
+        }
 
         public SourceConfig {
+            rulesFrom = rulesFrom == null ? RULES_FROM_BUCKET : rulesFrom;
+            if (!RULES_FROM_BUCKET.equals(rulesFrom) && !RULES_FROM_STORE.equals(rulesFrom)) {
+                throw new IllegalArgumentException("source.rulesFrom '" + rulesFrom + "' is not supported (bucket, store)");
+            }
             type = type == null ? TYPE_S3 : type;
             if (!TYPE_S3.equals(type) && !TYPE_CLOUDSERVER.equals(type)) {
                 throw new IllegalArgumentException("source.type '" + type + "' is not supported (supported: s3, cloudserver)");
@@ -195,7 +207,7 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
         }
 
         public SourceConfig withEndpoint(Endpoint newEndpoint) {
-            return new SourceConfig(type, newEndpoint, feed);
+            return new SourceConfig(type, newEndpoint, feed, rulesFrom);
         }
 
         /** Where the listing feed keeps its markers and progress in the checkpoints table. */
@@ -263,8 +275,9 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
     }
 
     /** The project's DynamoDB tables (see docs/architecture.md for their keys). */
-    public record TableNames(String status, String failedEntries, String siteState, String checkpoints, String metrics) {
-        public static final TableNames DEFAULTS = new TableNames(null, null, null, null, null);
+    public record TableNames(String status, String failedEntries, String siteState, String checkpoints, String metrics,
+                             String rules) {
+        public static final TableNames DEFAULTS = new TableNames(null, null, null, null, null, null);
 
         public TableNames {
             status = status == null ? "backbeat-replication-status" : status;
@@ -272,10 +285,11 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
             siteState = siteState == null ? "backbeat-site-state" : siteState;
             checkpoints = checkpoints == null ? "backbeat-checkpoints" : checkpoints;
             metrics = metrics == null ? "backbeat-metrics" : metrics;
+            rules = rules == null ? "backbeat-rules" : rules;
         }
 
         public java.util.List<String> all() {
-            return java.util.List.of(status, failedEntries, siteState, checkpoints, metrics);
+            return java.util.List.of(status, failedEntries, siteState, checkpoints, metrics, rules);
         }
     }
 

@@ -27,7 +27,8 @@ import java.util.List;
  *       index {@code byVersion} on {@code version} (bucket/key, NUL, version id) for lookups across sites;</li>
  *   <li>site state: {@code site} (paused, scheduled resume);</li>
  *   <li>checkpoints: {@code feed} (a change feed's resumable position);</li>
- *   <li>metrics: {@code site} + {@code period} (a minute, or {@code total}): counters added atomically.</li>
+ *   <li>metrics: {@code site} + {@code period} (a minute, or {@code total}): counters added atomically;</li>
+ *   <li>rules: {@code bucket}: the replication configuration of a source bucket that cannot hold its own (AWS S3).</li>
  * </ul>
  */
 public final class TableSchemas {
@@ -38,6 +39,7 @@ public final class TableSchemas {
     public static final String FAILED_SK = "failureKey";
     public static final String SITE_STATE_PK = "site";
     public static final String CHECKPOINT_PK = "feed";
+    public static final String RULES_PK = "bucket";
     public static final String METRICS_PK = "site";
     public static final String METRICS_SK = "period";
     public static final String FAILED_BY_VERSION_INDEX = "byVersion";
@@ -61,6 +63,7 @@ public final class TableSchemas {
         requests.add(table(names.siteState(), SITE_STATE_PK, null));
         requests.add(table(names.checkpoints(), CHECKPOINT_PK, null));
         requests.add(table(names.metrics(), METRICS_PK, METRICS_SK));
+        requests.add(table(names.rules(), RULES_PK, null));
         return requests;
     }
 

@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 /** The operator's command line on the ops API: failed entries, retries, pause/resume, status, metrics. */
 @Command(name = "ops", mixinStandardHelpOptions = true,
         subcommands = {OpsCli.Failed.class, OpsCli.Pause.class, OpsCli.Resume.class, OpsCli.Status.class, OpsCli.Metrics.class,
-                OpsCli.Backfill.class},
+                OpsCli.Backfill.class, OpsCli.Rules.class},
         description = "Calls the ops API (SigV4, service lambda): a local stack's, or an ops function's URL.")
 public final class OpsCli {
 
@@ -191,6 +191,41 @@ public final class OpsCli {
         @Override
         public Integer call() throws Exception {
             return cli.call("GET", site == null ? "/_/crr/status" : "/_/crr/status/" + segment(site), Map.of(), null);
+        }
+    }
+
+    @Command(name = "rules", mixinStandardHelpOptions = true,
+            description = "The rule store (for AWS S3 sources): put, get, delete or list buckets' replication configurations.")
+    static final class Rules implements Callable<Integer> {
+        @ParentCommand
+        OpsCli cli;
+        @Parameters(index = "0", description = "put, get, delete or list")
+        String action;
+        @Parameters(index = "1", arity = "0..1", description = "source bucket")
+        String bucket;
+        @Option(names = "--file", description = "the ReplicationConfiguration JSON (as aws s3api put-bucket-replication takes it), for put")
+        java.nio.file.Path file;
+
+        @Override
+        public Integer call() throws Exception {
+            if (action.equals("list")) {
+                return cli.call("GET", "/_/rules", Map.of(), null);
+            }
+            if (bucket == null) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "give the bucket");
+            }
+            String path = "/_/rules/" + segment(bucket);
+            return switch (action) {
+                case "get" -> cli.call("GET", path, Map.of(), null);
+                case "delete" -> cli.call("DELETE", path, Map.of(), null);
+                case "put" -> {
+                    if (file == null) {
+                        throw new CommandLine.ParameterException(new CommandLine(this), "put needs --file");
+                    }
+                    yield cli.call("PUT", path, Map.of(), java.nio.file.Files.readString(file));
+                }
+                default -> throw new CommandLine.ParameterException(new CommandLine(this), "unknown action '" + action + "'");
+            };
         }
     }
 

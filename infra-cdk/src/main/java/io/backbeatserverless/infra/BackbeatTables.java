@@ -1,0 +1,96 @@
+package io.backbeatserverless.infra;
+
+import io.backbeatserverless.adapters.dynamodb.TableSchemas;
+import software.amazon.awscdk.RemovalPolicy;
+import software.amazon.awscdk.services.dynamodb.Attribute;
+import software.amazon.awscdk.services.dynamodb.AttributeType;
+import software.amazon.awscdk.services.dynamodb.BillingMode;
+import software.amazon.awscdk.services.dynamodb.GlobalSecondaryIndexProps;
+import software.amazon.awscdk.services.dynamodb.PointInTimeRecoverySpecification;
+import software.amazon.awscdk.services.dynamodb.ProjectionType;
+import software.amazon.awscdk.services.dynamodb.Table;
+import software.amazon.awscdk.services.dynamodb.TableEncryption;
+import software.amazon.awscdk.services.iam.IGrantable;
+import software.amazon.awscdk.services.iam.PolicyStatement;
+import software.constructs.Construct;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The project's DynamoDB tables, keyed as {@link TableSchemas} declares: on demand, encrypted with an
+ * AWS managed key, point-in-time recovery, TTL where entries expire; kept when the stack is deleted.
+ */
+final class BackbeatTables extends Construct {
+
+    /** Item reads and writes the stores use; no table management, no streams. */
+    private static final List<String> ITEM_ACTIONS = List.of("dynamodb:GetItem", "dynamodb:BatchGetItem",
+            "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+            "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem");
+
+    final Table status;
+    final Table failedEntries;
+    final Table siteState;
+    final Table checkpoints;
+    final Table metrics;
+    final Table rules;
+
+    BackbeatTables(Construct scope, String id) {
+        super(scope, id);
+        status = table("ReplicationStatus", TableSchemas.STATUS_PK, TableSchemas.STATUS_SK, null);
+        failedEntries = table("FailedEntries", TableSchemas.FAILED_PK, TableSchemas.FAILED_SK, TableSchemas.TTL_ATTRIBUTE);
+        failedEntries.addGlobalSecondaryIndex(GlobalSecondaryIndexProps.builder()
+                .indexName(TableSchemas.FAILED_BY_VERSION_INDEX)
+                .partitionKey(stringAttribute(TableSchemas.FAILED_VERSION_ATTRIBUTE))
+                .projectionType(ProjectionType.ALL)
+                .build());
+        siteState = table("SiteState", TableSchemas.SITE_STATE_PK, null, null);
+        checkpoints = table("Checkpoints", TableSchemas.CHECKPOINT_PK, null, null);
+        metrics = table("Metrics", TableSchemas.METRICS_PK, TableSchemas.METRICS_SK, TableSchemas.TTL_ATTRIBUTE);
+        rules = table("Rules", TableSchemas.RULES_PK, null, null);
+    }
+
+    List<Table> all() {
+        return List.of(status, failedEntries, siteState, checkpoints, metrics, rules);
+    }
+
+    RuntimeConfiguration.TableNames names() {
+        return new RuntimeConfiguration.TableNames(status.getTableName(), failedEntries.getTableName(),
+                siteState.getTableName(), checkpoints.getTableName(), metrics.getTableName(), rules.getTableName());
+    }
+
+    /** Item reads and writes on {@code tables} (and the failed entries' index when that table is among them). */
+    void grantItemAccess(IGrantable grantee, Table... tables) {
+        List<String> resources = new ArrayList<>();
+        for (Table table : tables) {
+            resources.add(table.getTableArn());
+            if (table == failedEntries) {
+                resources.add(table.getTableArn() + "/index/" + TableSchemas.FAILED_BY_VERSION_INDEX);
+            }
+        }
+        grantee.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                .actions(ITEM_ACTIONS).resources(resources).build());
+    }
+
+    private Table table(String id, String partitionKey, String sortKey, String ttlAttribute) {
+        var builder = Table.Builder.create(this, id)
+                .partitionKey(stringAttribute(partitionKey))
+                .billingMode(BillingMode.PAY_PER_REQUEST)
+                .encryption(TableEncryption.AWS_MANAGED)
+                .pointInTimeRecoverySpecification(PointInTimeRecoverySpecification.builder()
+                        .pointInTimeRecoveryEnabled(true).build())
+                // Replication status and failed entries outlive a stack update gone wrong.
+                .removalPolicy(RemovalPolicy.RETAIN);
+        if (sortKey != null) {
+            builder.sortKey(stringAttribute(sortKey));
+        }
+        if (ttlAttribute != null) {
+            builder.timeToLiveAttribute(ttlAttribute);
+        }
+        return builder.build();
+    }
+
+    private static Attribute stringAttribute(String name) {
+        return Attribute.builder().name(name).type(AttributeType.STRING).build();
+    }
+}

@@ -1,0 +1,207 @@
+package io.backbeatserverless.infra;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * What one deployment of Backbeat Serverless looks like: the source, the destination sites and how
+ * their credentials are found, the Kafka cluster, the function and container sizes, the alarm
+ * thresholds. Read from a JSON file (see {@code infra-cdk/deployment.example.json} and docs/deploy.md);
+ * unknown fields are rejected so that a typo does not silently fall back to a default.
+ */
+public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, EventSource eventSource,
+                               Functions functions, Populator populator, Alarms alarms, int failedEntryRetentionHours,
+                               String alarmEmail) {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
+    /** Site names become consumer groups and construct ids; keep them to what both accept. */
+    private static final Pattern SITE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,39}");
+
+    public DeploymentConfig {
+        if (source == null) {
+            throw new IllegalArgumentException("deployment has no 'source'");
+        }
+        if (sites == null || sites.isEmpty()) {
+            throw new IllegalArgumentException("deployment has no destination 'sites'");
+        }
+        sites = List.copyOf(sites);
+        if (sites.stream().map(Site::name).distinct().count() != sites.size()) {
+            throw new IllegalArgumentException("two sites share a name");
+        }
+        kafka = kafka == null ? new Kafka(null, 0, null) : kafka;
+        eventSource = eventSource == null ? new EventSource(0, -1) : eventSource;
+        functions = functions == null ? new Functions(0, 0, 0, 0) : functions;
+        populator = populator == null ? new Populator(0, 0) : populator;
+        alarms = alarms == null ? new Alarms(0, 0, 0) : alarms;
+        failedEntryRetentionHours = failedEntryRetentionHours <= 0 ? 24 : failedEntryRetentionHours;
+    }
+
+    public static DeploymentConfig load(Path file) {
+        try {
+            return MAPPER.readValue(Files.readString(file), DeploymentConfig.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read deployment configuration " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static DeploymentConfig parse(String json) {
+        try {
+            return MAPPER.readValue(json, DeploymentConfig.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("invalid deployment configuration: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The source store.
+     *
+     * @param type                 {@code s3} or {@code cloudserver} (as the functions' {@code source.type})
+     * @param endpointUrl          null for AWS S3; else the S3-compatible endpoint (CloudServer, ...)
+     * @param buckets              the buckets to replicate from; for AWS S3 they scope every IAM grant and get
+     *                             event notifications to the change queue
+     * @param credentialsSecretArn for a non-AWS source: a Secrets Manager secret holding
+     *                             {@code {"accessKeyId":..,"secretAccessKey":..}}; AWS sources use the IAM roles
+     */
+    public record Source(String type, String endpointUrl, String region, List<String> buckets,
+                         String credentialsSecretArn, long feedIntervalMs) {
+        public Source {
+            type = type == null ? "s3" : type;
+            if (!type.equals("s3") && !type.equals("cloudserver")) {
+                throw new IllegalArgumentException("source.type '" + type + "' is not supported (s3, cloudserver)");
+            }
+            buckets = buckets == null ? List.of() : List.copyOf(buckets);
+            if (endpointUrl == null && buckets.isEmpty()) {
+                throw new IllegalArgumentException("an AWS S3 source needs its 'buckets' (IAM grants are scoped to them)");
+            }
+            feedIntervalMs = feedIntervalMs <= 0 ? 1000 : feedIntervalMs;
+        }
+
+        public boolean isAwsS3() {
+            return endpointUrl == null && type.equals("s3");
+        }
+    }
+
+    /**
+     * A destination site.
+     *
+     * @param bucket               the site's fixed bucket; null to use each rule's Destination.Bucket
+     * @param destinationBuckets   for an AWS S3 site without a fixed bucket: every bucket rules may name (IAM scope)
+     * @param endpointUrl          null for AWS S3; else the S3-compatible or CloudServer endpoint
+     * @param credentialsSecretArn a Secrets Manager secret with {@code accessKeyId}/{@code secretAccessKey};
+     *                             null for an AWS S3 site written with the replicator's own IAM role
+     */
+    public record Site(String name, String type, String bucket, boolean bucketMatch, List<String> destinationBuckets,
+                       String endpointUrl, String region, String credentialsSecretArn) {
+        public Site {
+            if (name == null || !SITE_NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("site name '" + name + "' must match " + SITE_NAME.pattern());
+            }
+            type = type == null ? "aws_s3" : type;
+            if (!type.equals("aws_s3") && !type.equals("scality")) {
+                throw new IllegalArgumentException("site '" + name + "' has unsupported type '" + type + "' (aws_s3, scality)");
+            }
+            destinationBuckets = destinationBuckets == null ? List.of() : List.copyOf(destinationBuckets);
+            // Fields are assigned after this body: test the parameters, not usesExecutionRole().
+            boolean executionRole = endpointUrl == null && credentialsSecretArn == null && "aws_s3".equals(type);
+            if (executionRole && bucket == null && destinationBuckets.isEmpty()) {
+                throw new IllegalArgumentException("AWS S3 site '" + name
+                        + "' needs 'bucket' or 'destinationBuckets' (its IAM grants are scoped to them)");
+            }
+        }
+
+        /** An AWS S3 site without stored keys: the replicator's execution role writes to it. */
+        public boolean usesExecutionRole() {
+            return endpointUrl == null && credentialsSecretArn == null && "aws_s3".equals(type);
+        }
+
+        /** The buckets the replicator's role may write to. */
+        public List<String> writableBuckets() {
+            if (!usesExecutionRole()) {
+                return List.of();
+            }
+            return bucket != null ? List.of(bucket) : destinationBuckets;
+        }
+
+        public String consumerGroup() {
+            return "backbeat-replication-" + name;
+        }
+    }
+
+    /**
+     * The Kafka cluster: {@code serverless} (MSK Serverless, the default) or {@code provisioned}, and the
+     * partitions of each topic (the most replicator invocations a site runs at once).
+     */
+    public record Kafka(String mode, int partitions, ProvisionedKafka provisioned) {
+        public Kafka {
+            partitions = partitions <= 0 ? 8 : partitions;
+            mode = mode == null ? "serverless" : mode;
+            if (!mode.equals("serverless") && !mode.equals("provisioned")) {
+                throw new IllegalArgumentException("kafka.mode '" + mode + "' is not supported (serverless, provisioned)");
+            }
+            provisioned = provisioned == null ? new ProvisionedKafka(null, null, 0, 0) : provisioned;
+        }
+
+        public boolean serverless() {
+            return mode.equals("serverless");
+        }
+    }
+
+    /** Sizes of a provisioned MSK cluster (brokers are spread over the VPC's two availability zones). */
+    public record ProvisionedKafka(String instanceType, String kafkaVersion, int brokerCount, int volumeSizeGiB) {
+        public ProvisionedKafka {
+            instanceType = instanceType == null ? "kafka.m7g.large" : instanceType;
+            kafkaVersion = kafkaVersion == null ? "3.9.x" : kafkaVersion;
+            brokerCount = brokerCount <= 0 ? 2 : brokerCount;
+            if (brokerCount % 2 != 0) {
+                throw new IllegalArgumentException("kafka.provisioned.brokerCount must be a multiple of 2 (one per AZ)");
+            }
+            volumeSizeGiB = volumeSizeGiB <= 0 ? 100 : volumeSizeGiB;
+        }
+    }
+
+    /** The MSK triggers: records per batch and the batching window. */
+    public record EventSource(int batchSize, int batchWindowSeconds) {
+        public EventSource {
+            batchSize = batchSize <= 0 ? 100 : batchSize;
+            batchWindowSeconds = batchWindowSeconds < 0 ? 1 : batchWindowSeconds;
+        }
+    }
+
+    /** Memory (MiB) of each function, and the replicator's timeout (large objects take long). */
+    public record Functions(int replicatorMemoryMiB, int replicatorTimeoutSeconds, int statusMemoryMiB, int opsMemoryMiB) {
+        public Functions {
+            replicatorMemoryMiB = replicatorMemoryMiB <= 0 ? 2048 : replicatorMemoryMiB;
+            replicatorTimeoutSeconds = replicatorTimeoutSeconds <= 0 ? 900 : replicatorTimeoutSeconds;
+            statusMemoryMiB = statusMemoryMiB <= 0 ? 1024 : statusMemoryMiB;
+            opsMemoryMiB = opsMemoryMiB <= 0 ? 1024 : opsMemoryMiB;
+        }
+    }
+
+    /** The populator task's size (Fargate units: 1024 cpu = 1 vCPU). */
+    public record Populator(int cpu, int memoryMiB) {
+        public Populator {
+            cpu = cpu <= 0 ? 512 : cpu;
+            memoryMiB = memoryMiB <= 0 ? 1024 : memoryMiB;
+        }
+    }
+
+    /**
+     * Alarm thresholds: a replicator's offset lag (records behind), its p99 duration (the replication
+     * latency proxy), and errors per 5 minutes.
+     */
+    public record Alarms(long backlogRecords, int replicationLatencyP99Seconds, int errorsPerFiveMinutes) {
+        public Alarms {
+            backlogRecords = backlogRecords <= 0 ? 10_000 : backlogRecords;
+            replicationLatencyP99Seconds = replicationLatencyP99Seconds <= 0 ? 300 : replicationLatencyP99Seconds;
+            errorsPerFiveMinutes = errorsPerFiveMinutes <= 0 ? 1 : errorsPerFiveMinutes;
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.backbeatserverless.infra;
+
+import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.services.cloudwatch.Alarm;
+import software.amazon.awscdk.services.cloudwatch.ComparisonOperator;
+import software.amazon.awscdk.services.cloudwatch.Dashboard;
+import software.amazon.awscdk.services.cloudwatch.GraphWidget;
+import software.amazon.awscdk.services.cloudwatch.IMetric;
+import software.amazon.awscdk.services.cloudwatch.Metric;
+import software.amazon.awscdk.services.cloudwatch.MetricOptions;
+import software.amazon.awscdk.services.cloudwatch.TextWidget;
+import software.amazon.awscdk.services.cloudwatch.TreatMissingData;
+import software.amazon.awscdk.services.cloudwatch.actions.SnsAction;
+import software.amazon.awscdk.services.ecs.FargateService;
+import software.amazon.awscdk.services.iam.ServicePrincipal;
+import software.amazon.awscdk.services.kms.Key;
+import software.amazon.awscdk.services.lambda.Function;
+import software.amazon.awscdk.services.sns.Topic;
+import software.amazon.awscdk.services.sns.subscriptions.EmailSubscription;
+import software.amazon.awscdk.services.sqs.Queue;
+import software.constructs.Construct;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What an operator watches: per site, the backlog (the MSK trigger's offset lag), failures and the
+ * replication latency; the MSK triggers' failed batches; the populator's running task. Every alarm
+ * notifies one encrypted SNS topic (an e-mail subscription when the deployment names an address).
+ */
+final class ReplicationMonitoring extends Construct {
+
+    private static final Duration PERIOD = Duration.minutes(5);
+
+    private final SnsAction notify;
+
+    ReplicationMonitoring(Construct scope, String id, DeploymentConfig deployment, Map<String, Function> replicators,
+                          Function statusProcessor, Function ops, Queue triggerFailures, FargateService populator) {
+        super(scope, id);
+        Key topicKey = Key.Builder.create(this, "AlarmTopicKey").enableKeyRotation(true)
+                .description("Encrypts the Backbeat alarm notifications").build();
+        // CloudWatch publishes to the encrypted topic.
+        topicKey.grant(new ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*");
+        Topic topic = Topic.Builder.create(this, "Alarms").masterKey(topicKey).enforceSsl(true).build();
+        if (deployment.alarmEmail() != null) {
+            topic.addSubscription(new EmailSubscription(deployment.alarmEmail()));
+        }
+        notify = new SnsAction(topic);
+        DeploymentConfig.Alarms thresholds = deployment.alarms();
+
+        Dashboard dashboard = Dashboard.Builder.create(this, "Dashboard").build();
+        dashboard.addWidgets(TextWidget.Builder.create().width(24).height(2)
+                .markdown("# Backbeat Serverless\nBacklog is each site's MSK trigger offset lag; latency is the replicator's "
+                        + "p99 duration (a proxy: it excludes the time an entry waits in Kafka).").build());
+
+        for (Map.Entry<String, Function> entry : replicators.entrySet()) {
+            String site = entry.getKey();
+            Function replicator = entry.getValue();
+            Metric backlog = lambdaMetric(replicator, "OffsetLag", "Maximum");
+            Metric errors = replicator.metricErrors(MetricOptions.builder().period(PERIOD).statistic("Sum").build());
+            Metric latency = replicator.metricDuration(MetricOptions.builder().period(PERIOD).statistic("p99").build());
+            // Backlog growing: above the threshold for three periods in a row, not a momentary burst.
+            alarm("Backlog-" + site, backlog, thresholds.backlogRecords(), 3,
+                    "Site " + site + ": more than " + thresholds.backlogRecords() + " entries waiting for 15 minutes");
+            alarm("Errors-" + site, errors, thresholds.errorsPerFiveMinutes(), 1,
+                    "Site " + site + ": replicator invocations failed (the batch is retried)");
+            alarm("Latency-" + site, latency, thresholds.replicationLatencyP99Seconds() * 1000.0, 3,
+                    "Site " + site + ": p99 replicator duration above " + thresholds.replicationLatencyP99Seconds() + " s");
+            dashboard.addWidgets(
+                    graph("Site " + site + ": backlog (offset lag)", backlog),
+                    graph("Site " + site + ": errors", errors),
+                    graph("Site " + site + ": p99 duration (ms)", latency));
+        }
+
+        Metric statusErrors = statusProcessor.metricErrors(MetricOptions.builder().period(PERIOD).statistic("Sum").build());
+        Metric statusBacklog = lambdaMetric(statusProcessor, "OffsetLag", "Maximum");
+        alarm("StatusErrors", statusErrors, thresholds.errorsPerFiveMinutes(), 1, "Status processor invocations failed");
+        alarm("StatusBacklog", statusBacklog, thresholds.backlogRecords(), 3, "Status entries are not being recorded");
+        Metric failedBatches = triggerFailures.metricApproximateNumberOfMessagesVisible(
+                MetricOptions.builder().period(PERIOD).statistic("Maximum").build());
+        alarm("TriggerFailures", failedBatches, 1, 1,
+                "An MSK trigger gave up on a batch: its record is in the trigger failure queue");
+        Metric opsErrors = ops.metricErrors(MetricOptions.builder().period(PERIOD).statistic("Sum").build());
+
+        Metric runningPopulators = Metric.Builder.create()
+                .namespace("ECS/ContainerInsights").metricName("RunningTaskCount")
+                .dimensionsMap(Map.of("ClusterName", populator.getCluster().getClusterName(),
+                        "ServiceName", populator.getServiceName()))
+                .statistic("Minimum").period(Duration.minutes(1)).build();
+        Alarm populatorDown = Alarm.Builder.create(this, "PopulatorNotRunning")
+                .metric(runningPopulators).threshold(1).evaluationPeriods(3)
+                .comparisonOperator(ComparisonOperator.LESS_THAN_THRESHOLD)
+                .treatMissingData(TreatMissingData.BREACHING) // no data: no task reports, so none runs
+                .alarmDescription("The populator has had no running (healthy) task for 3 minutes: nothing new is queued")
+                .build();
+        populatorDown.addAlarmAction(notify);
+
+        dashboard.addWidgets(
+                graph("Status processor: backlog and errors", statusBacklog, statusErrors),
+                graph("MSK trigger failures (queued batches)", failedBatches),
+                graph("Populator running tasks", runningPopulators),
+                graph("Ops API errors", opsErrors));
+    }
+
+    private static Metric lambdaMetric(Function function, String name, String statistic) {
+        return function.metric(name, MetricOptions.builder().period(PERIOD).statistic(statistic).build());
+    }
+
+    private void alarm(String id, Metric metric, double threshold, int evaluationPeriods, String description) {
+        Alarm alarm = Alarm.Builder.create(this, id)
+                .metric(metric).threshold(threshold).evaluationPeriods(evaluationPeriods)
+                .comparisonOperator(ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
+                .treatMissingData(TreatMissingData.NOT_BREACHING)
+                .alarmDescription(description)
+                .build();
+        alarm.addAlarmAction(notify);
+    }
+
+    private static GraphWidget graph(String title, IMetric... metrics) {
+        return GraphWidget.Builder.create().title(title).width(8).left(List.of(metrics)).build();
+    }
+}

@@ -1,0 +1,134 @@
+package io.backbeatserverless.infra;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import software.amazon.awscdk.SecretValue;
+import software.amazon.awscdk.SecretsManagerSecretOptions;
+
+import java.util.Map;
+
+/**
+ * Writes the {@code BACKBEAT_CONFIG_JSON} each function and the populator read (the functions'
+ * {@code BackbeatConfig}, docs/configuration.md) from the deployment and the resources of the stack.
+ * Values that only CloudFormation knows (region, table names, mapping ids, brokers) are CDK tokens
+ * inside the JSON text; they resolve at deploy time.
+ *
+ * <p>Credentials kept in Secrets Manager are written as CloudFormation dynamic references, so they are
+ * resolved at deploy time and never stored in the template, and each one only goes to what needs it:
+ * a site's keys to that site's replicator, the source's keys to the populator, the replicators and the
+ * status function. The resolved values do end up in the function's (KMS-encrypted) environment; reading
+ * the secret at run time instead needs support in the adapters (a later issue).
+ */
+final class RuntimeConfiguration {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final DeploymentConfig deployment;
+    private final String region;
+    private final String bootstrapServers;
+    private final TableNames tables;
+
+    /** The table names the stack created (tokens). */
+    record TableNames(String status, String failedEntries, String siteState, String checkpoints, String metrics, String rules) {
+    }
+
+    RuntimeConfiguration(DeploymentConfig deployment, String region, String bootstrapServers, TableNames tables) {
+        this.deployment = deployment;
+        this.region = region;
+        this.bootstrapServers = bootstrapServers;
+        this.tables = tables;
+    }
+
+    /** For the replicator of {@code site}: the source's and that site's credentials. */
+    String forReplicator(String site) {
+        return render(true, site, Map.of());
+    }
+
+    /** For the status function: it writes statuses back to a CloudServer source. */
+    String forStatusProcessor() {
+        return render(true, null, Map.of());
+    }
+
+    String forPopulator() {
+        return render(true, null, Map.of());
+    }
+
+    /** For the ops function: no store credentials, and each site's event source mapping id (pause/resume). */
+    String forOps(Map<String, String> eventSourceMappingBySite) {
+        return render(false, null, eventSourceMappingBySite);
+    }
+
+    private String render(boolean withSourceCredentials, String siteWithCredentials, Map<String, String> mappings) {
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode kafka = root.putObject("kafka");
+        // TODO(issue: MSK IAM clients): the producers of the populator, the replicators, the status and ops
+        // functions need SASL/IAM over TLS settings (aws-msk-iam-auth); until the adapters take them, these
+        // brokers (port 9098, IAM only) accept no plain connection.
+        kafka.put("bootstrapServers", bootstrapServers);
+        kafka.put("partitions", deployment.kafka().partitions());
+
+        DeploymentConfig.Source source = deployment.source();
+        ObjectNode sourceNode = root.putObject("source");
+        sourceNode.put("type", source.type());
+        sourceNode.set("endpoint", endpoint(source.endpointUrl(), source.region(),
+                withSourceCredentials ? source.credentialsSecretArn() : null));
+        sourceNode.putObject("feed").put("type", "listing").put("intervalMs", source.feedIntervalMs());
+        if ("s3".equals(source.type()) && source.endpointUrl() == null) {
+            // AWS S3 buckets must not hold a Backbeat-style configuration: their rules come from the rule store.
+            sourceNode.put("rulesFrom", "store");
+        }
+
+        var sites = root.putArray("sites");
+        for (DeploymentConfig.Site site : deployment.sites()) {
+            ObjectNode node = sites.addObject();
+            node.put("name", site.name());
+            node.put("type", site.type());
+            node.set("endpoint", endpoint(site.endpointUrl(), site.region(),
+                    site.name().equals(siteWithCredentials) ? site.credentialsSecretArn() : null));
+            if (site.bucket() != null) {
+                node.put("bucket", site.bucket());
+            }
+            node.put("bucketMatch", site.bucketMatch());
+        }
+
+        ObjectNode dynamodb = root.putObject("dynamodb");
+        dynamodb.putObject("endpoint").put("region", region);
+        dynamodb.putObject("tables")
+                .put("status", tables.status())
+                .put("failedEntries", tables.failedEntries())
+                .put("siteState", tables.siteState())
+                .put("checkpoints", tables.checkpoints())
+                .put("metrics", tables.metrics())
+                .put("rules", tables.rules());
+
+        root.putObject("eventSource")
+                .put("batchSize", deployment.eventSource().batchSize())
+                .put("batchWindowMs", deployment.eventSource().batchWindowSeconds() * 1000L);
+
+        ObjectNode ops = root.putObject("ops");
+        ops.put("failedEntryRetentionHours", deployment.failedEntryRetentionHours());
+        ObjectNode mappingNode = ops.putObject("eventSourceMappings");
+        mappings.forEach(mappingNode::put);
+        return root.toString();
+    }
+
+    /** An endpoint: no url for AWS; keys only as dynamic references to a secret, when one is given. */
+    private ObjectNode endpoint(String url, String endpointRegion, String credentialsSecretArn) {
+        ObjectNode node = JSON.createObjectNode();
+        if (url != null) {
+            node.put("url", url);
+        }
+        node.put("region", endpointRegion != null ? endpointRegion : region);
+        if (credentialsSecretArn != null) {
+            node.put("accessKeyId", secretField(credentialsSecretArn, "accessKeyId"));
+            node.put("secretAccessKey", secretField(credentialsSecretArn, "secretAccessKey"));
+        }
+        return node;
+    }
+
+    private static String secretField(String secretArn, String field) {
+        // A {{resolve:secretsmanager:...}} reference: CloudFormation substitutes it at deploy time.
+        return SecretValue.secretsManager(secretArn, SecretsManagerSecretOptions.builder().jsonField(field).build())
+                .unsafeUnwrap();
+    }
+}

@@ -1,0 +1,233 @@
+package io.backbeatserverless.infra;
+
+import io.backbeatserverless.adapters.config.BackbeatConfig;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awscdk.assertions.Annotations;
+import software.amazon.awscdk.assertions.Match;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The template of a two-site deployment with an AWS S3 source, synthesized once. */
+class BackbeatStackTest {
+
+    static final String TWO_SITES = """
+            {"source": {"type": "s3", "buckets": ["source-bucket"]},
+             "sites": [
+               {"name": "aws-location", "bucket": "replica-bucket", "region": "us-west-2"},
+               {"name": "zenko", "endpointUrl": "https://s3.zenko.example", "bucket": "replicas",
+                "credentialsSecretArn": "arn:aws:secretsmanager:us-east-1:111122223333:secret:zenko-AbCdEf"}],
+             "eventSource": {"batchSize": 50, "batchWindowSeconds": 2},
+             "alarmEmail": "ops@example.com"}
+            """;
+
+    @TempDir
+    static Path work;
+    static SynthesizedDeployment synthesized;
+
+    @BeforeAll
+    static void synthesize() {
+        synthesized = SynthesizedDeployment.of(TWO_SITES, work);
+    }
+
+    @Test
+    void oneReplicatorFunctionAndTriggerPerSiteWithItsOwnConsumerGroup() {
+        var template = synthesized.template();
+        assertThat(template.findResources("AWS::Lambda::Function", Match.objectLike(Map.of("Properties",
+                Map.of("Handler", BackbeatStack.REPLICATOR_HANDLER))))).hasSize(2);
+        var triggers = template.findResources("AWS::Lambda::EventSourceMapping",
+                Match.objectLike(Map.of("Properties", Map.of("Topics", List.of(KafkaCluster.REPLICATION_TOPIC)))));
+        assertThat(triggers).hasSize(2);
+        List<Object> groups = new ArrayList<>();
+        for (Object trigger : triggers.values()) {
+            Map<?, ?> properties = (Map<?, ?>) ((Map<?, ?>) trigger).get("Properties");
+            groups.add(((Map<?, ?>) properties.get("AmazonManagedKafkaEventSourceConfig")).get("ConsumerGroupId"));
+            assertThat(properties.get("BatchSize")).isEqualTo(50);
+            assertThat(properties.get("MaximumBatchingWindowInSeconds")).isEqualTo(2);
+            assertThat(properties.get("StartingPosition")).isEqualTo("TRIM_HORIZON");
+            assertThat(((Map<?, ?>) ((Map<?, ?>) properties.get("DestinationConfig")).get("OnFailure")).get("Destination"))
+                    .isNotNull();
+        }
+        assertThat(groups).containsExactlyInAnyOrder("backbeat-replication-aws-location", "backbeat-replication-zenko");
+        template.hasResourceProperties("AWS::Lambda::EventSourceMapping", Match.objectLike(Map.of(
+                "Topics", List.of(KafkaCluster.STATUS_TOPIC),
+                "AmazonManagedKafkaEventSourceConfig", Map.of("ConsumerGroupId", KafkaCluster.STATUS_CONSUMER_GROUP))));
+    }
+
+    @Test
+    void eachReplicatorKnowsItsSite() {
+        for (String site : List.of("aws-location", "zenko")) {
+            synthesized.template().hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+                    "Handler", BackbeatStack.REPLICATOR_HANDLER,
+                    "Environment", Map.of("Variables", Match.objectLike(Map.of("BACKBEAT_SITE", site))))));
+        }
+    }
+
+    @Test
+    void opsFunctionUrlRequiresIam() {
+        synthesized.template().resourceCountIs("AWS::Lambda::Url", 1);
+        synthesized.template().hasResourceProperties("AWS::Lambda::Url", Map.of(
+                "AuthType", "AWS_IAM", "TargetFunctionArn", Match.anyValue()));
+    }
+
+    @Test
+    void everyTableIsOnDemandEncryptedAndRecoverable() {
+        var tables = synthesized.template().findResources("AWS::DynamoDB::Table");
+        assertThat(tables).hasSize(6);
+        for (Object table : tables.values()) {
+            Map<?, ?> properties = (Map<?, ?>) ((Map<?, ?>) table).get("Properties");
+            assertThat(properties.get("BillingMode")).isEqualTo("PAY_PER_REQUEST");
+            assertThat(((Map<?, ?>) properties.get("SSESpecification")).get("SSEEnabled")).isEqualTo(true);
+            assertThat(((Map<?, ?>) properties.get("PointInTimeRecoverySpecification")).get("PointInTimeRecoveryEnabled"))
+                    .isEqualTo(true);
+        }
+        synthesized.template().hasResourceProperties("AWS::DynamoDB::Table", Match.objectLike(Map.of(
+                "KeySchema", List.of(Map.of("AttributeName", "site", "KeyType", "HASH"),
+                        Map.of("AttributeName", "failureKey", "KeyType", "RANGE")),
+                "GlobalSecondaryIndexes", List.of(Match.objectLike(Map.of("IndexName", "byVersion",
+                        "Projection", Map.of("ProjectionType", "ALL")))),
+                "TimeToLiveSpecification", Map.of("AttributeName", "expiresAt", "Enabled", true))));
+        synthesized.template().hasResourceProperties("AWS::DynamoDB::Table", Match.objectLike(Map.of(
+                "KeySchema", List.of(Map.of("AttributeName", "site", "KeyType", "HASH"),
+                        Map.of("AttributeName", "period", "KeyType", "RANGE")),
+                "TimeToLiveSpecification", Map.of("AttributeName", "expiresAt", "Enabled", true))));
+    }
+
+    @Test
+    void kafkaIsServerlessWithIamAuthAndBothTopics() {
+        var template = synthesized.template();
+        template.hasResourceProperties("AWS::MSK::ServerlessCluster", Match.objectLike(Map.of(
+                "ClientAuthentication", Map.of("Sasl", Map.of("Iam", Map.of("Enabled", true))))));
+        template.hasResourceProperties("AWS::MSK::Topic", Match.objectLike(Map.of("TopicName", KafkaCluster.REPLICATION_TOPIC)));
+        template.hasResourceProperties("AWS::MSK::Topic", Match.objectLike(Map.of("TopicName", KafkaCluster.STATUS_TOPIC)));
+    }
+
+    @Test
+    void populatorRunsOnFargateWithAHealthCheck() {
+        var template = synthesized.template();
+        template.hasResourceProperties("AWS::ECS::Service", Match.objectLike(Map.of(
+                "LaunchType", "FARGATE", "DesiredCount", 1)));
+        template.hasResourceProperties("AWS::ECS::TaskDefinition", Match.objectLike(Map.of(
+                "ContainerDefinitions", List.of(Match.objectLike(Map.of(
+                        "HealthCheck", Match.objectLike(Map.of("Command", List.of("CMD-SHELL",
+                                Match.stringLikeRegexp(".*/_/health/liveness.*"))))))))));
+    }
+
+    @Test
+    void dueResumesAreScheduledEveryMinuteWithTheirOwnRole() {
+        synthesized.template().hasResourceProperties("AWS::Scheduler::Schedule", Match.objectLike(Map.of(
+                "ScheduleExpression", "rate(1 minute)",
+                "Target", Match.objectLike(Map.of("Input", BackbeatStack.RESUME_DUE_EVENT, "RoleArn", Match.anyValue())))));
+        synthesized.template().hasResourceProperties("AWS::IAM::Policy", Match.objectLike(Map.of(
+                "PolicyDocument", Map.of("Statement", List.of(Match.objectLike(Map.of(
+                        "Action", "lambda:InvokeFunction", "Resource", Match.anyValue()))), "Version", "2012-10-17"),
+                "Roles", List.of(Map.of("Ref", Match.stringLikeRegexp("DueResumeSchedulerRole.*"))))));
+    }
+
+    @Test
+    void awsSourceChangesAreNotifiedToAnEncryptedQueue() {
+        var template = synthesized.template();
+        template.resourceCountIs("Custom::S3BucketNotifications", 1);
+        for (Object queue : template.findResources("AWS::SQS::Queue").values()) {
+            Map<?, ?> properties = (Map<?, ?>) ((Map<?, ?>) queue).get("Properties");
+            assertThat(properties.get("SqsManagedSseEnabled")).isEqualTo(true);
+        }
+    }
+
+    @Test
+    void alarmsCoverBacklogFailuresLatencyAndThePopulator() {
+        var template = synthesized.template();
+        for (String metric : List.of("OffsetLag", "Errors", "Duration")) {
+            assertThat(template.findResources("AWS::CloudWatch::Alarm", Match.objectLike(Map.of("Properties",
+                    Match.objectLike(Map.of("MetricName", metric, "Namespace", "AWS/Lambda")))))).hasSizeGreaterThanOrEqualTo(2);
+        }
+        template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+                "MetricName", "ApproximateNumberOfMessagesVisible", "Namespace", "AWS/SQS")));
+        template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+                "MetricName", "RunningTaskCount", "ComparisonOperator", "LessThanThreshold", "Threshold", 1)));
+        template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+    }
+
+    @Test
+    void dataPermissionsAreScopedToResources() {
+        List<String> violations = new ArrayList<>();
+        for (var policy : synthesized.template().findResources("AWS::IAM::Policy").entrySet()) {
+            Map<?, ?> document = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) policy.getValue()).get("Properties")).get("PolicyDocument");
+            for (Object statement : (List<?>) document.get("Statement")) {
+                Map<?, ?> s = (Map<?, ?>) statement;
+                List<?> actions = s.get("Action") instanceof List<?> list ? list : List.of(s.get("Action"));
+                List<?> resources = s.get("Resource") instanceof List<?> list ? list : List.of(s.get("Resource"));
+                for (Object action : actions) {
+                    String a = action.toString();
+                    boolean dataAction = a.startsWith("s3:") || a.startsWith("dynamodb:") || a.startsWith("kafka-cluster:");
+                    if (a.contains("*") && (dataAction || a.equals("*"))) {
+                        violations.add(policy.getKey() + ": wildcard action " + a);
+                    }
+                    if (dataAction && !a.equals("s3:ListAllMyBuckets") && !a.equals("s3:PutBucketNotification")
+                            && resources.contains("*")) {
+                        violations.add(policy.getKey() + ": " + a + " on every resource");
+                    }
+                }
+            }
+        }
+        assertThat(violations).isEmpty();
+    }
+
+    @Test
+    void kafkaPermissionsNameTheTopicAndTheSitesConsumerGroup() {
+        List<String> groupResources = new ArrayList<>();
+        for (var policy : synthesized.template().findResources("AWS::IAM::Policy").values()) {
+            Map<?, ?> document = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) policy).get("Properties")).get("PolicyDocument");
+            for (Object statement : (List<?>) document.get("Statement")) {
+                Map<?, ?> s = (Map<?, ?>) statement;
+                if (String.valueOf(s.get("Action")).contains("kafka-cluster:AlterGroup")) {
+                    groupResources.add(String.valueOf(s.get("Resource")));
+                }
+            }
+        }
+        // Replicators of both sites and the status processor, each on its own group only.
+        assertThat(groupResources).hasSize(3);
+        assertThat(groupResources).anySatisfy(r -> assertThat(r).contains(":group/Backbeat-kafka/").endsWith("/backbeat-replication-aws-location]]}"));
+        assertThat(groupResources).anySatisfy(r -> assertThat(r).endsWith("/backbeat-replication-zenko]]}"));
+        assertThat(groupResources).anySatisfy(r -> assertThat(r).endsWith("/" + KafkaCluster.STATUS_CONSUMER_GROUP + "]]}"));
+    }
+
+    @Test
+    void functionsGetAConfigurationTheirParserAccepts() {
+        for (Object function : synthesized.template().findResources("AWS::Lambda::Function", Match.objectLike(Map.of(
+                "Properties", Match.objectLike(Map.of("Runtime", "java21"))))).values()) {
+            Map<?, ?> variables = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) function).get("Properties"))
+                    .get("Environment")).get("Variables");
+            // The JSON with CloudFormation's placeholders in it: Fn::Join pieces joined with stand-ins.
+            BackbeatConfig config = BackbeatConfig.parse(joinWithPlaceholders(variables.get("BACKBEAT_CONFIG_JSON")));
+            assertThat(config.siteNames()).containsExactly("aws-location", "zenko");
+        }
+    }
+
+    @Test
+    void cdkNagReportsNoUnsuppressedError() {
+        var errors = Annotations.fromStack(synthesized.stack())
+                .findError("*", Match.stringLikeRegexp("AwsSolutions-.*"));
+        assertThat(errors).as(errors.toString()).isEmpty();
+    }
+
+    /** A string value of the template: literal, or an Fn::Join whose tokens become placeholder text. */
+    private static String joinWithPlaceholders(Object value) {
+        if (value instanceof String s) {
+            return s;
+        }
+        Map<?, ?> join = (Map<?, ?>) value;
+        List<?> args = (List<?>) join.get("Fn::Join");
+        StringBuilder text = new StringBuilder();
+        for (Object part : (List<?>) args.get(1)) {
+            text.append(part instanceof String s ? s : "placeholder");
+        }
+        return text.toString();
+    }
+}
