@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -71,7 +72,8 @@ class ConsoleBrowserTest {
 
         browser.get(stack.opsEndpoint + "/console");
         signIn("accessKey1", "a-wrong-secret");
-        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(15));
+        // The page redraws its tables as data arrives: an element found a moment ago may be gone, so look again.
+        var wait = new WebDriverWait(browser, Duration.ofSeconds(15)).ignoring(StaleElementReferenceException.class);
         wait.until(d -> !d.findElement(By.id("loginError")).getText().isEmpty());
         assertThat(browser.findElement(By.id("loginError")).getText()).contains("403").contains("AccessDenied");
         assertThat(browser.findElement(By.id("app")).isDisplayed()).isFalse();
@@ -93,22 +95,37 @@ class ConsoleBrowserTest {
             throw new AssertionError("no failed row; page error: '" + browser.findElement(By.id("appError")).getText() + "', select value "
                     + browser.findElement(By.id("failedSite")).getAttribute("value"), e);
         }
-        assertThat(row(bucket).getText()).contains("clicked").contains("NoSuchBucket");
+        wait.until(d -> row(bucket).getText().contains("clicked") && row(bucket).getText().contains("NoSuchBucket"));
         screenshot("console-failed-entry");
 
         stack.createDestinationBucket("console-bucket");
-        row(bucket).findElement(By.cssSelector("button.retry")).click();
+        wait.until(d -> {
+            row(bucket).findElement(By.cssSelector("button.retry")).click();
+            return true;
+        });
         wait.until(d -> d.findElement(By.id("retryResult")).getText().contains("1 entry re-queued"));
         stack.awaitSiteStatus(bucket, "clicked", version, site, ReplicationStatus.COMPLETED);
         assertThat(stack.destination.getObjectAsBytes(r -> r.bucket("console-bucket").key(bucket + "/clicked")).asUtf8String())
                 .isEqualTo("retry from the page");
 
-        browser.findElement(By.cssSelector("#sites tr[data-site='" + site + "'] button.toggle")).click();
+        clickToggle(wait, site, "Pause");
         wait.until(d -> stack.api("GET", "/_/crr/status/" + site).path(site).asText().equals("disabled"));
         wait.until(d -> d.findElement(By.cssSelector("#sites tr[data-site='" + site + "'] button.toggle")).getText().equals("Resume"));
         screenshot("console-paused-site");
-        browser.findElement(By.cssSelector("#sites tr[data-site='" + site + "'] button.toggle")).click();
+        clickToggle(wait, site, "Resume");
         wait.until(d -> stack.api("GET", "/_/crr/status/" + site).path(site).asText().equals("enabled"));
+    }
+
+    /** Clicks the site's Pause/Resume switch once it reads {@code label}. */
+    private static void clickToggle(org.openqa.selenium.support.ui.FluentWait<org.openqa.selenium.WebDriver> wait, String site, String label) {
+        wait.until(d -> {
+            WebElement toggle = d.findElement(By.cssSelector("#sites tr[data-site='" + site + "'] button.toggle"));
+            if (!toggle.getText().equals(label)) {
+                return false;
+            }
+            toggle.click();
+            return true;
+        });
     }
 
     private static void signIn(String accessKey, String secret) {

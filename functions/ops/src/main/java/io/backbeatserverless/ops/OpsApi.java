@@ -3,6 +3,7 @@ package io.backbeatserverless.ops;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.backbeatserverless.core.entry.MalformedRecord;
 import io.backbeatserverless.core.ops.Counters;
 import io.backbeatserverless.core.ops.FailedEntry;
 import io.backbeatserverless.core.ops.FailedEntryStore;
@@ -398,7 +399,9 @@ public final class OpsApi {
         int offset = 0;
         while (true) {
             FailedEntryStore.Page page = ops.listFailed(site, offset);
-            page.entries().forEach(e -> requests.add(new OpsService.RetryRequest(e.bucket(), e.objectKey(), e.versionId(), site, false)));
+            // Records no replicator could decode stay listed: there is nothing valid to replay.
+            page.entries().stream().filter(e -> !MalformedRecord.FAILED_ENTRY_BUCKET.equals(e.bucket()))
+                    .forEach(e -> requests.add(new OpsService.RetryRequest(e.bucket(), e.objectKey(), e.versionId(), site, false)));
             if (!page.truncated()) {
                 break;
             }

@@ -106,6 +106,7 @@ public final class OpsService {
      */
     public List<FailedEntry> retry(List<RetryRequest> requests) {
         List<FailedEntry> retried = new ArrayList<>();
+        List<String> unretryable = new ArrayList<>();
         List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
         Instant now = clock.instant();
         for (RetryRequest request : requests) {
@@ -123,11 +124,17 @@ public final class OpsService {
             try {
                 replication = EntryCodec.decodeReplicationEntry(entry.entry().getBytes(StandardCharsets.UTF_8));
             } catch (io.backbeatserverless.core.entry.MalformedEntryException e) {
-                throw OpsException.badBody(entry.bucket() + "/" + entry.objectKey() + " cannot be retried: " + entry.reason());
+                // A record no replicator could decode: nothing valid to replay; it stays listed.
+                unretryable.add(entry.bucket() + "/" + entry.objectKey() + " cannot be retried: " + entry.reason());
+                continue;
             }
             records.add(new ProducerRecord<>(config.kafka().replicationTopic(), replication.messageKey(), EntryCodec.encode(replication)));
             retried.add(entry);
         }
+        if (retried.isEmpty() && !unretryable.isEmpty()) {
+            throw OpsException.badBody(String.join("; ", unretryable));
+        }
+        unretryable.forEach(reason -> LOG.info("retry: {}", reason));
         publisher.publishAll(records);
         for (FailedEntry entry : retried) {
             ReplicationEntry replication = EntryCodec.decodeReplicationEntry(entry.entry().getBytes(StandardCharsets.UTF_8));

@@ -163,13 +163,10 @@ public final class StatusRecorder implements AutoCloseable {
      */
     private void keepMalformed(MalformedRecord bad) {
         Instant now = clock.instant();
-        failedEntries.record(new FailedEntry(bad.site(), now, MALFORMED_BUCKET, bad.position(), "-", 0, null,
+        failedEntries.record(new FailedEntry(bad.site(), now, MalformedRecord.FAILED_ENTRY_BUCKET, bad.position(), "-", 0, null,
                 "malformed entry: " + bad.reason(), 1, bad.raw() == null ? "" : bad.raw(), now.plus(retention)));
         metrics.add(bad.site(), now, new Counters(0, 0, 0, 0, 1, 0, 0, 0));
     }
-
-    /** The bucket name failed entries of undecodable records are listed under. */
-    public static final String MALFORMED_BUCKET = "(malformed)";
 
     /** The replication entry to re-publish on retry: the version, pending again at this site only. */
     private static String retryEntry(StatusEntry entry) {

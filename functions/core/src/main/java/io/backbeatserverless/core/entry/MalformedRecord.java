@@ -9,4 +9,7 @@ package io.backbeatserverless.core.entry;
  * @param raw      the record's value as received (UTF-8, or base64 when it is not text)
  */
 public record MalformedRecord(String site, String position, String reason, String raw) {
+
+    /** The bucket name failed entries of undecodable records are listed under. */
+    public static final String FAILED_ENTRY_BUCKET = "(malformed)";
 }
