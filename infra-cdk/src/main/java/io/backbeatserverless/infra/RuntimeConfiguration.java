@@ -61,10 +61,9 @@ final class RuntimeConfiguration {
     private String render(boolean withSourceCredentials, String siteWithCredentials, Map<String, String> mappings) {
         ObjectNode root = JSON.createObjectNode();
         ObjectNode kafka = root.putObject("kafka");
-        // TODO(issue: MSK IAM clients): the producers of the populator, the replicators, the status and ops
-        // functions need SASL/IAM over TLS settings (aws-msk-iam-auth); until the adapters take them, these
-        // brokers (port 9098, IAM only) accept no plain connection.
+        // The brokers accept IAM over TLS only (port 9098): every client of ours authenticates with its role.
         kafka.put("bootstrapServers", bootstrapServers);
+        kafka.put("iamAuth", true);
         kafka.put("partitions", deployment.kafka().partitions());
 
         DeploymentConfig.Source source = deployment.source();

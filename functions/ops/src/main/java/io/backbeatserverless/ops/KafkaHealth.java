@@ -18,9 +18,11 @@ public final class KafkaHealth implements AutoCloseable {
 
     private final Admin admin;
 
-    public KafkaHealth(String bootstrapServers) {
-        this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 8000));
+    public KafkaHealth(io.backbeatserverless.adapters.config.BackbeatConfig.KafkaSettings kafka) {
+        Map<String, Object> p = new java.util.HashMap<>(io.backbeatserverless.adapters.kafka.KafkaClientSecurity.properties(kafka));
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 8000);
+        this.admin = Admin.create(p);
     }
 
     /** Backbeat's shape: {@code {"<topic>":{"name","partitions":[{"id","leader","replicas","isrs"}]}}}. */

@@ -26,8 +26,8 @@ public final class OpsRuntime implements AutoCloseable {
     public static OpsRuntime create(BackbeatConfig config, SiteControl control, Clock clock) {
         var dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint());
         var tables = config.dynamodb().tables();
-        EntryPublisher publisher = EntryPublisher.connect(config.kafka().bootstrapServers(), "backbeat-ops");
-        KafkaHealth kafka = new KafkaHealth(config.kafka().bootstrapServers());
+        EntryPublisher publisher = EntryPublisher.connect(config.kafka(), "backbeat-ops");
+        KafkaHealth kafka = new KafkaHealth(config.kafka());
         OpsService service = new OpsService(config, new DynamoDbFailedEntryStore(dynamo, tables.failedEntries()),
                 new DynamoDbSiteStateStore(dynamo, tables.siteState()), new DynamoDbMetricsStore(dynamo, tables.metrics()),
                 new DynamoDbReplicationStatusStore(dynamo, tables.status(), clock), publisher, control,

@@ -38,7 +38,7 @@ public final class PopulatorMain {
     public static Running start(BackbeatConfig config, Clock clock) {
         S3Client source = AwsClients.s3(config.source().endpoint(), 16);
         DynamoDbClient dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint());
-        EntryPublisher publisher = EntryPublisher.connect(config.kafka().bootstrapServers(), "backbeat-populator");
+        EntryPublisher publisher = EntryPublisher.connect(config.kafka(), "backbeat-populator");
         ChangeFeed feed = feedFor(config, source, dynamo, clock);
         Populator populator = new Populator(feed, publisher, config.kafka().replicationTopic(), config.siteNames(),
                 Duration.ofMillis(config.source().feed().intervalMs()),

@@ -76,7 +76,7 @@ public final class BatchReplicator implements AutoCloseable {
         int connections = settings.keyConcurrency() * settings.partConcurrency();
         var source = AwsClients.s3(config.source().endpoint(), connections, false);
         var destination = AwsClients.s3(site.endpoint(), connections, false);
-        EntryPublisher publisher = EntryPublisher.connect(config.kafka().bootstrapServers(), "backbeat-replicator-" + siteName);
+        EntryPublisher publisher = EntryPublisher.connect(config.kafka(), "backbeat-replicator-" + siteName);
         Retrier retrier = Retrier.standard(settings.retryPolicy(), clock);
         SiteReplicator replicator = SiteConfig.TYPE_SCALITY.equals(site.type())
                 ? new CloudServerSiteReplicator(site, source, new CloudServerBackbeatRoutes(site.endpoint(),

@@ -159,8 +159,15 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
     public record Credential(String accessKeyId, String secretAccessKey) {
     }
 
-    /** Kafka (Amazon MSK in AWS): where the brokers are and the two topics. */
-    public record KafkaSettings(String bootstrapServers, String replicationTopic, String statusTopic, int partitions) {
+    /**
+     * Kafka (Amazon MSK in AWS): where the brokers are, the two topics, and whether clients authenticate
+     * with IAM (MSK's SASL/AWS_MSK_IAM over TLS, port 9098).
+     */
+    public record KafkaSettings(String bootstrapServers, String replicationTopic, String statusTopic, int partitions, boolean iamAuth) {
+        public KafkaSettings(String bootstrapServers, String replicationTopic, String statusTopic, int partitions) {
+            this(bootstrapServers, replicationTopic, statusTopic, partitions, false);
+        }
+
         public KafkaSettings {
             replicationTopic = replicationTopic == null ? "backbeat-replication" : replicationTopic;
             statusTopic = statusTopic == null ? "backbeat-replication-status" : statusTopic;
@@ -168,7 +175,7 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
         }
 
         public KafkaSettings withBootstrapServers(String servers) {
-            return new KafkaSettings(servers, replicationTopic, statusTopic, partitions);
+            return new KafkaSettings(servers, replicationTopic, statusTopic, partitions, iamAuth);
         }
     }
 

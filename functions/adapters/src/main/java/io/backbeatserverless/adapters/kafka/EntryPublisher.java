@@ -32,6 +32,13 @@ public final class EntryPublisher implements AutoCloseable {
                 new StringSerializer(), new ByteArraySerializer()));
     }
 
+    /** A publisher with the deployment's connection settings (IAM authentication on MSK). */
+    public static EntryPublisher connect(io.backbeatserverless.adapters.config.BackbeatConfig.KafkaSettings kafka, String clientId) {
+        Properties p = producerProperties(kafka.bootstrapServers(), clientId);
+        p.putAll(KafkaClientSecurity.properties(kafka));
+        return new EntryPublisher(new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer()));
+    }
+
     public static Properties producerProperties(String bootstrapServers, String clientId) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
