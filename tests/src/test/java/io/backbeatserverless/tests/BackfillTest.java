@@ -1,10 +1,7 @@
 package io.backbeatserverless.tests;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.ListObjectVersionsResponse;
 import software.amazon.awssdk.services.s3.model.ReplicationConfiguration;
@@ -26,21 +23,9 @@ import static org.awaitility.Awaitility.await;
  * listing feed, with its progress shown by the ops API; the populator restarted mid-way resumes at its
  * saved marker instead of starting over.
  */
-@ExtendWith(SharedStack.class)
-class BackfillTest {
+class BackfillTest extends StackScenario {
 
     private static final int VERSIONS = 10_000;
-    private static StackClients stack;
-
-    @BeforeAll
-    static void start() {
-        stack = new StackClients();
-    }
-
-    @AfterAll
-    static void close() {
-        stack.close();
-    }
 
     @Test
     void versionsPutBeforeTheRuleAreAllReplicatedWithProgressAndAResumableMarker() throws Exception {

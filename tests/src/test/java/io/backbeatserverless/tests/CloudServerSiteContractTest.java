@@ -28,7 +28,6 @@ import io.backbeatserverless.replicator.BatchReplicator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.sync.RequestBody;
 
 import java.net.InetAddress;
@@ -50,11 +49,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * stood in for by a recording HTTP server answering as the reference says; the source is the stack's real
  * S3 server. This checks the request shapes only: paths, version id, headers, SigV4, bodies, order.
  */
-@ExtendWith(SharedStack.class)
-class CloudServerSiteContractTest {
+class CloudServerSiteContractTest extends StackScenario {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static StackClients stack;
     private static HttpServer routes;
     private static final List<Recorded> requests = new CopyOnWriteArrayList<>();
 
@@ -63,7 +60,6 @@ class CloudServerSiteContractTest {
 
     @BeforeAll
     static void start() throws Exception {
-        stack = new StackClients();
         routes = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         routes.createContext("/_/backbeat/", exchange -> {
             byte[] body = exchange.getRequestBody().readAllBytes();
@@ -89,7 +85,6 @@ class CloudServerSiteContractTest {
     @AfterAll
     static void stop() {
         routes.stop(0);
-        stack.close();
     }
 
     @Test

@@ -4,7 +4,6 @@ import io.backbeatserverless.core.status.ReplicationStatus;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
@@ -29,19 +28,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * browser download): nothing is shown without valid keys, a failed entry shows up and a retry clicked in
  * the page replicates it, and the pause switch pauses the site.
  */
-@ExtendWith(SharedStack.class)
-class ConsoleBrowserTest {
+class ConsoleBrowserTest extends StackScenario {
 
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-    private static StackClients stack;
     private static ChromeDriver browser;
 
     @BeforeAll
     static void start() throws Exception {
         assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                 "Debian's chromium and chromium-driver are not installed (.ci/run installs them)");
-        stack = new StackClients();
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
@@ -56,9 +52,6 @@ class ConsoleBrowserTest {
     static void stop() {
         if (browser != null) {
             browser.quit();
-        }
-        if (stack != null) {
-            stack.close();
         }
     }
 

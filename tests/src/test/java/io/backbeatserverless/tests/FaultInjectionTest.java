@@ -3,10 +3,7 @@ package io.backbeatserverless.tests;
 import io.backbeatserverless.core.status.ReplicationStatus;
 import io.backbeatserverless.core.status.SiteOutcome;
 import io.backbeatserverless.core.status.VersionStatus;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.sync.RequestBody;
 
 import java.time.Duration;
@@ -27,21 +24,9 @@ import static org.awaitility.Awaitility.await;
  * 503 SlowDown, resets a share and cuts a share mid-request. 500 objects and one multipart object are
  * put; every one must end COMPLETED and identical, none lost, with the retries counted.
  */
-@ExtendWith(SharedStack.class)
-class FaultInjectionTest {
+class FaultInjectionTest extends StackScenario {
 
     private static final int OBJECTS = 500;
-    private static StackClients stack;
-
-    @BeforeAll
-    static void clients() {
-        stack = new StackClients();
-    }
-
-    @AfterAll
-    static void close() {
-        stack.close();
-    }
 
     @Test
     void everyObjectArrivesIdenticalThroughAFlakyNetworkAndTheRetriesAreCounted() throws Exception {

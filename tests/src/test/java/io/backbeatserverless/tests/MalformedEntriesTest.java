@@ -4,10 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.backbeatserverless.adapters.kafka.EntryPublisher;
 import io.backbeatserverless.core.entry.MessageKeys;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.sync.RequestBody;
 
 import java.nio.charset.StandardCharsets;
@@ -19,20 +16,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** A record no replicator can read becomes a visible failed entry with its reason; its partition goes on. */
-@ExtendWith(SharedStack.class)
-class MalformedEntriesTest {
+class MalformedEntriesTest extends StackScenario {
 
-    private static StackClients stack;
-
-    @BeforeAll
-    static void start() {
-        stack = new StackClients();
-    }
-
-    @AfterAll
-    static void close() {
-        stack.close();
-    }
 
     @Test
     void aMalformedEntryIsKeptAsAFailedEntryAndTheObjectsAfterItStillReplicate() throws Exception {

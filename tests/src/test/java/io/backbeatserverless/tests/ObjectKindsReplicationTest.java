@@ -11,7 +11,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.GetObjectTaggingResponse;
@@ -33,23 +32,19 @@ import static org.awaitility.Awaitility.await;
  * Every kind of object version reaches site {@code aws-location} identical: bytes compared, headers,
  * user metadata and tags compared with the source's. Runs on the shared embedded stack.
  */
-@ExtendWith(SharedStack.class)
-class ObjectKindsReplicationTest {
+class ObjectKindsReplicationTest extends StackScenario {
 
     private static final long MIB = 1024L * 1024;
-    private static StackClients stack;
     private static EntryPublisher publisher;
 
     @BeforeAll
     static void clients() {
-        stack = new StackClients();
         publisher = EntryPublisher.connect(stack.config.kafka().bootstrapServers(), "object-kinds-test");
     }
 
     @AfterAll
     static void close() {
         publisher.close();
-        stack.close();
     }
 
     @Test

@@ -5,11 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.backbeatserverless.core.status.ReplicationStatus;
 import io.backbeatserverless.ops.OpsClient;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.sync.RequestBody;
 
 import java.time.Duration;
@@ -22,21 +19,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** Backbeat's operations end-to-end scenarios, through the ops API of the embedded stack, signed as an operator's scripts are. */
-@ExtendWith(SharedStack.class)
-class OperationsTest {
+class OperationsTest extends StackScenario {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static StackClients stack;
-
-    @BeforeAll
-    static void clients() {
-        stack = new StackClients();
-    }
-
-    @AfterAll
-    static void close() {
-        stack.close();
-    }
 
     @AfterEach
     void realTime() {

@@ -3,10 +3,7 @@ package io.backbeatserverless.tests;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.backbeatserverless.ops.cli.OpsCli;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
@@ -18,21 +15,9 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The operator's CLI ({@code ./localstack/ops}) against the embedded stack's ops API. */
-@ExtendWith(SharedStack.class)
-class OpsCliTest {
+class OpsCliTest extends StackScenario {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static StackClients stack;
-
-    @BeforeAll
-    static void start() {
-        stack = new StackClients();
-    }
-
-    @AfterAll
-    static void close() {
-        stack.close();
-    }
 
     @Test
     void pausesResumesAndReportsThroughTheApi() throws Exception {

@@ -7,11 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.backbeatserverless.core.status.ReplicationStatus;
 import io.backbeatserverless.ops.OpsHandler;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.sync.RequestBody;
 
 import java.io.ByteArrayInputStream;
@@ -29,22 +27,14 @@ import static org.awaitility.Awaitility.await;
  * function's handler (as the AWS console's Test button does), has its effect on the embedded stack.
  * The events name site {@code aws-location}; the retry events are pointed at a failed entry made here.
  */
-@ExtendWith(SharedStack.class)
-class OpsEventsTest {
+class OpsEventsTest extends StackScenario {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static StackClients stack;
     private static OpsHandler handler;
 
     @BeforeAll
     static void start() {
-        stack = new StackClients();
         handler = new OpsHandler(SharedStack.stack().ops().api());
-    }
-
-    @AfterAll
-    static void close() {
-        stack.close();
     }
 
     @AfterEach

@@ -3,10 +3,8 @@ package io.backbeatserverless.tests;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
 import io.backbeatserverless.core.status.ReplicationStatus;
 import io.backbeatserverless.core.status.VersionStatus;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
@@ -29,12 +27,10 @@ import static org.awaitility.Awaitility.await;
  * versioned bucket, a replication configuration naming site {@code aws-location}, a put, and the
  * object at {@code dest-bucket/<bucket>/<key>} with its bytes, metadata and a COMPLETED status.
  */
-@ExtendWith(SharedStack.class)
-class QuickstartReplicationTest {
+class QuickstartReplicationTest extends StackScenario {
 
     private static final Duration REPLICATION_DEADLINE = StackClients.REPLICATION_DEADLINE;
 
-    private static StackClients stack;
     private static S3Client source;
     private static S3Client destination;
     private static DynamoDbReplicationStatusStore statusStore;
@@ -43,15 +39,9 @@ class QuickstartReplicationTest {
     @BeforeAll
     static void clients() {
         logs = LogCapture.install();
-        stack = new StackClients();
         source = stack.source;
         destination = stack.destination;
         statusStore = stack.statusStore;
-    }
-
-    @AfterAll
-    static void close() {
-        stack.close();
     }
 
     @Test

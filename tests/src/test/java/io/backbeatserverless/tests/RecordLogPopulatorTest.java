@@ -22,7 +22,6 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -42,16 +41,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code POST /MDFile/recordLog}), publishing to the stack's real Kafka with its checkpoint in the stack's
  * real DynamoDB: exactly Backbeat's entries, keyed and ordered, and a checkpoint that resumes.
  */
-@ExtendWith(SharedStack.class)
-class RecordLogPopulatorTest {
+class RecordLogPopulatorTest extends StackScenario {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static StackClients stack;
     private static HttpServer cloudServer;
 
     @BeforeAll
     static void start() throws Exception {
-        stack = new StackClients();
         ArrayNode log;
         try (InputStream in = RecordLogPopulatorTest.class.getResourceAsStream("/cloudserver-record-log.json")) {
             log = (ArrayNode) MAPPER.readTree(in).path("result").path("log");
@@ -78,7 +74,6 @@ class RecordLogPopulatorTest {
     @AfterAll
     static void stop() {
         cloudServer.stop(0);
-        stack.close();
     }
 
     @Test

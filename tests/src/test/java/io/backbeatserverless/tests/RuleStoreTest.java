@@ -10,10 +10,7 @@ import io.backbeatserverless.populator.BucketRules;
 import io.backbeatserverless.populator.ChangeFeed;
 import io.backbeatserverless.populator.ListingChangeFeed;
 import io.backbeatserverless.populator.SourceVersion;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.sync.RequestBody;
 
 import java.time.Clock;
@@ -29,23 +26,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The rule store for sources whose buckets cannot hold a Backbeat-style configuration (AWS S3): set
  * through the ops API with the same JSON, checked field by field, and read by the populator.
  */
-@ExtendWith(SharedStack.class)
-class RuleStoreTest {
+class RuleStoreTest extends StackScenario {
 
     private static final String RULES = """
             {"Role":"arn:aws:iam::root:role/s3-replication-role","Rules":[{"ID":"logs","Status":"Enabled","Priority":1,
              "Filter":{"Prefix":"logs/"},"Destination":{"Bucket":"arn:aws:s3:::dest","StorageClass":"aws-location"}}]}""";
-    private static StackClients stack;
-
-    @BeforeAll
-    static void start() {
-        stack = new StackClients();
-    }
-
-    @AfterAll
-    static void close() {
-        stack.close();
-    }
 
     @Test
     void rulesAreStoredCheckedListedAndRemovedThroughTheApi() {

@@ -16,7 +16,6 @@ import org.elasticmq.rest.sqs.SQSRestServerBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
@@ -41,19 +40,16 @@ import static org.awaitility.Awaitility.await;
  * and started again; every one of the 1,000 versions reaches Kafka (duplicates allowed, gaps never)
  * and the queue ends empty.
  */
-@ExtendWith(SharedStack.class)
-class S3EventFeedKillTest {
+class S3EventFeedKillTest extends StackScenario {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final int MESSAGES = 1000;
-    private static StackClients stack;
     private static SQSRestServer elasticMq;
     private static SqsClient sqs;
     private static URI sqsEndpoint;
 
     @BeforeAll
     static void start() {
-        stack = new StackClients();
         elasticMq = SQSRestServerBuilder.withInterface("127.0.0.1").withDynamicPort().start();
         int port = elasticMq.waitUntilStarted().localAddress().getPort();
         sqsEndpoint = URI.create("http://127.0.0.1:" + port);
@@ -66,7 +62,6 @@ class S3EventFeedKillTest {
     static void stop() {
         sqs.close();
         elasticMq.stopAndWait();
-        stack.close();
     }
 
     @Test

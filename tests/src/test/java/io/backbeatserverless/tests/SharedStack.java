@@ -37,6 +37,7 @@ public final class SharedStack implements BeforeAllCallback {
 
     private static volatile EmbeddedStack stack;
     private static volatile FaultInjectingProxy proxy;
+    private static volatile StackClients clients;
 
     @Override
     public void beforeAll(ExtensionContext context) {
@@ -53,6 +54,14 @@ public final class SharedStack implements BeforeAllCallback {
 
     static FaultInjectingProxy proxy() {
         return proxy;
+    }
+
+    /** The clients every scenario shares, made once the stack is up and closed with it. */
+    static synchronized StackClients clients() {
+        if (clients == null) {
+            clients = new StackClients();
+        }
+        return clients;
     }
 
     /** Ports are picked free, then bound: another process may take one in between, so a failed start is tried again on new ports. */
@@ -105,6 +114,9 @@ public final class SharedStack implements BeforeAllCallback {
             implements ExtensionContext.Store.CloseableResource, AutoCloseable {
         @Override
         public void close() throws Exception {
+            if (clients != null) {
+                clients.close();
+            }
             stack.close();
             proxy.close();
         }

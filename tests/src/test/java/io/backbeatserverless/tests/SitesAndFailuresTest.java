@@ -3,10 +3,7 @@ package io.backbeatserverless.tests;
 import io.backbeatserverless.core.status.ReplicationStatus;
 import io.backbeatserverless.core.status.SiteOutcome;
 import io.backbeatserverless.localstack.EventSourceRunner;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.sync.RequestBody;
 
 import java.nio.charset.StandardCharsets;
@@ -16,20 +13,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** One-to-many replication, sites independent of each other, and permanent failures recorded with their reason. */
-@ExtendWith(SharedStack.class)
-class SitesAndFailuresTest {
+class SitesAndFailuresTest extends StackScenario {
 
-    private static StackClients stack;
-
-    @BeforeAll
-    static void clients() {
-        stack = new StackClients();
-    }
-
-    @AfterAll
-    static void close() {
-        stack.close();
-    }
 
     @Test
     void aRuleNamingTwoSitesReachesEachThroughItsOwnReplicatorAndASlowSiteDoesNotHoldTheOther() {
