@@ -63,17 +63,52 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
         }
     }
 
-    /** For functions and the populator container: the file in BACKBEAT_CONFIG, or the JSON in BACKBEAT_CONFIG_JSON. */
+    /** Environment variables that override one field each: {@code BACKBEAT_SET_kafka__bootstrapServers=b-1:9098}. */
+    public static final String OVERRIDE_PREFIX = "BACKBEAT_SET_";
+
+    /**
+     * For functions and the populator container: the file in BACKBEAT_CONFIG, or the JSON in
+     * BACKBEAT_CONFIG_JSON, then each {@code BACKBEAT_SET_<path>} variable over it, the path's fields
+     * separated by {@code __} ({@code BACKBEAT_SET_source__feed__url}); a value that reads as JSON
+     * (a number, {@code true}, an object) is taken as such, anything else as a string.
+     */
     public static BackbeatConfig fromEnvironment(Map<String, String> env) {
         String inline = env.get("BACKBEAT_CONFIG_JSON");
-        if (inline != null && !inline.isBlank()) {
-            return parse(inline);
-        }
         String file = env.get("BACKBEAT_CONFIG");
-        if (file != null && !file.isBlank()) {
-            return load(Path.of(file));
+        String json;
+        try {
+            if (inline != null && !inline.isBlank()) {
+                json = inline;
+            } else if (file != null && !file.isBlank()) {
+                json = Files.readString(Path.of(file));
+            } else {
+                throw new IllegalStateException("no configuration: set BACKBEAT_CONFIG (a file) or BACKBEAT_CONFIG_JSON");
+            }
+            com.fasterxml.jackson.databind.node.ObjectNode root = (com.fasterxml.jackson.databind.node.ObjectNode) MAPPER.readTree(json);
+            for (Map.Entry<String, String> variable : new java.util.TreeMap<>(env).entrySet()) {
+                if (variable.getKey().startsWith(OVERRIDE_PREFIX)) {
+                    override(root, variable.getKey().substring(OVERRIDE_PREFIX.length()).split("__"), variable.getValue());
+                }
+            }
+            return MAPPER.treeToValue(root, BackbeatConfig.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("invalid configuration: " + e.getMessage(), e);
         }
-        throw new IllegalStateException("no configuration: set BACKBEAT_CONFIG (a file) or BACKBEAT_CONFIG_JSON");
+    }
+
+    private static void override(com.fasterxml.jackson.databind.node.ObjectNode root, String[] path, String value) throws IOException {
+        com.fasterxml.jackson.databind.node.ObjectNode node = root;
+        for (int i = 0; i < path.length - 1; i++) {
+            com.fasterxml.jackson.databind.JsonNode next = node.get(path[i]);
+            node = next instanceof com.fasterxml.jackson.databind.node.ObjectNode object ? object : node.putObject(path[i]);
+        }
+        com.fasterxml.jackson.databind.JsonNode parsed;
+        try {
+            parsed = MAPPER.readTree(value);
+        } catch (IOException notJson) {
+            parsed = null;
+        }
+        node.set(path[path.length - 1], parsed == null || parsed.isMissingNode() ? MAPPER.getNodeFactory().textNode(value) : parsed);
     }
 
     public String toJson() {

@@ -1,0 +1,50 @@
+package io.backbeatserverless.adapters.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class BackbeatConfigTest {
+
+    private static final Path LOCAL = Path.of("../../localstack/backbeat.json");
+
+    @Test
+    void readsTheLocalStacksConfiguration() {
+        BackbeatConfig config = BackbeatConfig.load(LOCAL);
+        assertThat(config.siteNames()).containsExactly("aws-location");
+        assertThat(config.requireSite("aws-location").consumerGroup()).isEqualTo("backbeat-replication-aws-location");
+        assertThat(config.dynamodb().tables().all()).hasSize(6);
+        assertThat(config.kafka().iamAuth()).isFalse();
+    }
+
+    @Test
+    void environmentVariablesOverrideSingleFields() throws Exception {
+        BackbeatConfig config = BackbeatConfig.fromEnvironment(Map.of(
+                "BACKBEAT_CONFIG_JSON", Files.readString(LOCAL),
+                "BACKBEAT_SET_kafka__bootstrapServers", "b-1.msk.example:9098",
+                "BACKBEAT_SET_kafka__iamAuth", "true",
+                "BACKBEAT_SET_source__feed__intervalMs", "250",
+                "BACKBEAT_SET_ops__failedEntryRetentionHours", "48"));
+        assertThat(config.kafka().bootstrapServers()).isEqualTo("b-1.msk.example:9098");
+        assertThat(config.kafka().iamAuth()).isTrue();
+        assertThat(config.source().feed().intervalMs()).isEqualTo(250);
+        assertThat(config.ops().failedEntryRetentionHours()).isEqualTo(48);
+        assertThat(config.siteNames()).containsExactly("aws-location");
+    }
+
+    @Test
+    void namesWhatIsWrong() throws Exception {
+        assertThatThrownBy(() -> BackbeatConfig.fromEnvironment(Map.of()))
+                .hasMessageContaining("BACKBEAT_CONFIG");
+        String local = Files.readString(LOCAL);
+        assertThatThrownBy(() -> BackbeatConfig.parse(local.replaceFirst("\\{", "{\"sourse\": {},")))
+                .as("a typo is not silently ignored").hasMessageContaining("sourse");
+        assertThatThrownBy(() -> BackbeatConfig.fromEnvironment(Map.of("BACKBEAT_CONFIG_JSON", "{}",
+                "BACKBEAT_SET_kafka__bootstrapServers", "x"))).hasMessageContaining("source");
+    }
+}
