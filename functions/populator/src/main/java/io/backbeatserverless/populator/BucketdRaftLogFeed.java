@@ -1,6 +1,5 @@
 package io.backbeatserverless.populator;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.backbeatserverless.core.ops.CheckpointStore;
 
 import java.io.IOException;
@@ -9,8 +8,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * An S3 Connector bucketd raft session's log: {@code GET <base>/_/raft_sessions/<id>/log?begin=<seq>&limit=<n>},
@@ -36,15 +33,16 @@ public final class BucketdRaftLogFeed extends MetadataLogFeed {
     @Override
     protected LogRead read(long startSeq, int limit) throws IOException, InterruptedException {
         URI uri = base.resolve("/_/raft_sessions/" + raftSession + "/log?begin=" + startSeq + "&limit=" + limit);
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<java.io.InputStream> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).GET().build(),
+                HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() != 200) {
-            throw new IOException("bucketd at " + uri + " answered HTTP " + response.statusCode() + ": " + response.body());
+            throw new IOException("bucketd at " + uri + " answered HTTP " + response.statusCode() + ": " + errorBody(response));
         }
-        JsonNode answer = MAPPER.readTree(response.body());
-        List<JsonNode> records = new ArrayList<>();
-        answer.path("log").forEach(records::add);
-        long start = answer.path("info").path("start").asLong(startSeq);
-        return new LogRead(Math.max(startSeq, start), records, answer.path("info").path("cseq").asLong(0));
+        JournalReader.Answer answer;
+        try (java.io.InputStream body = response.body()) {
+            answer = JournalReader.read(body);
+        }
+        long start = answer.info().path("start").asLong(startSeq);
+        return new LogRead(Math.max(startSeq, start), answer.records(), answer.info().path("cseq").asLong(0));
     }
 }

@@ -1,6 +1,5 @@
 package io.backbeatserverless.populator;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backbeatserverless.core.ops.CheckpointStore;
 
@@ -10,8 +9,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * CloudServer's record log (file metadata backend with {@code recordLog.enabled}) over its metadata REST
@@ -43,16 +40,17 @@ public final class CloudServerRecordLogFeed extends MetadataLogFeed {
         ObjectNode args = call.putObject("args");
         args.put("logName", logName);
         args.putArray("rpcArgs").addObject().put("startSeq", startSeq).put("limit", limit);
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(30))
+        HttpResponse<java.io.InputStream> response = http.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(MAPPER.writeValueAsString(call))).build(), HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(MAPPER.writeValueAsString(call))).build(), HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() != 200) {
-            throw new IOException("record log at " + url + " answered HTTP " + response.statusCode() + ": " + response.body());
+            throw new IOException("record log at " + url + " answered HTTP " + response.statusCode() + ": " + errorBody(response));
         }
-        JsonNode result = MAPPER.readTree(response.body()).path("result");
-        List<JsonNode> records = new ArrayList<>();
-        result.path("log").forEach(records::add);
-        long start = result.path("info").path("start").asLong(startSeq);
-        return new LogRead(Math.max(startSeq, start), records, result.path("info").path("end").asLong(0));
+        JournalReader.Answer answer;
+        try (java.io.InputStream body = response.body()) {
+            answer = JournalReader.read(body);
+        }
+        long start = answer.info().path("start").asLong(startSeq);
+        return new LogRead(Math.max(startSeq, start), answer.records(), answer.info().path("end").asLong(0));
     }
 }

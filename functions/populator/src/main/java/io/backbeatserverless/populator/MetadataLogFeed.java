@@ -1,6 +1,5 @@
 package io.backbeatserverless.populator;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backbeatserverless.core.entry.VersionKey;
@@ -55,7 +54,7 @@ public abstract class MetadataLogFeed implements ChangeFeed {
      * @param records  the records, in order
      * @param head     the journal's last sequence number
      */
-    protected record LogRead(long firstSeq, List<JsonNode> records, long head) {
+    protected record LogRead(long firstSeq, List<JournalReader.LogRecord> records, long head) {
     }
 
     @Override
@@ -71,7 +70,7 @@ public abstract class MetadataLogFeed implements ChangeFeed {
         }
         List<SourceVersion> versions = new ArrayList<>();
         long seq = read.firstSeq();
-        for (JsonNode record : read.records()) {
+        for (JournalReader.LogRecord record : read.records()) {
             versions.addAll(versionsOf(record, seq));
             seq++;
         }
@@ -81,30 +80,25 @@ public abstract class MetadataLogFeed implements ChangeFeed {
     }
 
     /** The replicable versions of one journal record. */
-    List<SourceVersion> versionsOf(JsonNode record, long seq) {
-        String db = record.path("db").asText("");
-        if (db.isEmpty() || db.equals("__metastore") || db.equals("users..bucket") || db.startsWith("mpuShadowBucket")) {
-            skipped.addAndGet(record.path("entries").size());
+    List<SourceVersion> versionsOf(JournalReader.LogRecord record, long seq) {
+        String db = record.db();
+        if (JournalReader.isBucketRecord(db)) {
+            skipped.addAndGet(record.entries().size());
             return List.of();
         }
-        String timestamp = record.path("timestamp").asText(null);
         List<SourceVersion> versions = new ArrayList<>();
-        for (JsonNode entry : record.path("entries")) {
-            String key = entry.path("key").asText(null);
-            if (!"put".equals(entry.path("type").asText()) && entry.has("type") || !VersionKey.isVersionKey(key)) {
-                skipped.incrementAndGet();
-                continue;
-            }
-            JsonNode value = entry.path("value");
-            // Most journal entries are not pending replication: skip those before parsing their JSON.
-            if (value.isTextual() && !value.asText().contains("\"PENDING\"")) {
+        for (JournalReader.LogEntry entry : record.entries()) {
+            String key = entry.key();
+            if ((entry.type() != null && !"put".equals(entry.type())) || !VersionKey.isVersionKey(key) || entry.value() == null
+                    // Most journal entries are not pending replication: skip those before parsing their JSON.
+                    || !entry.value().contains("\"PENDING\"")) {
                 skipped.incrementAndGet();
                 continue;
             }
             ObjectMetadata metadata;
             try {
-                metadata = value.isTextual() ? ObjectMetadata.parse(value.asText()) : ObjectMetadata.of((ObjectNode) value);
-            } catch (IOException | ClassCastException e) {
+                metadata = ObjectMetadata.parse(entry.value());
+            } catch (IOException e) {
                 skipped.incrementAndGet();
                 LOG.error("{} feed: record {} of {} has a value that is not object metadata, skipped: {}", name(), seq, db, e.getMessage());
                 continue;
@@ -115,7 +109,7 @@ public abstract class MetadataLogFeed implements ChangeFeed {
             }
             VersionKey versionKey = VersionKey.parse(key);
             versions.add(new SourceVersion(db, metadata.objectKey() == null || metadata.versionId() == null
-                    ? withKey(metadata, versionKey) : metadata, seq, timestamp));
+                    ? withKey(metadata, versionKey) : metadata, seq, record.timestamp()));
         }
         return versions;
     }
@@ -125,6 +119,13 @@ public abstract class MetadataLogFeed implements ChangeFeed {
         doc.put("key", key.objectKey());
         doc.put("versionId", key.versionId());
         return ObjectMetadata.of(doc);
+    }
+
+    /** The start of an error answer, for the exception's message. */
+    protected static String errorBody(java.net.http.HttpResponse<java.io.InputStream> response) throws IOException {
+        try (java.io.InputStream body = response.body()) {
+            return new String(body.readNBytes(2000), java.nio.charset.StandardCharsets.UTF_8);
+        }
     }
 
     @Override
