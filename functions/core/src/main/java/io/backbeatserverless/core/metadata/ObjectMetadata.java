@@ -31,6 +31,8 @@ public final class ObjectMetadata {
     private final ObjectNode document;
     /** The JSON text the document was read from, reused as is when it is written again unchanged. */
     private final String text;
+    /** replicationInfo, read from the document once (it is immutable). */
+    private volatile Optional<ReplicationInfo> replicationInfo;
 
     private ObjectMetadata(ObjectNode document) {
         this(document, null);
@@ -118,6 +120,15 @@ public final class ObjectMetadata {
     }
 
     public Optional<ReplicationInfo> replicationInfo() {
+        Optional<ReplicationInfo> read = replicationInfo;
+        if (read == null) {
+            read = readReplicationInfo();
+            replicationInfo = read;
+        }
+        return read;
+    }
+
+    private Optional<ReplicationInfo> readReplicationInfo() {
         JsonNode info = document.get("replicationInfo");
         if (info == null || !info.isObject() || info.path("status").asText("").isEmpty()) {
             return Optional.empty();
