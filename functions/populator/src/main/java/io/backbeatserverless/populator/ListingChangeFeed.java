@@ -207,8 +207,13 @@ public final class ListingChangeFeed implements ChangeFeed {
                 throw new IllegalStateException(e);
             }
             if (next.done() && !cursor().done()) {
-                LOG.info("listing feed: pass {} done, {} versions scanned in {} buckets, {} queued", next.pass(), next.scanned(),
-                        next.buckets().size(), next.queued());
+                // A pass that found nothing new is routine; one that queued versions (a backfill) is worth a line.
+                if (next.queued() > 0) {
+                    LOG.info("listing feed: pass {} done, {} versions scanned in {} buckets, {} queued", next.pass(), next.scanned(),
+                            next.buckets().size(), next.queued());
+                } else {
+                    LOG.debug("listing feed: pass {} done, nothing new in {} versions", next.pass(), next.scanned());
+                }
             }
             cursor = next;
         }
