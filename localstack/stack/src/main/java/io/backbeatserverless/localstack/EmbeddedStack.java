@@ -256,8 +256,7 @@ public final class EmbeddedStack implements AutoCloseable {
                     site.bucketMatch(), site.consumerGroup()));
         }
         lines.add("DynamoDB (dynalite)         " + config.dynamodb().endpoint().url() + "  tables "
-                + String.join(", ", new TreeSet<>(List.of(config.dynamodb().tables().status(), config.dynamodb().tables().failedEntries(),
-                config.dynamodb().tables().siteState(), config.dynamodb().tables().checkpoints()))));
+                + String.join(", ", new TreeSet<>(config.dynamodb().tables().all())));
         lines.add("ops API and console         http://127.0.0.1:" + config.ops().port() + "/console  (SigV4, service lambda)");
         servers.forEach((name, child) -> lines.add(String.format("  %-25s pid %d", name, child.pid())));
         return lines;
