@@ -194,11 +194,32 @@ public final class ListingChangeFeed implements ChangeFeed {
 
     @Override
     public void acknowledge(Batch batch) {
-        for (SourceVersion version : batch.versions()) {
-            ObjectMetadata md = version.metadata();
-            statusStore.recordQueued(version.ref(), md.contentLength(), md.lastModified(),
-                    md.replicationInfo().map(ObjectMetadata.ReplicationInfo::sites).orElse(List.of()));
-            recorded.add(version.ref());
+        // One status item per version: written 16 at a time, the store's round trips dominate a page.
+        java.util.concurrent.Semaphore permits = new java.util.concurrent.Semaphore(16);
+        List<java.util.concurrent.Future<?>> writes = new ArrayList<>();
+        try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (SourceVersion version : batch.versions()) {
+                writes.add(executor.submit(() -> {
+                    permits.acquire();
+                    try {
+                        ObjectMetadata md = version.metadata();
+                        statusStore.recordQueued(version.ref(), md.contentLength(), md.lastModified(),
+                                md.replicationInfo().map(ObjectMetadata.ReplicationInfo::sites).orElse(List.of()));
+                        recorded.add(version.ref());
+                        return null;
+                    } finally {
+                        permits.release();
+                    }
+                }));
+            }
+            for (var write : writes) {
+                write.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while recording queued versions", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
         if (batch.position() instanceof Cursor next) {
             try {

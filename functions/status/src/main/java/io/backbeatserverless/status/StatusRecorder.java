@@ -29,8 +29,17 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Records the outcomes of a status batch in order:
@@ -49,6 +58,7 @@ import java.util.Map;
 public final class StatusRecorder implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(StatusRecorder.class);
+    private static final int OBJECT_CONCURRENCY = 16;
 
     private final ReplicationStatusStore store;
     private final FailedEntryStore failedEntries;
@@ -90,9 +100,8 @@ public final class StatusRecorder implements AutoCloseable {
     }
 
     public BatchResult record(KafkaEvent event) {
-        int recorded = 0;
-        int unchanged = 0;
         int malformed = 0;
+        Map<String, List<StatusEntry>> byObject = new LinkedHashMap<>();
         for (List<KafkaEventRecords.Record> partition : KafkaEventRecords.byPartition(event)) {
             for (KafkaEventRecords.Record record : partition) {
                 Object decoded;
@@ -109,24 +118,65 @@ public final class StatusRecorder implements AutoCloseable {
                     continue;
                 }
                 StatusEntry entry = (StatusEntry) decoded;
-                ReplicationStatusStore.Transition transition = store.recordOutcome(entry);
-                if (transition.changed()) {
-                    recorded++;
-                    afterChange(entry, transition);
-                } else {
-                    unchanged++;
-                    if (transition.after() != entry.status()) {
-                        LOG.info("{}/{} version {} at {}: {} ignored, the site is already {}", entry.bucket(),
-                                entry.versionKey().objectKey(), entry.versionKey().versionId(), entry.site(), entry.status(),
-                                transition.after());
-                    }
-                }
+                byObject.computeIfAbsent(entry.messageKey(), k -> new ArrayList<>()).add(entry);
             }
         }
-        return new BatchResult(recorded, unchanged, malformed);
+        // One object's outcomes in order; different objects at once (the store round trips dominate).
+        Map<String, Counters> countersBySite = new ConcurrentHashMap<>();
+        AtomicInteger recorded = new AtomicInteger();
+        AtomicInteger unchanged = new AtomicInteger();
+        Semaphore permits = new Semaphore(OBJECT_CONCURRENCY);
+        List<Future<?>> work = new ArrayList<>();
+        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (List<StatusEntry> outcomes : byObject.values()) {
+                work.add(executor.submit(() -> {
+                    permits.acquire();
+                    try {
+                        for (StatusEntry entry : outcomes) {
+                            recordOne(entry, countersBySite, recorded, unchanged);
+                        }
+                        return null;
+                    } finally {
+                        permits.release();
+                    }
+                }));
+            }
+            for (Future<?> f : work) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while recording outcomes", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+        // Counters once per site and batch. A batch that fails after its statuses were recorded is not
+        // counted again on retry (the transitions are already there): the counters may then fall short.
+        Instant now = clock.instant();
+        countersBySite.forEach((site, delta) -> metrics.add(site, now, delta));
+        return new BatchResult(recorded.get(), unchanged.get(), malformed);
     }
 
-    private void afterChange(StatusEntry entry, ReplicationStatusStore.Transition transition) {
+    private void recordOne(StatusEntry entry, Map<String, Counters> countersBySite, AtomicInteger recorded, AtomicInteger unchanged) {
+        ReplicationStatusStore.Transition transition = store.recordOutcome(entry);
+        if (transition.changed()) {
+            recorded.incrementAndGet();
+            Counters delta = afterChange(entry, transition);
+            if (!delta.isZero()) {
+                countersBySite.merge(entry.site(), delta, Counters::plus);
+            }
+        } else {
+            unchanged.incrementAndGet();
+            if (transition.after() != entry.status()) {
+                LOG.info("{}/{} version {} at {}: {} ignored, the site is already {}", entry.bucket(),
+                        entry.versionKey().objectKey(), entry.versionKey().versionId(), entry.site(), entry.status(),
+                        transition.after());
+            }
+        }
+    }
+
+    /** Writes back, keeps or drops the failed entry; returns what the site's counters gain. */
+    private Counters afterChange(StatusEntry entry, ReplicationStatusStore.Transition transition) {
         try {
             sourceWriter.write(entry, transition.after());
         } catch (Exception e) {
@@ -141,17 +191,19 @@ public final class StatusRecorder implements AutoCloseable {
                 failedEntries.record(new FailedEntry(entry.site(), now, entry.bucket(), entry.versionKey().objectKey(),
                         entry.versionKey().versionId(), size, entry.metadata().lastModified(), entry.reason(), entry.attempts(),
                         retryEntry(entry), now.plus(retention)));
-                metrics.add(entry.site(), now, new Counters(0, 0, 0, 0, 1, size, 0, 0));
+                return new Counters(0, 0, 0, 0, 1, size, 0, 0);
             }
             case COMPLETED -> {
-                metrics.add(entry.site(), now, new Counters(0, 0, 1, size, 0, 0, 0, 0));
                 if (transition.before() == ReplicationStatus.FAILED) {
                     failedEntries.remove(entry.site(), entry.bucket(), entry.versionKey().objectKey(), entry.versionKey().versionId());
                 }
+                return new Counters(0, 0, 1, size, 0, 0, 0, 0);
             }
-            case SKIPPED -> metrics.add(entry.site(), now, new Counters(0, 0, 0, 0, 0, 0, 1, size));
+            case SKIPPED -> {
+                return new Counters(0, 0, 0, 0, 0, 0, 1, size);
+            }
             default -> {
-                // PENDING (a retry) is counted by whoever re-queued it
+                return Counters.ZERO; // PENDING (a retry) is counted by whoever re-queued it
             }
         }
     }
