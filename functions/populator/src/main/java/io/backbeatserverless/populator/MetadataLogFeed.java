@@ -10,6 +10,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,6 +43,7 @@ public abstract class MetadataLogFeed implements ChangeFeed {
     private final AtomicLong versionsFound = new AtomicLong();
     private final AtomicLong skipped = new AtomicLong();
     private volatile long head;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     protected MetadataLogFeed(String checkpointName, CheckpointStore checkpoints, int batchSize) {
         this.checkpointName = checkpointName;
@@ -121,11 +128,28 @@ public abstract class MetadataLogFeed implements ChangeFeed {
         return ObjectMetadata.of(doc);
     }
 
-    /** The start of an error answer, for the exception's message. */
-    protected static String errorBody(java.net.http.HttpResponse<java.io.InputStream> response) throws IOException {
-        try (java.io.InputStream body = response.body()) {
-            return new String(body.readNBytes(2000), java.nio.charset.StandardCharsets.UTF_8);
+    /**
+     * Sends one journal read and decodes its answer; both feeds answer the same {@code info}/{@code log} shape,
+     * differing only in which {@code info} field names the journal's head.
+     */
+    protected final LogRead exchange(HttpRequest request, long startSeq, String headField, String server)
+            throws IOException, InterruptedException {
+        HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        JournalReader.Answer answer;
+        try (InputStream body = response.body()) {
+            if (response.statusCode() != 200) {
+                throw new IOException(server + " at " + request.uri() + " answered HTTP " + response.statusCode() + ": "
+                        + new String(body.readNBytes(2000), StandardCharsets.UTF_8));
+            }
+            answer = JournalReader.read(body);
         }
+        long start = answer.info().path("start").asLong(startSeq);
+        return new LogRead(Math.max(startSeq, start), answer.records(), answer.info().path(headField).asLong(0));
+    }
+
+    /** A request to the journal's server, with the read timeout every journal read shares. */
+    protected static HttpRequest.Builder journalRequest(java.net.URI uri) {
+        return HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30));
     }
 
     @Override

@@ -27,8 +27,9 @@ public final class LocalStackCli {
         System.exit(new CommandLine(new LocalStackCli()).execute(args));
     }
 
-    static BackbeatConfig loadConfig(Path file) {
-        return BackbeatConfig.load(file);
+    /** The configuration with dynalite on another port, when one was given. */
+    static BackbeatConfig withDynamodbPort(BackbeatConfig cfg, Integer port) {
+        return port == null ? cfg : cfg.withDynamodb(cfg.dynamodb().withEndpoint(cfg.dynamodb().endpoint().withPort(port)));
     }
 
     @Command(name = "up", mixinStandardHelpOptions = true,
@@ -53,16 +54,14 @@ public final class LocalStackCli {
 
         @Override
         public Integer call() throws Exception {
-            BackbeatConfig cfg = loadConfig(config);
+            BackbeatConfig cfg = BackbeatConfig.load(config);
             if (kafkaPort != null) {
                 cfg = cfg.withKafka(cfg.kafka().withBootstrapServers("127.0.0.1:" + kafkaPort));
             }
             if (sourcePort != null) {
                 cfg = cfg.withSource(cfg.source().withEndpoint(cfg.source().endpoint().withPort(sourcePort)));
             }
-            if (dynamodbPort != null) {
-                cfg = cfg.withDynamodb(cfg.dynamodb().withEndpoint(cfg.dynamodb().endpoint().withPort(dynamodbPort)));
-            }
+            cfg = withDynamodbPort(cfg, dynamodbPort);
             if (apiPort != null) {
                 cfg = cfg.withOps(cfg.ops().withPort(apiPort));
             }
@@ -104,10 +103,8 @@ public final class LocalStackCli {
 
         @Override
         public Integer call() {
-            BackbeatConfig cfg = loadConfig(config);
-            if (dynamodbPort != null) {
-                cfg = cfg.withDynamodb(cfg.dynamodb().withEndpoint(cfg.dynamodb().endpoint().withPort(dynamodbPort)));
-            }
+            BackbeatConfig cfg = BackbeatConfig.load(config);
+            cfg = withDynamodbPort(cfg, dynamodbPort);
             try (DynamoDbClient dynamo = AwsClients.dynamoDb(cfg.dynamodb().endpoint())) {
                 List<VersionStatus> versions = new DynamoDbReplicationStatusStore(dynamo, cfg.dynamodb().tables().status(),
                         Clock.systemUTC()).findVersions(bucket, key);

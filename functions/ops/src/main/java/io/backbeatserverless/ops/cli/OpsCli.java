@@ -40,8 +40,13 @@ public final class OpsCli {
         System.exit(new CommandLine(new OpsCli()).execute(args));
     }
 
+    /** A signed client for the API the global options name. */
+    OpsClient client() {
+        return new OpsClient(endpoint, accessKey, secretKey, region);
+    }
+
     int call(String method, String path, Map<String, String> query, String body) throws Exception {
-        OpsClient.Reply reply = new OpsClient(endpoint, accessKey, secretKey, region).call(method, path, query, body);
+        OpsClient.Reply reply = client().call(method, path, query, body);
         String text = reply.body();
         try {
             text = MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(MAPPER.readTree(reply.body()));
@@ -71,7 +76,7 @@ public final class OpsCli {
 
             @Override
             public Integer call() throws Exception {
-                OpsClient client = new OpsClient(failed.cli.endpoint, failed.cli.accessKey, failed.cli.secretKey, failed.cli.region);
+                OpsClient client = failed.cli.client();
                 ArrayNode all = MAPPER.createArrayNode();
                 int marker = 0;
                 while (true) {
@@ -112,7 +117,7 @@ public final class OpsCli {
 
             @Override
             public Integer call() throws Exception {
-                OpsClient client = new OpsClient(failed.cli.endpoint, failed.cli.accessKey, failed.cli.secretKey, failed.cli.region);
+                OpsClient client = failed.cli.client();
                 ArrayNode body = MAPPER.createArrayNode();
                 if (all) {
                     int marker = 0;
@@ -239,7 +244,7 @@ public final class OpsCli {
 
         @Override
         public Integer call() throws Exception {
-            OpsClient client = new OpsClient(cli.endpoint, cli.accessKey, cli.secretKey, cli.region);
+            OpsClient client = cli.client();
             while (true) {
                 OpsClient.Reply reply = client.call("GET", "/_/backfill/progress", Map.of(), null);
                 if (reply.status() >= 300) {
