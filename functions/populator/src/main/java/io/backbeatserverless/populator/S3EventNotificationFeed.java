@@ -64,10 +64,12 @@ public final class S3EventNotificationFeed implements ChangeFeed {
         while (messages.size() < maxMessages) {
             List<Message> received = sqs.receiveMessage(r -> r.queueUrl(queueUrl).maxNumberOfMessages(10)
                     .waitTimeSeconds(messages.isEmpty() ? 1 : 0)).messages();
-            if (received.isEmpty()) {
+            messages.addAll(received);
+            // A short answer means the queue is drained for now: publish what we have rather than keep a
+            // growing batch waiting (under steady load, every receive would bring a few more).
+            if (received.size() < 10) {
                 break;
             }
-            messages.addAll(received);
         }
         if (messages.isEmpty()) {
             return Batch.empty();
@@ -87,8 +89,11 @@ public final class S3EventNotificationFeed implements ChangeFeed {
         events.sort(Comparator.comparing(Event::bucket).thenComparing(Event::key)
                 .thenComparing(e -> e.sequencer() == null ? "" : e.sequencer(), Comparator.comparingInt(String::length).thenComparing(s -> s)));
         List<SourceVersion> versions = new ArrayList<>();
+        // Each bucket's rules are read once per batch: fresh for every batch, not one read per event.
+        Map<String, java.util.Optional<ReplicationConfiguration>> rulesByBucket = new HashMap<>();
         for (Event e : events) {
-            ReplicationConfiguration rules = bucketRules.of(e.bucket());
+            ReplicationConfiguration rules = rulesByBucket.computeIfAbsent(e.bucket(),
+                    b -> java.util.Optional.ofNullable(bucketRules.of(b))).orElse(null);
             if (rules == null) {
                 continue;
             }

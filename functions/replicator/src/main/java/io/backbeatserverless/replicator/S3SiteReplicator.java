@@ -22,6 +22,7 @@ import software.amazon.awssdk.services.s3.model.Tag;
 import software.amazon.awssdk.services.s3.model.Tagging;
 import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
+import java.io.InputStream;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -66,6 +67,7 @@ public final class S3SiteReplicator implements SiteReplicator {
     public static final String SOURCE_LAST_MODIFIED_META = "scal-source-last-modified";
 
     private static final Logger LOG = LoggerFactory.getLogger(S3SiteReplicator.class);
+    private static final long SMALL_BODY_BYTES = 1 << 20;
 
     private final SiteConfig site;
     private final S3Client source;
@@ -154,8 +156,12 @@ public final class S3SiteReplicator implements SiteReplicator {
                 if (!tags.isEmpty()) {
                     put.tagging(Tagging.builder().tagSet(tags).build());
                 }
-                String stored = SourceObject.unquote(destination.putObject(put.build(),
-                        RequestBody.fromInputStream(new DigestInputStream(data, md5), object.contentLength())).eTag());
+                // Up to 1 MiB the body is read whole: a byte array is signed in one pass, while a stream is sent
+                // aws-chunked with a signature per chunk (costly per small object); larger bodies stay streamed.
+                InputStream digested = new DigestInputStream(data, md5);
+                RequestBody body = object.contentLength() <= SMALL_BODY_BYTES ? RequestBody.fromBytes(digested.readAllBytes())
+                        : RequestBody.fromInputStream(digested, object.contentLength());
+                String stored = SourceObject.unquote(destination.putObject(put.build(), body).eTag());
                 String sent = HexFormat.of().formatHex(md5.digest());
                 if (object.eTagIsMd5() && !sent.equals(object.eTag())) {
                     throw new IntegrityException("bytes read from the source have MD5 " + sent + " but its ETag is " + object.eTag());

@@ -95,10 +95,24 @@ public final class EmbeddedStack implements AutoCloseable {
         });
         return config
                 .withKafka(config.kafka().withBootstrapServers(HOST + ":" + port.applyAsInt(kafkaPort(config))))
-                .withSource(config.source().withEndpoint(config.source().endpoint().withPort(port.applyAsInt(config.source().endpoint().port()))))
+                .withSource(config.source().withEndpoint(config.source().endpoint().withPort(port.applyAsInt(config.source().endpoint().port())))
+                        .withFeed(localFeedOnFreePort(config.source().feed(), port)))
                 .withSites(s -> s.withEndpoint(s.endpoint().withPort(port.applyAsInt(s.endpoint().port()))))
                 .withDynamodb(config.dynamodb().withEndpoint(config.dynamodb().endpoint().withPort(port.applyAsInt(config.dynamodb().endpoint().port()))))
                 .withOps(config.ops().withPort(port.applyAsInt(config.ops().port())));
+    }
+
+    /** A local S3-events queue URL moves to a free port too; other feeds are someone else's servers. */
+    private static BackbeatConfig.FeedSettings localFeedOnFreePort(BackbeatConfig.FeedSettings feed, java.util.function.IntUnaryOperator port) {
+        if (!BackbeatConfig.FeedSettings.S3_EVENTS_SQS.equals(feed.type())) {
+            return feed;
+        }
+        java.net.URI url = java.net.URI.create(feed.url());
+        if (!HOST.equals(url.getHost()) && !"localhost".equals(url.getHost())) {
+            return feed;
+        }
+        String moved = url.getScheme() + "://" + url.getHost() + ":" + port.applyAsInt(url.getPort()) + url.getPath();
+        return new BackbeatConfig.FeedSettings(feed.type(), feed.intervalMs(), moved, feed.logName(), feed.raftSession(), feed.batchSize());
     }
 
     private void startAll(Options options) throws Exception {
@@ -116,8 +130,11 @@ public final class EmbeddedStack implements AutoCloseable {
         }
         List<CompletableFuture<Void>> children = new ArrayList<>();
         var launcher = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+        String eventQueue = startLocalEventQueue();
+        int sourcePort = config.source().endpoint().port();
         s3Ports.forEach((port, name) -> children.add(CompletableFuture.runAsync(() -> startServer(name,
-                () -> S3ServerProcess.start(name, HOST, port, options.s3MaxHeap(), options.s3MaxDirectMemory())), launcher)));
+                () -> S3ServerProcess.start(name, HOST, port, options.s3MaxHeap(), options.s3MaxDirectMemory(),
+                        port == sourcePort ? eventQueue : null)), launcher)));
         children.add(CompletableFuture.runAsync(() -> startServer("dynamodb",
                 () -> DynaliteProcess.start(options.localstackDir(), HOST, config.dynamodb().endpoint().port())), launcher));
         launcher.shutdown();
@@ -180,6 +197,35 @@ public final class EmbeddedStack implements AutoCloseable {
         LOG.info("embedded stack ready in {} ms", (System.nanoTime() - t0) / 1_000_000);
     }
 
+    /**
+     * The S3-events feed on a local queue URL: an SQS server (ElasticMQ, in this JVM) on that URL's port
+     * with the queue, which the source server sends its event notifications to. Null for other feeds.
+     */
+    private String startLocalEventQueue() {
+        BackbeatConfig.FeedSettings feed = config.source().feed();
+        if (!BackbeatConfig.FeedSettings.S3_EVENTS_SQS.equals(feed.type())) {
+            return null;
+        }
+        java.net.URI queue = java.net.URI.create(feed.url());
+        if (!HOST.equals(queue.getHost()) && !"localhost".equals(queue.getHost())) {
+            return null; // a real queue (AWS, LocalStack): its bucket notifications are configured there
+        }
+        var sqsServer = org.elasticmq.rest.sqs.SQSRestServerBuilder.withInterface(HOST).withPort(queue.getPort()).start();
+        sqsServer.waitUntilStarted();
+        started.push(sqsServer::stopAndWait);
+        String name = queue.getPath().substring(queue.getPath().lastIndexOf('/') + 1);
+        try (var sqs = software.amazon.awssdk.services.sqs.SqsClient.builder()
+                .endpointOverride(java.net.URI.create("http://" + HOST + ":" + queue.getPort()))
+                .region(software.amazon.awssdk.regions.Region.of(config.source().endpoint().region()))
+                .credentialsProvider(AwsClients.credentials(config.source().endpoint()))
+                .httpClientBuilder(software.amazon.awssdk.http.apache.ApacheHttpClient.builder()).build()) {
+            sqs.createQueue(r -> r.queueName(name));
+        }
+        LOG.info("SQS server (ElasticMQ) on {}:{} with queue {}: the source server sends its S3 event notifications there",
+                HOST, queue.getPort(), name);
+        return feed.url();
+    }
+
     private interface ServerStart {
         ChildProcess start() throws Exception;
     }
@@ -240,6 +286,15 @@ public final class EmbeddedStack implements AutoCloseable {
 
     public EventSourceRunner statusRunner() {
         return statusRunner;
+    }
+
+    /** The server processes the stack started (S3 servers, dynalite), by name, with their PIDs. */
+    public Map<String, Long> serverPids() {
+        Map<String, Long> pids = new LinkedHashMap<>();
+        synchronized (started) {
+            servers.forEach((name, child) -> pids.put(name, child.pid()));
+        }
+        return pids;
     }
 
     /** What an operator needs to reach each part, one line each. */

@@ -7,6 +7,8 @@ import com.robothy.s3.rest.handler.LocalS3RouterFactory;
 import com.robothy.s3.rest.service.ServiceFactory;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -38,12 +40,15 @@ public final class LoopbackS3Server {
         String host = args.length > 1 ? args[1] : "127.0.0.1";
         int port = Integer.parseInt(args[0]);
         String name = args.length > 2 ? args[2] : "s3";
+        // With a queue URL, the server sends S3 event notifications for every bucket to that SQS queue.
+        S3EventNotifier notifier = args.length > 3 ? new S3EventNotifier(args[3], host, port) : null;
 
         LocalS3 config = LocalS3.builder().mode(LocalS3Mode.IN_MEMORY).port(port).build();
         Method factoryMethod = LocalS3.class.getDeclaredMethod("createServiceFactory");
         factoryMethod.setAccessible(true);
         ServiceFactory services = (ServiceFactory) factoryMethod.invoke(config);
 
+        var router = LocalS3RouterFactory.create(services);
         int cores = Runtime.getRuntime().availableProcessors();
         NioEventLoopGroup parent = new NioEventLoopGroup(1);
         NioEventLoopGroup child = new NioEventLoopGroup(cores);
@@ -51,7 +56,16 @@ public final class LoopbackS3Server {
         Channel channel = new ServerBootstrap()
                 .group(parent, child)
                 .channel(NioServerSocketChannel.class)
-                .childHandler(new HttpServerInitializer(executor, LocalS3RouterFactory.create(services)))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        channel.pipeline().addLast(new HttpServerInitializer(executor, router));
+                        if (notifier != null) {
+                            // Between netty's HTTP codec and local-s3's router: sees each request and its response.
+                            channel.pipeline().addAfter("http-response-encoder", "s3-event-notifier", notifier.newHandler());
+                        }
+                    }
+                })
                 .bind(new InetSocketAddress(host, port)).sync().channel();
         System.out.println("READY " + ((InetSocketAddress) channel.localAddress()).getPort());
         System.out.flush();
@@ -70,6 +84,9 @@ public final class LoopbackS3Server {
             child.shutdownGracefully();
             parent.shutdownGracefully();
             executor.shutdownGracefully();
+            if (notifier != null) {
+                notifier.close();
+            }
         }
         System.exit(0);
     }

@@ -16,8 +16,10 @@ public final class S3ServerProcess {
     private S3ServerProcess() {
     }
 
-    public static ChildProcess start(String name, String host, int port, String maxHeap, String maxDirectMemory)
+    /** @param eventQueueUrl an SQS queue the server sends S3 event notifications to, or null for none */
+    public static ChildProcess start(String name, String host, int port, String maxHeap, String maxDirectMemory, String eventQueueUrl)
             throws Exception {
+
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new ArrayList<>(List.of(java.toString(),
                 "-Xmx" + maxHeap, "-XX:MaxDirectMemorySize=" + maxDirectMemory,
@@ -25,6 +27,9 @@ public final class S3ServerProcess {
                 "-Dio.netty.leakDetection.level=disabled",
                 "-cp", System.getProperty("java.class.path"),
                 LoopbackS3Server.class.getName(), Integer.toString(port), host, name));
+        if (eventQueueUrl != null) {
+            command.add(eventQueueUrl);
+        }
         return ChildProcess.start(name + " (S3 on " + host + ":" + port + ")", command,
                 line -> line.startsWith("READY "), Duration.ofSeconds(60));
     }

@@ -49,73 +49,95 @@ import java.util.concurrent.Future;
 @Command(name = "large-object", mixinStandardHelpOptions = true, description = "Large-object copy: replicator vs raw loop, and the replicator's heap.")
 final class LargeObjectBenchmark implements Callable<Integer> {
 
-    @Option(names = "--size-mib", defaultValue = "1024", description = "object size in MiB (default: ${DEFAULT-VALUE})")
-    long sizeMib;
-    @Option(names = "--runs", defaultValue = "1", description = "runs of each (default: ${DEFAULT-VALUE})")
+    @Option(names = "--size-mib", defaultValue = "1024", split = ",", description = "object sizes in MiB, comma-separated (default: ${DEFAULT-VALUE})")
+    List<Long> sizesMib;
+    @Option(names = "--runs", defaultValue = "3", description = "runs of each size (default: ${DEFAULT-VALUE})")
     int runs;
     @Option(names = "--replicator-heap", defaultValue = "256m", description = "-Xmx of the replicator JVM (default: ${DEFAULT-VALUE})")
     String replicatorHeap;
     @Option(names = "--server-heap", defaultValue = "8g", description = "-Xmx of each S3 server JVM (default: ${DEFAULT-VALUE})")
     String serverHeap;
+    @Option(names = "--results", defaultValue = "docs/benchmarks.md", description = "page the table is written to; '-' for none (default: ${DEFAULT-VALUE})")
+    String results;
 
     private static final String HOST = "127.0.0.1";
 
     @Override
     public Integer call() throws Exception {
-        long size = sizeMib * 1024 * 1024;
-        List<Double> ours = new ArrayList<>();
-        List<Double> raw = new ArrayList<>();
-        List<Long> heaps = new ArrayList<>();
-        // Fresh servers each run: local-s3 keeps every object on its heap and does not give it back.
-        for (int run = 1; run <= runs; run++) {
-            runOnce(run, size, ours, raw, heaps);
+        StringBuilder table = new StringBuilder("| object | runs | replicator MB/s (median, min-max) | raw loop MB/s (median, min-max) "
+                + "| ratio (median of runs) | replicator peak heap (max of runs) |\n|---|---|---|---|---|---|\n");
+        for (long sizeMib : sizesMib) {
+            long size = sizeMib * 1024 * 1024;
+            List<Double> ours = new ArrayList<>();
+            List<Double> raw = new ArrayList<>();
+            List<Long> heaps = new ArrayList<>();
+            // Fresh servers each run: local-s3 keeps every object on its heap and does not give it back.
+            for (int run = 1; run <= runs; run++) {
+                runOnce(run, sizeMib, size, ours, raw, heaps);
+            }
+            List<Double> ratios = new ArrayList<>();
+            for (int i = 0; i < ours.size(); i++) {
+                ratios.add(ours.get(i) / raw.get(i));
+            }
+            table.append(String.format("| %d MiB | %d | %.1f (%.1f-%.1f) | %.1f (%.1f-%.1f) | %.2f (%.2f-%.2f) | %d MiB (-Xmx%s) |%n",
+                    sizeMib, runs, Stats.median(ours) / 1e6, Stats.min(ours) / 1e6, Stats.max(ours) / 1e6,
+                    Stats.median(raw) / 1e6, Stats.min(raw) / 1e6, Stats.max(raw) / 1e6, Stats.median(ratios), Stats.min(ratios),
+                    Stats.max(ratios), heaps.stream().mapToLong(Long::longValue).max().orElse(0), replicatorHeap));
         }
-        double oursMedian = Stats.median(ours);
-        double rawMedian = Stats.median(raw);
         System.out.println();
-        System.out.printf("| object | runs | replicator MB/s (median, min-max) | raw loop MB/s (median, min-max) | ratio | replicator peak heap |%n");
-        System.out.printf("| %d MiB | %d | %.1f (%.1f-%.1f) | %.1f (%.1f-%.1f) | %.2f | %d MiB (max of runs, -Xmx%s) |%n",
-                sizeMib, runs, oursMedian / 1e6, Stats.min(ours) / 1e6, Stats.max(ours) / 1e6,
-                rawMedian / 1e6, Stats.min(raw) / 1e6, Stats.max(raw) / 1e6, oursMedian / rawMedian,
-                heaps.stream().mapToLong(Long::longValue).max().orElse(0), replicatorHeap);
+        System.out.println(table);
+        if (!"-".equals(results)) {
+            ResultsPage.write(Path.of(results), "large-objects", "tests/benchmarks/run large-object --size-mib "
+                    + sizesMib.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")) + " --runs " + runs, table.toString());
+        }
         return 0;
     }
 
-    private void runOnce(int run, long size, List<Double> ours, List<Double> raw, List<Long> heaps) throws Exception {
+    private void runOnce(int run, long sizeMib, long size, List<Double> ours, List<Double> raw, List<Long> heaps) throws Exception {
         int sourcePort = EmbeddedKafka.freePort();
         int destPort = EmbeddedKafka.freePort();
         Path work = Files.createTempDirectory("backbeat-bench-");
         try (EmbeddedKafka kafka = EmbeddedKafka.start(HOST, EmbeddedKafka.freePort());
-             ChildProcess sourceServer = S3ServerProcess.start("source", HOST, sourcePort, serverHeap, "2g");
-             ChildProcess destServer = S3ServerProcess.start("destination", HOST, destPort, serverHeap, "2g")) {
-            kafka.createTopics(Map.of("backbeat-replication", 1, "backbeat-replication-status", 1));
-            Endpoint source = endpoint(sourcePort);
-            Endpoint dest = endpoint(destPort);
-            BackbeatConfig config = new BackbeatConfig(new BackbeatConfig.KafkaSettings(kafka.bootstrapServers(), null, null, 1),
-                    new BackbeatConfig.SourceConfig(null, source, null),
-                    List.of(new SiteConfig("bench-site", SiteConfig.TYPE_AWS_S3, dest, "dest-bucket", false)),
-                    new BackbeatConfig.DynamoDbSettings(null, null), null, null, null);
-            Path configFile = work.resolve("config.json");
-            Files.writeString(configFile, config.toJson());
-            try (S3Client src = AwsClients.s3(source, 16); S3Client dst = AwsClients.s3(dest, 16)) {
-                for (S3Client c : List.of(src, dst)) {
-                    String bucket = c == src ? "src-bucket" : "dest-bucket";
-                    c.createBucket(r -> r.bucket(bucket));
-                    c.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
-                }
-                System.out.printf("run %d: uploading a %d MiB object to the source...%n", run, sizeMib);
-                String versionId = uploadGenerated(src, "src-bucket", "large.bin", size);
-                String sourceMd5 = md5Of(src, "src-bucket", "large.bin", versionId);
-                Path entryFile = work.resolve("entry.json");
-                Files.write(entryFile, EntryCodec.encode(entry(versionId, size)));
-                // Alternate which copy goes first, so neither always meets the fresher servers.
-                if (run % 2 == 0) {
-                    raw.add(size / rawRun(src, dst, versionId, size, run));
-                    ours.add(size / replicatorRun(configFile, entryFile, dst, sourceMd5, size, run, heaps));
-                } else {
-                    ours.add(size / replicatorRun(configFile, entryFile, dst, sourceMd5, size, run, heaps));
-                    raw.add(size / rawRun(src, dst, versionId, size, run));
-                }
+             ChildProcess sourceServer = S3ServerProcess.start("source", HOST, sourcePort, serverHeap, "2g", null);
+             ChildProcess destServer = S3ServerProcess.start("destination", HOST, destPort, serverHeap, "2g", null)) {
+            measure(run, sizeMib, size, kafka, sourcePort, destPort, work, ours, raw, heaps);
+        } finally {
+            // The run's configuration and entry files.
+            try (var files = Files.walk(work)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
+    private void measure(int run, long sizeMib, long size, EmbeddedKafka kafka, int sourcePort, int destPort, Path work, List<Double> ours,
+                         List<Double> raw, List<Long> heaps) throws Exception {
+        kafka.createTopics(Map.of("backbeat-replication", 1, "backbeat-replication-status", 1));
+        Endpoint source = endpoint(sourcePort);
+        Endpoint dest = endpoint(destPort);
+        BackbeatConfig config = new BackbeatConfig(new BackbeatConfig.KafkaSettings(kafka.bootstrapServers(), null, null, 1),
+                new BackbeatConfig.SourceConfig(null, source, null),
+                List.of(new SiteConfig("bench-site", SiteConfig.TYPE_AWS_S3, dest, "dest-bucket", false)),
+                new BackbeatConfig.DynamoDbSettings(null, null), null, null, null);
+        Path configFile = work.resolve("config.json");
+        Files.writeString(configFile, config.toJson());
+        try (S3Client src = AwsClients.s3(source, 16); S3Client dst = AwsClients.s3(dest, 16)) {
+            for (S3Client c : List.of(src, dst)) {
+                String bucket = c == src ? "src-bucket" : "dest-bucket";
+                c.createBucket(r -> r.bucket(bucket));
+                c.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+            }
+            System.out.printf("run %d: uploading a %d MiB object to the source...%n", run, sizeMib);
+            String versionId = uploadGenerated(src, "src-bucket", "large.bin", size);
+            String sourceMd5 = md5Of(src, "src-bucket", "large.bin", versionId);
+            Path entryFile = work.resolve("entry.json");
+            Files.write(entryFile, EntryCodec.encode(entry(versionId, size)));
+            // Alternate which copy goes first, so neither always meets the fresher servers.
+            if (run % 2 == 0) {
+                raw.add(size / rawRun(src, dst, versionId, size, run));
+                ours.add(size / replicatorRun(configFile, entryFile, dst, sourceMd5, size, run, heaps));
+            } else {
+                ours.add(size / replicatorRun(configFile, entryFile, dst, sourceMd5, size, run, heaps));
+                raw.add(size / rawRun(src, dst, versionId, size, run));
             }
         }
     }

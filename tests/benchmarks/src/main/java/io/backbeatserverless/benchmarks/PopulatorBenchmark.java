@@ -19,6 +19,7 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,6 +46,8 @@ final class PopulatorBenchmark implements Callable<Integer> {
     int copies;
     @Option(names = "--runs", defaultValue = "3", description = "runs (default: ${DEFAULT-VALUE})")
     int runs;
+    @Option(names = "--results", defaultValue = "docs/benchmarks.md", description = "page the table is written to; '-' for none (default: ${DEFAULT-VALUE})")
+    String results;
     @Option(names = "--batch", defaultValue = "1000", description = "records read per request (default: ${DEFAULT-VALUE})")
     int batch;
 
@@ -109,11 +112,16 @@ final class PopulatorBenchmark implements Callable<Integer> {
         } finally {
             server.stop(0);
         }
-        System.out.println();
-        System.out.println("| journal records | runs | records/s (median, min-max) | entries published/s (median, min-max) |");
-        System.out.printf("| %d | %d | %.0f (%.0f-%.0f) | %.0f (%.0f-%.0f) |%n", log.size(), runs,
+        String table = "| journal records | runs | records/s (median, min-max) | entries published/s (median, min-max) |\n|---|---|---|---|\n"
+                + String.format("| %d | %d | %.0f (%.0f-%.0f) | %.0f (%.0f-%.0f) |%n", log.size(), runs,
                 Stats.median(recordRates), Stats.min(recordRates), Stats.max(recordRates),
                 Stats.median(entryRates), Stats.min(entryRates), Stats.max(entryRates));
+        System.out.println();
+        System.out.println(table);
+        if (!"-".equals(results)) {
+            ResultsPage.write(Path.of(results), "populator", "tests/benchmarks/run populator --copies " + copies + " --runs " + runs
+                    + " --batch " + batch, table);
+        }
         return 0;
     }
 

@@ -18,11 +18,16 @@ import java.util.Map;
 
 /**
  * The replicator handler alone in its own JVM, as in Lambda: builds the handler from a configuration
- * file, invokes it once with a KafkaEvent holding the given entries, and prints one line:
- * {@code RESULT <batch result> seconds=<s> peakHeapMiB=<sum of the heap pools' peaks> startToDoneMs=<from JVM start>}.
+ * file, invokes it once with a KafkaEvent holding the given entries, and prints {@value #HANDLER_RETURNED}
+ * as soon as the handler returns (a parent timing the process stops its clock there), then one line:
+ * {@code RESULT <batch result> seconds=<s> peakHeapMiB=<sum of the heap pools' peaks> startToDoneMs=<from JVM start>
+ * handlerStartUptimeMs=<JVM uptime when the handler is invoked> handlerEndUptimeMs=<when it returns>}; the first
+ * uptime is Lambda's init (JVM start, configuration, clients), the difference its first invocation.
  * Usage: ReplicatorProcess <config.json> <site> <entry-file>...
  */
 public final class ReplicatorProcess {
+
+    static final String HANDLER_RETURNED = "HANDLER_RETURNED";
 
     private ReplicatorProcess() {
     }
@@ -44,16 +49,34 @@ public final class ReplicatorProcess {
 
         BatchReplicator.BatchResult result;
         double seconds;
+        long handlerStartMillis;
+        long handlerEndMillis;
         try (BatchReplicator replicator = BatchReplicator.create(config, site, Clock.systemUTC())) {
             ReplicatorHandler handler = new ReplicatorHandler(replicator);
+            handlerStartMillis = System.currentTimeMillis();
             long started = System.nanoTime();
             result = handler.handleRequest(event, null);
             seconds = (System.nanoTime() - started) / 1e9;
+            handlerEndMillis = System.currentTimeMillis();
+            System.out.println(HANDLER_RETURNED);
         }
+        // The management beans load only now, after the timed part: they bring classes of their own to load.
         long peakHeap = ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP)
                 .mapToLong(p -> p.getPeakUsage().getUsed()).sum();
-        long sinceJvmStart = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
-        System.out.printf("RESULT %s seconds=%.3f peakHeapMiB=%d startToDoneMs=%d%n", result, seconds, peakHeap >> 20, sinceJvmStart);
+        long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+        System.out.printf("RESULT %s seconds=%.3f peakHeapMiB=%d startToDoneMs=%d handlerStartUptimeMs=%d handlerEndUptimeMs=%d%n",
+                result, seconds, peakHeap >> 20, System.currentTimeMillis() - jvmStart, handlerStartMillis - jvmStart,
+                handlerEndMillis - jvmStart);
         System.exit(0);
+    }
+
+    /** One {@code name=value} of the RESULT line. */
+    static String resultValue(String resultLine, String name) {
+        for (String token : resultLine.split(" ")) {
+            if (token.startsWith(name + "=")) {
+                return token.substring(name.length() + 1);
+            }
+        }
+        throw new IllegalStateException(name + " missing in " + resultLine);
     }
 }

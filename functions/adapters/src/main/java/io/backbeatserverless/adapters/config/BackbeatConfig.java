@@ -252,6 +252,10 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
             return new SourceConfig(type, newEndpoint, feed, rulesFrom);
         }
 
+        public SourceConfig withFeed(FeedSettings newFeed) {
+            return new SourceConfig(type, endpoint, newFeed, rulesFrom);
+        }
+
         /** Where the listing feed keeps its markers and progress in the checkpoints table. */
         public String listingCheckpointName() {
             return "listing:" + (endpoint.url() == null ? "aws-" + endpoint.region() : endpoint.uri().getAuthority());

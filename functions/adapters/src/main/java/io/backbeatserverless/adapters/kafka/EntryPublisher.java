@@ -51,6 +51,8 @@ public final class EntryPublisher implements AutoCloseable {
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000);
+        // No client metrics push (KIP-714): the deployment jars leave out the protobuf it serializes with.
+        p.put(ProducerConfig.ENABLE_METRICS_PUSH_CONFIG, false);
         return p;
     }
 
