@@ -27,8 +27,7 @@ public final class OpsHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
 
     private static OpsApi inAws(BackbeatConfig config) {
         SiteControl control = config.ops().eventSourceMappings().isEmpty() ? SiteControl.NONE
-                : new EventSourceMappingSiteControl(software.amazon.awssdk.services.lambda.LambdaClient.builder()
-                .httpClientBuilder(software.amazon.awssdk.http.apache.ApacheHttpClient.builder()).build(),
+                : EventSourceMappingSiteControl.inRegion(new software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain().getRegion().id(),
                 config.ops().eventSourceMappings());
         return OpsRuntime.create(config, control, Clock.systemUTC()).api();
     }

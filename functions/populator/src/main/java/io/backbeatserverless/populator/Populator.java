@@ -68,6 +68,9 @@ public final class Populator implements Runnable, AutoCloseable {
                 Thread.currentThread().interrupt();
                 return;
             } catch (Exception e) {
+                if (!running) {
+                    return; // stopping: the interrupted read is not a failure worth a warning
+                }
                 // The batch was not acknowledged, so the feed serves it again: nothing is lost.
                 lastError = e.toString();
                 LOG.warn("populator: {} feed batch failed, retrying in {} ms: {}", feed.name(), idleWait.toMillis(), e.toString());

@@ -100,7 +100,8 @@ final class LargeObjectBenchmark implements Callable<Integer> {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(HOST, EmbeddedKafka.freePort());
              ChildProcess sourceServer = S3ServerProcess.start("source", HOST, sourcePort, serverHeap, "2g", null);
              ChildProcess destServer = S3ServerProcess.start("destination", HOST, destPort, serverHeap, "2g", null)) {
-            measure(run, sizeMib, size, kafka, sourcePort, destPort, work, ours, raw, heaps);
+            Runnable settle = () -> collectGarbage(sourceServer.pid(), destServer.pid());
+            measure(run, sizeMib, size, kafka, sourcePort, destPort, work, settle, ours, raw, heaps);
         } finally {
             // The run's configuration and entry files.
             try (var files = Files.walk(work)) {
@@ -109,8 +110,8 @@ final class LargeObjectBenchmark implements Callable<Integer> {
         }
     }
 
-    private void measure(int run, long sizeMib, long size, EmbeddedKafka kafka, int sourcePort, int destPort, Path work, List<Double> ours,
-                         List<Double> raw, List<Long> heaps) throws Exception {
+    private void measure(int run, long sizeMib, long size, EmbeddedKafka kafka, int sourcePort, int destPort, Path work, Runnable settle,
+                         List<Double> ours, List<Double> raw, List<Long> heaps) throws Exception {
         kafka.createTopics(Map.of("backbeat-replication", 1, "backbeat-replication-status", 1));
         Endpoint source = endpoint(sourcePort);
         Endpoint dest = endpoint(destPort);
@@ -132,11 +133,17 @@ final class LargeObjectBenchmark implements Callable<Integer> {
             Path entryFile = work.resolve("entry.json");
             Files.write(entryFile, EntryCodec.encode(entry(versionId, size)));
             // Alternate which copy goes first, so neither always meets the fresher servers.
+            // Both copies start on servers that just collected their garbage (the upload and the checksum read
+            // leave GiBs behind, which otherwise slow whichever copy goes first).
             if (run % 2 == 0) {
+                settle.run();
                 raw.add(size / rawRun(src, dst, versionId, size, run));
+                settle.run();
                 ours.add(size / replicatorRun(configFile, entryFile, dst, sourceMd5, size, run, heaps));
             } else {
+                settle.run();
                 ours.add(size / replicatorRun(configFile, entryFile, dst, sourceMd5, size, run, heaps));
+                settle.run();
                 raw.add(size / rawRun(src, dst, versionId, size, run));
             }
         }
@@ -161,6 +168,21 @@ final class LargeObjectBenchmark implements Callable<Integer> {
         double seconds = rawCopy(src, dst, versionId, size, "raw/large.bin");
         System.out.printf("run %d raw loop:   %.1f s, %.1f MB/s%n", run, seconds, size / seconds / 1e6);
         return seconds;
+    }
+
+    /** A full GC in each server JVM ({@code jcmd <pid> GC.run}), waited for. */
+    private static void collectGarbage(long... pids) {
+        for (long pid : pids) {
+            try {
+                new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(pid), "GC.run")
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("jcmd GC.run on server " + pid, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     private static Endpoint endpoint(int port) {
