@@ -63,7 +63,7 @@ public final class PopulatorMain {
         return switch (feed.type()) {
             case BackbeatConfig.FeedSettings.CLOUDSERVER_RECORD_LOG ->
                     new CloudServerRecordLogFeed(java.net.URI.create(feed.url()), feed.logName(), checkpoints, feed.batchSize());
-            case BackbeatConfig.FeedSettings.S3_EVENTS_SQS -> new S3EventNotificationFeed(sqsFor(config), feed.url(), source,
+            case BackbeatConfig.FeedSettings.S3_EVENTS_SQS -> new S3EventNotificationFeed(S3EventNotificationFeed.sqsClient(feed.url(), config.source().endpoint()), feed.url(), source,
                     rules, feed.batchSize());
             case BackbeatConfig.FeedSettings.BUCKETD_RAFT_LOG ->
                     new BucketdRaftLogFeed(java.net.URI.create(feed.url()), feed.raftSession(), checkpoints, feed.batchSize());
@@ -71,19 +71,6 @@ public final class PopulatorMain {
                     rules, checkpoints, config.source().listingCheckpointName(), feed.batchSize(),
                     Duration.ofMillis(feed.intervalMs()), clock);
         };
-    }
-
-    /** An SQS client for the feed's queue: AWS for amazonaws.com queue URLs, else the queue URL's own server (ElasticMQ, LocalStack). */
-    private static software.amazon.awssdk.services.sqs.SqsClient sqsFor(BackbeatConfig config) {
-        java.net.URI queue = java.net.URI.create(config.source().feed().url());
-        var builder = software.amazon.awssdk.services.sqs.SqsClient.builder()
-                .region(software.amazon.awssdk.regions.Region.of(config.source().endpoint().region()))
-                .credentialsProvider(AwsClients.credentials(config.source().endpoint()))
-                .httpClientBuilder(software.amazon.awssdk.http.apache.ApacheHttpClient.builder());
-        if (!queue.getHost().endsWith("amazonaws.com")) {
-            builder.endpointOverride(java.net.URI.create(queue.getScheme() + "://" + queue.getAuthority()));
-        }
-        return builder.build();
     }
 
     /** A running populator; closing it stops the loop and releases its clients. */

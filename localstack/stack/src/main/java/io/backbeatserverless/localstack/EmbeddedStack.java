@@ -102,15 +102,21 @@ public final class EmbeddedStack implements AutoCloseable {
                 .withOps(config.ops().withPort(port.applyAsInt(config.ops().port())));
     }
 
+    /** The S3-events feed on a queue of this machine: the stack serves that queue itself. */
+    private static boolean isLocalEventQueue(BackbeatConfig.FeedSettings feed) {
+        if (!BackbeatConfig.FeedSettings.S3_EVENTS_SQS.equals(feed.type())) {
+            return false;
+        }
+        String host = java.net.URI.create(feed.url()).getHost();
+        return HOST.equals(host) || "localhost".equals(host);
+    }
+
     /** A local S3-events queue URL moves to a free port too; other feeds are someone else's servers. */
     private static BackbeatConfig.FeedSettings localFeedOnFreePort(BackbeatConfig.FeedSettings feed, java.util.function.IntUnaryOperator port) {
-        if (!BackbeatConfig.FeedSettings.S3_EVENTS_SQS.equals(feed.type())) {
+        if (!isLocalEventQueue(feed)) {
             return feed;
         }
         java.net.URI url = java.net.URI.create(feed.url());
-        if (!HOST.equals(url.getHost()) && !"localhost".equals(url.getHost())) {
-            return feed;
-        }
         String moved = url.getScheme() + "://" + url.getHost() + ":" + port.applyAsInt(url.getPort()) + url.getPath();
         return new BackbeatConfig.FeedSettings(feed.type(), feed.intervalMs(), moved, feed.logName(), feed.raftSession(), feed.batchSize());
     }
@@ -203,22 +209,15 @@ public final class EmbeddedStack implements AutoCloseable {
      */
     private String startLocalEventQueue() {
         BackbeatConfig.FeedSettings feed = config.source().feed();
-        if (!BackbeatConfig.FeedSettings.S3_EVENTS_SQS.equals(feed.type())) {
-            return null;
+        if (!isLocalEventQueue(feed)) {
+            return null; // another feed, or a real queue (AWS, LocalStack) whose notifications are configured there
         }
         java.net.URI queue = java.net.URI.create(feed.url());
-        if (!HOST.equals(queue.getHost()) && !"localhost".equals(queue.getHost())) {
-            return null; // a real queue (AWS, LocalStack): its bucket notifications are configured there
-        }
         var sqsServer = org.elasticmq.rest.sqs.SQSRestServerBuilder.withInterface(HOST).withPort(queue.getPort()).start();
         sqsServer.waitUntilStarted();
         started.push(sqsServer::stopAndWait);
         String name = queue.getPath().substring(queue.getPath().lastIndexOf('/') + 1);
-        try (var sqs = software.amazon.awssdk.services.sqs.SqsClient.builder()
-                .endpointOverride(java.net.URI.create("http://" + HOST + ":" + queue.getPort()))
-                .region(software.amazon.awssdk.regions.Region.of(config.source().endpoint().region()))
-                .credentialsProvider(AwsClients.credentials(config.source().endpoint()))
-                .httpClientBuilder(software.amazon.awssdk.http.apache.ApacheHttpClient.builder()).build()) {
+        try (var sqs = io.backbeatserverless.populator.S3EventNotificationFeed.sqsClient(feed.url(), config.source().endpoint())) {
             sqs.createQueue(r -> r.queueName(name));
         }
         LOG.info("SQS server (ElasticMQ) on {}:{} with queue {}: the source server sends its S3 event notifications there",

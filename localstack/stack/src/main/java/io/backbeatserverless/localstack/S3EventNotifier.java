@@ -3,6 +3,9 @@ package io.backbeatserverless.localstack;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.backbeatserverless.adapters.aws.AwsClients;
+import io.backbeatserverless.adapters.config.Endpoint;
+import io.backbeatserverless.populator.S3EventNotificationFeed;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -14,17 +17,12 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.apache.ApacheHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 
-import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -75,12 +73,10 @@ final class S3EventNotifier implements AutoCloseable {
 
     S3EventNotifier(String queueUrl, String host, int port) {
         this.queueUrl = queueUrl;
-        URI queue = URI.create(queueUrl);
-        var credentials = StaticCredentialsProvider.create(AwsBasicCredentials.create("accessKey1", "verySecretKey1"));
-        this.sqs = SqsClient.builder().endpointOverride(URI.create(queue.getScheme() + "://" + queue.getAuthority()))
-                .region(Region.US_EAST_1).credentialsProvider(credentials).httpClientBuilder(ApacheHttpClient.builder()).build();
-        this.self = S3Client.builder().endpointOverride(URI.create("http://" + host + ":" + port)).region(Region.US_EAST_1)
-                .forcePathStyle(true).credentialsProvider(credentials).httpClientBuilder(ApacheHttpClient.builder()).build();
+        // The local SQS server and local-s3 do not check credentials; any static pair signs.
+        Endpoint self = new Endpoint("http://" + host + ":" + port, "us-east-1", "local", "local");
+        this.sqs = S3EventNotificationFeed.sqsClient(queueUrl, self);
+        this.self = AwsClients.s3(self, 2);
         this.sender = Thread.ofPlatform().daemon().name("s3-event-sender").start(this::sendLoop);
     }
 

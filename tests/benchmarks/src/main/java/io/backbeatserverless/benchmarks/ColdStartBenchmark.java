@@ -20,7 +20,6 @@ import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
 
 import java.io.BufferedReader;
 import java.io.File;
-import java.io.IOException;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +27,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,14 +85,16 @@ final class ColdStartBenchmark implements Callable<Integer> {
                 Runtime.getRuntime().availableProcessors(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
                 javaVersion(), heap);
 
-        Path work = Files.createTempDirectory("backbeat-cold-start-");
         int sourcePort = EmbeddedKafka.freePort();
         int destPort = EmbeddedKafka.freePort();
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(HOST, EmbeddedKafka.freePort());
+        // The work directory holds the archives (about 100 MB): deleted at the end.
+        try (WorkDirectory workDirectory = WorkDirectory.create("backbeat-cold-start-");
+             EmbeddedKafka kafka = EmbeddedKafka.start(HOST, EmbeddedKafka.freePort());
              ChildProcess sourceServer = S3ServerProcess.start("source", HOST, sourcePort, "1g", "256m", null);
              ChildProcess destServer = S3ServerProcess.start("destination", HOST, destPort, "1g", "256m", null);
              S3Client source = AwsClients.s3(endpoint(sourcePort), 4);
              S3Client destination = AwsClients.s3(endpoint(destPort), 4)) {
+            Path work = workDirectory.path();
             kafka.createTopics(Map.of("backbeat-replication", 1, "backbeat-replication-status", 1));
             createVersionedBucket(source, "src-bucket");
             createVersionedBucket(destination, "dest-bucket");
@@ -120,19 +120,8 @@ final class ColdStartBenchmark implements Callable<Integer> {
                 }
             }
             printTable(results);
-        } finally {
-            deleteRecursively(work);
         }
         return 0;
-    }
-
-    /** The work directory holds the archives (about 100 MB): not left behind in /tmp. */
-    private static void deleteRecursively(Path dir) throws IOException {
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(file);
-            }
-        }
     }
 
     /** The variants to compare; the archives come from one training run each (not timed). */

@@ -29,7 +29,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -119,17 +118,12 @@ final class LargeObjectBenchmark implements Callable<Integer> {
     private void runOnce(int run, long sizeMib, long size, List<Double> ours, List<Double> raw, List<Long> heaps) throws Exception {
         int sourcePort = EmbeddedKafka.freePort();
         int destPort = EmbeddedKafka.freePort();
-        Path work = Files.createTempDirectory("backbeat-bench-");
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(HOST, EmbeddedKafka.freePort());
+        try (WorkDirectory work = WorkDirectory.create("backbeat-bench-");
+             EmbeddedKafka kafka = EmbeddedKafka.start(HOST, EmbeddedKafka.freePort());
              ChildProcess sourceServer = S3ServerProcess.start("source", HOST, sourcePort, serverHeap, "2g", null);
              ChildProcess destServer = S3ServerProcess.start("destination", HOST, destPort, serverHeap, "2g", null)) {
             Runnable settle = () -> collectGarbage(sourceServer.pid(), destServer.pid());
-            measure(run, sizeMib, size, kafka, sourcePort, destPort, work, settle, ours, raw, heaps);
-        } finally {
-            // The run's configuration and entry files.
-            try (var files = Files.walk(work)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
+            measure(run, sizeMib, size, kafka, sourcePort, destPort, work.path(), settle, ours, raw, heaps);
         }
     }
 

@@ -35,16 +35,6 @@ final class ProcessCpu {
         return per;
     }
 
-    static String describe(Map<String, Double> perObject) {
-        StringBuilder out = new StringBuilder();
-        double total = 0;
-        for (var e : perObject.entrySet()) {
-            out.append(String.format("%s %.2f, ", e.getKey(), e.getValue()));
-            total += e.getValue();
-        }
-        return String.format("%.2f ms CPU/object (%s)", total, out.substring(0, Math.max(0, out.length() - 2)));
-    }
-
     private static double ofPid(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
