@@ -6,7 +6,7 @@ import io.backbeatserverless.adapters.dynamodb.DynamoDbCheckpointStore;
 import io.backbeatserverless.adapters.dynamodb.TableSchemas;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbRuleStore;
-import io.backbeatserverless.populator.BucketRules;
+import io.backbeatserverless.adapters.aws.BucketRules;
 import io.backbeatserverless.populator.ChangeFeed;
 import io.backbeatserverless.populator.ListingChangeFeed;
 import io.backbeatserverless.populator.SourceVersion;

@@ -2,7 +2,12 @@ package io.backbeatserverless.populator;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.backbeatserverless.adapters.aws.BucketRules;
+import io.backbeatserverless.adapters.aws.VersionListing;
 import io.backbeatserverless.core.metadata.ObjectMetadata;
+import io.backbeatserverless.core.metadata.PendingVersions;
+import io.backbeatserverless.core.versions.KeyVersions;
+import io.backbeatserverless.core.versions.ListedVersion;
 import io.backbeatserverless.core.ops.CheckpointStore;
 import io.backbeatserverless.core.rules.ReplicationConfiguration;
 import io.backbeatserverless.core.rules.ReplicationRule;
@@ -12,16 +17,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.Bucket;
-import software.amazon.awssdk.services.s3.model.DeleteMarkerEntry;
 import software.amazon.awssdk.services.s3.model.ListObjectVersionsResponse;
-import software.amazon.awssdk.services.s3.model.ObjectVersion;
 import software.amazon.awssdk.services.s3.model.Tag;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,16 +41,19 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A version is new when the status store has never recorded it; acknowledging a batch records its
  * versions as queued (PENDING). Rules are matched here, with tags read only for rules that filter on
- * them. Versions of one key are queued oldest first: a page that ends inside a key stops before it.
+ * them. Pages hold whole keys ({@link VersionListing}), each key's versions queued oldest first.
  */
 public final class ListingChangeFeed implements ChangeFeed {
 
     private static final Logger LOG = LoggerFactory.getLogger(ListingChangeFeed.class);
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Versions remembered per cache: a few tens of MiB at most. */
+    private static final int CACHE_LIMIT = 200_000;
 
     /**
      * Where a pass stands, saved as the checkpoint: the pass number, the buckets it covers, the current
-     * one and its markers, and what it has done so far.
+     * one and the last whole key listed in it ({@code keyMarker}; {@code versionIdMarker} is no longer used and
+     * stays null), and what it has done so far.
      */
     public record Cursor(long pass, String passStartedAt, List<String> buckets, int bucketIndex, String keyMarker,
                          String versionIdMarker, long scanned, long queued, long bucketScanned, long bucketTotal,
@@ -71,10 +76,14 @@ public final class ListingChangeFeed implements ChangeFeed {
     private final int pageSize;
     private final Duration passInterval;
     private final Clock clock;
-    /** Versions known to be recorded, so steady-state passes do not ask the store again. */
-    private final Set<VersionRef> recorded = ConcurrentHashMap.newKeySet();
-    /** Versions no rule selects (or delete markers a rule does not replicate): never queued. */
-    private final Set<VersionRef> notSelected = ConcurrentHashMap.newKeySet();
+    /**
+     * Versions known to be recorded, so steady-state passes need not ask the store again: bounded, so a large
+     * bucket costs a lookup per page instead of memory without limit.
+     */
+    private final Set<VersionRef> recorded = java.util.Collections.newSetFromMap(bounded(CACHE_LIMIT));
+    /** Versions the bucket's rules (the value) did not select: asked again when the rules change. Bounded too. */
+    private final Map<VersionRef, ReplicationConfiguration> notSelected = bounded(CACHE_LIMIT);
+    private final VersionListing listing;
     private volatile Cursor cursor;
     /** Buckets' version counts, taken the first time a pass meets them (progress of a backfill), not every pass. */
     private final Map<String, Long> totals = new ConcurrentHashMap<>();
@@ -82,6 +91,7 @@ public final class ListingChangeFeed implements ChangeFeed {
     public ListingChangeFeed(S3Client source, ReplicationStatusStore statusStore, BucketRules bucketRules,
                              CheckpointStore checkpoints, String checkpointName, int pageSize, Duration passInterval, Clock clock) {
         this.source = source;
+        this.listing = new VersionListing(source);
         this.bucketRules = bucketRules;
         this.statusStore = statusStore;
         this.checkpoints = checkpoints;
@@ -137,34 +147,12 @@ public final class ListingChangeFeed implements ChangeFeed {
     }
 
     private Batch page(Cursor at, String bucket, ReplicationConfiguration rules) {
-        Cursor from = at;
-        ListObjectVersionsResponse page = source.listObjectVersions(r -> r.bucket(bucket).maxKeys(pageSize)
-                .keyMarker(from.keyMarker()).versionIdMarker(from.versionIdMarker()));
-        Map<String, List<Listed>> byKey = new LinkedHashMap<>();
-        for (ObjectVersion v : page.versions()) {
-            byKey.computeIfAbsent(v.key(), k -> new ArrayList<>()).add(new Listed(v.key(), v.versionId(),
-                    v.lastModified(), v.size() == null ? 0 : v.size(), v.eTag(), false));
-        }
-        for (DeleteMarkerEntry d : page.deleteMarkers()) {
-            byKey.computeIfAbsent(d.key(), k -> new ArrayList<>()).add(new Listed(d.key(), d.versionId(), d.lastModified(), 0, null, true));
-        }
-        String keyMarker = page.nextKeyMarker();
-        String versionMarker = page.nextVersionIdMarker();
-        if (Boolean.TRUE.equals(page.isTruncated()) && byKey.size() > 1) {
-            // The page may end inside its last key: leave that key whole for the next page, so its versions stay in order.
-            String lastKey = new ArrayList<>(byKey.keySet()).getLast();
-            byKey.remove(lastKey);
-            keyMarker = new ArrayList<>(byKey.keySet()).getLast();
-            versionMarker = null;
-        }
-        long listed = byKey.values().stream().mapToLong(List::size).sum();
-        List<SourceVersion> versions = newVersions(bucket, rules, byKey);
-        Cursor next = Boolean.TRUE.equals(page.isTruncated())
-                ? new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.bucketIndex(), keyMarker, versionMarker,
-                at.scanned() + listed, at.queued() + versions.size(), at.bucketScanned() + listed, at.bucketTotal(), false, null)
-                : nextBucket(new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.bucketIndex(), null, null,
-                at.scanned() + listed, at.queued() + versions.size(), at.bucketScanned() + listed, at.bucketTotal(), false, null));
-        return new Batch(versions, next);
+        VersionListing.Page page = listing.page(bucket, null, at.keyMarker(), pageSize);
+        long listed = page.keys().stream().mapToLong(k -> k.versions().size()).sum();
+        List<SourceVersion> versions = newVersions(bucket, rules, page.keys());
+        Cursor scannedTo = new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.bucketIndex(), page.lastKey(), null,
+                at.scanned() + listed, at.queued() + versions.size(), at.bucketScanned() + listed, at.bucketTotal(), false, null);
+        return new Batch(versions, page.done() ? nextBucket(scannedTo) : scannedTo);
     }
 
     private Cursor nextBucket(Cursor at) {
@@ -249,13 +237,12 @@ public final class ListingChangeFeed implements ChangeFeed {
         }
     }
 
-    private List<SourceVersion> newVersions(String bucket, ReplicationConfiguration rules, Map<String, List<Listed>> byKey) {
-        List<Listed> candidates = new ArrayList<>();
-        for (List<Listed> versions : byKey.values()) {
-            versions.sort(Comparator.comparing(Listed::lastModified));
-            for (Listed l : versions) {
+    private List<SourceVersion> newVersions(String bucket, ReplicationConfiguration rules, List<KeyVersions> keys) {
+        List<ListedVersion> candidates = new ArrayList<>();
+        for (KeyVersions key : keys) {
+            for (ListedVersion l : key.versions()) {
                 VersionRef ref = new VersionRef(bucket, l.key(), l.versionId());
-                if (!recorded.contains(ref) && !notSelected.contains(ref)) {
+                if (!recorded.contains(ref) && !rules.equals(notSelected.get(ref))) {
                     candidates.add(l);
                 }
             }
@@ -265,9 +252,9 @@ public final class ListingChangeFeed implements ChangeFeed {
         }
         Set<VersionRef> alreadyRecorded = statusStore.recorded(candidates.stream()
                 .map(l -> new VersionRef(bucket, l.key(), l.versionId())).toList());
-        recorded.addAll(alreadyRecorded);
+        alreadyRecorded.forEach(recorded::add);
         List<SourceVersion> result = new ArrayList<>();
-        for (Listed l : candidates) {
+        for (ListedVersion l : candidates) {
             VersionRef ref = new VersionRef(bucket, l.key(), l.versionId());
             if (alreadyRecorded.contains(ref)) {
                 continue;
@@ -275,7 +262,7 @@ public final class ListingChangeFeed implements ChangeFeed {
             Map<String, String> tags = l.deleteMarker() || !rules.needsTagsFor(l.key()) ? Map.of() : tagsOf(bucket, l);
             ReplicationRule rule = rules.ruleFor(l.key(), tags).orElse(null);
             if (rule == null || (l.deleteMarker() && !rule.deleteMarkerReplication())) {
-                notSelected.add(ref);
+                notSelected.put(ref, rules);
                 continue;
             }
             result.add(new SourceVersion(bucket, PendingVersions.metadataOf(l.key(), l.versionId(), l.size(), l.eTag(), l.lastModified(),
@@ -284,7 +271,7 @@ public final class ListingChangeFeed implements ChangeFeed {
         return result;
     }
 
-    private Map<String, String> tagsOf(String bucket, Listed l) {
+    private Map<String, String> tagsOf(String bucket, ListedVersion l) {
         Map<String, String> tags = new HashMap<>();
         for (Tag t : source.getObjectTagging(r -> r.bucket(bucket).key(l.key()).versionId(l.versionId())).tagSet()) {
             tags.put(t.key(), t.value());
@@ -292,6 +279,13 @@ public final class ListingChangeFeed implements ChangeFeed {
         return tags;
     }
 
-    private record Listed(String key, String versionId, Instant lastModified, long size, String eTag, boolean deleteMarker) {
+    /** A set of at most {@code limit} elements that forgets the least recently added first. */
+    private static <K, V> Map<K, V> bounded(int limit) {
+        return java.util.Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+                return size() > limit;
+            }
+        });
     }
 }

@@ -1,6 +1,7 @@
 package io.backbeatserverless.populator;
 
 import io.backbeatserverless.adapters.aws.AwsClients;
+import io.backbeatserverless.adapters.aws.BucketRules;
 import io.backbeatserverless.adapters.config.BackbeatConfig;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbCheckpointStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbMetricsStore;
@@ -56,10 +57,7 @@ public final class PopulatorMain {
     static ChangeFeed feedFor(BackbeatConfig config, S3Client source, DynamoDbClient dynamo, Clock clock) {
         BackbeatConfig.FeedSettings feed = config.source().feed();
         var checkpoints = new DynamoDbCheckpointStore(dynamo, config.dynamodb().tables().checkpoints(), clock);
-        BucketRules rules = BackbeatConfig.SourceConfig.RULES_FROM_STORE.equals(config.source().rulesFrom())
-                ? BucketRules.fromStore(new io.backbeatserverless.adapters.dynamodb.DynamoDbRuleStore(dynamo, config.dynamodb().tables().rules()),
-                config.siteNames())
-                : BucketRules.fromBuckets(source, config.siteNames());
+        BucketRules rules = BucketRules.forSource(config, source, dynamo);
         return switch (feed.type()) {
             case BackbeatConfig.FeedSettings.CLOUDSERVER_RECORD_LOG ->
                     new CloudServerRecordLogFeed(java.net.URI.create(feed.url()), feed.logName(), checkpoints, feed.batchSize());

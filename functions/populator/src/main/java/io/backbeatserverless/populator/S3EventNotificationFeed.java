@@ -2,6 +2,8 @@ package io.backbeatserverless.populator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.backbeatserverless.adapters.aws.BucketRules;
+import io.backbeatserverless.core.metadata.PendingVersions;
 import io.backbeatserverless.core.rules.ReplicationConfiguration;
 import io.backbeatserverless.core.rules.ReplicationRule;
 import org.slf4j.Logger;

@@ -1,6 +1,5 @@
-package io.backbeatserverless.populator;
+package io.backbeatserverless.core.metadata;
 
-import io.backbeatserverless.core.metadata.ObjectMetadata;
 import io.backbeatserverless.core.rules.ReplicationConfiguration;
 import io.backbeatserverless.core.rules.ReplicationRule;
 import io.backbeatserverless.core.status.ReplicationStatus;
@@ -12,14 +11,14 @@ import java.util.Map;
 /**
  * The metadata document of a version a rule selected, for feeds whose source does not write
  * CloudServer metadata (listing, S3 events): PENDING to each site the rule names, as CloudServer
- * would have recorded it.
+ * would have recorded it. The feeds build it for each version they queue, verify for each it repairs.
  */
-final class PendingVersions {
+public final class PendingVersions {
 
     private PendingVersions() {
     }
 
-    static ObjectMetadata metadataOf(String key, String versionId, long size, String eTag, Instant lastModified, boolean deleteMarker,
+    public static ObjectMetadata metadataOf(String key, String versionId, long size, String eTag, Instant lastModified, boolean deleteMarker,
                                      ReplicationConfiguration rules, ReplicationRule rule, Map<String, String> tags) {
         List<ObjectMetadata.Backend> backends = rule.sites().stream()
                 .map(site -> new ObjectMetadata.Backend(site, ReplicationStatus.PENDING, "")).toList();

@@ -1,0 +1,251 @@
+package io.backbeatserverless.core.verify;
+
+import io.backbeatserverless.core.status.ReplicationStatus;
+import io.backbeatserverless.core.status.SiteOutcome;
+import io.backbeatserverless.core.versions.ListedVersion;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Verify's judgement of one key at one site: the source's history of the key (which entries belong at the
+ * site, with their recorded status) against the site's history of the replica key.
+ * <ul>
+ *   <li>A version is matched by the source version id its replica carries and compared
+ *       ({@link ReplicaComparison}); the most recent copy counts.</li>
+ *   <li>A delete marker is matched by id where the site keeps source ids (CloudServer), else by place: a
+ *       delete marker at the site after the replicas of the source's older versions and before those of its
+ *       newer ones (consecutive delete markers at the source are one deleted state).</li>
+ *   <li>An entry with no match is in flight while younger than the stuck threshold, else explained by its
+ *       status: FAILED and SKIPPED with their reasons, PENDING too long is stuck, anything else missing.</li>
+ *   <li>The site's current entry must be the source's: the replica of its newest version, or a delete marker
+ *       where the source's newest entry is one.</li>
+ *   <li>Replicas of no source version of the key, and delete markers matched to none, are extra.</li>
+ * </ul>
+ * Pure: the caller lists and reads both sides.
+ */
+public final class KeyAudit {
+
+    private KeyAudit() {
+    }
+
+    /** A source entry that belongs at the site: its listing, its details (null for a delete marker) and its recorded status at the site. */
+    public record SourceEntry(ListedVersion listed, VersionDetails details, SiteOutcome status) {
+    }
+
+    /**
+     * An entry of the replica key at the site.
+     *
+     * @param replicaOf the source version id it replicates, when it says so (null: a delete marker at an S3 site, or not a replica)
+     * @param details   null for a delete marker
+     */
+    public record SiteEntry(ListedVersion listed, String replicaOf, VersionDetails details) {
+    }
+
+    /** @param compareEtags false for sites whose ETags are not content MD5s (SSE-KMS) */
+    public record Settings(Duration stuckAfter, boolean compareEtags) {
+    }
+
+    /** A source version to queue again; {@code forceCopy}: copy it even where its replica seems present (it differs). */
+    public record Repair(String versionId, boolean deleteMarker, boolean forceCopy) {
+    }
+
+    public record Result(SiteCounts counts, List<Finding> findings, List<Repair> repairs) {
+    }
+
+    /**
+     * @param sourceHistory every entry of the key at the source, oldest first (the ones that do not belong at the site too)
+     * @param expected      the entries that belong at the site, oldest first
+     * @param siteHistory   the replica key's entries at the site, oldest first
+     */
+    public static Result audit(String site, String bucket, String key, List<ListedVersion> sourceHistory, List<SourceEntry> expected,
+                               List<SiteEntry> siteHistory, Settings settings, Instant now) {
+        Map<String, Integer> sourceOrder = new HashMap<>();
+        for (int i = 0; i < sourceHistory.size(); i++) {
+            sourceOrder.put(sourceHistory.get(i).versionId(), i);
+        }
+        Map<String, List<Integer>> copies = new HashMap<>();
+        for (int p = 0; p < siteHistory.size(); p++) {
+            String of = siteHistory.get(p).replicaOf();
+            if (of != null) {
+                copies.computeIfAbsent(of, k -> new ArrayList<>()).add(p);
+            }
+        }
+        Set<Integer> usedMarkers = new HashSet<>();
+        SiteCounts counts = SiteCounts.ZERO;
+        List<Finding> findings = new ArrayList<>();
+        List<Repair> repairs = new ArrayList<>();
+        Instant youngerThan = now.minus(settings.stuckAfter());
+        boolean newestMatched = false;
+        for (int e = 0; e < expected.size(); e++) {
+            SourceEntry entry = expected.get(e);
+            ListedVersion v = entry.listed();
+            counts = counts.plus(new SiteCounts(1, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+            boolean newest = e == expected.size() - 1;
+            if (v.deleteMarker()) {
+                Integer marker = matchDeleteMarker(v, sourceOrder, copies, siteHistory);
+                if (marker != null) {
+                    usedMarkers.add(marker);
+                    counts = counts.plus(new SiteCounts(0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
+                    newestMatched = newest;
+                    continue;
+                }
+            } else {
+                List<Integer> positions = copies.get(v.versionId());
+                if (positions != null) {
+                    SiteEntry replica = siteHistory.get(positions.getLast());
+                    List<String> differences = replica.details() == null ? List.of("the site holds a delete marker in its place")
+                            : ReplicaComparison.differences(entry.details(), replica.details(), settings.compareEtags());
+                    if (differences.isEmpty()) {
+                        counts = counts.plus(new SiteCounts(0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
+                        newestMatched = newest;
+                    } else {
+                        counts = counts.plusFinding(Finding.Kind.DIVERGENT);
+                        findings.add(new Finding(Finding.Kind.DIVERGENT, site, bucket, key, v.versionId(), false, String.join("; ", differences)));
+                        repairs.add(new Repair(v.versionId(), false, true));
+                    }
+                    continue;
+                }
+            }
+            // Not at the site: the recorded status says why, or time does.
+            Unmatched verdict = unmatched(entry, youngerThan, now, settings.stuckAfter());
+            if (verdict == null) {
+                counts = counts.plus(new SiteCounts(0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
+                continue;
+            }
+            counts = counts.plusFinding(verdict.kind());
+            findings.add(new Finding(verdict.kind(), site, bucket, key, v.versionId(), v.deleteMarker(), verdict.detail()));
+            if (verdict.kind() == Finding.Kind.MISSING || verdict.kind() == Finding.Kind.STUCK) {
+                repairs.add(new Repair(v.versionId(), v.deleteMarker(), false));
+            }
+        }
+        if (newestMatched && !siteHistory.isEmpty()) {
+            SourceEntry newest = expected.getLast();
+            SiteEntry current = siteHistory.getLast();
+            String wrong = currentMismatch(newest.listed(), current);
+            if (wrong != null) {
+                counts = counts.plus(new SiteCounts(0, -1, 0, 0, 0, 0, 0, 0, 0, 0)).plusFinding(Finding.Kind.DIVERGENT);
+                findings.add(new Finding(Finding.Kind.DIVERGENT, site, bucket, key, newest.listed().versionId(),
+                        newest.listed().deleteMarker(), wrong));
+                repairs.add(new Repair(newest.listed().versionId(), newest.listed().deleteMarker(), !newest.listed().deleteMarker()));
+            }
+        }
+        for (int p = 0; p < siteHistory.size(); p++) {
+            SiteEntry entry = siteHistory.get(p);
+            String extra = null;
+            if (entry.replicaOf() != null && !sourceOrder.containsKey(entry.replicaOf())) {
+                extra = (entry.listed().deleteMarker() ? "delete marker" : "replica") + " of source version " + entry.replicaOf()
+                        + ", which the source no longer has";
+            } else if (entry.listed().deleteMarker() && entry.replicaOf() == null && !usedMarkers.contains(p)) {
+                extra = "delete marker with no delete marker at the source in its place";
+            }
+            if (extra != null) {
+                counts = counts.plusFinding(Finding.Kind.EXTRA);
+                findings.add(new Finding(Finding.Kind.EXTRA, site, bucket, key, entry.listed().versionId(), entry.listed().deleteMarker(),
+                        extra + " (version " + entry.listed().versionId() + " at the site)"));
+            }
+        }
+        return new Result(counts, findings, repairs);
+    }
+
+    private record Unmatched(Finding.Kind kind, String detail) {
+    }
+
+    /** Null while the entry is in flight. */
+    private static Unmatched unmatched(SourceEntry entry, Instant youngerThan, Instant now, Duration stuckAfter) {
+        SiteOutcome status = entry.status();
+        boolean young = entry.listed().lastModified() != null && entry.listed().lastModified().isAfter(youngerThan);
+        String what = entry.listed().deleteMarker() ? "delete marker" : "version";
+        if (status == null) {
+            return young ? null : new Unmatched(Finding.Kind.MISSING, "no " + what + " at the site and no replication status: never queued");
+        }
+        return switch (status.status()) {
+            case FAILED -> new Unmatched(Finding.Kind.FAILED, status.reason() == null ? "failed" : status.reason());
+            case SKIPPED -> new Unmatched(Finding.Kind.SKIPPED, status.reason() == null ? "skipped" : status.reason());
+            case PENDING, PROCESSING -> {
+                Instant since = latest(entry.listed().lastModified(), parse(status.updatedAt()));
+                if (since != null && since.isAfter(youngerThan)) {
+                    yield null;
+                }
+                yield new Unmatched(Finding.Kind.STUCK, status.status() + " since " + since + " (more than "
+                        + stuckAfter.toSeconds() + " s), no " + what + " at the site");
+            }
+            case COMPLETED, REPLICA -> young ? null
+                    : new Unmatched(Finding.Kind.MISSING, "status " + status.status() + " but no " + what + " at the site");
+        };
+    }
+
+    private static Integer matchDeleteMarker(ListedVersion marker, Map<String, Integer> sourceOrder, Map<String, List<Integer>> copies,
+                                             List<SiteEntry> siteHistory) {
+        List<Integer> byId = copies.get(marker.versionId());
+        if (byId != null) {
+            for (int p : byId) {
+                if (siteHistory.get(p).listed().deleteMarker()) {
+                    return p;
+                }
+            }
+        }
+        int at = sourceOrder.getOrDefault(marker.versionId(), -1);
+        int lower = -1;
+        int upper = siteHistory.size();
+        for (Map.Entry<String, List<Integer>> copy : copies.entrySet()) {
+            Integer order = sourceOrder.get(copy.getKey());
+            if (order == null || order == at) {
+                continue;
+            }
+            if (order < at) {
+                lower = Math.max(lower, copy.getValue().getLast());
+            } else {
+                upper = Math.min(upper, copy.getValue().getFirst());
+            }
+        }
+        for (int p = lower + 1; p < upper; p++) {
+            SiteEntry entry = siteHistory.get(p);
+            if (entry.listed().deleteMarker() && entry.replicaOf() == null) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** Null when the site's current entry is what the source's newest expected entry calls for. */
+    private static String currentMismatch(ListedVersion newest, SiteEntry current) {
+        if (newest.deleteMarker()) {
+            return current.listed().deleteMarker() ? null
+                    : "the source shows the object deleted, the site's current version is " + describe(current);
+        }
+        if (!current.listed().deleteMarker() && newest.versionId().equals(current.replicaOf())) {
+            return null;
+        }
+        return "the site's current version is " + describe(current) + ", not the replica of this version (the source's newest)";
+    }
+
+    private static String describe(SiteEntry entry) {
+        if (entry.listed().deleteMarker()) {
+            return "a delete marker (" + entry.listed().versionId() + ")";
+        }
+        return entry.replicaOf() == null ? entry.listed().versionId() + ", not a replica"
+                : entry.listed().versionId() + ", the replica of source version " + entry.replicaOf();
+    }
+
+    private static Instant latest(Instant a, Instant b) {
+        if (a == null) {
+            return b;
+        }
+        return b == null || a.isAfter(b) ? a : b;
+    }
+
+    private static Instant parse(String instant) {
+        try {
+            return instant == null ? null : Instant.parse(instant);
+        } catch (java.time.format.DateTimeParseException e) {
+            return null;
+        }
+    }
+}

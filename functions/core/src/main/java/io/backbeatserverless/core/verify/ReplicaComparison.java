@@ -1,0 +1,63 @@
+package io.backbeatserverless.core.verify;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+
+/**
+ * Whether a replica is identical to its source version, and if not, what differs: the size, the ETag
+ * (when both are content MD5s and the site's ETags can be compared), each content header, the user
+ * metadata, the tags and the replica marker. The one place that says what "identical" means.
+ */
+public final class ReplicaComparison {
+
+    private ReplicaComparison() {
+    }
+
+    /** Human-readable differences, empty when the replica is identical. */
+    public static List<String> differences(VersionDetails source, VersionDetails replica, boolean compareEtags) {
+        List<String> differences = new ArrayList<>();
+        if (source.size() != replica.size()) {
+            differences.add("size " + source.size() + " at the source, " + replica.size() + " at the site");
+        }
+        if (compareEtags && isContentMd5(source.eTag()) && isContentMd5(replica.eTag()) && !source.eTag().equals(replica.eTag())) {
+            differences.add("ETag " + source.eTag() + " at the source, " + replica.eTag() + " at the site");
+        }
+        mapDifferences("", source.contentHeaders(), replica.contentHeaders(), differences);
+        mapDifferences("metadata ", source.userMetadata(), replica.userMetadata(), differences);
+        if (source.tags() != null && replica.tags() != null) {
+            mapDifferences("tag ", source.tags(), replica.tags(), differences);
+        }
+        if (!replica.replica()) {
+            differences.add("the replica marker is missing at the site");
+        }
+        return differences;
+    }
+
+    /** A single-part upload's ETag: the MD5 of the bytes (32 hex digits). A multipart ETag ends with -<parts>. */
+    public static boolean isContentMd5(String eTag) {
+        return eTag != null && eTag.length() == 32 && eTag.chars().allMatch(c -> Character.digit(c, 16) >= 0);
+    }
+
+    private static void mapDifferences(String what, Map<String, String> source, Map<String, String> replica, List<String> into) {
+        for (String name : new TreeSet<>(union(source, replica))) {
+            String at = source.get(name);
+            String there = replica.get(name);
+            if (!Objects.equals(at, there)) {
+                into.add(what + name + ": " + describe(at) + " at the source, " + describe(there) + " at the site");
+            }
+        }
+    }
+
+    private static java.util.Set<String> union(Map<String, String> a, Map<String, String> b) {
+        java.util.Set<String> all = new java.util.HashSet<>(a.keySet());
+        all.addAll(b.keySet());
+        return all;
+    }
+
+    private static String describe(String value) {
+        return value == null ? "absent" : "'" + value + "'";
+    }
+}
