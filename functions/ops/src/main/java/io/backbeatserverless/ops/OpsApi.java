@@ -337,22 +337,12 @@ public final class OpsApi {
         if (site == null || site.isBlank()) {
             throw OpsException.badQuery("sitename is required");
         }
-        int marker = 0;
-        if (query.containsKey("marker")) {
-            try {
-                marker = Integer.parseInt(query.get("marker"));
-            } catch (NumberFormatException e) {
-                throw OpsException.badQuery("marker must be a non-negative integer, not '" + query.get("marker") + "'");
-            }
-            if (marker < 0) {
-                throw OpsException.badQuery("marker must be a non-negative integer, not '" + marker + "'");
-            }
-        }
-        FailedEntryStore.Page page = ops.listFailed(site, marker);
+        // The marker is the NextMarker of the page before, as given (opaque; Backbeat's is a number).
+        FailedEntryStore.Page page = ops.listFailed(site, query.get("marker"));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("IsTruncated", page.truncated());
         if (page.truncated()) {
-            body.put("NextMarker", page.nextOffset());
+            body.put("NextMarker", page.nextMarker());
         }
         body.put("Versions", page.entries().stream().map(OpsApi::version).toList());
         return Response.json(200, body);
@@ -389,25 +379,20 @@ public final class OpsApi {
         return retried(ops.retry(parsed));
     }
 
-    /** Our addition for scripts and console test events: {@code POST /_/crr/failed?sitename=<site>&all=true} retries every failed entry of a site. */
+    /**
+     * Our addition for scripts and console test events: {@code POST /_/crr/failed?sitename=<site>&all=true} retries
+     * every failed entry of a site, a page at a time; answers how many were queued again and how many cannot be.
+     */
     private Response retryAll(Map<String, String> query) {
         String site = query.get("sitename");
         if (site == null || site.isBlank()) {
             throw OpsException.badQuery("sitename is required with all=true");
         }
-        List<OpsService.RetryRequest> requests = new ArrayList<>();
-        int offset = 0;
-        while (true) {
-            FailedEntryStore.Page page = ops.listFailed(site, offset);
-            // Records no replicator could decode stay listed: there is nothing valid to replay.
-            page.entries().stream().filter(e -> !MalformedRecord.FAILED_ENTRY_BUCKET.equals(e.bucket()))
-                    .forEach(e -> requests.add(new OpsService.RetryRequest(e.bucket(), e.objectKey(), e.versionId(), site, false)));
-            if (!page.truncated()) {
-                break;
-            }
-            offset = page.nextOffset();
-        }
-        return retried(ops.retry(requests));
+        OpsService.RetryAll result = ops.retryAll(site);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("Retried", result.retried());
+        body.put("Unretryable", result.unretryable());
+        return Response.json(200, body);
     }
 
     /** Backbeat's answer to a retry: each entry re-queued, now PENDING. */

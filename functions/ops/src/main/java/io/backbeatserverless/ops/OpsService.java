@@ -2,9 +2,11 @@ package io.backbeatserverless.ops;
 
 import io.backbeatserverless.adapters.config.BackbeatConfig;
 import io.backbeatserverless.adapters.kafka.EntryPublisher;
+import io.backbeatserverless.adapters.kafka.KafkaReplicationQueue;
+import io.backbeatserverless.core.entry.MalformedRecord;
+import io.backbeatserverless.core.ops.Requeue;
 import io.backbeatserverless.core.entry.EntryCodec;
 import io.backbeatserverless.core.entry.ReplicationEntry;
-import io.backbeatserverless.core.entry.StatusEntry;
 import io.backbeatserverless.core.ops.Counters;
 import io.backbeatserverless.core.ops.FailedEntry;
 import io.backbeatserverless.core.ops.FailedEntryStore;
@@ -15,7 +17,6 @@ import io.backbeatserverless.core.status.ReplicationStatus;
 import io.backbeatserverless.core.status.ReplicationStatusStore;
 import io.backbeatserverless.core.status.VersionRef;
 import io.backbeatserverless.core.status.VersionStatus;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,13 +38,15 @@ public final class OpsService {
 
     private static final Logger LOG = LoggerFactory.getLogger(OpsService.class);
     public static final int PAGE_SIZE = 100;
+    /** The reason of an entry built for a ForceRetry of a version that is not in the failed set. */
+    private static final String FORCED = "forced retry";
 
     private final BackbeatConfig config;
     private final FailedEntryStore failedEntries;
     private final SiteStateStore siteStates;
     private final MetricsStore metrics;
     private final ReplicationStatusStore statuses;
-    private final EntryPublisher publisher;
+    private final Requeue requeue;
     private final SiteControl control;
     private final io.backbeatserverless.core.ops.CheckpointStore checkpoints;
     private final io.backbeatserverless.core.rules.RuleStore rules;
@@ -60,7 +63,8 @@ public final class OpsService {
         this.siteStates = siteStates;
         this.metrics = metrics;
         this.statuses = statuses;
-        this.publisher = publisher;
+        this.requeue = new Requeue(new KafkaReplicationQueue(publisher, config.kafka().replicationTopic()), statuses, failedEntries,
+                metrics, clock);
         this.control = control;
         this.clock = clock;
     }
@@ -86,9 +90,10 @@ public final class OpsService {
 
     // ----- failed entries -----
 
-    public FailedEntryStore.Page listFailed(String site, int offset) {
+    /** A page of the site's failed entries after {@code marker} (null: the first page). */
+    public FailedEntryStore.Page listFailed(String site, String marker) {
         resolveSites(site);
-        return failedEntries.list(site, offset, PAGE_SIZE, clock.instant());
+        return failedEntries.list(site, marker, PAGE_SIZE, clock.instant());
     }
 
     public List<FailedEntry> failedVersion(String bucket, String key, String versionId) {
@@ -100,14 +105,12 @@ public final class OpsService {
     }
 
     /**
-     * Re-publishes each requested entry to the replication topic for its site, then takes it out of the
-     * failed set and marks the site PENDING again. An entry that is not failed is left alone unless
-     * {@code force}: then its last failed entry, or one built from the status table, is re-published.
+     * Queues each requested version again for its site ({@link Requeue}: PENDING, published, its failed entry
+     * removed). A version that is not failed is left alone unless {@code force}: then its last failed entry,
+     * or one built from the status table, is queued.
      */
     public List<FailedEntry> retry(List<RetryRequest> requests) {
-        List<FailedEntry> retried = new ArrayList<>();
-        List<String> unretryable = new ArrayList<>();
-        List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
+        List<FailedEntry> chosen = new ArrayList<>();
         Instant now = clock.instant();
         for (RetryRequest request : requests) {
             resolveSites(request.site());
@@ -116,10 +119,49 @@ public final class OpsService {
             if (failed.isEmpty() && !request.force()) {
                 continue;
             }
-            FailedEntry entry = failed.orElseGet(() -> lastKnown(request).orElse(null));
-            if (entry == null) {
-                continue;
+            failed.or(() -> lastKnown(request)).ifPresent(chosen::add);
+        }
+        return requeue(chosen);
+    }
+
+    /** What a retry-all did: entries queued again, and those that cannot be (records no replicator could decode). */
+    public record RetryAll(int retried, int unretryable) {
+    }
+
+    /**
+     * Queues every failed entry of the site again, a page at a time (each page one read of the store). Entries
+     * that fail again while it runs are not taken up again by the same call.
+     */
+    public RetryAll retryAll(String site) {
+        resolveSites(site);
+        Instant started = clock.instant();
+        int retried = 0;
+        int unretryable = 0;
+        String marker = null;
+        do {
+            FailedEntryStore.Page page = failedEntries.list(site, marker, PAGE_SIZE, started);
+            List<FailedEntry> retryable = new ArrayList<>();
+            for (FailedEntry e : page.entries()) {
+                if (e.failedAt().isAfter(started)) {
+                    return new RetryAll(retried, unretryable);
+                }
+                if (MalformedRecord.FAILED_ENTRY_BUCKET.equals(e.bucket())) {
+                    unretryable++; // nothing valid to replay: it stays listed
+                } else {
+                    retryable.add(e);
+                }
             }
+            retried += requeue(retryable).size();
+            marker = page.truncated() ? page.nextMarker() : null;
+        } while (marker != null);
+        return new RetryAll(retried, unretryable);
+    }
+
+    private List<FailedEntry> requeue(List<FailedEntry> entries) {
+        List<FailedEntry> retried = new ArrayList<>();
+        List<String> unretryable = new ArrayList<>();
+        List<Requeue.Item> items = new ArrayList<>();
+        for (FailedEntry entry : entries) {
             ReplicationEntry replication;
             try {
                 replication = EntryCodec.decodeReplicationEntry(entry.entry().getBytes(StandardCharsets.UTF_8));
@@ -128,22 +170,16 @@ public final class OpsService {
                 unretryable.add(entry.bucket() + "/" + entry.objectKey() + " cannot be retried: " + entry.reason());
                 continue;
             }
-            records.add(new ProducerRecord<>(config.kafka().replicationTopic(), replication.messageKey(), EntryCodec.encode(replication)));
+            items.add(new Requeue.Item(replication, entry.site(), entry.reason().equals(FORCED) ? null : entry));
             retried.add(entry);
         }
         if (retried.isEmpty() && !unretryable.isEmpty()) {
             throw OpsException.badBody(String.join("; ", unretryable));
         }
         unretryable.forEach(reason -> LOG.info("retry: {}", reason));
-        publisher.publishAll(records);
-        for (FailedEntry entry : retried) {
-            ReplicationEntry replication = EntryCodec.decodeReplicationEntry(entry.entry().getBytes(StandardCharsets.UTF_8));
-            statuses.recordOutcome(new StatusEntry(entry.bucket(), replication.versionKey(), entry.site(), ReplicationStatus.PENDING,
-                    null, replication.metadata(), 0, 0, 0, now.toString()));
-            failedEntries.remove(entry.site(), entry.bucket(), entry.objectKey(), entry.versionId());
-            metrics.add(entry.site(), now, Counters.queued(1, entry.size()));
-            LOG.info("retry: {}/{} version {} re-queued for {}", entry.bucket(), entry.objectKey(), entry.versionId(), entry.site());
-        }
+        requeue.requeue(items);
+        retried.forEach(entry -> LOG.info("retry: {}/{} version {} re-queued for {}", entry.bucket(), entry.objectKey(),
+                entry.versionId(), entry.site()));
         return retried;
     }
 
@@ -160,7 +196,7 @@ public final class OpsService {
             ReplicationEntry entry = new ReplicationEntry(ReplicationEntry.TYPE_PUT, request.bucket(),
                     new io.backbeatserverless.core.entry.VersionKey(request.key(), request.versionId()), metadata, null);
             return new FailedEntry(request.site(), clock.instant(), request.bucket(), request.key(), request.versionId(), s.size(),
-                    s.lastModified(), "forced retry", 0, new String(EntryCodec.encode(entry), StandardCharsets.UTF_8), null);
+                    s.lastModified(), FORCED, 0, new String(EntryCodec.encode(entry), StandardCharsets.UTF_8), null);
         });
     }
 

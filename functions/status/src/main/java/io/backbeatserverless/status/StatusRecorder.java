@@ -30,6 +30,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,16 +45,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Records the outcomes of a status batch in order:
  * <ul>
- *   <li>each site's status, under the merge rules (a COMPLETED site stays COMPLETED, so a late FAILED
- *       from a replayed batch cannot undo it);</li>
- *   <li>every new FAILED becomes a failed entry, kept {@code failedEntryRetentionHours} (24 h), holding
- *       the entry to re-publish on retry; a site that completes later leaves the failed set;</li>
- *   <li>the site's completion, failure and skip counters, counted once per change of status, so a
- *       replayed batch counts nothing twice;</li>
- *   <li>for a CloudServer source, the status written back into the version's metadata (so HEAD there
- *       shows {@code x-amz-replication-status}).</li>
+ *   <li>each site's status, under {@link io.backbeatserverless.core.status.StatusMerge}'s rules (a COMPLETED site
+ *       stays COMPLETED, so a late FAILED from a replayed batch cannot undo it);</li>
+ *   <li>for each outcome applied, its effects: a FAILED becomes the version's failed entry at the site, kept
+ *       {@code failedEntryRetentionHours} (24 h), holding the entry to re-publish on retry; a COMPLETED or
+ *       SKIPPED takes it out of the failed set; for a CloudServer source, the status is written back into the
+ *       version's metadata (so HEAD there shows {@code x-amz-replication-status}). They run whenever the
+ *       outcome is applied, a replayed one too, so none is lost when a batch fails half-way;</li>
+ *   <li>the site's completion, failure and skip counters, counted once per change of status: the status
+ *       topic's offsets counted are kept with the counters, so a replayed batch counts nothing twice, and one
+ *       that failed after writing its statuses is counted when it is delivered again.</li>
  * </ul>
- * A store error throws, so the event source retries the whole batch; every step is idempotent.
+ * A store error throws, so the event source retries the whole batch.
  */
 public final class StatusRecorder implements AutoCloseable {
 
@@ -99,9 +102,18 @@ public final class StatusRecorder implements AutoCloseable {
         });
     }
 
+    /** An outcome as read from the status topic. */
+    private record Read(StatusEntry entry, KafkaEventRecords.Record record) {
+    }
+
+    /** An outcome and what recording it did. */
+    private record Recorded(Read read, ReplicationStatusStore.Transition transition) {
+    }
+
     public BatchResult record(KafkaEvent event) {
         int malformed = 0;
-        Map<String, List<StatusEntry>> byObject = new LinkedHashMap<>();
+        Map<String, List<Read>> byObject = new LinkedHashMap<>();
+        Map<String, Map<String, Long>> lastOffsetBySite = new HashMap<>();
         for (List<KafkaEventRecords.Record> partition : KafkaEventRecords.byPartition(event)) {
             for (KafkaEventRecords.Record record : partition) {
                 Object decoded;
@@ -118,22 +130,21 @@ public final class StatusRecorder implements AutoCloseable {
                     continue;
                 }
                 StatusEntry entry = (StatusEntry) decoded;
-                byObject.computeIfAbsent(entry.messageKey(), k -> new ArrayList<>()).add(entry);
+                byObject.computeIfAbsent(entry.messageKey(), k -> new ArrayList<>()).add(new Read(entry, record));
+                lastOffsetBySite.computeIfAbsent(entry.site(), k -> new HashMap<>()).merge(partitionOf(record), record.offset(), Math::max);
             }
         }
         // One object's outcomes in order; different objects at once (the store round trips dominate).
-        Map<String, Counters> countersBySite = new ConcurrentHashMap<>();
-        AtomicInteger recorded = new AtomicInteger();
-        AtomicInteger unchanged = new AtomicInteger();
+        List<Recorded> results = java.util.Collections.synchronizedList(new ArrayList<>());
         Semaphore permits = new Semaphore(OBJECT_CONCURRENCY);
         List<Future<?>> work = new ArrayList<>();
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (List<StatusEntry> outcomes : byObject.values()) {
+            for (List<Read> outcomes : byObject.values()) {
                 work.add(executor.submit(() -> {
                     permits.acquire();
                     try {
-                        for (StatusEntry entry : outcomes) {
-                            recordOne(entry, countersBySite, recorded, unchanged);
+                        for (Read read : outcomes) {
+                            results.add(new Recorded(read, recordOne(read)));
                         }
                         return null;
                     } finally {
@@ -150,61 +161,101 @@ public final class StatusRecorder implements AutoCloseable {
         } catch (ExecutionException e) {
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         }
-        // Counters once per site and batch. A batch that fails after its statuses were recorded is not
-        // counted again on retry (the transitions are already there): the counters may then fall short.
+        count(results, lastOffsetBySite);
+        long changed = results.stream().filter(r -> r.transition().applied() && r.transition().changed()).count();
+        return new BatchResult((int) changed, results.size() - (int) changed, malformed);
+    }
+
+    /**
+     * Counts, once per site and batch, each outcome that changed its site's status, and records how far the
+     * status topic is counted. An outcome counts when it changed the status, or when the status it finds was
+     * written by this same record (a batch that failed after writing it and before counting it); and only if
+     * its offset is past what was counted before, so a batch delivered again counts nothing twice.
+     */
+    private void count(List<Recorded> results, Map<String, Map<String, Long>> lastOffsetBySite) {
         Instant now = clock.instant();
-        countersBySite.forEach((site, delta) -> metrics.add(site, now, delta));
-        return new BatchResult(recorded.get(), unchanged.get(), malformed);
+        lastOffsetBySite.forEach((site, lastOffsets) -> {
+            Map<String, Long> countedThrough = metrics.countedThrough(site);
+            Counters delta = Counters.ZERO;
+            for (Recorded r : results) {
+                KafkaEventRecords.Record record = r.read().record();
+                if (r.read().entry().site().equals(site) && r.transition().applied() && (r.transition().changed() || r.transition().again())
+                        && record.offset() > countedThrough.getOrDefault(partitionOf(record), -1L)) {
+                    delta = delta.plus(counted(r.read().entry()));
+                }
+            }
+            metrics.add(site, now, delta, lastOffsets);
+        });
     }
 
-    private void recordOne(StatusEntry entry, Map<String, Counters> countersBySite, AtomicInteger recorded, AtomicInteger unchanged) {
-        ReplicationStatusStore.Transition transition = store.recordOutcome(entry);
-        if (transition.changed()) {
-            recorded.incrementAndGet();
-            Counters delta = afterChange(entry, transition);
-            if (!delta.isZero()) {
-                countersBySite.merge(entry.site(), delta, Counters::plus);
-            }
-        } else {
-            unchanged.incrementAndGet();
-            if (transition.after() != entry.status()) {
-                LOG.info("{}/{} version {} at {}: {} ignored, the site is already {}", entry.bucket(),
-                        entry.versionKey().objectKey(), entry.versionKey().versionId(), entry.site(), entry.status(),
-                        transition.after());
-            }
+    private static String partitionOf(KafkaEventRecords.Record record) {
+        return record.topic() + "-" + record.partition();
+    }
+
+    private ReplicationStatusStore.Transition recordOne(Read read) {
+        StatusEntry entry = read.entry();
+        ReplicationStatusStore.Transition transition = store.recordOutcome(entry, read.record().position());
+        if (!transition.applied()) {
+            LOG.info("{}/{} version {} at {}: {} ignored, the site is already {}", entry.bucket(),
+                    entry.versionKey().objectKey(), entry.versionKey().versionId(), entry.site(), entry.status(), transition.after());
+            return transition;
         }
+        // Applied, maybe again (a replayed batch): its effects are all idempotent, and they run every time, so one
+        // cut short by a failure before is completed now.
+        applyEffects(entry, transition.before());
+        return transition;
     }
 
-    /** Writes back, keeps or drops the failed entry; returns what the site's counters gain. */
-    private Counters afterChange(StatusEntry entry, ReplicationStatusStore.Transition transition) {
+    /**
+     * What an applied outcome causes besides the status: the write-back to the source, and the version's failed
+     * entry (kept for a FAILED, removed for a COMPLETED). Each is idempotent: the failed entry's key comes from
+     * the outcome's own time, so recording it again replaces it.
+     */
+    private void applyEffects(StatusEntry entry, ReplicationStatus before) {
         try {
-            sourceWriter.write(entry, transition.after());
+            sourceWriter.write(entry, entry.status());
         } catch (Exception e) {
             // Thrown on: the batch is retried, and every step of recording is idempotent.
-            throw new IllegalStateException("writing " + transition.after() + " back to the source for " + entry.bucket() + "/"
+            throw new IllegalStateException("writing " + entry.status() + " back to the source for " + entry.bucket() + "/"
                     + entry.versionKey().objectKey() + " failed: " + e.getMessage(), e);
         }
-        Instant now = clock.instant();
-        long size = entry.metadata().contentLength();
-        switch (transition.after()) {
+        switch (entry.status()) {
             case FAILED -> {
-                failedEntries.record(new FailedEntry(entry.site(), now, entry.bucket(), entry.versionKey().objectKey(),
-                        entry.versionKey().versionId(), size, entry.metadata().lastModified(), entry.reason(), entry.attempts(),
-                        retryEntry(entry), now.plus(retention)));
-                return new Counters(0, 0, 0, 0, 1, size, 0, 0);
+                Instant failedAt = failureTime(entry);
+                failedEntries.record(new FailedEntry(entry.site(), failedAt, entry.bucket(), entry.versionKey().objectKey(),
+                        entry.versionKey().versionId(), entry.metadata().contentLength(), entry.metadata().lastModified(), entry.reason(),
+                        entry.attempts(), retryEntry(entry), failedAt.plus(retention)));
             }
-            case COMPLETED -> {
-                if (transition.before() == ReplicationStatus.FAILED) {
+            case COMPLETED, SKIPPED -> {
+                // Only where a failed entry may be: after a failure, or when this outcome is applied again (its first
+                // application may have stopped before the removal). A first outcome after PENDING skips the lookup.
+                if (before == ReplicationStatus.FAILED || before == entry.status()) {
                     failedEntries.remove(entry.site(), entry.bucket(), entry.versionKey().objectKey(), entry.versionKey().versionId());
                 }
-                return new Counters(0, 0, 1, size, 0, 0, 0, 0);
-            }
-            case SKIPPED -> {
-                return new Counters(0, 0, 0, 0, 0, 0, 1, size);
             }
             default -> {
-                return Counters.ZERO; // PENDING (a retry) is counted by whoever re-queued it
+                // PENDING (a re-queue) has no effect here: whoever re-queued it did the rest
             }
+        }
+    }
+
+    /** What a change of the site's status adds to its counters. */
+    private static Counters counted(StatusEntry entry) {
+        long size = entry.metadata().contentLength();
+        return switch (entry.status()) {
+            case FAILED -> new Counters(0, 0, 0, 0, 1, size, 0, 0);
+            case COMPLETED -> new Counters(0, 0, 1, size, 0, 0, 0, 0);
+            case SKIPPED -> new Counters(0, 0, 0, 0, 0, 0, 1, size);
+            default -> Counters.ZERO; // PENDING (a retry) is counted by whoever re-queued it
+        };
+    }
+
+    /** The outcome's own time (the same on every replay), or now for an outcome without one. */
+    private Instant failureTime(StatusEntry entry) {
+        try {
+            return entry.timestamp() == null ? clock.instant() : Instant.parse(entry.timestamp());
+        } catch (java.time.format.DateTimeParseException e) {
+            return clock.instant();
         }
     }
 

@@ -152,7 +152,12 @@ final class PopulatorBenchmark implements Callable<Integer> {
 
     private static final MetricsStore NO_METRICS = new MetricsStore() {
         @Override
-        public void add(String site, Instant at, Counters delta) {
+        public void add(String site, Instant at, Counters delta, java.util.Map<String, Long> countedThrough) {
+        }
+
+        @Override
+        public java.util.Map<String, Long> countedThrough(String site) {
+            return java.util.Map.of();
         }
 
         @Override

@@ -32,7 +32,7 @@ public final class DynamoDbFailedEntryStore implements FailedEntryStore {
     public void record(FailedEntry e) {
         Map<String, AttributeValue> item = new HashMap<>();
         item.put(TableSchemas.FAILED_PK, s(e.site()));
-        item.put(TableSchemas.FAILED_SK, s(String.format("%015d", e.failedAt().toEpochMilli()) + "#" + version(e.bucket(), e.objectKey(), e.versionId())));
+        item.put(TableSchemas.FAILED_SK, s(failureKey(e)));
         item.put(TableSchemas.FAILED_VERSION_ATTRIBUTE, s(version(e.bucket(), e.objectKey(), e.versionId())));
         item.put("failedAt", s(e.failedAt().toString()));
         item.put("bucket", s(e.bucket()));
@@ -49,54 +49,67 @@ public final class DynamoDbFailedEntryStore implements FailedEntryStore {
             item.put(TableSchemas.TTL_ATTRIBUTE, n(e.expiresAt().getEpochSecond()));
         }
         dynamo.putItem(r -> r.tableName(table).item(item));
+        // One entry per version and site: an earlier failure of the version there is replaced by this one.
+        byVersion(e.bucket(), e.objectKey(), e.versionId())
+                .filter(other -> e.site().equals(other.get(TableSchemas.FAILED_PK).s()) && !failureKey(e).equals(other.get(TableSchemas.FAILED_SK).s()))
+                .forEach(this::delete);
     }
 
     @Override
-    public Page list(String site, int offset, int limit, Instant now) {
-        List<FailedEntry> live = new ArrayList<>();
-        QueryRequest query = QueryRequest.builder().tableName(table).consistentRead(true)
+    public Page list(String site, String marker, int limit, Instant now) {
+        QueryRequest.Builder query = QueryRequest.builder().tableName(table).consistentRead(true)
                 .keyConditionExpression("#pk = :site").expressionAttributeNames(Map.of("#pk", TableSchemas.FAILED_PK))
-                .expressionAttributeValues(Map.of(":site", s(site))).build();
-        for (Map<String, AttributeValue> item : dynamo.queryPaginator(query).items()) {
-            FailedEntry e = toEntry(item);
-            if (!e.isExpired(now)) {
-                live.add(e);
-                if (live.size() > offset + limit) {
-                    break;
-                }
-            }
+                .expressionAttributeValues(Map.of(":site", s(site)));
+        if (marker != null && !marker.isEmpty()) {
+            query.exclusiveStartKey(Map.of(TableSchemas.FAILED_PK, s(site), TableSchemas.FAILED_SK, s(marker)));
         }
-        int end = Math.min(live.size(), offset + limit);
-        List<FailedEntry> page = offset >= live.size() ? List.of() : live.subList(offset, end);
-        boolean truncated = live.size() > end;
-        return new Page(List.copyOf(page), truncated, end);
+        List<FailedEntry> live = new ArrayList<>();
+        String last = null;
+        for (Map<String, AttributeValue> item : dynamo.queryPaginator(query.limit(limit + 1).build()).items()) {
+            FailedEntry e = toEntry(item);
+            if (e.isExpired(now)) {
+                continue;
+            }
+            if (live.size() == limit) {
+                return new Page(List.copyOf(live), true, last);
+            }
+            live.add(e);
+            last = item.get(TableSchemas.FAILED_SK).s();
+        }
+        return new Page(List.copyOf(live), false, null);
     }
 
     @Override
     public List<FailedEntry> findByVersion(String bucket, String objectKey, String versionId, Instant now) {
-        List<FailedEntry> found = new ArrayList<>();
-        QueryRequest query = QueryRequest.builder().tableName(table).indexName(TableSchemas.FAILED_BY_VERSION_INDEX)
-                .keyConditionExpression("#v = :v").expressionAttributeNames(Map.of("#v", TableSchemas.FAILED_VERSION_ATTRIBUTE))
-                .expressionAttributeValues(Map.of(":v", s(version(bucket, objectKey, versionId)))).build();
-        dynamo.queryPaginator(query).items().forEach(item -> {
-            FailedEntry e = toEntry(item);
-            if (!e.isExpired(now)) {
-                found.add(e);
-            }
-        });
-        return found;
+        return byVersion(bucket, objectKey, versionId).map(DynamoDbFailedEntryStore::toEntry).filter(e -> !e.isExpired(now)).toList();
     }
 
     @Override
     public void remove(String site, String bucket, String objectKey, String versionId) {
+        byVersion(bucket, objectKey, versionId).filter(item -> site.equals(item.get(TableSchemas.FAILED_PK).s())).forEach(this::delete);
+    }
+
+    @Override
+    public void removeEntry(FailedEntry entry) {
+        dynamo.deleteItem(r -> r.tableName(table).key(Map.of(TableSchemas.FAILED_PK, s(entry.site()),
+                TableSchemas.FAILED_SK, s(failureKey(entry)))));
+    }
+
+    private java.util.stream.Stream<Map<String, AttributeValue>> byVersion(String bucket, String objectKey, String versionId) {
         QueryRequest query = QueryRequest.builder().tableName(table).indexName(TableSchemas.FAILED_BY_VERSION_INDEX)
                 .keyConditionExpression("#v = :v").expressionAttributeNames(Map.of("#v", TableSchemas.FAILED_VERSION_ATTRIBUTE))
                 .expressionAttributeValues(Map.of(":v", s(version(bucket, objectKey, versionId)))).build();
-        dynamo.queryPaginator(query).items().stream()
-                .filter(item -> site.equals(item.get(TableSchemas.FAILED_PK).s()))
-                .forEach(item -> dynamo.deleteItem(r -> r.tableName(table).key(Map.of(
-                        TableSchemas.FAILED_PK, item.get(TableSchemas.FAILED_PK),
-                        TableSchemas.FAILED_SK, item.get(TableSchemas.FAILED_SK)))));
+        return dynamo.queryPaginator(query).items().stream();
+    }
+
+    private void delete(Map<String, AttributeValue> item) {
+        dynamo.deleteItem(r -> r.tableName(table).key(Map.of(TableSchemas.FAILED_PK, item.get(TableSchemas.FAILED_PK),
+                TableSchemas.FAILED_SK, item.get(TableSchemas.FAILED_SK))));
+    }
+
+    /** The sort key: the failure time (zero-padded epoch milliseconds, so entries sort by it), then the version. */
+    private static String failureKey(FailedEntry e) {
+        return String.format("%015d", e.failedAt().toEpochMilli()) + "#" + version(e.bucket(), e.objectKey(), e.versionId());
     }
 
     private static FailedEntry toEntry(Map<String, AttributeValue> item) {

@@ -9,16 +9,20 @@ import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * {@link MetricsStore} on DynamoDB: per site, one item per minute ({@code period} = the minute's ISO
  * instant) and one {@code total} item; every change is an atomic ADD, so concurrent functions never
- * lose a count. Minute items carry a TTL of two days.
+ * lose a count. Minute items carry a TTL of two days. The total item also records, per status-topic
+ * partition, the last offset counted ({@code counted:<topic>-<partition>}), so a replayed batch counts nothing twice.
  */
 public final class DynamoDbMetricsStore implements MetricsStore {
 
     private static final String TOTAL = "total";
+    /** Attributes of the total item: how far each status-topic partition has been counted. */
+    private static final String COUNTED_PREFIX = "counted:";
     private static final String[] FIELDS = {"queued", "queuedBytes", "completed", "completedBytes", "failed", "failedBytes",
             "skipped", "skippedBytes"};
 
@@ -31,16 +35,33 @@ public final class DynamoDbMetricsStore implements MetricsStore {
     }
 
     @Override
-    public void add(String site, Instant at, Counters delta) {
-        if (delta.isZero()) {
+    public void add(String site, Instant at, Counters delta, Map<String, Long> countedThrough) {
+        if (delta.isZero() && countedThrough.isEmpty()) {
             return;
         }
         Instant minute = at.truncatedTo(ChronoUnit.MINUTES);
-        addTo(site, minute.toString(), delta, minute.plus(2, ChronoUnit.DAYS));
-        addTo(site, TOTAL, delta, null);
+        if (!delta.isZero()) {
+            addTo(site, minute.toString(), delta, minute.plus(2, ChronoUnit.DAYS), Map.of());
+        }
+        addTo(site, TOTAL, delta, null, countedThrough);
     }
 
-    private void addTo(String site, String period, Counters delta, Instant expiresAt) {
+    @Override
+    public Map<String, Long> countedThrough(String site) {
+        Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).consistentRead(true)
+                .key(Map.of(TableSchemas.METRICS_PK, AttributeValue.fromS(site), TableSchemas.METRICS_SK, AttributeValue.fromS(TOTAL)))).item();
+        Map<String, Long> through = new LinkedHashMap<>();
+        if (item != null) {
+            item.forEach((name, value) -> {
+                if (name.startsWith(COUNTED_PREFIX)) {
+                    through.put(name.substring(COUNTED_PREFIX.length()), Long.parseLong(value.n()));
+                }
+            });
+        }
+        return through;
+    }
+
+    private void addTo(String site, String period, Counters delta, Instant expiresAt, Map<String, Long> countedThrough) {
         long[] values = values(delta);
         StringBuilder update = new StringBuilder("ADD ");
         Map<String, String> names = new LinkedHashMap<>();
@@ -50,10 +71,21 @@ public final class DynamoDbMetricsStore implements MetricsStore {
             names.put("#f" + i, FIELDS[i]);
             vals.put(":v" + i, AttributeValue.fromN(Long.toString(values[i])));
         }
+        List<String> sets = new java.util.ArrayList<>();
         if (expiresAt != null) {
-            update.append(" SET #ttl = :ttl");
+            sets.add("#ttl = :ttl");
             names.put("#ttl", TableSchemas.TTL_ATTRIBUTE);
             vals.put(":ttl", AttributeValue.fromN(Long.toString(expiresAt.getEpochSecond())));
+        }
+        int c = 0;
+        for (Map.Entry<String, Long> partition : countedThrough.entrySet()) {
+            sets.add("#c" + c + " = :c" + c);
+            names.put("#c" + c, COUNTED_PREFIX + partition.getKey());
+            vals.put(":c" + c, AttributeValue.fromN(Long.toString(partition.getValue())));
+            c++;
+        }
+        if (!sets.isEmpty()) {
+            update.append(" SET ").append(String.join(", ", sets));
         }
         dynamo.updateItem(r -> r.tableName(table)
                 .key(Map.of(TableSchemas.METRICS_PK, AttributeValue.fromS(site), TableSchemas.METRICS_SK, AttributeValue.fromS(period)))

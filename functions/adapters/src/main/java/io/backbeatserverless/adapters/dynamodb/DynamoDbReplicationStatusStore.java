@@ -3,6 +3,7 @@ package io.backbeatserverless.adapters.dynamodb;
 import io.backbeatserverless.core.entry.StatusEntry;
 import io.backbeatserverless.core.status.ReplicationStatus;
 import io.backbeatserverless.core.status.ReplicationStatusStore;
+import io.backbeatserverless.core.status.StatusMerge;
 import io.backbeatserverless.core.status.SiteOutcome;
 import io.backbeatserverless.core.status.VersionRef;
 import io.backbeatserverless.core.status.VersionStatus;
@@ -27,7 +28,7 @@ import java.util.Set;
 /**
  * {@link ReplicationStatusStore} on DynamoDB. One item per version ({@code object} = bucket/key,
  * {@code versionId}); each site's outcome is a map attribute {@code site:<name>}, so sites update
- * independently and the "COMPLETED is final" rule is a condition on that attribute alone.
+ * independently, and {@link StatusMerge}'s rule is a condition on that attribute alone.
  */
 public final class DynamoDbReplicationStatusStore implements ReplicationStatusStore {
 
@@ -72,28 +73,41 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
     }
 
     @Override
-    public Transition recordOutcome(StatusEntry outcome) {
+    public Transition recordOutcome(StatusEntry outcome, String position) {
         VersionRef version = new VersionRef(outcome.bucket(), outcome.versionKey().objectKey(), outcome.versionKey().versionId());
         SiteOutcome siteOutcome = new SiteOutcome(outcome.status(), outcome.reason(), outcome.attempts(), outcome.bytes(),
                 outcome.timestamp() == null ? clock.instant().toString() : outcome.timestamp());
-        Map<String, String> names = Map.of("#bucket", "bucket", "#key", "key", "#size", "size",
-                "#site", SITE_PREFIX + outcome.site(), "#status", "status");
-        Map<String, AttributeValue> values = Map.of(":bucket", s(version.bucket()), ":key", s(version.objectKey()),
-                ":size", n(outcome.metadata().contentLength()), ":outcome", outcomeValue(siteOutcome),
-                ":completed", s(ReplicationStatus.COMPLETED.name()), ":skipped", s(ReplicationStatus.SKIPPED.name()));
+        Map<String, String> names = new HashMap<>(Map.of("#bucket", "bucket", "#key", "key", "#size", "size",
+                "#site", SITE_PREFIX + outcome.site(), "#status", "status"));
+        Map<String, AttributeValue> values = new HashMap<>(Map.of(":bucket", s(version.bucket()), ":key", s(version.objectKey()),
+                ":size", n(outcome.metadata().contentLength()), ":outcome", outcomeValue(siteOutcome, position)));
+        StringBuilder update = new StringBuilder("SET #bucket = :bucket, #key = :key, #size = :size, #site = :outcome");
+        if (outcome.metadata().lastModified() != null) {
+            names.put("#lm", "lastModified");
+            values.put(":lm", s(outcome.metadata().lastModified()));
+            update.append(", #lm = if_not_exists(#lm, :lm)");
+        }
+        // StatusMerge's rule, as the write's condition: the site's status must be one the outcome may replace.
+        List<String> replaceable = new ArrayList<>();
+        for (ReplicationStatus status : StatusMerge.replaceable(outcome.status())) {
+            String name = ":r" + replaceable.size();
+            values.put(name, s(status.name()));
+            replaceable.add(name);
+        }
+        String condition = "attribute_not_exists(#site)" + (replaceable.isEmpty() ? ""
+                : " OR #site.#status IN (" + String.join(", ", replaceable) + ")");
         try {
-            // A final site status (COMPLETED, SKIPPED) is never overwritten: StatusMerge's rule, as a condition.
             Map<String, AttributeValue> old = dynamo.updateItem(r -> r.tableName(table).key(key(version))
-                    .updateExpression("SET #bucket = :bucket, #key = :key, #size = :size, #site = :outcome")
-                    .conditionExpression("attribute_not_exists(#site) OR (#site.#status <> :completed AND #site.#status <> :skipped)")
+                    .updateExpression(update.toString()).conditionExpression(condition)
                     .expressionAttributeNames(names).expressionAttributeValues(values)
                     .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.UPDATED_OLD)).attributes();
             AttributeValue before = old == null ? null : old.get(SITE_PREFIX + outcome.site());
-            return new Transition(before == null ? null : ReplicationStatus.parse(before.m().get("status").s()), outcome.status());
-        } catch (ConditionalCheckFailedException alreadyFinal) {
+            boolean again = position != null && before != null && before.m().containsKey("by") && position.equals(before.m().get("by").s());
+            return new Transition(before == null ? null : ReplicationStatus.parse(before.m().get("status").s()), outcome.status(), true, again);
+        } catch (ConditionalCheckFailedException refused) {
             ReplicationStatus now = find(version).map(v -> v.sites().get(outcome.site()))
                     .map(SiteOutcome::status).orElse(ReplicationStatus.COMPLETED);
-            return new Transition(now, now);
+            return new Transition(now, now, false);
         }
     }
 
@@ -155,7 +169,15 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
     }
 
     private static AttributeValue outcomeValue(SiteOutcome outcome) {
+        return outcomeValue(outcome, null);
+    }
+
+    /** The site's map attribute; {@code by}: the status-topic position of the outcome, when it came from there. */
+    private static AttributeValue outcomeValue(SiteOutcome outcome, String by) {
         Map<String, AttributeValue> m = new HashMap<>();
+        if (by != null) {
+            m.put("by", s(by));
+        }
         m.put("status", s(outcome.status().name()));
         if (outcome.reason() != null) {
             m.put("reason", s(outcome.reason()));

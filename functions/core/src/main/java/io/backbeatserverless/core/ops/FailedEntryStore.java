@@ -6,17 +6,27 @@ import java.util.List;
 /** Failed entries per site, ordered by failure time; entries past their expiry are never returned. */
 public interface FailedEntryStore {
 
+    /**
+     * Keeps {@code entry} as the version's one failed entry at its site: an entry of the same version and site
+     * recorded before (an earlier failure, or the same one recorded again) is replaced.
+     */
     void record(FailedEntry entry);
 
-    /** Up to {@code limit} entries of a site after the first {@code offset}, oldest failure first. */
-    Page list(String site, int offset, int limit, Instant now);
+    /**
+     * Up to {@code limit} entries of a site after {@code marker} (null: from the first), oldest failure first.
+     * The page's {@code nextMarker} (an opaque string) continues where it ended; each page is one read of the store.
+     */
+    Page list(String site, String marker, int limit, Instant now);
 
     /** Every unexpired failed entry of one version, at any site. */
     List<FailedEntry> findByVersion(String bucket, String objectKey, String versionId, Instant now);
 
-    /** Removes the version's failed entries at {@code site} (it was retried or has since completed). */
+    /** Removes the version's failed entries at {@code site} (it has since completed). */
     void remove(String site, String bucket, String objectKey, String versionId);
 
-    record Page(List<FailedEntry> entries, boolean truncated, int nextOffset) {
+    /** Removes this one entry, and not a newer failure of the same version recorded since (a retry that failed again). */
+    void removeEntry(FailedEntry entry);
+
+    record Page(List<FailedEntry> entries, boolean truncated, String nextMarker) {
     }
 }

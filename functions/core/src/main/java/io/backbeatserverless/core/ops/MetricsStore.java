@@ -6,7 +6,19 @@ import java.time.Instant;
 public interface MetricsStore {
 
     /** Adds {@code delta} to the site's counters of the minute of {@code at} and to its totals. */
-    void add(String site, Instant at, Counters delta);
+    default void add(String site, Instant at, Counters delta) {
+        add(site, at, delta, java.util.Map.of());
+    }
+
+    /**
+     * Adds {@code delta} as {@link #add(String, Instant, Counters)} does, and records with the totals how far the
+     * status topic has been counted for the site ({@code "<topic>-<partition>"} to the last offset counted), so
+     * that a batch delivered again is not counted again.
+     */
+    void add(String site, Instant at, Counters delta, java.util.Map<String, Long> countedThrough);
+
+    /** How far the status topic has been counted for the site: the last offset counted per partition. */
+    java.util.Map<String, Long> countedThrough(String site);
 
     /** The sum of the site's minutes in {@code [from, to)}. */
     Counters sum(String site, Instant from, Instant to);

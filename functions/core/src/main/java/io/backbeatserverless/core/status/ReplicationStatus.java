@@ -12,7 +12,7 @@ import java.util.Locale;
 public enum ReplicationStatus {
     PENDING, PROCESSING, COMPLETED, FAILED, REPLICA, SKIPPED;
 
-    /** COMPLETED and SKIPPED are final: nothing reported later changes them. */
+    /** COMPLETED and SKIPPED are final: no replicator outcome changes them (only an operator's re-queue does, see {@link StatusMerge}). */
     public boolean isFinal() {
         return this == COMPLETED || this == SKIPPED;
     }

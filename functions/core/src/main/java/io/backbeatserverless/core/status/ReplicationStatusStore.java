@@ -17,13 +17,31 @@ public interface ReplicationStatusStore {
     void recordQueued(VersionRef version, long size, String lastModified, Collection<String> sites);
 
     /**
-     * Applies one site's reported outcome under {@link StatusMerge}'s rules (a COMPLETED site stays
-     * COMPLETED) and says what changed: the site's status before (null if none) and after.
+     * Applies one site's reported outcome (or an operator's re-queue, PENDING) under {@link StatusMerge}'s
+     * rules, and says what happened: the site's status before (null if none) and after, and whether the
+     * outcome was applied (an outcome reported again over itself is applied again).
      */
-    Transition recordOutcome(StatusEntry outcome);
+    default Transition recordOutcome(StatusEntry outcome) {
+        return recordOutcome(outcome, null);
+    }
 
-    /** A site's status before and after an outcome was applied. */
-    record Transition(ReplicationStatus before, ReplicationStatus after) {
+    /**
+     * As {@link #recordOutcome(StatusEntry)}, for an outcome read at {@code position} of the status topic
+     * ({@code <topic>-<partition>@<offset>}), which the store keeps with the site's status.
+     */
+    Transition recordOutcome(StatusEntry outcome, String position);
+
+    /**
+     * A site's status before and after an outcome was reported.
+     *
+     * @param applied the outcome is now the site's
+     * @param again   the status the outcome replaced was written by this same record (a batch delivered again)
+     */
+    record Transition(ReplicationStatus before, ReplicationStatus after, boolean applied, boolean again) {
+        public Transition(ReplicationStatus before, ReplicationStatus after, boolean applied) {
+            this(before, after, applied, false);
+        }
+
         public boolean changed() {
             return before != after;
         }

@@ -1,28 +1,58 @@
 package io.backbeatserverless.core.status;
 
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Backbeat's status rules, in one place: a site's COMPLETED is final, and an object's overall status
- * is FAILED if any site failed, PROCESSING while any site is still pending, else COMPLETED. A
- * SKIPPED site is final too and counts as done.
+ * Backbeat's status rules, in one place; the status store applies {@link #replaceable} as its write
+ * condition, so this is the rule that runs.
+ * <ul>
+ *   <li>A site's COMPLETED is final against what a replicator reports later (a replayed FAILED or SKIPPED
+ *       cannot undo it); SKIPPED is final against a replayed FAILED.</li>
+ *   <li>An operator's re-queue (a retry, verify's repair) makes the site PENDING whatever it was: a skipped or
+ *       even a completed version can be replicated again, and its next outcome then counts.</li>
+ *   <li>An outcome may be reported again over itself (a replayed batch): it applies again, so whatever it
+ *       causes (a failed entry, the write-back to the source) happens even if the first application stopped
+ *       half-way.</li>
+ *   <li>An object's overall status is FAILED if any site failed, PROCESSING while any site is still
+ *       pending after one reported, PENDING before any reported, else COMPLETED; SKIPPED counts as done.</li>
+ * </ul>
  */
 public final class StatusMerge {
+
+    private static final Set<ReplicationStatus> OPEN = EnumSet.of(ReplicationStatus.PENDING, ReplicationStatus.PROCESSING);
 
     private StatusMerge() {
     }
 
+    /** The statuses a site may be at for {@code incoming} to replace them (a site with no status always takes it). */
+    public static Set<ReplicationStatus> replaceable(ReplicationStatus incoming) {
+        return switch (incoming) {
+            case COMPLETED -> EnumSet.of(ReplicationStatus.PENDING, ReplicationStatus.PROCESSING, ReplicationStatus.FAILED,
+                    ReplicationStatus.SKIPPED, ReplicationStatus.COMPLETED);
+            case SKIPPED -> EnumSet.of(ReplicationStatus.PENDING, ReplicationStatus.PROCESSING, ReplicationStatus.FAILED,
+                    ReplicationStatus.SKIPPED);
+            case FAILED, PROCESSING -> EnumSet.copyOf(union(OPEN, ReplicationStatus.FAILED));
+            case PENDING -> EnumSet.allOf(ReplicationStatus.class);
+            case REPLICA -> EnumSet.noneOf(ReplicationStatus.class);
+        };
+    }
+
     /** The status a site moves to when {@code incoming} is reported while it is at {@code current} (null: unknown). */
     public static ReplicationStatus nextSiteStatus(ReplicationStatus current, ReplicationStatus incoming) {
-        if (current != null && current.isFinal()) {
-            return current;
-        }
-        return incoming;
+        return current == null || replaceable(incoming).contains(current) ? incoming : current;
     }
 
     /** True when reporting {@code incoming} changes a site now at {@code current}. */
     public static boolean changesSite(ReplicationStatus current, ReplicationStatus incoming) {
         return nextSiteStatus(current, incoming) != current;
+    }
+
+    private static Set<ReplicationStatus> union(Set<ReplicationStatus> a, ReplicationStatus b) {
+        Set<ReplicationStatus> all = EnumSet.copyOf(a);
+        all.add(b);
+        return all;
     }
 
     /**

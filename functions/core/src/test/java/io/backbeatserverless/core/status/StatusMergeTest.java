@@ -9,18 +9,34 @@ import static io.backbeatserverless.core.status.ReplicationStatus.COMPLETED;
 import static io.backbeatserverless.core.status.ReplicationStatus.FAILED;
 import static io.backbeatserverless.core.status.ReplicationStatus.PENDING;
 import static io.backbeatserverless.core.status.ReplicationStatus.PROCESSING;
+import static io.backbeatserverless.core.status.ReplicationStatus.SKIPPED;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class StatusMergeTest {
 
     @Test
-    void aSitesCompletedIsFinal() {
+    void aSitesCompletedIsFinalAgainstReplayedOutcomes() {
         assertThat(StatusMerge.nextSiteStatus(COMPLETED, FAILED)).isEqualTo(COMPLETED);
-        assertThat(StatusMerge.nextSiteStatus(COMPLETED, PENDING)).isEqualTo(COMPLETED);
+        assertThat(StatusMerge.nextSiteStatus(COMPLETED, SKIPPED)).isEqualTo(COMPLETED);
+        assertThat(StatusMerge.nextSiteStatus(SKIPPED, FAILED)).isEqualTo(SKIPPED);
         assertThat(StatusMerge.nextSiteStatus(FAILED, COMPLETED)).isEqualTo(COMPLETED);
-        assertThat(StatusMerge.nextSiteStatus(FAILED, PENDING)).as("a retry").isEqualTo(PENDING);
-        assertThat(StatusMerge.nextSiteStatus(null, PENDING)).isEqualTo(PENDING);
+        assertThat(StatusMerge.nextSiteStatus(null, FAILED)).isEqualTo(FAILED);
         assertThat(StatusMerge.changesSite(COMPLETED, FAILED)).isFalse();
+    }
+
+    @Test
+    void anOperatorsRequeueReopensAnyStatusAndItsOutcomeCounts() {
+        assertThat(StatusMerge.nextSiteStatus(FAILED, PENDING)).as("a retry").isEqualTo(PENDING);
+        assertThat(StatusMerge.nextSiteStatus(SKIPPED, PENDING)).as("a forced retry of a skipped version").isEqualTo(PENDING);
+        assertThat(StatusMerge.nextSiteStatus(COMPLETED, PENDING)).as("verify's repair of a lost replica").isEqualTo(PENDING);
+        assertThat(StatusMerge.nextSiteStatus(SKIPPED, COMPLETED)).as("a skipped version copied after all").isEqualTo(COMPLETED);
+    }
+
+    @Test
+    void anOutcomeReportedAgainAppliesAgain() {
+        for (ReplicationStatus s : new ReplicationStatus[]{COMPLETED, FAILED, SKIPPED, PENDING}) {
+            assertThat(StatusMerge.replaceable(s)).as(s.name()).contains(s);
+        }
     }
 
     @Test

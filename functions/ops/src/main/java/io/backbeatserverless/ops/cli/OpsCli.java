@@ -78,9 +78,10 @@ public final class OpsCli {
             public Integer call() throws Exception {
                 OpsClient client = failed.cli.client();
                 ArrayNode all = MAPPER.createArrayNode();
-                int marker = 0;
+                String marker = null;
                 while (true) {
-                    OpsClient.Reply reply = client.call("GET", "/_/crr/failed", Map.of("sitename", site, "marker", Integer.toString(marker)), null);
+                    Map<String, String> query = marker == null ? Map.of("sitename", site) : Map.of("sitename", site, "marker", marker);
+                    OpsClient.Reply reply = client.call("GET", "/_/crr/failed", query, null);
                     if (reply.status() >= 300) {
                         System.err.println(reply.body());
                         return 1;
@@ -90,7 +91,7 @@ public final class OpsCli {
                     if (!page.path("IsTruncated").asBoolean()) {
                         break;
                     }
-                    marker = page.path("NextMarker").asInt();
+                    marker = page.path("NextMarker").asText();
                 }
                 System.out.println(MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(all));
                 System.err.println(all.size() + " failed entr" + (all.size() == 1 ? "y" : "ies") + " at " + site);
@@ -117,28 +118,15 @@ public final class OpsCli {
 
             @Override
             public Integer call() throws Exception {
-                OpsClient client = failed.cli.client();
-                ArrayNode body = MAPPER.createArrayNode();
                 if (all) {
-                    int marker = 0;
-                    while (true) {
-                        JsonNode page = MAPPER.readTree(client.call("GET", "/_/crr/failed",
-                                Map.of("sitename", site, "marker", Integer.toString(marker)), null).body());
-                        for (JsonNode v : page.path("Versions")) {
-                            body.addObject().put("Bucket", v.path("Bucket").asText()).put("Key", v.path("Key").asText())
-                                    .put("VersionId", v.path("VersionId").asText()).put("StorageClass", site).put("ForceRetry", force);
-                        }
-                        if (!page.path("IsTruncated").asBoolean()) {
-                            break;
-                        }
-                        marker = page.path("NextMarker").asInt();
-                    }
-                } else {
-                    if (bucket == null || key == null || versionId == null) {
-                        throw new CommandLine.ParameterException(new CommandLine(this), "give --bucket, --key and --version-id, or --all");
-                    }
-                    body.addObject().put("Bucket", bucket).put("Key", key).put("VersionId", versionId).put("StorageClass", site).put("ForceRetry", force);
+                    // The API retries every page of the site's failed entries itself.
+                    return failed.cli.call("POST", "/_/crr/failed", Map.of("sitename", site, "all", "true"), null);
                 }
+                if (bucket == null || key == null || versionId == null) {
+                    throw new CommandLine.ParameterException(new CommandLine(this), "give --bucket, --key and --version-id, or --all");
+                }
+                ArrayNode body = MAPPER.createArrayNode();
+                body.addObject().put("Bucket", bucket).put("Key", key).put("VersionId", versionId).put("StorageClass", site).put("ForceRetry", force);
                 return failed.cli.call("POST", "/_/crr/failed", Map.of(), MAPPER.writeValueAsString(body));
             }
         }
