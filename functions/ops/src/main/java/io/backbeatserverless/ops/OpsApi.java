@@ -47,6 +47,7 @@ public final class OpsApi {
     private static final Pattern PAUSE_RESUME = Pattern.compile("^/_/crr/(pause|resume)(?:/([^/]+))?$");
     private static final Pattern SCHEDULE = Pattern.compile("^/_/crr/resume/([^/]+)/schedule$");
     private static final Pattern RULES = Pattern.compile("^/_/rules/([^/]+)$");
+    private static final Pattern VERIFY_RUN = Pattern.compile("^/_/crr/verify/([^/]+)(/findings)?$");
 
     /** One request: method, path (percent-decoded per segment by the caller or not), query, body. */
     public record Request(String method, String path, Map<String, String> query, String body) {
@@ -149,6 +150,24 @@ public final class OpsApi {
                 }
                 default -> throw new OpsException(405, "MethodNotAllowed", method + " is not allowed here (use GET, PUT or DELETE)");
             }
+        }
+        if (path.equals("/_/crr/verify")) {
+            if (method.equals("POST")) {
+                return Response.json(202, VerifyReports.run(ops.startVerify(VerifyReports.request(body))));
+            }
+            return only(method, "GET", () -> Response.json(200, Map.of("Runs",
+                    ops.verifyRuns(50).stream().map(VerifyReports::run).toList())));
+        }
+        if ((m = VERIFY_RUN.matcher(path)).matches()) {
+            String id = decode(m.group(1));
+            if (m.group(2) != null) {
+                return only(method, "GET", () -> Response.json(200, VerifyReports.findings(
+                        ops.verifyFindings(id, query.get("site"), query.get("marker")))));
+            }
+            if (method.equals("DELETE")) {
+                return Response.json(200, VerifyReports.run(ops.cancelVerify(id)));
+            }
+            return only(method, "GET", () -> Response.json(200, VerifyReports.run(ops.verifyRun(id))));
         }
         if (path.equals("/_/backfill/progress")) {
             return only(method, "GET", this::backfillProgress);

@@ -32,7 +32,8 @@ public final class OpsRuntime implements AutoCloseable {
                 new DynamoDbSiteStateStore(dynamo, tables.siteState()), new DynamoDbMetricsStore(dynamo, tables.metrics()),
                 new DynamoDbReplicationStatusStore(dynamo, tables.status(), clock), publisher, control,
                 new io.backbeatserverless.adapters.dynamodb.DynamoDbCheckpointStore(dynamo, tables.checkpoints(), clock),
-                new io.backbeatserverless.adapters.dynamodb.DynamoDbRuleStore(dynamo, tables.rules()), clock);
+                new io.backbeatserverless.adapters.dynamodb.DynamoDbRuleStore(dynamo, tables.rules()),
+                new io.backbeatserverless.adapters.dynamodb.DynamoDbVerifyRunStore(dynamo, tables.verify()), clock);
         return new OpsRuntime(service, new OpsApi(service, kafka), () -> {
             kafka.close();
             publisher.close();

@@ -5,6 +5,9 @@ import io.backbeatserverless.adapters.kafka.EntryPublisher;
 import io.backbeatserverless.adapters.kafka.KafkaReplicationQueue;
 import io.backbeatserverless.core.entry.MalformedRecord;
 import io.backbeatserverless.core.ops.Requeue;
+import io.backbeatserverless.core.verify.VerifyRequest;
+import io.backbeatserverless.core.verify.VerifyRun;
+import io.backbeatserverless.core.verify.VerifyRunStore;
 import io.backbeatserverless.core.entry.EntryCodec;
 import io.backbeatserverless.core.entry.ReplicationEntry;
 import io.backbeatserverless.core.ops.Counters;
@@ -50,12 +53,17 @@ public final class OpsService {
     private final SiteControl control;
     private final io.backbeatserverless.core.ops.CheckpointStore checkpoints;
     private final io.backbeatserverless.core.rules.RuleStore rules;
+    private final VerifyRunStore verifyRuns;
+    /** Told when a verify run is started (the local stack's worker wakes up; in AWS a schedule takes runs up). */
+    private volatile Runnable verifyStarted = () -> {
+    };
     private final Clock clock;
 
     public OpsService(BackbeatConfig config, FailedEntryStore failedEntries, SiteStateStore siteStates, MetricsStore metrics,
                       ReplicationStatusStore statuses, EntryPublisher publisher, SiteControl control,
                       io.backbeatserverless.core.ops.CheckpointStore checkpoints, io.backbeatserverless.core.rules.RuleStore rules,
-                      Clock clock) {
+                      VerifyRunStore verifyRuns, Clock clock) {
+        this.verifyRuns = verifyRuns;
         this.checkpoints = checkpoints;
         this.rules = rules;
         this.config = config;
@@ -338,6 +346,48 @@ public final class OpsService {
                 throw new IllegalStateException("unreadable listing checkpoint: " + e.getMessage(), e);
             }
         });
+    }
+
+    // ----- verify -----
+
+    /** Called when a run is started, so a worker can take it up at once. */
+    public void onVerifyStarted(Runnable hook) {
+        this.verifyStarted = hook;
+    }
+
+    /** Starts a verify run (a worker walks it); its sites must exist. */
+    public VerifyRun startVerify(VerifyRequest request) {
+        request.sites().forEach(this::resolveSites);
+        Instant now = clock.instant();
+        VerifyRun run = VerifyRun.started(VerifyRun.newId(now), request, now);
+        verifyRuns.create(run);
+        LOG.info("verify {} started: bucket {}, sites {}, prefix '{}', repair {}", run.id(),
+                request.bucket() == null ? "(all with rules)" : request.bucket(), request.sites().isEmpty() ? "(all)" : request.sites(),
+                request.prefix(), request.repair());
+        verifyStarted.run();
+        return run;
+    }
+
+    public VerifyRun verifyRun(String id) {
+        return verifyRuns.find(id).orElseThrow(() -> OpsException.notFound("no verify run '" + id + "'"));
+    }
+
+    public List<VerifyRun> verifyRuns(int limit) {
+        return verifyRuns.recent(limit);
+    }
+
+    public VerifyRunStore.FindingsPage verifyFindings(String id, String site, String marker) {
+        verifyRun(id);
+        if (site != null) {
+            resolveSites(site);
+        }
+        return verifyRuns.findings(id, site, marker, PAGE_SIZE);
+    }
+
+    public VerifyRun cancelVerify(String id) {
+        verifyRun(id);
+        verifyRuns.cancel(id, clock.instant());
+        return verifyRun(id);
     }
 
     public Optional<VersionStatus> versionStatus(String bucket, String key, String versionId) {

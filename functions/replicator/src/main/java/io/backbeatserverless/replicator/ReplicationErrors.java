@@ -12,8 +12,8 @@ import java.util.Set;
 /**
  * The one place that decides what a failure means, by walking the cause chain: retry it (throttling,
  * 5xx, timeouts, connection resets, a checksum mismatch), give up at once (access denied, no such
- * destination bucket, invalid request), or skip the version because the source no longer has it or
- * will not give it (what Backbeat does).
+ * destination bucket, invalid request, a source that refuses us, a site whose ETags can never match), or skip
+ * the version because the source no longer has it (404).
  */
 public final class ReplicationErrors {
 
@@ -29,11 +29,15 @@ public final class ReplicationErrors {
     public static Kind classify(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof SourceReadException) {
-                // The version was deleted from the source, or we may not read it: Backbeat skips these.
-                if (t.getCause() instanceof SdkServiceException s && (s.statusCode() == 404 || s.statusCode() == 403)) {
+                // Only a version that is really gone may be skipped. A source that refuses us (403: wrong or expired
+                // credentials, a denied role, clock skew) is a failure with its reason, for an operator to fix and retry.
+                if (t.getCause() instanceof SdkServiceException s && s.statusCode() == 404) {
                     return Kind.SOURCE_GONE;
                 }
                 return t.getCause() == null ? Kind.PERMANENT : classify(t.getCause());
+            }
+            if (t instanceof EtagNotMd5Exception) {
+                return Kind.PERMANENT;
             }
             if (t instanceof IntegrityException) {
                 return Kind.RETRYABLE;
@@ -96,8 +100,18 @@ public final class ReplicationErrors {
     }
 
     /** The bytes the site stored are not the bytes we sent (or the source's ETag disagrees): retried. */
-    public static final class IntegrityException extends RuntimeException {
+    public static class IntegrityException extends RuntimeException {
         public IntegrityException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * The site answered the same ETag for the same bytes twice, and it is not their MD5: its ETags are not content
+     * MD5s (SSE-KMS does this), so no retry can succeed. Permanent, and the message says what to change.
+     */
+    public static final class EtagNotMd5Exception extends IntegrityException {
+        public EtagNotMd5Exception(String message) {
             super(message);
         }
     }

@@ -30,6 +30,8 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -98,34 +100,48 @@ public final class S3SiteReplicator implements SiteReplicator {
         }
         String key = site.destinationKey(entry.bucket(), entry.objectKey());
         String version = sourceVersionId.apply(entry.versionId());
+        Set<String> mismatches = new HashSet<>();
         try {
-            if (entry.metadata().isDeleteMarker()) {
-                retrier.call(budget, () -> destination.deleteObject(r -> r.bucket(bucket).key(key)));
-                return ReplicationOutcome.completed(budget.attempts(), 0);
-            }
             Optional<HeadObjectResponse> current = retrier.call(budget, () -> headLatest(bucket, key));
             if (current.isPresent()) {
                 Map<String, String> replica = current.get().metadata();
-                if (version.equals(replica.get(SOURCE_VERSION_META))) {
+                if (version.equals(replica.get(SOURCE_VERSION_META)) && !entry.forceCopy()) {
                     if (entry.metadata().replicationInfo().map(i -> i.isMetadataOnly()).orElse(false)) {
                         retagReplica(budget, entry, version, bucket, key, current.get().versionId());
                     }
                     return ReplicationOutcome.completed(budget.attempts(), 0);
                 }
+                // An older version, or an older delete marker, must never hide a newer one at the site.
                 if (isNewer(replica.get(SOURCE_LAST_MODIFIED_META), entry.metadata().lastModified())) {
                     return ReplicationOutcome.skipped("superseded: a newer version (source version "
                             + replica.get(SOURCE_VERSION_META) + ") is already the latest at the site", budget.attempts());
                 }
             }
+            if (entry.metadata().isDeleteMarker()) {
+                if (current.isEmpty() && retrier.call(budget, () -> deletedAt(bucket, key))) {
+                    return ReplicationOutcome.completed(budget.attempts(), 0); // deleted there already: a replay adds no marker
+                }
+                retrier.call(budget, () -> destination.deleteObject(r -> r.bucket(bucket).key(key)));
+                return ReplicationOutcome.completed(budget.attempts(), 0);
+            }
             long bytes = entry.metadata().contentLength() >= settings.multipartThresholdBytes()
-                    ? copyInParts(budget, entry, version, bucket, key)
-                    : copyWhole(budget, entry, version, bucket, key);
+                    ? copyInParts(budget, entry, version, bucket, key, mismatches)
+                    : copyWhole(budget, entry, version, bucket, key, mismatches);
             return ReplicationOutcome.completed(budget.attempts(), bytes);
         } catch (NotReplicable e) {
             return ReplicationOutcome.skipped(e.getMessage(), budget.attempts());
         } catch (Exception e) {
             return ReplicationOutcome.of(e, budget.attempts());
         }
+    }
+
+    /**
+     * Whether the key's latest entry at the site is a delete marker (HEAD answered 404). S3 says so in the 404
+     * itself ({@code x-amz-delete-marker}); stores that do not are asked for the key's newest entry.
+     */
+    private boolean deletedAt(String bucket, String key) {
+        var page = destination.listObjectVersions(r -> r.bucket(bucket).prefix(key).maxKeys(1));
+        return page.deleteMarkers().stream().anyMatch(d -> d.key().equals(key) && Boolean.TRUE.equals(d.isLatest()));
     }
 
     private Optional<HeadObjectResponse> headLatest(String bucket, String key) {
@@ -139,7 +155,8 @@ public final class S3SiteReplicator implements SiteReplicator {
         }
     }
 
-    private long copyWhole(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key) throws Exception {
+    private long copyWhole(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key,
+                           Set<String> mismatches) throws Exception {
         return retrier.call(budget, () -> {
             ResponseInputStream<GetObjectResponse> data = fromSource("GET", () -> source.getObject(r -> r
                     .bucket(entry.bucket()).key(entry.objectKey()).versionId(version)));
@@ -166,13 +183,14 @@ public final class S3SiteReplicator implements SiteReplicator {
                 if (object.eTagIsMd5() && !sent.equals(object.eTag())) {
                     throw new IntegrityException("bytes read from the source have MD5 " + sent + " but its ETag is " + object.eTag());
                 }
-                verifyEtag(stored, sent, "object");
+                verifyEtag(stored, sent, "object", mismatches);
                 return object.contentLength();
             }
         });
     }
 
-    private long copyInParts(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key) throws Exception {
+    private long copyInParts(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key,
+                             Set<String> mismatches) throws Exception {
         SourceObject object = retrier.call(budget, () -> SourceObject.of(fromSource("HEAD", () -> source.headObject(r -> r
                 .bucket(entry.bucket()).key(entry.objectKey()).versionId(version)))));
         refuseReplica(object);
@@ -190,7 +208,7 @@ public final class S3SiteReplicator implements SiteReplicator {
         byte[][] digests = new byte[plan.parts().size()][];
         boolean done = false;
         try {
-            uploadParts(budget, entry, version, bucket, key, uploadId, plan, completed, digests);
+            uploadParts(budget, entry, version, bucket, key, uploadId, plan, completed, digests, mismatches);
             String stored = SourceObject.unquote(retrier.call(budget, () -> destination.completeMultipartUpload(r -> r
                     .bucket(bucket).key(key).uploadId(uploadId).multipartUpload(u -> u.parts(completed)))).eTag());
             if (stored != null && stored.contains("-")) {
@@ -198,7 +216,7 @@ public final class S3SiteReplicator implements SiteReplicator {
                 for (byte[] d : digests) {
                     ofDigests.update(d);
                 }
-                verifyEtag(stored, HexFormat.of().formatHex(ofDigests.digest()) + "-" + digests.length, "multipart object");
+                verifyEtag(stored, HexFormat.of().formatHex(ofDigests.digest()) + "-" + digests.length, "multipart object", mismatches);
             }
             done = true;
             return object.contentLength();
@@ -210,7 +228,7 @@ public final class S3SiteReplicator implements SiteReplicator {
     }
 
     private void uploadParts(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key, String uploadId,
-                             PartPlan plan, CompletedPart[] completed, byte[][] digests) throws Exception {
+                             PartPlan plan, CompletedPart[] completed, byte[][] digests, Set<String> mismatches) throws Exception {
         Semaphore permits = new Semaphore(settings.partConcurrency());
         AtomicBoolean failed = new AtomicBoolean();
         List<Future<Void>> futures = new ArrayList<>();
@@ -220,7 +238,7 @@ public final class S3SiteReplicator implements SiteReplicator {
                     permits.acquire();
                     try {
                         if (!failed.get()) {
-                            uploadPart(budget, entry, version, bucket, key, uploadId, part, completed, digests);
+                            uploadPart(budget, entry, version, bucket, key, uploadId, part, completed, digests, mismatches);
                         }
                         return null;
                     } catch (Exception e) {
@@ -242,7 +260,7 @@ public final class S3SiteReplicator implements SiteReplicator {
     }
 
     private void uploadPart(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key, String uploadId,
-                            PartPlan.Part part, CompletedPart[] completed, byte[][] digests) throws Exception {
+                            PartPlan.Part part, CompletedPart[] completed, byte[][] digests, Set<String> mismatches) throws Exception {
         retrier.call(budget, () -> {
             ResponseInputStream<GetObjectResponse> data = fromSource("GET " + part.range(), () -> source.getObject(r -> r
                     .bucket(entry.bucket()).key(entry.objectKey()).versionId(version).range(part.range())));
@@ -252,7 +270,7 @@ public final class S3SiteReplicator implements SiteReplicator {
                                 .partNumber(part.number()).contentLength(part.length()),
                         RequestBody.fromInputStream(new DigestInputStream(data, md5), part.length()));
                 byte[] digest = md5.digest();
-                verifyEtag(SourceObject.unquote(uploaded.eTag()), HexFormat.of().formatHex(digest), "part " + part.number());
+                verifyEtag(SourceObject.unquote(uploaded.eTag()), HexFormat.of().formatHex(digest), "part " + part.number(), mismatches);
                 completed[part.number() - 1] = CompletedPart.builder().partNumber(part.number()).eTag(uploaded.eTag()).build();
                 digests[part.number() - 1] = digest;
                 return null;
@@ -284,8 +302,18 @@ public final class S3SiteReplicator implements SiteReplicator {
         return metadata;
     }
 
-    private void verifyEtag(String stored, String expected, String what) {
-        if (settings.verifyEtagMd5() && stored != null && !stored.equals(expected)) {
+    /**
+     * Checks the site's ETag against the MD5 of the bytes sent. A mismatch is retried (the bytes may have been
+     * damaged on the way); the same mismatch for the same bytes again means the site's ETags are not content MD5s,
+     * which no retry changes: that fails at once, saying which setting to change.
+     */
+    private void verifyEtag(String stored, String expected, String what, Set<String> mismatches) {
+        if (site.verifyEtagMd5() && stored != null && !stored.equals(expected)) {
+            if (!mismatches.add(what + " " + expected + " " + stored)) {
+                throw new ReplicationErrors.EtagNotMd5Exception("site '" + site.name() + "' answered ETag " + stored + " for " + what
+                        + " whose MD5 is " + expected + ", twice: its ETags are not MD5s of the content (SSE-KMS encryption does this); "
+                        + "set verifyEtagMd5 to false for site '" + site.name() + "' in the configuration");
+            }
             throw new IntegrityException("site '" + site.name() + "' stored " + what + " with ETag " + stored
                     + " but the bytes sent have " + expected);
         }

@@ -200,7 +200,38 @@ public final class EmbeddedStack implements AutoCloseable {
             }
         }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
         started.push(scheduler::shutdownNow);
+        startVerifyWorker(clock);
         LOG.info("embedded stack ready in {} ms", (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /**
+     * Verify runs are walked here locally (a scheduled verifier function does it in AWS): a thread that works on
+     * unfinished runs, woken at once when the ops API starts one, else once a second.
+     */
+    private void startVerifyWorker(Clock clock) {
+        io.backbeatserverless.verifier.Verifier verifier = io.backbeatserverless.verifier.Verifier.create(config, clock);
+        started.push(verifier);
+        var worker = verifier.worker("local-stack-" + ProcessHandle.current().pid());
+        java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
+        ops.service().onVerifyStarted(wake::release);
+        Thread thread = Thread.ofPlatform().daemon().name("verify-worker").start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    worker.work(Duration.ofSeconds(30));
+                    if (wake.tryAcquire(1, java.util.concurrent.TimeUnit.SECONDS)) {
+                        wake.drainPermits();
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    LOG.warn("verify worker: {}", e.toString());
+                }
+            }
+        });
+        started.push(() -> {
+            thread.interrupt();
+            thread.join(Duration.ofSeconds(10));
+        });
     }
 
     /**

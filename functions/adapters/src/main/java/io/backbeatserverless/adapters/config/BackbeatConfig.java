@@ -171,22 +171,32 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
      * {@code lambda}, as an IAM-authenticated Function URL expects), and how long failed entries are kept.
      */
     public record OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours,
-                              Map<String, String> eventSourceMappings) {
+                              Map<String, String> eventSourceMappings, int verifyRequestsPerSecond, int verifyPageSize) {
         public static final OpsSettings DEFAULTS = new OpsSettings(0, null, 0, null);
 
         /**
-         * @param eventSourceMappings in AWS: each site's replicator event source mapping UUID, which pause
-         *                            and resume disable and enable
+         * @param eventSourceMappings     in AWS: each site's replicator event source mapping UUID, which pause
+         *                                and resume disable and enable
+         * @param verifyRequestsPerSecond the most requests verify makes to the source and the sites per second, so
+         *                                a run can go on beside live replication
+         * @param verifyPageSize          versions verify walks per step (a step is saved: a run resumes after it)
          */
         public OpsSettings {
             port = port <= 0 ? 8900 : port;
             credentials = credentials == null ? List.of() : List.copyOf(credentials);
             failedEntryRetentionHours = failedEntryRetentionHours <= 0 ? 24 : failedEntryRetentionHours;
             eventSourceMappings = eventSourceMappings == null ? Map.of() : Map.copyOf(eventSourceMappings);
+            verifyRequestsPerSecond = verifyRequestsPerSecond <= 0 ? 200 : verifyRequestsPerSecond;
+            verifyPageSize = verifyPageSize <= 0 ? 500 : Math.min(1000, verifyPageSize);
+        }
+
+        public OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours, Map<String, String> eventSourceMappings) {
+            this(port, credentials, failedEntryRetentionHours, eventSourceMappings, 0, 0);
         }
 
         public OpsSettings withPort(int newPort) {
-            return new OpsSettings(newPort, credentials, failedEntryRetentionHours, eventSourceMappings);
+            return new OpsSettings(newPort, credentials, failedEntryRetentionHours, eventSourceMappings, verifyRequestsPerSecond,
+                    verifyPageSize);
         }
     }
 
@@ -322,8 +332,12 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
 
     /** The project's DynamoDB tables (see docs/architecture.md for their keys). */
     public record TableNames(String status, String failedEntries, String siteState, String checkpoints, String metrics,
-                             String rules) {
-        public static final TableNames DEFAULTS = new TableNames(null, null, null, null, null, null);
+                             String rules, String verify) {
+        public static final TableNames DEFAULTS = new TableNames(null, null, null, null, null, null, null);
+
+        public TableNames(String status, String failedEntries, String siteState, String checkpoints, String metrics, String rules) {
+            this(status, failedEntries, siteState, checkpoints, metrics, rules, null);
+        }
 
         public TableNames {
             status = status == null ? "backbeat-replication-status" : status;
@@ -332,10 +346,11 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
             checkpoints = checkpoints == null ? "backbeat-checkpoints" : checkpoints;
             metrics = metrics == null ? "backbeat-metrics" : metrics;
             rules = rules == null ? "backbeat-rules" : rules;
+            verify = verify == null ? "backbeat-verify" : verify;
         }
 
         public java.util.List<String> all() {
-            return java.util.List.of(status, failedEntries, siteState, checkpoints, metrics, rules);
+            return java.util.List.of(status, failedEntries, siteState, checkpoints, metrics, rules, verify);
         }
     }
 

@@ -15,15 +15,13 @@ import java.time.Duration;
  * @param initialBackoffMs        first retry's backoff ceiling; doubles each retry, with full jitter
  * @param maxBackoffMs            backoff ceiling
  * @param deadlineSeconds         an entry is given up (FAILED) when its retries would end past this
- * @param verifyEtagMd5           compare the MD5 of the bytes sent with the ETag the site returns; turn
- *                                off for sites whose ETags are not MD5s (SSE-KMS)
+ * (Whether a site's ETags are MD5s is the site's: {@link SiteConfig#verifyEtagMd5()}.)
  */
 public record ReplicatorSettings(long multipartThresholdBytes, int partConcurrency, int keyConcurrency,
-                                 int maxAttempts, long initialBackoffMs, long maxBackoffMs, long deadlineSeconds,
-                                 Boolean verifyEtagMd5) {
+                                 int maxAttempts, long initialBackoffMs, long maxBackoffMs, long deadlineSeconds) {
 
     public static final long MIB = 1024L * 1024L;
-    public static final ReplicatorSettings DEFAULTS = new ReplicatorSettings(0, 0, 0, 0, 0, 0, 0, null);
+    public static final ReplicatorSettings DEFAULTS = new ReplicatorSettings(0, 0, 0, 0, 0, 0, 0);
 
     public ReplicatorSettings {
         multipartThresholdBytes = multipartThresholdBytes <= 0 ? 16 * MIB : multipartThresholdBytes;
@@ -33,7 +31,6 @@ public record ReplicatorSettings(long multipartThresholdBytes, int partConcurren
         initialBackoffMs = initialBackoffMs <= 0 ? RetryPolicy.BACKBEAT_DEFAULTS.initialBackoff().toMillis() : initialBackoffMs;
         maxBackoffMs = maxBackoffMs <= 0 ? RetryPolicy.BACKBEAT_DEFAULTS.maxBackoff().toMillis() : maxBackoffMs;
         deadlineSeconds = deadlineSeconds <= 0 ? RetryPolicy.BACKBEAT_DEFAULTS.deadline().toSeconds() : deadlineSeconds;
-        verifyEtagMd5 = verifyEtagMd5 == null ? Boolean.TRUE : verifyEtagMd5;
     }
 
     public RetryPolicy retryPolicy() {

@@ -6,8 +6,15 @@ package io.backbeatserverless.adapters.config;
  * @param type        {@code aws_s3} for S3 and S3-compatible stores, {@code scality} for CloudServer / Zenko
  * @param bucket      fixed destination bucket of the site; null to use the rule's Destination.Bucket
  * @param bucketMatch true: the replica keeps the object key; false: it is stored as {@code <sourceBucket>/<key>}
+ * @param verifyEtagMd5 whether the site's ETags are content MD5s (default true): the replicator then checks each ETag the
+ *                    site answers against the MD5 of the bytes sent, and verify compares replicas' ETags with the
+ *                    source's. Turn it off for a site that encrypts with SSE-KMS (its ETags are not MD5s).
  */
-public record SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch) {
+public record SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch, Boolean verifyEtagMd5) {
+
+    public SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch) {
+        this(name, type, endpoint, bucket, bucketMatch, null);
+    }
 
     public static final String TYPE_AWS_S3 = "aws_s3";
     /** A CloudServer / Zenko site, written through its backbeat routes (Backbeat's sites without a cloud type). */
@@ -24,6 +31,7 @@ public record SiteConfig(String name, String type, Endpoint endpoint, String buc
         if (endpoint == null) {
             throw new IllegalArgumentException("site '" + name + "' has no endpoint");
         }
+        verifyEtagMd5 = verifyEtagMd5 == null ? Boolean.TRUE : verifyEtagMd5;
     }
 
     /** The bucket a version goes to: the site's fixed bucket, else its rule's Destination.Bucket (null if neither). */
@@ -46,6 +54,6 @@ public record SiteConfig(String name, String type, Endpoint endpoint, String buc
     }
 
     public SiteConfig withEndpoint(Endpoint newEndpoint) {
-        return new SiteConfig(name, type, newEndpoint, bucket, bucketMatch);
+        return new SiteConfig(name, type, newEndpoint, bucket, bucketMatch, verifyEtagMd5);
     }
 }

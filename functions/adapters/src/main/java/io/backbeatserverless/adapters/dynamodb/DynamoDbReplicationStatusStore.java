@@ -130,24 +130,40 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
     @Override
     public Set<VersionRef> recorded(Collection<VersionRef> versions) {
         Set<VersionRef> found = new HashSet<>();
+        batchGet(versions, "#pk, #sk, #bucket, #key", item -> found.add(new VersionRef(
+                item.get("bucket").s(), item.get("key").s(), item.get(TableSchemas.STATUS_SK).s())));
+        return found;
+    }
+
+    @Override
+    public Map<VersionRef, VersionStatus> findAll(Collection<VersionRef> versions) {
+        Map<VersionRef, VersionStatus> found = new HashMap<>();
+        batchGet(versions, null, item -> {
+            VersionStatus status = toStatus(item);
+            found.put(new VersionRef(status.bucket(), status.objectKey(), status.versionId()), status);
+        });
+        return found;
+    }
+
+    /** Reads the items of {@code versions}, 100 keys a request, until none is left unprocessed. */
+    private void batchGet(Collection<VersionRef> versions, String projection, java.util.function.Consumer<Map<String, AttributeValue>> each) {
         List<VersionRef> all = List.copyOf(new java.util.LinkedHashSet<>(versions));
         for (int from = 0; from < all.size(); from += BATCH_GET_LIMIT) {
             List<Map<String, AttributeValue>> keys = all.subList(from, Math.min(all.size(), from + BATCH_GET_LIMIT))
                     .stream().map(DynamoDbReplicationStatusStore::key).toList();
-            Map<String, KeysAndAttributes> request = Map.of(table, KeysAndAttributes.builder().keys(keys)
-                    .projectionExpression("#pk, #sk, #bucket, #key")
-                    .expressionAttributeNames(Map.of("#pk", TableSchemas.STATUS_PK, "#sk", TableSchemas.STATUS_SK,
-                            "#bucket", "bucket", "#key", "key"))
-                    .consistentRead(true).build());
+            KeysAndAttributes.Builder wanted = KeysAndAttributes.builder().keys(keys).consistentRead(true);
+            if (projection != null) {
+                wanted.projectionExpression(projection).expressionAttributeNames(Map.of("#pk", TableSchemas.STATUS_PK,
+                        "#sk", TableSchemas.STATUS_SK, "#bucket", "bucket", "#key", "key"));
+            }
+            Map<String, KeysAndAttributes> request = Map.of(table, wanted.build());
             while (request != null && !request.isEmpty()) {
                 final Map<String, KeysAndAttributes> current = request;
                 BatchGetItemResponse response = dynamo.batchGetItem(r -> r.requestItems(current));
-                response.responses().getOrDefault(table, List.of()).forEach(item -> found.add(new VersionRef(
-                        item.get("bucket").s(), item.get("key").s(), item.get(TableSchemas.STATUS_SK).s())));
+                response.responses().getOrDefault(table, List.of()).forEach(each);
                 request = response.unprocessedKeys();
             }
         }
-        return found;
     }
 
     private static VersionStatus toStatus(Map<String, AttributeValue> item) {

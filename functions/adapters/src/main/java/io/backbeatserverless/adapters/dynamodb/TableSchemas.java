@@ -28,7 +28,9 @@ import java.util.List;
  *   <li>site state: {@code site} (paused, scheduled resume);</li>
  *   <li>checkpoints: {@code feed} (a change feed's resumable position);</li>
  *   <li>metrics: {@code site} + {@code period} (a minute, or {@code total}): counters added atomically;</li>
- *   <li>rules: {@code bucket}: the replication configuration of a source bucket that cannot hold its own (AWS S3).</li>
+ *   <li>rules: {@code bucket}: the replication configuration of a source bucket that cannot hold its own (AWS S3);</li>
+ *   <li>verify: {@code run} + {@code item}: verify runs ({@code run} = {@code #runs}, {@code item} = the run's id) and
+ *       each run's findings ({@code run} = its id, {@code item} = site, bucket, key, version, kind), TTL {@code expiresAt}.</li>
  * </ul>
  */
 public final class TableSchemas {
@@ -45,6 +47,8 @@ public final class TableSchemas {
     public static final String FAILED_BY_VERSION_INDEX = "byVersion";
     public static final String FAILED_VERSION_ATTRIBUTE = "version";
     public static final String TTL_ATTRIBUTE = "expiresAt";
+    public static final String VERIFY_PK = "run";
+    public static final String VERIFY_SK = "item";
 
     private TableSchemas() {
     }
@@ -64,6 +68,7 @@ public final class TableSchemas {
         requests.add(table(names.checkpoints(), CHECKPOINT_PK, null));
         requests.add(table(names.metrics(), METRICS_PK, METRICS_SK));
         requests.add(table(names.rules(), RULES_PK, null));
+        requests.add(table(names.verify(), VERIFY_PK, VERIFY_SK));
         return requests;
     }
 

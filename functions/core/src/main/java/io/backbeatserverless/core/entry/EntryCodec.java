@@ -33,6 +33,9 @@ public final class EntryCodec {
         putIfPresent(overhead, "commitTimestamp", o.commitTimestamp());
         putIfPresent(overhead, "opTimestamp", o.opTimestamp());
         putIfPresent(overhead, "versionId", o.versionId());
+        if (entry.forceCopy()) {
+            node.put("forceCopy", true);
+        }
         return toBytes(node);
     }
 
@@ -48,7 +51,7 @@ public final class EntryCodec {
         JsonNode o = node.path("overheadFields");
         var overhead = new ReplicationEntry.OverheadFields(textOrNull(o, "commitTimestamp"),
                 textOrNull(o, "opTimestamp"), textOrNull(o, "versionId"));
-        return new ReplicationEntry(type, bucket, versionKey, metadata, overhead);
+        return new ReplicationEntry(type, bucket, versionKey, metadata, overhead, node.path("forceCopy").asBoolean(false));
     }
 
     public static byte[] encode(StatusEntry entry) {

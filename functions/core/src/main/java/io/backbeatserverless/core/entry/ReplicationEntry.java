@@ -13,12 +13,18 @@ import java.util.Objects;
  * @param versionKey     object key and source version id
  * @param metadata       the version's metadata, including {@code replicationInfo}
  * @param overheadFields Backbeat's timing fields; may be empty
+ * @param forceCopy      ours: copy the version even if its replica seems to be at the site already (verify found
+ *                       that replica different from the source); field {@code forceCopy}, absent when false
  */
 public record ReplicationEntry(String type, String bucket, VersionKey versionKey, ObjectMetadata metadata,
-                               OverheadFields overheadFields) {
+                               OverheadFields overheadFields, boolean forceCopy) {
 
     public static final String TYPE_PUT = "put";
     public static final String TYPE_DELETE = "del";
+
+    public ReplicationEntry(String type, String bucket, VersionKey versionKey, ObjectMetadata metadata, OverheadFields overheadFields) {
+        this(type, bucket, versionKey, metadata, overheadFields, false);
+    }
 
     public ReplicationEntry {
         Objects.requireNonNull(type, "type");
@@ -44,7 +50,7 @@ public record ReplicationEntry(String type, String bucket, VersionKey versionKey
     }
 
     public ReplicationEntry withMetadata(ObjectMetadata newMetadata) {
-        return new ReplicationEntry(type, bucket, versionKey, newMetadata, overheadFields);
+        return new ReplicationEntry(type, bucket, versionKey, newMetadata, overheadFields, forceCopy);
     }
 
     /** Backbeat's {@code overheadFields}: when the change was committed at the source and when the op happened. */

@@ -52,6 +52,9 @@ public interface ReplicationStatusStore {
     /** Every recorded version of one object. */
     List<VersionStatus> findVersions(String bucket, String objectKey);
 
+    /** The recorded status of each of {@code versions} that has one. */
+    java.util.Map<VersionRef, VersionStatus> findAll(Collection<VersionRef> versions);
+
     /** Which of {@code versions} have been recorded at all (queued or reported). */
     Set<VersionRef> recorded(Collection<VersionRef> versions);
 }

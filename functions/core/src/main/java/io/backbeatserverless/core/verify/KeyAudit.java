@@ -176,8 +176,8 @@ public final class KeyAudit {
                 yield new Unmatched(Finding.Kind.STUCK, status.status() + " since " + since + " (more than "
                         + stuckAfter.toSeconds() + " s), no " + what + " at the site");
             }
-            case COMPLETED, REPLICA -> young ? null
-                    : new Unmatched(Finding.Kind.MISSING, "status " + status.status() + " but no " + what + " at the site");
+            // It arrived and is gone since (the status is read before the site is listed, so it is not on its way).
+            case COMPLETED, REPLICA -> new Unmatched(Finding.Kind.MISSING, "status " + status.status() + " but no " + what + " at the site");
         };
     }
 
@@ -218,20 +218,21 @@ public final class KeyAudit {
     private static String currentMismatch(ListedVersion newest, SiteEntry current) {
         if (newest.deleteMarker()) {
             return current.listed().deleteMarker() ? null
-                    : "the source shows the object deleted, the site's current version is " + describe(current);
+                    : "the source shows the object deleted, but the site's current version " + describe(current);
         }
         if (!current.listed().deleteMarker() && newest.versionId().equals(current.replicaOf())) {
             return null;
         }
-        return "the site's current version is " + describe(current) + ", not the replica of this version (the source's newest)";
+        return "this is the source's current version, but the site's current version " + describe(current);
     }
 
     private static String describe(SiteEntry entry) {
+        String id = entry.listed().versionId();
         if (entry.listed().deleteMarker()) {
-            return "a delete marker (" + entry.listed().versionId() + ")";
+            return "is a delete marker (" + id + ")";
         }
-        return entry.replicaOf() == null ? entry.listed().versionId() + ", not a replica"
-                : entry.listed().versionId() + ", the replica of source version " + entry.replicaOf();
+        return entry.replicaOf() == null ? id + " is not a replica (written at the site by someone else)"
+                : id + " is the replica of source version " + entry.replicaOf();
     }
 
     private static Instant latest(Instant a, Instant b) {

@@ -203,7 +203,7 @@ class KeyAuditTest {
 
         assertThat(result.findings()).singleElement().satisfies(f -> {
             assertThat(f.kind()).isEqualTo(Finding.Kind.DIVERGENT);
-            assertThat(f.detail()).contains("site-1, not a replica");
+            assertThat(f.detail()).contains("site-1 is not a replica");
         });
     }
 

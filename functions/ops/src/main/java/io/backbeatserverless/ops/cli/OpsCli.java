@@ -17,10 +17,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** The operator's command line on the ops API: failed entries, retries, pause/resume, status, metrics. */
+/** The operator's command line on the ops API: failed entries, retries, pause/resume, status, metrics, verify. */
 @Command(name = "ops", mixinStandardHelpOptions = true,
         subcommands = {OpsCli.Failed.class, OpsCli.Pause.class, OpsCli.Resume.class, OpsCli.Status.class, OpsCli.Metrics.class,
-                OpsCli.Backfill.class, OpsCli.Rules.class},
+                OpsCli.Backfill.class, OpsCli.Rules.class, VerifyCommand.class},
         description = "Calls the ops API (SigV4, service lambda): a local stack's, or an ops function's URL.")
 public final class OpsCli {
 

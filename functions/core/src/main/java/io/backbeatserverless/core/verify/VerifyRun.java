@@ -1,0 +1,77 @@
+package io.backbeatserverless.core.verify;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One verify run, as saved after every step: what was asked, where it stands (phase, bucket and last key
+ * done, so it resumes there after a restart), and what it found so far, per site. Findings themselves are
+ * stored apart, a page at a time.
+ *
+ * @param buckets        the buckets the run covers, fixed when it starts
+ * @param bucketIndex    the bucket being walked
+ * @param afterKey       the last key done in it (null: none yet)
+ * @param totalVersions  versions and delete markers in those buckets (counted first, for progress; -1 until counted)
+ * @param scanned        versions and delete markers walked so far
+ * @param problems       what kept a bucket or a site from being checked (an invalid configuration, a site with no bucket)
+ */
+public record VerifyRun(String id, VerifyRequest request, Phase phase, Instant createdAt, Instant updatedAt, Instant finishedAt,
+                        List<String> buckets, int bucketIndex, String afterKey, long totalVersions, long scanned, long keys,
+                        Map<String, SiteCounts> bySite, long findings, List<String> problems, String error) {
+
+    public enum Phase {
+        /** Counting the versions to walk (for the progress bar). */
+        COUNTING,
+        VERIFYING,
+        DONE,
+        /** Stopped by an error it could not go past (the error says which). */
+        FAILED,
+        CANCELLED;
+
+        public boolean finished() {
+            return this == DONE || this == FAILED || this == CANCELLED;
+        }
+    }
+
+    public VerifyRun {
+        buckets = buckets == null ? List.of() : List.copyOf(buckets);
+        bySite = bySite == null ? Map.of() : Map.copyOf(new LinkedHashMap<>(bySite));
+        problems = problems == null ? List.of() : List.copyOf(problems);
+    }
+
+    /** A new run's id: its start time first, so ids sort by age, then random digits. */
+    public static String newId(Instant now) {
+        return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(java.time.ZoneOffset.UTC).format(now)
+                + "-" + String.format("%06x", java.util.concurrent.ThreadLocalRandom.current().nextInt(1 << 24));
+    }
+
+    public static VerifyRun started(String id, VerifyRequest request, Instant now) {
+        return new VerifyRun(id, request, Phase.COUNTING, now, now, null, null, 0, null, -1, 0, 0, Map.of(), 0, List.of(), null);
+    }
+
+    /** Every site's counts added up. */
+    public SiteCounts total() {
+        return bySite.values().stream().reduce(SiteCounts.ZERO, SiteCounts::plus);
+    }
+
+    /** Finished, with no version missing, divergent or stuck at any site, and every bucket checked. */
+    public boolean clean() {
+        return phase == Phase.DONE && problems.isEmpty() && total().nothingLost();
+    }
+
+    public String bucket() {
+        return bucketIndex < buckets.size() ? buckets.get(bucketIndex) : null;
+    }
+
+    public VerifyRun with(Phase newPhase, Instant now) {
+        return new VerifyRun(id, request, newPhase, createdAt, now, newPhase.finished() ? now : finishedAt, buckets, bucketIndex,
+                afterKey, totalVersions, scanned, keys, bySite, findings, problems, error);
+    }
+
+    public VerifyRun failed(String why, Instant now) {
+        return new VerifyRun(id, request, Phase.FAILED, createdAt, now, now, buckets, bucketIndex, afterKey, totalVersions, scanned,
+                keys, bySite, findings, problems, why);
+    }
+}

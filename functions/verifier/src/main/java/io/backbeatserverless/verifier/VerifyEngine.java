@@ -1,0 +1,411 @@
+package io.backbeatserverless.verifier;
+
+import io.backbeatserverless.adapters.aws.BucketRules;
+import io.backbeatserverless.adapters.aws.VersionListing;
+import io.backbeatserverless.adapters.config.SiteConfig;
+import io.backbeatserverless.core.ops.Requeue;
+import io.backbeatserverless.core.rules.ReplicationConfiguration;
+import io.backbeatserverless.core.rules.ReplicationRule;
+import io.backbeatserverless.core.status.ReplicationStatusStore;
+import io.backbeatserverless.core.status.SiteOutcome;
+import io.backbeatserverless.core.status.VersionRef;
+import io.backbeatserverless.core.status.VersionStatus;
+import io.backbeatserverless.core.verify.Finding;
+import io.backbeatserverless.core.verify.KeyAudit;
+import io.backbeatserverless.core.verify.SiteCounts;
+import io.backbeatserverless.core.verify.VerifyRequest;
+import io.backbeatserverless.core.verify.VerifyRun;
+import io.backbeatserverless.core.verify.VersionDetails;
+import io.backbeatserverless.core.versions.KeyVersions;
+import io.backbeatserverless.core.versions.ListedVersion;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.function.UnaryOperator;
+
+/**
+ * Walks a verify run one step at a time: first it counts the versions of the run's buckets (for its
+ * progress), then, a page of whole keys at a time, it reads each key's history at the source and the replica
+ * key's history at every site the bucket's rules send it to, reads the details of what it must compare
+ * (HEAD and tags, rate-limited), and judges each key at each site with {@link KeyAudit}. With repair on, what
+ * is missing, divergent or stuck is queued again through {@link Requeue}. A step's outcome is the run as it
+ * stands after it and the findings of the step: the caller saves both, so a run resumes after its last step.
+ */
+public final class VerifyEngine {
+
+    /** Requests made at once for one step (each waits for the rate limiter's permit too). */
+    private static final int CONCURRENCY = 16;
+    /** Listing requests read this many entries; a listing is cheap next to the HEADs that follow it. */
+    private static final int LISTING_PAGE = 1000;
+
+    private final VersionStore source;
+    private final Map<String, VersionStore> sites;
+    private final Map<String, SiteConfig> siteConfigs;
+    private final BucketRules rules;
+    private final ReplicationStatusStore statuses;
+    private final Requeue requeue;
+    private final RepairEntries repairEntries;
+    private final UnaryOperator<String> statusVersionId;
+    private final Map<String, Boolean> compareEtags;
+    private final int pageSize;
+    private final Clock clock;
+
+    /**
+     * @param statusVersionId the status table's spelling of a version id the source's S3 API lists (CloudServer: internal ids)
+     * @param compareEtags    per site: whether its ETags are content MD5s
+     */
+    public VerifyEngine(VersionStore source, Map<String, VersionStore> sites, Collection<SiteConfig> siteConfigs, BucketRules rules,
+                        ReplicationStatusStore statuses, Requeue requeue, RepairEntries repairEntries,
+                        UnaryOperator<String> statusVersionId, Map<String, Boolean> compareEtags, int pageSize, Clock clock) {
+        this.source = source;
+        this.sites = Map.copyOf(sites);
+        this.siteConfigs = new LinkedHashMap<>();
+        siteConfigs.forEach(s -> this.siteConfigs.put(s.name(), s));
+        this.rules = rules;
+        this.statuses = statuses;
+        this.requeue = requeue;
+        this.repairEntries = repairEntries;
+        this.statusVersionId = statusVersionId;
+        this.compareEtags = Map.copyOf(compareEtags);
+        this.pageSize = pageSize;
+        this.clock = clock;
+    }
+
+    /** The run after one more step, and what that step found. */
+    public record Step(VerifyRun run, List<Finding> findings) {
+    }
+
+    public Step step(VerifyRun run) {
+        if (run.phase() == VerifyRun.Phase.COUNTING && run.totalVersions() < 0) {
+            return new Step(withBuckets(run), List.of());
+        }
+        return switch (run.phase()) {
+            case COUNTING -> new Step(count(run), List.of());
+            case VERIFYING -> verify(run);
+            default -> new Step(run, List.of());
+        };
+    }
+
+    /** The run's buckets: the one asked for, or every bucket of the source with a replication configuration. */
+    private VerifyRun withBuckets(VerifyRun run) {
+        List<String> buckets = run.request().bucket() != null ? List.of(run.request().bucket())
+                : source.buckets().stream().filter(b -> {
+            BucketRules.Lookup lookup = rules.lookup(b);
+            return lookup.rules() != null || lookup.invalid();
+        }).toList();
+        return new VerifyRun(run.id(), run.request(), VerifyRun.Phase.COUNTING, run.createdAt(), clock.instant(), null, buckets, 0,
+                null, 0, 0, 0, run.bySite(), run.findings(), run.problems(), null);
+    }
+
+    private VerifyRun count(VerifyRun run) {
+        String bucket = run.bucket();
+        if (bucket == null) {
+            return new VerifyRun(run.id(), run.request(), VerifyRun.Phase.VERIFYING, run.createdAt(), clock.instant(), null,
+                    run.buckets(), 0, null, run.totalVersions(), 0, 0, run.bySite(), run.findings(), run.problems(), null);
+        }
+        VersionListing.Page page;
+        try {
+            page = source.listing().page(bucket, run.request().prefix(), run.afterKey(), LISTING_PAGE);
+        } catch (software.amazon.awssdk.services.s3.model.NoSuchBucketException gone) {
+            page = new VersionListing.Page(List.of(), run.afterKey(), true, 0);
+        }
+        long counted = page.keys().stream().mapToLong(k -> k.versions().size()).sum();
+        return new VerifyRun(run.id(), run.request(), run.phase(), run.createdAt(), clock.instant(), null, run.buckets(),
+                page.done() ? run.bucketIndex() + 1 : run.bucketIndex(), page.done() ? null : page.lastKey(),
+                run.totalVersions() + counted, 0, 0, run.bySite(), run.findings(), run.problems(), null);
+    }
+
+    /** Where one site keeps a bucket's replicas: its bucket there, and its keys' prefix. */
+    private record Target(SiteConfig site, String bucket) {
+        String keyPrefix(String sourceBucket) {
+            return SiteConfig.TYPE_SCALITY.equals(site.type()) || site.bucketMatch() ? "" : sourceBucket + "/";
+        }
+    }
+
+    private Step verify(VerifyRun run) {
+        String bucket = run.bucket();
+        if (bucket == null) {
+            return new Step(run.with(VerifyRun.Phase.DONE, clock.instant()), List.of());
+        }
+        VerifyRequest request = run.request();
+        List<String> problems = new ArrayList<>(run.problems());
+        BucketRules.Lookup lookup = rules.lookup(bucket);
+        if (lookup.rules() == null) {
+            problems.add("bucket '" + bucket + "' not checked: " + (lookup.invalid()
+                    ? "its replication configuration is invalid: " + lookup.problem() : "it has no replication configuration"));
+            return new Step(nextBucket(run, run.bySite(), run.findings(), problems, 0, 0), List.of());
+        }
+        ReplicationConfiguration config = lookup.rules();
+        Map<String, Target> targets = targets(bucket, config, request, run.afterKey() == null ? problems : new ArrayList<>());
+        VersionListing.Page page;
+        try {
+            page = source.listing().page(bucket, request.prefix(), run.afterKey(), pageSize);
+        } catch (software.amazon.awssdk.services.s3.model.NoSuchBucketException gone) {
+            problems.add("bucket '" + bucket + "' not checked: it does not exist at the source");
+            return new Step(nextBucket(run, run.bySite(), run.findings(), problems, 0, 0), List.of());
+        }
+
+        // What belongs where: each source entry's sites (its rule's, among those checked), with the details it is compared by.
+        Map<Target, Map<String, List<ListedVersion>>> expectedByTargetAndKey = new HashMap<>();
+        Map<String, VersionDetails> sourceDetails = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, ReplicationRule> ruleOf = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, Map<String, String>> tagsOf = new java.util.concurrent.ConcurrentHashMap<>();
+        List<Callable<Void>> reads = new ArrayList<>();
+        for (KeyVersions key : page.keys()) {
+            for (ListedVersion v : key.versions()) {
+                reads.add(() -> {
+                    selectAndRead(bucket, config, v, ruleOf, tagsOf, sourceDetails);
+                    return null;
+                });
+            }
+        }
+        parallel(reads);
+        for (KeyVersions key : page.keys()) {
+            for (ListedVersion v : key.versions()) {
+                ReplicationRule rule = ruleOf.get(id(v));
+                if (rule == null) {
+                    continue;
+                }
+                for (String site : rule.sites()) {
+                    Target target = targets.get(site + "\u0000" + destinationBucket(site, rule));
+                    if (target != null) {
+                        expectedByTargetAndKey.computeIfAbsent(target, t -> new HashMap<>())
+                                .computeIfAbsent(key.key(), k -> new ArrayList<>()).add(v);
+                    }
+                }
+            }
+        }
+        Map<VersionRef, VersionStatus> recorded = statuses.findAll(page.keys().stream().flatMap(k -> k.versions().stream())
+                .filter(v -> ruleOf.containsKey(id(v)))
+                .map(v -> new VersionRef(bucket, v.key(), statusVersionId.apply(v.versionId()))).toList());
+
+        // Each site's replica keys in the same range of keys as the page, listed after the statuses were read: a
+        // version whose status is COMPLETED was at the site before this listing, so its absence is no race.
+        Map<Target, Map<String, KeyVersions>> replicaKeys = new LinkedHashMap<>();
+        for (Target target : new LinkedHashSet<>(targets.values())) {
+            String prefix = target.keyPrefix(bucket);
+            List<KeyVersions> listed = sites.get(target.site().name()).listing().range(target.bucket(), prefix + request.prefix(),
+                    run.afterKey() == null ? null : prefix + run.afterKey(), page.done() ? null : prefix + page.lastKey(), LISTING_PAGE);
+            Map<String, KeyVersions> byKey = new TreeMap<>(KeyVersions.KEY_ORDER);
+            listed.forEach(k -> byKey.put(k.key().substring(prefix.length()), k));
+            replicaKeys.put(target, byKey);
+        }
+
+        Map<String, KeyVersions> sourceKeys = new LinkedHashMap<>();
+        page.keys().forEach(k -> sourceKeys.put(k.key(), k));
+        Instant now = clock.instant();
+        Map<String, SiteCounts> bySite = new LinkedHashMap<>(run.bySite());
+        List<Finding> findings = new ArrayList<>();
+        List<Requeue.Item> repairs = new ArrayList<>();
+        for (Map.Entry<Target, Map<String, KeyVersions>> targetKeys : replicaKeys.entrySet()) {
+            Target target = targetKeys.getKey();
+            String site = target.site().name();
+            KeyAudit.Settings settings = new KeyAudit.Settings(request.stuckAfter(), compareEtags.getOrDefault(site, true));
+            Map<String, List<ListedVersion>> expected = expectedByTargetAndKey.getOrDefault(target, Map.of());
+            Set<String> keys = new java.util.TreeSet<>(KeyVersions.KEY_ORDER);
+            keys.addAll(targetKeys.getValue().keySet());
+            expected.forEach((key, versions) -> keys.add(key));
+            Map<String, KeyAudit.SiteEntry> replicas = readReplicas(target, bucket, keys, targetKeys.getValue(), expected, sourceKeys);
+            SiteCounts counts = bySite.getOrDefault(site, SiteCounts.ZERO);
+            int repairsBefore = repairs.size();
+            for (String key : keys) {
+                KeyVersions atSource = sourceKeys.get(key);
+                List<ListedVersion> history = atSource == null ? List.of() : atSource.versions();
+                List<KeyAudit.SourceEntry> wanted = new ArrayList<>();
+                for (ListedVersion v : expected.getOrDefault(key, List.of())) {
+                    VersionStatus status = recorded.get(new VersionRef(bucket, key, statusVersionId.apply(v.versionId())));
+                    SiteOutcome outcome = status == null ? null : status.sites().get(site);
+                    wanted.add(new KeyAudit.SourceEntry(v, sourceDetails.get(id(v)), outcome));
+                }
+                KeyVersions atSite = targetKeys.getValue().get(key);
+                List<KeyAudit.SiteEntry> siteHistory = new ArrayList<>();
+                if (atSite != null) {
+                    atSite.versions().forEach(v -> siteHistory.add(replicas.get(atSite.key() + "\u0000" + v.versionId())));
+                }
+                KeyAudit.Result result = KeyAudit.audit(site, bucket, key, history, wanted, siteHistory, settings, now);
+                counts = counts.plus(result.counts());
+                findings.addAll(result.findings());
+                if (request.repair()) {
+                    for (KeyAudit.Repair repair : result.repairs()) {
+                        ListedVersion v = history.stream().filter(h -> h.versionId().equals(repair.versionId())).findFirst().orElseThrow();
+                        repairs.add(new Requeue.Item(repairEntries.entry(bucket, v, config, ruleOf.get(id(v)),
+                                tagsOf.getOrDefault(id(v), Map.of()), site, repair.forceCopy()), site, null));
+                    }
+                }
+            }
+            counts = counts.plus(new SiteCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, repairs.size() - repairsBefore));
+            bySite.put(site, counts);
+        }
+        requeue.requeue(repairs);
+        long scanned = page.keys().stream().mapToLong(k -> k.versions().size()).sum();
+        VerifyRun after = page.done() ? nextBucket(run, bySite, run.findings() + findings.size(), problems, scanned, page.keys().size())
+                : new VerifyRun(run.id(), request, run.phase(), run.createdAt(), clock.instant(), null, run.buckets(), run.bucketIndex(),
+                page.lastKey(), run.totalVersions(), run.scanned() + scanned, run.keys() + page.keys().size(), bySite,
+                run.findings() + findings.size(), problems, null);
+        return new Step(after, findings);
+    }
+
+    /**
+     * Decides whether a source entry belongs anywhere (its rule, with its tags when the rules filter on them) and
+     * reads what it will be compared by. A version that is itself a replica belongs nowhere.
+     */
+    private void selectAndRead(String bucket, ReplicationConfiguration config, ListedVersion v, Map<String, ReplicationRule> ruleOf,
+                               Map<String, Map<String, String>> tagsOf, Map<String, VersionDetails> details) {
+        if (v.deleteMarker()) {
+            config.ruleFor(v.key(), Map.of()).filter(ReplicationRule::deleteMarkerReplication).ifPresent(r -> ruleOf.put(id(v), r));
+            return;
+        }
+        Map<String, String> tags = null;
+        if (config.needsTagsFor(v.key())) {
+            tags = source.tags(bucket, v.key(), v.versionId());
+        }
+        ReplicationRule rule = config.ruleFor(v.key(), tags == null ? Map.of() : tags).orElse(null);
+        if (rule == null) {
+            return;
+        }
+        VersionDetails read = source.details(bucket, v.key(), v.versionId());
+        if (read == null || read.replica()) {
+            return; // gone since it was listed, or a replica: replicas are never replicated
+        }
+        if (tags == null) {
+            tags = source.tags(bucket, v.key(), v.versionId());
+        }
+        ruleOf.put(id(v), rule);
+        tagsOf.put(id(v), tags);
+        details.put(id(v), read.withTags(tags));
+    }
+
+    /**
+     * The site's entries of the page's keys, read: each version's HEAD (which says whose replica it is), and the
+     * tags of the copies that stand for an expected version. Keyed by the replica key and the site's version id.
+     */
+    private Map<String, KeyAudit.SiteEntry> readReplicas(Target target, String sourceBucket, Set<String> keys, Map<String, KeyVersions> atSite,
+                                                         Map<String, List<ListedVersion>> expected, Map<String, KeyVersions> sourceKeys) {
+        VersionStore store = sites.get(target.site().name());
+        boolean keepsIds = SiteConfig.TYPE_SCALITY.equals(target.site().type());
+        Map<String, KeyAudit.SiteEntry> entries = new java.util.concurrent.ConcurrentHashMap<>();
+        List<Callable<Void>> reads = new ArrayList<>();
+        for (String key : keys) {
+            KeyVersions replicaKey = atSite.get(key);
+            if (replicaKey == null) {
+                continue;
+            }
+            Set<String> wanted = new java.util.HashSet<>();
+            expected.getOrDefault(key, List.of()).forEach(v -> wanted.add(v.versionId()));
+            Set<String> sourceIds = new java.util.HashSet<>();
+            KeyVersions atSource = sourceKeys.get(key);
+            if (atSource != null) {
+                atSource.versions().forEach(v -> sourceIds.add(v.versionId()));
+            }
+            for (ListedVersion v : replicaKey.versions()) {
+                if (v.deleteMarker()) {
+                    // An S3 site's delete marker says nothing of its origin; a CloudServer site keeps the source's id.
+                    entries.put(replicaKey.key() + "\u0000" + v.versionId(),
+                            new KeyAudit.SiteEntry(v, keepsIds && sourceIds.contains(v.versionId()) ? v.versionId() : null, null));
+                    continue;
+                }
+                reads.add(() -> {
+                    VersionDetails details = store.details(target.bucket(), replicaKey.key(), v.versionId());
+                    if (details == null) {
+                        details = new VersionDetails(v.size(), v.eTag(), Map.of(), Map.of(), Map.of(), null, false);
+                    }
+                    String of = keepsIds ? (details.replica() ? v.versionId() : null) : details.replicaOf();
+                    if (of != null && wanted.contains(of)) {
+                        details = details.withTags(store.tags(target.bucket(), replicaKey.key(), v.versionId()));
+                    }
+                    entries.put(replicaKey.key() + "\u0000" + v.versionId(), new KeyAudit.SiteEntry(v, of, details));
+                    return null;
+                });
+            }
+        }
+        parallel(reads);
+        return entries;
+    }
+
+    /** Each site the bucket's rules send versions to, among those asked for, with its bucket there. */
+    private Map<String, Target> targets(String bucket, ReplicationConfiguration config, VerifyRequest request, List<String> problems) {
+        Map<String, Target> targets = new LinkedHashMap<>();
+        for (ReplicationRule rule : config.rules()) {
+            if (!rule.enabled()) {
+                continue;
+            }
+            for (String site : rule.sites()) {
+                if (!request.checks(site) || !siteConfigs.containsKey(site)) {
+                    continue;
+                }
+                String destination = destinationBucket(site, rule);
+                if (destination == null) {
+                    String problem = "site '" + site + "' not checked for bucket '" + bucket + "': it has no bucket and rule "
+                            + (rule.id() == null ? "" : "'" + rule.id() + "' ") + "names no Destination.Bucket";
+                    if (!problems.contains(problem)) {
+                        problems.add(problem);
+                    }
+                    continue;
+                }
+                targets.putIfAbsent(site + "\u0000" + destination, new Target(siteConfigs.get(site), destination));
+            }
+        }
+        return targets;
+    }
+
+    private String destinationBucket(String site, ReplicationRule rule) {
+        SiteConfig config = siteConfigs.get(site);
+        if (config == null) {
+            return null;
+        }
+        return config.bucket() != null && !config.bucket().isBlank() ? config.bucket() : rule.destinationBucketName();
+    }
+
+    private VerifyRun nextBucket(VerifyRun run, Map<String, SiteCounts> bySite, long findings, List<String> problems, long scanned, long keys) {
+        int next = run.bucketIndex() + 1;
+        VerifyRun.Phase phase = next >= run.buckets().size() ? VerifyRun.Phase.DONE : VerifyRun.Phase.VERIFYING;
+        Instant now = clock.instant();
+        return new VerifyRun(run.id(), run.request(), phase, run.createdAt(), now, phase.finished() ? now : null, run.buckets(), next, null,
+                run.totalVersions(), run.scanned() + scanned, run.keys() + keys, bySite, findings, problems, null);
+    }
+
+    /** A source entry's name within its bucket (version ids need not be unique across keys). */
+    private static String id(ListedVersion v) {
+        return v.key() + "\u0000" + v.versionId();
+    }
+
+    private static void parallel(List<Callable<Void>> tasks) {
+        Semaphore permits = new Semaphore(CONCURRENCY);
+        List<Future<Void>> futures = new ArrayList<>(tasks.size());
+        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (Callable<Void> task : tasks) {
+                futures.add(executor.submit(() -> {
+                    permits.acquire();
+                    try {
+                        return task.call();
+                    } finally {
+                        permits.release();
+                    }
+                }));
+            }
+            for (Future<Void> f : futures) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while verifying", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package io.backbeatserverless.verifier;
+
+import io.backbeatserverless.adapters.aws.VersionListing;
+import io.backbeatserverless.core.verify.VersionDetails;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.Bucket;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What verify reads of one S3 API (the source, or a site): listings, a version's HEAD as {@link VersionDetails},
+ * its tags. Every request waits for the shared rate limiter's permit first.
+ */
+public final class VersionStore {
+
+    /** Backbeat's replica markers, as the replicator writes them on an S3 site (user metadata). */
+    static final String REPLICA_STATUS_META = "scal-replication-status";
+    static final String SOURCE_VERSION_META = "scal-version-id";
+    static final String SOURCE_LAST_MODIFIED_META = "scal-source-last-modified";
+
+    private final S3Client s3;
+    private final RateLimiter limiter;
+    private final VersionListing listing;
+
+    public VersionStore(S3Client s3, RateLimiter limiter) {
+        this.s3 = s3;
+        this.limiter = limiter;
+        this.listing = new VersionListing(s3, limiter::acquirePermission);
+    }
+
+    public VersionListing listing() {
+        return listing;
+    }
+
+    public List<String> buckets() {
+        limiter.acquirePermission();
+        return s3.listBuckets().buckets().stream().map(Bucket::name).sorted().toList();
+    }
+
+    /** The version's details, or null when it is gone (or is a delete marker). */
+    public VersionDetails details(String bucket, String key, String versionId) {
+        limiter.acquirePermission();
+        HeadObjectResponse head;
+        try {
+            head = s3.headObject(r -> r.bucket(bucket).key(key).versionId(versionId));
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404 || e.statusCode() == 405) {
+                return null;
+            }
+            throw e;
+        }
+        Map<String, String> headers = new LinkedHashMap<>();
+        put(headers, "content-type", head.contentType());
+        put(headers, "cache-control", head.cacheControl());
+        put(headers, "content-disposition", head.contentDisposition());
+        put(headers, "content-encoding", head.contentEncoding());
+        put(headers, "content-language", head.contentLanguage());
+        put(headers, "expires", head.expires() == null ? null : head.expires().toString());
+        Map<String, String> metadata = new HashMap<>();
+        head.metadata().forEach((name, value) -> metadata.put(name.toLowerCase(Locale.ROOT), value));
+        String replicaOf = metadata.remove(SOURCE_VERSION_META);
+        String marker = metadata.remove(REPLICA_STATUS_META);
+        metadata.remove(SOURCE_LAST_MODIFIED_META);
+        boolean replica = "REPLICA".equalsIgnoreCase(marker) || "REPLICA".equalsIgnoreCase(head.replicationStatusAsString());
+        String eTag = head.eTag() == null ? null : head.eTag().replace("\"", "");
+        return new VersionDetails(head.contentLength() == null ? 0 : head.contentLength(), eTag, headers, metadata, null, replicaOf, replica);
+    }
+
+    public Map<String, String> tags(String bucket, String key, String versionId) {
+        limiter.acquirePermission();
+        Map<String, String> tags = new HashMap<>();
+        try {
+            s3.getObjectTagging(r -> r.bucket(bucket).key(key).versionId(versionId)).tagSet().forEach(t -> tags.put(t.key(), t.value()));
+        } catch (S3Exception e) {
+            if (e.statusCode() != 404 && e.statusCode() != 405) {
+                throw e;
+            }
+        }
+        return tags;
+    }
+
+    private static void put(Map<String, String> headers, String name, String value) {
+        if (value != null && !value.isEmpty()) {
+            headers.put(name, value);
+        }
+    }
+}
