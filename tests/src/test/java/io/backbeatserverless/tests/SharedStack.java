@@ -21,7 +21,7 @@ import java.util.Set;
  *   <li>{@code gone-location}: bucket {@code gone-bucket}, which a test deletes (permanent failures);</li>
  *   <li>{@code retry-location}, {@code pause-location}, {@code console-location}: the operations scenarios' own sites.</li>
  * </ul>
- * Tests isolate themselves by source bucket names.
+ * The listing feed reads {@value #LISTING_PAGE} versions a page. Tests isolate themselves by source bucket names.
  */
 public final class SharedStack implements BeforeAllCallback {
 
@@ -34,6 +34,7 @@ public final class SharedStack implements BeforeAllCallback {
     public static final String CONSOLE_LOCATION = "console-location";
     /** The ops side's clock: tests move it to make scheduled resumes due. */
     static final OffsetClock CLOCK = new OffsetClock();
+    static final int LISTING_PAGE = 100;
 
     private static volatile EmbeddedStack stack;
     private static volatile FaultInjectingProxy proxy;
@@ -85,6 +86,14 @@ public final class SharedStack implements BeforeAllCallback {
                 configFile = Path.of("localstack/backbeat.json");
             }
             BackbeatConfig config = EmbeddedStack.onFreePorts(BackbeatConfig.load(configFile));
+            // The listing feed 100 versions a page: backfills cross many pages, as a big bucket's do.
+            BackbeatConfig.FeedSettings feed = config.source().feed();
+            config = config.withSource(config.source().withFeed(new BackbeatConfig.FeedSettings(feed.type(), feed.intervalMs(), feed.url(),
+                    feed.logName(), feed.raftSession(), LISTING_PAGE)));
+            // Verify as fast as these local servers go (its default rate leaves room for live replication).
+            BackbeatConfig.OpsSettings ops = config.ops();
+            config = config.withOps(new BackbeatConfig.OpsSettings(ops.port(), ops.credentials(), ops.failedEntryRetentionHours(),
+                    ops.eventSourceMappings(), 5_000, 500));
             SiteConfig main = config.requireSite(AWS_LOCATION);
             proxy = new FaultInjectingProxy(main.endpoint().port(), 0.04, 0.04, 0.04);
             config = config.withAddedSites(List.of(

@@ -39,15 +39,21 @@ class ReplicationErrorsTest {
                 .isEqualTo(Kind.RETRYABLE);
         assertThat(ReplicationErrors.classify(ApiCallAttemptTimeoutException.create(1000))).isEqualTo(Kind.RETRYABLE);
         assertThat(ReplicationErrors.classify(new ReplicationErrors.IntegrityException("mismatch"))).isEqualTo(Kind.RETRYABLE);
+        assertThat(ReplicationErrors.classify(new ReplicationErrors.EtagNotMd5Exception("twice"))).as("no retry can succeed")
+                .isEqualTo(Kind.PERMANENT);
         assertThat(ReplicationErrors.classify(new IllegalStateException("a bug"))).isEqualTo(Kind.PERMANENT);
     }
 
     @Test
-    void aSourceVersionGoneOrForbiddenIsSkippedButASourceHiccupIsRetried() {
+    void onlyASourceVersionThatIsGoneIsSkippedAForbiddenOneFailsAndAHiccupIsRetried() {
         assertThat(ReplicationErrors.classify(new ReplicationErrors.SourceReadException("GET", s3(404, "NoSuchVersion"))))
                 .isEqualTo(Kind.SOURCE_GONE);
+        // Wrong or expired credentials, a denied role, clock skew: a failure an operator can see, fix and retry.
         assertThat(ReplicationErrors.classify(new ReplicationErrors.SourceReadException("GET", s3(403, "AccessDenied"))))
-                .isEqualTo(Kind.SOURCE_GONE);
+                .isEqualTo(Kind.PERMANENT);
+        ReplicationOutcome forbidden = ReplicationOutcome.of(new ReplicationErrors.SourceReadException("GET", s3(403, "AccessDenied")), 1);
+        assertThat(forbidden.status()).isEqualTo(io.backbeatserverless.core.status.ReplicationStatus.FAILED);
+        assertThat(forbidden.reason()).isEqualTo("source: AccessDenied (HTTP 403): msg AccessDenied");
         assertThat(ReplicationErrors.classify(new ReplicationErrors.SourceReadException("GET", s3(503, "SlowDown"))))
                 .isEqualTo(Kind.RETRYABLE);
         assertThat(ReplicationErrors.classify(new ReplicationErrors.SourceReadException("GET",

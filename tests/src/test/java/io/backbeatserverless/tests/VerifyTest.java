@@ -1,0 +1,99 @@
+package io.backbeatserverless.tests;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.sync.RequestBody;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Verify on the embedded stack, through the ops API: after replication it reports every version identical;
+ * after a replica is deleted by hand, another overwritten with other bytes and a third's tag removed at the
+ * site, it reports exactly those three, with what differs; {@code Repair} queues them again through the
+ * normal path and the next run is clean.
+ */
+class VerifyTest extends StackScenario {
+
+    static JsonNode verify(String bucket, boolean repair) {
+        JsonNode started = stack.api(202, "POST", "/_/crr/verify", Map.of(),
+                "{\"Bucket\":\"" + bucket + "\",\"Repair\":" + repair + ",\"StuckAfterSeconds\":60}");
+        String id = started.path("Id").asText();
+        return await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+                .until(() -> stack.api("GET", "/_/crr/verify/" + id), run -> run.path("Phase").asText().equals("DONE"));
+    }
+
+    static List<JsonNode> findings(JsonNode run) {
+        List<JsonNode> all = new ArrayList<>();
+        String marker = null;
+        do {
+            JsonNode page = stack.api(200, "GET", "/_/crr/verify/" + run.path("Id").asText() + "/findings",
+                    marker == null ? Map.of() : Map.of("marker", marker), null);
+            page.path("Findings").forEach(all::add);
+            marker = page.path("IsTruncated").asBoolean() ? page.path("NextMarker").asText() : null;
+        } while (marker != null);
+        return all;
+    }
+
+    @Test
+    void reportsWhatWasTamperedWithAtTheSiteAndRepairBringsItBack() {
+        String bucket = stack.replicatedBucket(SharedStack.AWS_LOCATION);
+        List<String> versions = new ArrayList<>();
+        for (String key : List.of("deleted", "overwritten", "untagged", "untouched")) {
+            String version = stack.source.putObject(r -> r.bucket(bucket).key(key).metadata(Map.of("color", "blue")).tagging("team=a"),
+                    RequestBody.fromString("bytes of " + key)).versionId();
+            versions.add(version);
+            stack.awaitReplica(bucket + "/" + key, version);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> stack.status(bucket, "untouched", versions.get(3))
+                .map(s -> s.sites().get(SharedStack.AWS_LOCATION)).map(o -> o.status().name()).orElse("").equals("COMPLETED"));
+
+        JsonNode clean = verify(bucket, false);
+        assertThat(clean.path("Clean").asBoolean()).as(clean.toString()).isTrue();
+        assertThat(clean.path("Sites").path(SharedStack.AWS_LOCATION).path("Expected").asLong()).isEqualTo(4);
+        assertThat(clean.path("Sites").path(SharedStack.AWS_LOCATION).path("Identical").asLong()).isEqualTo(4);
+
+        String deletedReplica = stack.headReplica(bucket + "/deleted").orElseThrow().versionId();
+        stack.destination.deleteObject(r -> r.bucket("dest-bucket").key(bucket + "/deleted").versionId(deletedReplica));
+        stack.destination.putObject(r -> r.bucket("dest-bucket").key(bucket + "/overwritten"), RequestBody.fromString("other bytes"));
+        stack.destination.deleteObjectTagging(r -> r.bucket("dest-bucket").key(bucket + "/untagged"));
+
+        JsonNode tampered = verify(bucket, false);
+        assertThat(tampered.path("Clean").asBoolean()).isFalse();
+        JsonNode counts = tampered.path("Sites").path(SharedStack.AWS_LOCATION);
+        assertThat(counts.path("Missing").asLong()).isEqualTo(1);
+        assertThat(counts.path("Divergent").asLong()).isEqualTo(2);
+        assertThat(counts.path("Identical").asLong()).isEqualTo(1);
+        assertThat(findings(tampered)).extracting(f -> f.path("Key").asText() + " " + f.path("Kind").asText() + " " + f.path("VersionId").asText())
+                .containsExactlyInAnyOrder("deleted MISSING " + versions.get(0), "overwritten DIVERGENT " + versions.get(1),
+                        "untagged DIVERGENT " + versions.get(2));
+        assertThat(findings(tampered)).filteredOn(f -> f.path("Key").asText().equals("untagged")).singleElement()
+                .satisfies(f -> assertThat(f.path("Detail").asText()).isEqualTo("tag team: 'a' at the source, absent at the site"));
+        assertThat(findings(tampered)).filteredOn(f -> f.path("Key").asText().equals("overwritten")).singleElement()
+                .satisfies(f -> assertThat(f.path("Detail").asText()).contains("is not a replica"));
+
+        JsonNode repaired = verify(bucket, true);
+        assertThat(repaired.path("Sites").path(SharedStack.AWS_LOCATION).path("Repaired").asLong()).isEqualTo(3);
+
+        JsonNode after = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                .until(() -> verify(bucket, false), run -> run.path("Clean").asBoolean());
+        assertThat(after.path("Sites").path(SharedStack.AWS_LOCATION).path("Identical").asLong()).isEqualTo(4);
+        assertThat(stack.destination.getObjectAsBytes(r -> r.bucket("dest-bucket").key(bucket + "/overwritten")).asUtf8String())
+                .isEqualTo("bytes of overwritten");
+    }
+
+    @Test
+    void aBadRequestIsRefusedWithWhatIsWrong() {
+        assertThat(stack.api(404, "POST", "/_/crr/verify", Map.of(), "{\"Site\":\"no-such-site\"}").path("message").asText())
+                .contains("unknown site 'no-such-site'");
+        assertThat(stack.api(400, "POST", "/_/crr/verify", Map.of(), "{\"StuckAfterSeconds\":\"soon\"}").path("message").asText())
+                .contains("StuckAfterSeconds");
+        assertThat(stack.api(404, "GET", "/_/crr/verify/no-such-run", Map.of(), null).path("message").asText())
+                .contains("no verify run 'no-such-run'");
+    }
+}
