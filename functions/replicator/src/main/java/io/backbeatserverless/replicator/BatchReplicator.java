@@ -79,8 +79,7 @@ public final class BatchReplicator implements AutoCloseable {
         EntryPublisher publisher = EntryPublisher.connect(config.kafka(), "backbeat-replicator-" + siteName);
         Retrier retrier = Retrier.standard(settings.retryPolicy(), clock);
         SiteReplicator replicator = SiteConfig.TYPE_SCALITY.equals(site.type())
-                ? new CloudServerSiteReplicator(site, source, new CloudServerBackbeatRoutes(site.endpoint(),
-                        software.amazon.awssdk.http.apache.ApacheHttpClient.builder().maxConnections(connections).build()), retrier,
+                ? new CloudServerSiteReplicator(site, source, new CloudServerBackbeatRoutes(site.endpoint(), connections), retrier,
                         config.source()::s3VersionId)
                 : new S3SiteReplicator(site, source, destination, settings, retrier, config.source()::s3VersionId);
         return new BatchReplicator(siteName, replicator, publisher, config.kafka().statusTopic(), settings.keyConcurrency(),

@@ -5,7 +5,6 @@ import io.backbeatserverless.adapters.aws.AwsClients;
 import io.backbeatserverless.adapters.cloudserver.CloudServerBackbeatRoutes;
 import io.backbeatserverless.adapters.cloudserver.CloudServerSourceStatusWriter;
 import io.backbeatserverless.core.status.SourceStatusWriter;
-import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import io.backbeatserverless.adapters.config.BackbeatConfig;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbFailedEntryStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbMetricsStore;
@@ -90,7 +89,7 @@ public final class StatusRecorder implements AutoCloseable {
         var dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint());
         var tables = config.dynamodb().tables();
         CloudServerBackbeatRoutes routes = BackbeatConfig.SourceConfig.TYPE_CLOUDSERVER.equals(config.source().type())
-                ? new CloudServerBackbeatRoutes(config.source().endpoint(), ApacheHttpClient.builder().maxConnections(16).build()) : null;
+                ? new CloudServerBackbeatRoutes(config.source().endpoint(), 16) : null;
         return new StatusRecorder(new DynamoDbReplicationStatusStore(dynamo, tables.status(), clock),
                 new DynamoDbFailedEntryStore(dynamo, tables.failedEntries()), new DynamoDbMetricsStore(dynamo, tables.metrics()),
                 routes == null ? SourceStatusWriter.NONE : new CloudServerSourceStatusWriter(routes),

@@ -16,7 +16,6 @@ import io.backbeatserverless.core.ops.Requeue;
 import io.backbeatserverless.core.verify.VerifyRunStore;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
-import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.services.s3.S3Client;
 
 import java.time.Clock;
@@ -69,8 +68,7 @@ public final class Verifier implements AutoCloseable {
         RepairEntries repairs;
         UnaryOperator<String> statusVersionId;
         if (cloudServer) {
-            CloudServerBackbeatRoutes routes = new CloudServerBackbeatRoutes(config.source().endpoint(),
-                    ApacheHttpClient.builder().maxConnections(8).build());
+            CloudServerBackbeatRoutes routes = new CloudServerBackbeatRoutes(config.source().endpoint(), 8);
             resources.add(routes);
             repairs = RepairEntries.fromCloudServer(routes);
             statusVersionId = CloudServerVersionIds::toInternal;

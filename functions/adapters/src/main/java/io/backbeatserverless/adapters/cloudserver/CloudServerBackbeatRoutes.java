@@ -12,6 +12,7 @@ import software.amazon.awssdk.http.HttpExecuteResponse;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.SdkHttpFullRequest;
 import software.amazon.awssdk.http.SdkHttpMethod;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.auth.aws.signer.AwsV4FamilyHttpSigner;
 import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
 import software.amazon.awssdk.http.auth.spi.signer.SignedRequest;
@@ -42,7 +43,17 @@ public final class CloudServerBackbeatRoutes implements AutoCloseable {
     private final SdkHttpClient http;
     private final AwsV4HttpSigner signer = AwsV4HttpSigner.create();
 
-    public CloudServerBackbeatRoutes(Endpoint endpoint, SdkHttpClient http) {
+    /**
+     * Routes on their own HTTP client: the SDK's Apache client with {@code Expect: 100-continue} off. CloudServer
+     * answers {@code 100 Continue} only on its S3 object PUTs, not on these routes, so a client that sends the
+     * header waits its whole continue timeout (3 s) before each body: every write-back and every PUT to a
+     * CloudServer site would stall that long.
+     */
+    public CloudServerBackbeatRoutes(Endpoint endpoint, int maxConnections) {
+        this(endpoint, ApacheHttpClient.builder().maxConnections(maxConnections).expectContinueEnabled(false).build());
+    }
+
+    CloudServerBackbeatRoutes(Endpoint endpoint, SdkHttpClient http) {
         this.endpoint = endpoint.uri();
         this.region = endpoint.region();
         var resolved = AwsClients.credentials(endpoint).resolveCredentials();
