@@ -61,6 +61,31 @@ class S3EventNotificationsStackTest {
         }
     }
 
+    /**
+     * Events of a bucket whose replication configuration cannot be used stay in the queue; once the configuration
+     * is fixed they come back and replicate. Before, they were deleted from the queue and lost.
+     */
+    @Test
+    void eventsOfABucketWithAnInvalidConfigurationAreKeptUntilItIsFixed() {
+        String bucket = "held-" + UUID.randomUUID().toString().substring(0, 8);
+        source.createBucket(r -> r.bucket(bucket));
+        source.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        putRule(bucket, "no-such-site");
+        String version = source.putObject(r -> r.bucket(bucket).key("waits"), RequestBody.fromString("kept")).versionId();
+        var feed = (io.backbeatserverless.populator.S3EventNotificationFeed) stack.populator().populator().feed();
+        await().atMost(DEADLINE).pollInterval(Duration.ofMillis(100)).until(() -> feed.held() >= 1);
+
+        putRule(bucket, "aws-location");
+
+        assertThat(awaitReplicaBytes(bucket + "/waits", version)).isEqualTo("kept".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static void putRule(String bucket, String site) {
+        source.putBucketReplication(r -> r.bucket(bucket).replicationConfiguration(ReplicationConfiguration.builder()
+                .role("arn:aws:iam::root:role/events").rules(rule -> rule.status(ReplicationRuleStatus.ENABLED).prefix("")
+                        .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(site))).build()));
+    }
+
     @Test
     void everyKindOfChangeReachesTheDestinationThroughEventNotifications() {
         String bucket = replicatedBucket();

@@ -47,6 +47,10 @@ public final class PopulatorHealthServer implements AutoCloseable {
             gauge(out, "backbeat_populator_records_read_total", "counter", "Journal records read", log.recordsRead());
             gauge(out, "backbeat_populator_records_skipped_total", "counter", "Journal entries skipped", log.skipped());
         }
+        if (p.feed() instanceof S3EventNotificationFeed events) {
+            gauge(out, "backbeat_populator_events_held_total", "counter",
+                    "Event messages left in the queue because their bucket's replication configuration is invalid", events.held());
+        }
         if (p.feed() instanceof ListingChangeFeed listing) {
             ListingChangeFeed.Cursor c = listing.cursor();
             gauge(out, "backbeat_populator_listing_pass", "gauge", "Listing pass number", c.pass());

@@ -42,6 +42,7 @@ public final class S3EventNotificationFeed implements ChangeFeed {
     private final S3Client source;
     private final BucketRules bucketRules;
     private final int maxMessages;
+    private final java.util.concurrent.atomic.AtomicLong held = new java.util.concurrent.atomic.AtomicLong();
 
     public S3EventNotificationFeed(SqsClient sqs, String queueUrl, S3Client source, BucketRules bucketRules, int maxMessages) {
         this.sqs = sqs;
@@ -72,6 +73,11 @@ public final class S3EventNotificationFeed implements ChangeFeed {
         return "s3-events-sqs";
     }
 
+    /** Messages left in the queue because their bucket's replication configuration could not be used. */
+    public long held() {
+        return held.get();
+    }
+
     private record Event(String bucket, String key, String versionId, long size, String eTag, String sequencer, Instant time,
                          boolean deleteMarker) {
     }
@@ -94,26 +100,35 @@ public final class S3EventNotificationFeed implements ChangeFeed {
         }
         List<Event> events = new ArrayList<>();
         List<String> handles = new ArrayList<>();
+        // Each bucket's rules are read once per batch: fresh for every batch, not one read per event.
+        Map<String, BucketRules.Lookup> rulesByBucket = new HashMap<>();
         for (Message message : messages) {
+            List<Event> messageEvents;
             try {
-                events.addAll(eventsOf(message.body()));
-                handles.add(message.receiptHandle());
+                messageEvents = eventsOf(message.body());
             } catch (IOException | RuntimeException e) {
                 LOG.error("s3-events-sqs feed: message {} is not an S3 event notification, left to the queue's redrive policy: {}",
                         message.messageId(), e.getMessage());
+                continue;
             }
+            // A bucket whose configuration cannot be used (BucketRules logs why): its events stay in the queue and come
+            // back after the visibility timeout, so fixing the configuration replicates them (or, past the queue's
+            // maxReceiveCount, they wait in its dead-letter queue to be redriven). They are never deleted unread.
+            if (messageEvents.stream().anyMatch(e -> rulesByBucket.computeIfAbsent(e.bucket(), bucketRules::lookup).invalid())) {
+                held.incrementAndGet();
+                continue;
+            }
+            events.addAll(messageEvents);
+            handles.add(message.receiptHandle());
         }
         // S3's sequencer orders the events of one key: longer is later, then lexicographic.
         events.sort(Comparator.comparing(Event::bucket).thenComparing(Event::key)
-                .thenComparing(e -> e.sequencer() == null ? "" : e.sequencer(), Comparator.comparingInt(String::length).thenComparing(s -> s)));
+                .thenComparing(e -> e.sequencer() == null ? "" : e.sequencer(), Comparator.comparingInt(String::length).thenComparing(x -> x)));
         List<SourceVersion> versions = new ArrayList<>();
-        // Each bucket's rules are read once per batch: fresh for every batch, not one read per event.
-        Map<String, java.util.Optional<ReplicationConfiguration>> rulesByBucket = new HashMap<>();
         for (Event e : events) {
-            ReplicationConfiguration rules = rulesByBucket.computeIfAbsent(e.bucket(),
-                    b -> java.util.Optional.ofNullable(bucketRules.of(b))).orElse(null);
+            ReplicationConfiguration rules = rulesByBucket.computeIfAbsent(e.bucket(), bucketRules::lookup).rules();
             if (rules == null) {
-                continue;
+                continue; // the bucket has no replication configuration: nothing to replicate
             }
             Map<String, String> tags = e.deleteMarker() || !rules.needsTagsFor(e.key()) ? Map.of() : tagsOf(e);
             ReplicationRule rule = rules.ruleFor(e.key(), tags).orElse(null);

@@ -249,7 +249,9 @@ public final class EmbeddedStack implements AutoCloseable {
         started.push(sqsServer::stopAndWait);
         String name = queue.getPath().substring(queue.getPath().lastIndexOf('/') + 1);
         try (var sqs = io.backbeatserverless.populator.S3EventNotificationFeed.sqsClient(feed.url(), config.source().endpoint())) {
-            sqs.createQueue(r -> r.queueName(name));
+            // A message the populator leaves (its bucket's configuration is invalid) comes back after 10 s here.
+            sqs.createQueue(r -> r.queueName(name).attributes(java.util.Map.of(
+                    software.amazon.awssdk.services.sqs.model.QueueAttributeName.VISIBILITY_TIMEOUT, "10")));
         }
         LOG.info("SQS server (ElasticMQ) on {}:{} with queue {}: the source server sends its S3 event notifications there",
                 HOST, queue.getPort(), name);
@@ -308,6 +310,11 @@ public final class EmbeddedStack implements AutoCloseable {
         synchronized (started) {
             started.push(populator);
         }
+    }
+
+    /** The populator running now (a restart replaces it). */
+    public PopulatorMain.Running populator() {
+        return populator;
     }
 
     public OpsRuntime ops() {
