@@ -44,6 +44,8 @@ public abstract class MetadataLogFeed implements ChangeFeed {
     private final AtomicLong skipped = new AtomicLong();
     private volatile long head;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** How long a journal answer's body may take to arrive whole (the headers have their own timeout). */
+    private Duration bodyTimeout = Duration.ofSeconds(60);
 
     protected MetadataLogFeed(String checkpointName, CheckpointStore checkpoints, int batchSize) {
         this.checkpointName = checkpointName;
@@ -141,10 +143,28 @@ public abstract class MetadataLogFeed implements ChangeFeed {
                 throw new IOException(server + " at " + request.uri() + " answered HTTP " + response.statusCode() + ": "
                         + new String(body.readNBytes(2000), StandardCharsets.UTF_8));
             }
-            answer = JournalReader.read(body);
+            answer = readWithin(body, request, server);
         }
         long start = answer.info().path("start").asLong(startSeq);
         return new LogRead(Math.max(startSeq, start), answer.records(), answer.info().path(headField).asLong(0));
+    }
+
+    /**
+     * Reads the answer's body, giving up after {@link #bodyTimeout}: the request's own timeout covers only the
+     * wait for the headers, and a server that stops in the middle of a body would hold the populator forever.
+     */
+    private JournalReader.Answer readWithin(InputStream body, HttpRequest request, String server) throws IOException, InterruptedException {
+        java.util.concurrent.FutureTask<JournalReader.Answer> reading = new java.util.concurrent.FutureTask<>(() -> JournalReader.read(body));
+        Thread.ofVirtual().name("journal-read").start(reading);
+        try {
+            return reading.get(bodyTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            reading.cancel(true);
+            throw new java.net.http.HttpTimeoutException(server + " at " + request.uri() + " sent no complete answer within "
+                    + bodyTimeout.toSeconds() + " s");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
     }
 
     /** A request to the journal's server, with the read timeout every journal read shares. */
@@ -158,6 +178,11 @@ public abstract class MetadataLogFeed implements ChangeFeed {
             checkpoints.save(checkpointName, seq);
             position = seq;
         }
+    }
+
+    /** For tests: a shorter wait for a journal answer's body. */
+    void bodyTimeout(Duration timeout) {
+        this.bodyTimeout = timeout;
     }
 
     /** The last sequence number acknowledged (0 before any). */

@@ -10,7 +10,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.backbeatserverless.core.retry.RetryPolicy;
+
 import java.time.Clock;
+import java.time.Instant;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -42,6 +45,11 @@ public final class Populator implements Runnable, AutoCloseable {
     private final AtomicLong bytesQueued = new AtomicLong();
     private volatile boolean running = true;
     private volatile String lastError;
+    /** When a batch last went through (the start, before the first one): what liveness judges progress by. */
+    private volatile Instant lastSuccess;
+    private volatile int failuresInARow;
+    /** A failing batch is read again after a wait that grows to a minute: the one retry policy, never giving up. */
+    private static final RetryPolicy FAILED_BATCHES = RetryPolicy.forever(Duration.ofSeconds(1), Duration.ofMinutes(1));
 
     public Populator(ChangeFeed feed, EntryPublisher publisher, String topic, Collection<String> sites,
                      Duration idleWait, MetricsStore metrics, Clock clock) {
@@ -52,15 +60,20 @@ public final class Populator implements Runnable, AutoCloseable {
         this.sites = List.copyOf(sites);
         this.idleWait = idleWait;
         this.clock = clock;
+        this.lastSuccess = clock.instant();
     }
 
     @Override
     public void run() {
         LOG.info("populator started on the {} feed, publishing to {}", feed.name(), topic);
+        RetryPolicy.Backoff backoff = FAILED_BATCHES.backoff(clock);
         while (running) {
             try {
                 boolean moved = pollOnce().moved();
+                lastSuccess = clock.instant();
                 lastError = null;
+                failuresInARow = 0;
+                backoff.reset();
                 if (!moved) {
                     sleep(idleWait);
                 }
@@ -71,10 +84,14 @@ public final class Populator implements Runnable, AutoCloseable {
                 if (!running) {
                     return; // stopping: the interrupted read is not a failure worth a warning
                 }
-                // The batch was not acknowledged, so the feed serves it again: nothing is lost.
+                // The batch was not acknowledged, so the feed serves it again: nothing is lost. Health and metrics show
+                // how long it has been failing (a batch that always fails is a stall an operator must see).
                 lastError = e.toString();
-                LOG.warn("populator: {} feed batch failed, retrying in {} ms: {}", feed.name(), idleWait.toMillis(), e.toString());
-                sleep(idleWait);
+                failuresInARow++;
+                Duration wait = backoff.next();
+                LOG.warn("populator: {} feed batch failed ({} in a row, none succeeded since {}), retrying in {} ms: {}", feed.name(),
+                        failuresInARow, lastSuccess, wait.toMillis(), e.toString());
+                sleep(wait);
             }
         }
     }
@@ -152,6 +169,24 @@ public final class Populator implements Runnable, AutoCloseable {
 
     public String lastError() {
         return lastError;
+    }
+
+    /** When a batch last went through (or the populator started, before the first). */
+    public Instant lastSuccess() {
+        return lastSuccess;
+    }
+
+    public int failuresInARow() {
+        return failuresInARow;
+    }
+
+    /** No batch has gone through for longer than {@code stallAfter}: the populator is alive but not moving. */
+    public boolean stalled(Duration stallAfter) {
+        return Duration.between(lastSuccess, clock.instant()).compareTo(stallAfter) > 0;
+    }
+
+    public Clock clock() {
+        return clock;
     }
 
     private void sleep(Duration d) {

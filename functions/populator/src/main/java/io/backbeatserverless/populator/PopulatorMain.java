@@ -27,7 +27,8 @@ public final class PopulatorMain {
         String healthPort = System.getenv().getOrDefault("BACKBEAT_POPULATOR_HEALTH_PORT", "8901");
         // A container sets BACKBEAT_POPULATOR_HEALTH_HOST=0.0.0.0 for its health check; elsewhere it stays on loopback.
         PopulatorHealthServer health = new PopulatorHealthServer(System.getenv().getOrDefault("BACKBEAT_POPULATOR_HEALTH_HOST", "127.0.0.1"),
-                Integer.parseInt(healthPort), running);
+                Integer.parseInt(healthPort), running,
+                java.time.Duration.ofSeconds(Long.parseLong(System.getenv().getOrDefault("BACKBEAT_POPULATOR_STALL_SECONDS", "300"))));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             health.close();
             running.close();

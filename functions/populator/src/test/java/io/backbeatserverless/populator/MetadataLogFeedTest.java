@@ -95,6 +95,39 @@ class MetadataLogFeedTest {
         assertThat(drain(restarted)).isEmpty();
     }
 
+    /** A journal server that sends its headers and part of a body, then stops: the read gives up, it does not hang. */
+    @Test
+    void aJournalAnswerThatStopsHalfWayFailsTheReadInsteadOfHangingIt() throws Exception {
+        HttpServer stalling = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        stalling.createContext("/MDFile/recordLog", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(200, 0);
+            exchange.getResponseBody().write("{\"result\":{\"info\":{\"start\":1,\"end\":9},\"log\":[".getBytes(StandardCharsets.UTF_8));
+            exchange.getResponseBody().flush();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.close();
+        });
+        stalling.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        stalling.start();
+        try {
+            var feed = new CloudServerRecordLogFeed(URI.create("http://127.0.0.1:" + stalling.getAddress().getPort() + "/MDFile/recordLog"),
+                    "s3-recordlog", new InMemoryCheckpoints(), 10);
+            feed.bodyTimeout(java.time.Duration.ofMillis(500));
+            long started = System.nanoTime();
+            org.assertj.core.api.Assertions.assertThatThrownBy(feed::next).isInstanceOf(java.net.http.HttpTimeoutException.class)
+                    .hasMessageContaining("no complete answer within");
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofSeconds(10));
+        } finally {
+            release.countDown();
+            stalling.stop(0);
+        }
+    }
+
     @Test
     void theBucketdRaftLogYieldsTheSameVersions() throws Exception {
         var feed = new BucketdRaftLogFeed(URI.create("http://127.0.0.1:" + server.getAddress().getPort()), 1, new InMemoryCheckpoints(), 7);

@@ -1,5 +1,7 @@
 package io.backbeatserverless.replicator;
 
+import io.backbeatserverless.core.retry.Retrier;
+
 import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
 import io.backbeatserverless.adapters.aws.AwsClients;
 import io.backbeatserverless.adapters.config.BackbeatConfig;
@@ -77,7 +79,7 @@ public final class BatchReplicator implements AutoCloseable {
         var source = AwsClients.s3(config.source().endpoint(), connections, false);
         var destination = AwsClients.s3(site.endpoint(), connections, false);
         EntryPublisher publisher = EntryPublisher.connect(config.kafka(), "backbeat-replicator-" + siteName);
-        Retrier retrier = Retrier.standard(settings.retryPolicy(), clock);
+        Retrier retrier = Retrier.standard(settings.retryPolicy(), clock, ReplicationErrors::isRetryable);
         SiteReplicator replicator = SiteConfig.TYPE_SCALITY.equals(site.type())
                 ? new CloudServerSiteReplicator(site, source, new CloudServerBackbeatRoutes(site.endpoint(), connections), retrier,
                         config.source()::s3VersionId)

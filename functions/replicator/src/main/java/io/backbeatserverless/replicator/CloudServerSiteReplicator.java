@@ -1,5 +1,7 @@
 package io.backbeatserverless.replicator;
 
+import io.backbeatserverless.core.retry.Retrier;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;

@@ -64,6 +64,10 @@ public final class ReplicationErrors {
         return Kind.PERMANENT;
     }
 
+    public static boolean isRetryable(Throwable failure) {
+        return classify(failure) == Kind.RETRYABLE;
+    }
+
     /** A one-line reason an operator can act on: the service's error code and message, or the exception. */
     public static String describe(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {

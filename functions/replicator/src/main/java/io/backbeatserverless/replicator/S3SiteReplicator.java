@@ -1,5 +1,7 @@
 package io.backbeatserverless.replicator;
 
+import io.backbeatserverless.core.retry.Retrier;
+
 import io.backbeatserverless.adapters.config.ReplicatorSettings;
 import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.core.entry.ReplicationEntry;

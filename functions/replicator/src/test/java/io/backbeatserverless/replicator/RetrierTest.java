@@ -1,5 +1,6 @@
 package io.backbeatserverless.replicator;
 
+import io.backbeatserverless.core.retry.Retrier;
 import io.backbeatserverless.core.retry.RetryPolicy;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
@@ -26,7 +27,7 @@ class RetrierTest {
             clock, d -> {
         waits.add(d);
         clock.advance(d);
-    }, new SplittableRandom(7));
+    }, new SplittableRandom(7), ReplicationErrors::isRetryable);
 
     @Test
     void retriesRetryableFailuresAndCountsTheAttempts() throws Exception {

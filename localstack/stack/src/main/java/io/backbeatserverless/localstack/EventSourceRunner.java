@@ -1,5 +1,7 @@
 package io.backbeatserverless.localstack;
 
+import io.backbeatserverless.core.retry.RetryPolicy;
+
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
 import com.amazonaws.services.lambda.runtime.events.KafkaEvent.KafkaEventRecord;
@@ -37,7 +39,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class EventSourceRunner implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EventSourceRunner.class);
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+    private static final RetryPolicy RETRIES = RetryPolicy.forever(Duration.ofMillis(100), Duration.ofSeconds(5));
 
     private final String functionName;
     private final String topic;
@@ -105,7 +107,8 @@ public final class EventSourceRunner implements AutoCloseable {
 
     private void run() {
         consumer.subscribe(List.of(topic));
-        Duration backoff = Duration.ofMillis(100);
+        // Lambda's event source mapping retries a failed batch until it succeeds: so does this, with the one policy's backoff.
+        RetryPolicy.Backoff backoff = RETRIES.backoff(java.time.Clock.systemUTC());
         try {
             while (running) {
                 if (!enabled) {
@@ -125,14 +128,14 @@ public final class EventSourceRunner implements AutoCloseable {
                 try {
                     handler.handleRequest(event, new LocalLambdaContext(functionName, Duration.ofMinutes(15)));
                     consumer.commitSync(nextOffsets(batch));
-                    backoff = Duration.ofMillis(100);
+                    backoff.reset();
                 } catch (RuntimeException e) {
                     failedInvocations.incrementAndGet();
+                    Duration wait = backoff.next();
                     LOG.warn("{}: invocation with {} records failed, the batch will be retried in {} ms: {}",
-                            functionName, batch.size(), backoff.toMillis(), e.toString());
+                            functionName, batch.size(), wait.toMillis(), e.toString());
                     rewind(batch);
-                    sleep(backoff);
-                    backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+                    sleep(wait);
                 }
             }
         } catch (WakeupException e) {

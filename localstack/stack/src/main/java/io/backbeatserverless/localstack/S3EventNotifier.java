@@ -1,5 +1,9 @@
 package io.backbeatserverless.localstack;
 
+import io.backbeatserverless.core.retry.RetryPolicy;
+
+import java.time.Duration;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -213,7 +217,8 @@ final class S3EventNotifier implements AutoCloseable {
 
     /** Sends until SQS took every message: an event is never dropped while the server runs. */
     private void send(List<SendMessageBatchRequestEntry> entries) throws InterruptedException {
-        long backoffMs = 100;
+        RetryPolicy.Backoff backoff = io.backbeatserverless.core.retry.RetryPolicy.forever(Duration.ofMillis(100), Duration.ofSeconds(5))
+                .backoff(java.time.Clock.systemUTC());
         List<SendMessageBatchRequestEntry> left = entries;
         while (!left.isEmpty()) {
             List<SendMessageBatchRequestEntry> attempt = left;
@@ -228,8 +233,7 @@ final class S3EventNotifier implements AutoCloseable {
                 System.out.println("S3 EVENTS: sending to " + queueUrl + " failed, retrying: " + e);
             }
             if (!left.isEmpty()) {
-                Thread.sleep(backoffMs);
-                backoffMs = Math.min(5_000, backoffMs * 2);
+                Thread.sleep(backoff.next());
             }
         }
     }

@@ -156,13 +156,11 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
                 wanted.projectionExpression(projection).expressionAttributeNames(Map.of("#pk", TableSchemas.STATUS_PK,
                         "#sk", TableSchemas.STATUS_SK, "#bucket", "bucket", "#key", "key"));
             }
-            Map<String, KeysAndAttributes> request = Map.of(table, wanted.build());
-            while (request != null && !request.isEmpty()) {
-                final Map<String, KeysAndAttributes> current = request;
-                BatchGetItemResponse response = dynamo.batchGetItem(r -> r.requestItems(current));
+            UnprocessedItems.untilProcessed(Map.of(table, wanted.build()), request -> {
+                BatchGetItemResponse response = dynamo.batchGetItem(r -> r.requestItems(request));
                 response.responses().getOrDefault(table, List.of()).forEach(each);
-                request = response.unprocessedKeys();
-            }
+                return response.unprocessedKeys();
+            });
         }
     }
 

@@ -146,11 +146,8 @@ public final class DynamoDbVerifyRunStore implements VerifyRunStore {
             writes.add(WriteRequest.builder().putRequest(PutRequest.builder().item(item).build()).build());
         });
         for (int from = 0; from < writes.size(); from += 25) {
-            Map<String, List<WriteRequest>> request = Map.of(table, writes.subList(from, Math.min(writes.size(), from + 25)));
-            while (request != null && !request.isEmpty()) {
-                final Map<String, List<WriteRequest>> current = request;
-                request = dynamo.batchWriteItem(r -> r.requestItems(current)).unprocessedItems();
-            }
+            UnprocessedItems.untilProcessed(Map.of(table, writes.subList(from, Math.min(writes.size(), from + 25))),
+                    request -> dynamo.batchWriteItem(r -> r.requestItems(request)).unprocessedItems());
         }
     }
 

@@ -18,7 +18,7 @@ class BackbeatConfigTest {
         BackbeatConfig config = BackbeatConfig.load(LOCAL);
         assertThat(config.siteNames()).containsExactly("aws-location");
         assertThat(config.requireSite("aws-location").consumerGroup()).isEqualTo("backbeat-replication-aws-location");
-        assertThat(config.dynamodb().tables().all()).hasSize(6);
+        assertThat(config.dynamodb().tables().all()).hasSize(7);
         assertThat(config.kafka().iamAuth()).isFalse();
     }
 

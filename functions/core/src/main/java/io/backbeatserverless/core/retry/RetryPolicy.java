@@ -15,6 +15,14 @@ public record RetryPolicy(int maxAttempts, Duration initialBackoff, Duration max
     public static final RetryPolicy BACKBEAT_DEFAULTS =
             new RetryPolicy(5, Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofSeconds(300));
 
+    /**
+     * For loops that must never give up (a batch the event source delivers again, a feed batch the populator
+     * reads again): every attempt waits, from {@code initial} doubling to {@code max}, with full jitter.
+     */
+    public static RetryPolicy forever(Duration initial, Duration max) {
+        return new RetryPolicy(Integer.MAX_VALUE, initial, max, Duration.ofDays(365_000));
+    }
+
     public RetryPolicy {
         if (maxAttempts < 1) {
             throw new IllegalArgumentException("maxAttempts must be at least 1");
@@ -30,6 +38,43 @@ public record RetryPolicy(int maxAttempts, Duration initialBackoff, Duration max
      * @param attemptsMade attempts already made (at least 1)
      * @param elapsed      time since the first attempt started
      */
+    /** Successive waits of this policy, for a loop that retries by itself (nothing to classify: it always retries). */
+    public Backoff backoff(java.time.Clock clock) {
+        return new Backoff(this, clock, RandomGenerator.getDefault());
+    }
+
+    /** The waits between the attempts of one loop; {@link #reset} after a success starts over. */
+    public static final class Backoff {
+        private final RetryPolicy policy;
+        private final java.time.Clock clock;
+        private final RandomGenerator random;
+        private int failures;
+        private java.time.Instant firstFailure;
+
+        Backoff(RetryPolicy policy, java.time.Clock clock, RandomGenerator random) {
+            this.policy = policy;
+            this.clock = clock;
+            this.random = random;
+        }
+
+        /** The wait after one more failure, or null when the policy gives up. */
+        public Duration next() {
+            if (failures++ == 0) {
+                firstFailure = clock.instant();
+            }
+            return policy.nextDelay(failures, Duration.between(firstFailure, clock.instant()), random);
+        }
+
+        public int failures() {
+            return failures;
+        }
+
+        public void reset() {
+            failures = 0;
+            firstFailure = null;
+        }
+    }
+
     public Duration nextDelay(int attemptsMade, Duration elapsed, RandomGenerator random) {
         if (attemptsMade >= maxAttempts) {
             return null;

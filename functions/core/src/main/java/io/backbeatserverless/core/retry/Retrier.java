@@ -1,6 +1,5 @@
-package io.backbeatserverless.replicator;
+package io.backbeatserverless.core.retry;
 
-import io.backbeatserverless.core.retry.RetryPolicy;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -9,8 +8,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 
 /**
- * Runs an operation under the {@link RetryPolicy}, retrying what {@link ReplicationErrors} calls
- * retryable. The clock and the sleep are injected so the timing is testable.
+ * Runs an operation under the {@link RetryPolicy}, retrying what the caller's error classification calls
+ * retryable (the replicator's is {@code ReplicationErrors}). The clock and the sleep are injected so the timing
+ * is testable.
  */
 public final class Retrier {
 
@@ -41,19 +41,22 @@ public final class Retrier {
     }
 
     private final RetryPolicy policy;
+    private final java.util.function.Predicate<Throwable> retryable;
     private final Clock clock;
     private final Sleeper sleeper;
     private final RandomGenerator random;
 
-    public Retrier(RetryPolicy policy, Clock clock, Sleeper sleeper, RandomGenerator random) {
+    public Retrier(RetryPolicy policy, Clock clock, Sleeper sleeper, RandomGenerator random,
+                   java.util.function.Predicate<Throwable> retryable) {
+        this.retryable = retryable;
         this.policy = policy;
         this.clock = clock;
         this.sleeper = sleeper;
         this.random = random;
     }
 
-    public static Retrier standard(RetryPolicy policy, Clock clock) {
-        return new Retrier(policy, clock, Thread::sleep, RandomGenerator.getDefault());
+    public static Retrier standard(RetryPolicy policy, Clock clock, java.util.function.Predicate<Throwable> retryable) {
+        return new Retrier(policy, clock, Thread::sleep, RandomGenerator.getDefault(), retryable);
     }
 
     public Budget newBudget() {
@@ -66,7 +69,7 @@ public final class Retrier {
             try {
                 return operation.run();
             } catch (Exception e) {
-                if (ReplicationErrors.classify(e) != ReplicationErrors.Kind.RETRYABLE) {
+                if (!retryable.test(e)) {
                     throw e;
                 }
                 Duration delay = policy.nextDelay(attempt, Duration.between(budget.started, clock.instant()), random);
