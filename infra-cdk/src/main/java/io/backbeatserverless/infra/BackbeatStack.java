@@ -1,5 +1,7 @@
 package io.backbeatserverless.infra;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import io.github.cdklabs.cdknag.NagPackSuppression;
 import io.github.cdklabs.cdknag.NagSuppressions;
 import io.github.cdklabs.cdknag.RegexAppliesTo;
@@ -71,6 +73,7 @@ public final class BackbeatStack extends Stack {
     static final String REPLICATOR_HANDLER = "io.backbeatserverless.replicator.ReplicatorHandler::handleRequest";
     static final String STATUS_HANDLER = "io.backbeatserverless.status.StatusHandler::handleRequest";
     static final String OPS_HANDLER = "io.backbeatserverless.ops.OpsHandler::handleRequest";
+    static final String VERIFIER_HANDLER = "io.backbeatserverless.verifier.VerifierHandler::handleRequest";
     /** The populator's health server (PopulatorMain), inside its container. */
     static final int POPULATOR_HEALTH_PORT = 8901;
     /** A Function URL (payload 2.0) request for the route that resumes sites whose scheduled resume is due. */
@@ -151,6 +154,17 @@ public final class BackbeatStack extends Stack {
                 .build());
         FunctionUrl opsUrl = ops.addFunctionUrl(FunctionUrlOptions.builder().authType(FunctionUrlAuthType.AWS_IAM).build());
         scheduleDueResumes(ops);
+
+        Function verifier = javaFunction("Verifier", assets.verifierJar().toString(), VERIFIER_HANDLER, sizes.opsMemoryMiB(), 900,
+                vpc, privateSubnets, kafkaPeers, Map.of("BACKBEAT_CONFIG_JSON", runtimeConfiguration.forVerifier()));
+        verifier.getNode().addDependency(kafka);
+        tables.grantItemAccess(verifier, tables.status, tables.failedEntries, tables.metrics, tables.rules, tables.verify);
+        kafka.grantProduce(verifier, KafkaCluster.REPLICATION_TOPIC); // repairs are queued as any entry
+        grantSourceRead(verifier);
+        for (DeploymentConfig.Site site : deployment.sites()) {
+            grantSiteRead(verifier, site);
+        }
+        scheduleVerify(verifier);
 
         FargateService populator = populatorService(vpc, privateSubnets, kafkaPeers, kafka, tables, assets, runtimeConfiguration);
 
@@ -236,6 +250,44 @@ public final class BackbeatStack extends Stack {
                         .roleArn(schedulerRole.getRoleArn())
                         .input(RESUME_DUE_EVENT)
                         // A missed minute is made up by the next one; do not pile up retries.
+                        .retryPolicy(CfnSchedule.RetryPolicyProperty.builder().maximumRetryAttempts(0).build())
+                        .build())
+                .build();
+    }
+
+    /**
+     * Verify runs are walked by the verifier function, which EventBridge Scheduler invokes every minute (a run
+     * the ops API started is taken up within a minute, and goes on across invocations, resuming after its last
+     * saved step); with {@code verify.schedule} set, a second schedule starts runs of its own.
+     */
+    private void scheduleVerify(Function verifier) {
+        Role schedulerRole = Role.Builder.create(this, "VerifySchedulerRole")
+                .assumedBy(new ServicePrincipal("scheduler.amazonaws.com", ServicePrincipalOpts.builder()
+                        .conditions(Map.of("StringEquals", Map.of("aws:SourceAccount", Aws.ACCOUNT_ID))).build()))
+                .description("Lets EventBridge Scheduler invoke the verifier function, and nothing else")
+                .build();
+        schedulerRole.addToPolicy(PolicyStatement.Builder.create()
+                .actions(List.of("lambda:InvokeFunction")).resources(List.of(verifier.getFunctionArn())).build());
+        schedule("VerifyWork", "walks unfinished verify runs", "rate(1 minute)", verifier, schedulerRole, "{\"action\":\"work\"}");
+        DeploymentConfig.Verify verify = deployment.verify();
+        if (verify.schedule() != null) {
+            ObjectNode start = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("action", "start")
+                    .put("repair", verify.repair());
+            verify.buckets().forEach(start.putArray("buckets")::add);
+            schedule("VerifyStart", "starts verify runs (deployment's verify.schedule)", verify.schedule(), verifier, schedulerRole,
+                    start.toString());
+        }
+    }
+
+    private void schedule(String id, String what, String expression, Function target, Role role, String input) {
+        CfnSchedule.Builder.create(this, id)
+                .description(what)
+                .scheduleExpression(expression)
+                .flexibleTimeWindow(CfnSchedule.FlexibleTimeWindowProperty.builder().mode("OFF").build())
+                .target(CfnSchedule.TargetProperty.builder()
+                        .arn(target.getFunctionArn())
+                        .roleArn(role.getRoleArn())
+                        .input(input)
                         .retryPolicy(CfnSchedule.RetryPolicyProperty.builder().maximumRetryAttempts(0).build())
                         .build())
                 .build();
@@ -339,6 +391,19 @@ public final class BackbeatStack extends Stack {
         replicator.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
                 .actions(List.of("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectTagging",
                         "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"))
+                .resources(buckets.stream().map(arn -> arn + "/*").toList()).build());
+    }
+
+    /** Reading replicas (verify) at an AWS S3 site through the function's own role. */
+    private void grantSiteRead(IGrantable reader, DeploymentConfig.Site site) {
+        List<String> buckets = site.writableBuckets().stream().map(BackbeatStack::bucketArn).toList();
+        if (buckets.isEmpty()) {
+            return;
+        }
+        reader.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                .actions(List.of("s3:ListBucket", "s3:ListBucketVersions")).resources(buckets).build());
+        reader.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                .actions(List.of("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging"))
                 .resources(buckets.stream().map(arn -> arn + "/*").toList()).build());
     }
 

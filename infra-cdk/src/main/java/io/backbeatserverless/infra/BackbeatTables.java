@@ -34,6 +34,7 @@ final class BackbeatTables extends Construct {
     final Table checkpoints;
     final Table metrics;
     final Table rules;
+    final Table verify;
 
     BackbeatTables(Construct scope, String id) {
         super(scope, id);
@@ -48,15 +49,17 @@ final class BackbeatTables extends Construct {
         checkpoints = table("Checkpoints", TableSchemas.CHECKPOINT_PK, null, null);
         metrics = table("Metrics", TableSchemas.METRICS_PK, TableSchemas.METRICS_SK, TableSchemas.TTL_ATTRIBUTE);
         rules = table("Rules", TableSchemas.RULES_PK, null, null);
+        verify = table("Verify", TableSchemas.VERIFY_PK, TableSchemas.VERIFY_SK, TableSchemas.TTL_ATTRIBUTE);
     }
 
     List<Table> all() {
-        return List.of(status, failedEntries, siteState, checkpoints, metrics, rules);
+        return List.of(status, failedEntries, siteState, checkpoints, metrics, rules, verify);
     }
 
     RuntimeConfiguration.TableNames names() {
         return new RuntimeConfiguration.TableNames(status.getTableName(), failedEntries.getTableName(),
-                siteState.getTableName(), checkpoints.getTableName(), metrics.getTableName(), rules.getTableName());
+                siteState.getTableName(), checkpoints.getTableName(), metrics.getTableName(), rules.getTableName(),
+                verify.getTableName());
     }
 
     /** Item reads and writes on {@code tables} (and the failed entries' index when that table is among them). */

@@ -8,10 +8,10 @@ import java.nio.file.Path;
  * builds them as {@code functions/<name>/target/lambda.jar}) and the populator's Docker build context
  * (a Dockerfile and the populator's jar). Tests point these at small stand-ins.
  */
-public record DeploymentAssets(Path replicatorJar, Path statusJar, Path opsJar, Path populatorImageContext) {
+public record DeploymentAssets(Path replicatorJar, Path statusJar, Path opsJar, Path verifierJar, Path populatorImageContext) {
 
     public DeploymentAssets {
-        for (Path path : new Path[]{replicatorJar, statusJar, opsJar}) {
+        for (Path path : new Path[]{replicatorJar, statusJar, opsJar, verifierJar}) {
             if (!Files.isRegularFile(path)) {
                 throw new IllegalArgumentException("deployment package " + path + " is missing: run ./mvnw package first");
             }
@@ -26,6 +26,6 @@ public record DeploymentAssets(Path replicatorJar, Path statusJar, Path opsJar, 
         Path functions = repositoryRoot.resolve("functions");
         return new DeploymentAssets(functions.resolve("replicator/target/lambda.jar"),
                 functions.resolve("status/target/lambda.jar"), functions.resolve("ops/target/lambda.jar"),
-                populatorImageContext);
+                functions.resolve("verifier/target/lambda.jar"), populatorImageContext);
     }
 }

@@ -18,7 +18,12 @@ import java.util.regex.Pattern;
  */
 public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, EventSource eventSource,
                                Functions functions, Populator populator, Alarms alarms, int failedEntryRetentionHours,
-                               String alarmEmail) {
+                               String alarmEmail, Verify verify) {
+
+    public DeploymentConfig(Source source, List<Site> sites, Kafka kafka, EventSource eventSource, Functions functions,
+                            Populator populator, Alarms alarms, int failedEntryRetentionHours, String alarmEmail) {
+        this(source, sites, kafka, eventSource, functions, populator, alarms, failedEntryRetentionHours, alarmEmail, null);
+    }
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
@@ -40,7 +45,8 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
         eventSource = eventSource == null ? new EventSource(0, -1) : eventSource;
         functions = functions == null ? new Functions(0, 0, 0, 0) : functions;
         populator = populator == null ? new Populator(0, 0) : populator;
-        alarms = alarms == null ? new Alarms(0, 0, 0) : alarms;
+        alarms = alarms == null ? new Alarms(0, 0, 0, 0) : alarms;
+        verify = verify == null ? new Verify(null, List.of(), false) : verify;
         failedEntryRetentionHours = failedEntryRetentionHours <= 0 ? 24 : failedEntryRetentionHours;
     }
 
@@ -195,13 +201,29 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
 
     /**
      * Alarm thresholds: a replicator's offset lag (records behind), its p99 duration (the replication
-     * latency proxy), and errors per 5 minutes.
+     * latency proxy), errors per 5 minutes, and how long the populator may go without a batch going through.
      */
-    public record Alarms(long backlogRecords, int replicationLatencyP99Seconds, int errorsPerFiveMinutes) {
+    public record Alarms(long backlogRecords, int replicationLatencyP99Seconds, int errorsPerFiveMinutes, int populatorStallSeconds) {
+        public Alarms(long backlogRecords, int replicationLatencyP99Seconds, int errorsPerFiveMinutes) {
+            this(backlogRecords, replicationLatencyP99Seconds, errorsPerFiveMinutes, 0);
+        }
+
         public Alarms {
+            populatorStallSeconds = populatorStallSeconds <= 0 ? 600 : populatorStallSeconds;
             backlogRecords = backlogRecords <= 0 ? 10_000 : backlogRecords;
             replicationLatencyP99Seconds = replicationLatencyP99Seconds <= 0 ? 300 : replicationLatencyP99Seconds;
             errorsPerFiveMinutes = errorsPerFiveMinutes <= 0 ? 1 : errorsPerFiveMinutes;
+        }
+    }
+
+    /**
+     * Scheduled verify runs, off unless {@code schedule} is set: an EventBridge Scheduler expression
+     * ({@code rate(1 day)}, {@code cron(0 3 * * ? *)}) starting a run of each of {@code buckets} (none: every bucket
+     * with rules), with {@code repair} if asked. Runs started from the ops API are walked whatever this says.
+     */
+    public record Verify(String schedule, List<String> buckets, boolean repair) {
+        public Verify {
+            buckets = buckets == null ? List.of() : List.copyOf(buckets);
         }
     }
 }

@@ -94,11 +94,24 @@ final class ReplicationMonitoring extends Construct {
                 .alarmDescription("The populator has had no running (healthy) task for 3 minutes: nothing new is queued")
                 .build();
         populatorDown.addAlarmAction(notify);
+        // The populator's own progress (its embedded-metric log lines): running but not moving is a stall too.
+        Metric sinceLastBatch = Metric.Builder.create()
+                .namespace("BackbeatServerless").metricName("PopulatorSecondsSinceLastBatch")
+                .dimensionsMap(Map.of("Feed", "listing")).statistic("Maximum").period(PERIOD).build();
+        Alarm populatorStalled = Alarm.Builder.create(this, "PopulatorStalled")
+                .metric(sinceLastBatch).threshold(thresholds.populatorStallSeconds()).evaluationPeriods(1)
+                .comparisonOperator(ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
+                .treatMissingData(TreatMissingData.BREACHING) // no line for 5 minutes: the populator reports nothing
+                .alarmDescription("The populator has got no batch through for " + thresholds.populatorStallSeconds()
+                        + " s (or reports nothing): nothing new is queued")
+                .build();
+        populatorStalled.addAlarmAction(notify);
 
         dashboard.addWidgets(
                 graph("Status processor: backlog and errors", statusBacklog, statusErrors),
                 graph("MSK trigger failures (queued batches)", failedBatches),
                 graph("Populator running tasks", runningPopulators),
+                graph("Populator: seconds since a batch went through", sinceLastBatch),
                 graph("Ops API errors", opsErrors));
     }
 

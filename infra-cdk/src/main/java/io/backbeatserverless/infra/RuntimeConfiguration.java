@@ -22,6 +22,8 @@ import java.util.Map;
 final class RuntimeConfiguration {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Stands for every site where {@link #render} takes the one site whose credentials go in. */
+    private static final String ALL_SITES = "\u0000all";
 
     private final DeploymentConfig deployment;
     private final String region;
@@ -29,7 +31,8 @@ final class RuntimeConfiguration {
     private final TableNames tables;
 
     /** The table names the stack created (tokens). */
-    record TableNames(String status, String failedEntries, String siteState, String checkpoints, String metrics, String rules) {
+    record TableNames(String status, String failedEntries, String siteState, String checkpoints, String metrics, String rules,
+                      String verify) {
     }
 
     RuntimeConfiguration(DeploymentConfig deployment, String region, String bootstrapServers, TableNames tables) {
@@ -51,6 +54,11 @@ final class RuntimeConfiguration {
 
     String forPopulator() {
         return render(true, null, Map.of());
+    }
+
+    /** For the verifier: it reads the source and every site, so all their credentials. */
+    String forVerifier() {
+        return render(true, ALL_SITES, Map.of());
     }
 
     /** For the ops function: no store credentials, and each site's event source mapping id (pause/resume). */
@@ -83,7 +91,7 @@ final class RuntimeConfiguration {
             node.put("name", site.name());
             node.put("type", site.type());
             node.set("endpoint", endpoint(site.endpointUrl(), site.region(),
-                    site.name().equals(siteWithCredentials) ? site.credentialsSecretArn() : null));
+                    site.name().equals(siteWithCredentials) || ALL_SITES.equals(siteWithCredentials) ? site.credentialsSecretArn() : null));
             if (site.bucket() != null) {
                 node.put("bucket", site.bucket());
             }
@@ -98,7 +106,8 @@ final class RuntimeConfiguration {
                 .put("siteState", tables.siteState())
                 .put("checkpoints", tables.checkpoints())
                 .put("metrics", tables.metrics())
-                .put("rules", tables.rules());
+                .put("rules", tables.rules())
+                .put("verify", tables.verify());
 
         root.putObject("eventSource")
                 .put("batchSize", deployment.eventSource().batchSize())

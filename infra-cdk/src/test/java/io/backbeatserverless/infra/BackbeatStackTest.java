@@ -79,7 +79,7 @@ class BackbeatStackTest {
     @Test
     void everyTableIsOnDemandEncryptedAndRecoverable() {
         var tables = synthesized.template().findResources("AWS::DynamoDB::Table");
-        assertThat(tables).hasSize(6);
+        assertThat(tables).hasSize(7);
         for (Object table : tables.values()) {
             Map<?, ?> properties = (Map<?, ?>) ((Map<?, ?>) table).get("Properties");
             assertThat(properties.get("BillingMode")).isEqualTo("PAY_PER_REQUEST");
@@ -151,7 +151,23 @@ class BackbeatStackTest {
                 "MetricName", "ApproximateNumberOfMessagesVisible", "Namespace", "AWS/SQS")));
         template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
                 "MetricName", "RunningTaskCount", "ComparisonOperator", "LessThanThreshold", "Threshold", 1)));
+        template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+                "MetricName", "PopulatorSecondsSinceLastBatch", "Namespace", "BackbeatServerless", "Threshold", 600,
+                "TreatMissingData", "breaching")));
         template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+    }
+
+    @Test
+    void verifyRunsAreWalkedByTheVerifierFunctionEveryMinute() {
+        var template = synthesized.template();
+        template.hasResourceProperties("AWS::Lambda::Function", Match.objectLike(Map.of(
+                "Handler", BackbeatStack.VERIFIER_HANDLER, "Timeout", 900)));
+        template.hasResourceProperties("AWS::Scheduler::Schedule", Match.objectLike(Map.of(
+                "ScheduleExpression", "rate(1 minute)",
+                "Target", Match.objectLike(Map.of("Input", "{\"action\":\"work\"}")))));
+        template.hasResourceProperties("AWS::DynamoDB::Table", Match.objectLike(Map.of(
+                "KeySchema", List.of(Map.of("AttributeName", "run", "KeyType", "HASH"), Map.of("AttributeName", "item", "KeyType", "RANGE")),
+                "TimeToLiveSpecification", Map.of("AttributeName", "expiresAt", "Enabled", true))));
     }
 
     @Test

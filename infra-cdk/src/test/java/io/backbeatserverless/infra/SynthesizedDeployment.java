@@ -35,7 +35,7 @@ record SynthesizedDeployment(BackbeatStack stack, Template template) {
             Path image = Files.createDirectories(directory.resolve("populator-image"));
             Files.writeString(image.resolve("Dockerfile"), "FROM scratch\n");
             return new DeploymentAssets(jar(directory.resolve("replicator.jar")), jar(directory.resolve("status.jar")),
-                    jar(directory.resolve("ops.jar")), image);
+                    jar(directory.resolve("ops.jar")), jar(directory.resolve("verifier.jar")), image);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

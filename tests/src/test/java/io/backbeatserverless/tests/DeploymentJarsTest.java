@@ -14,6 +14,10 @@ import io.backbeatserverless.populator.PopulatorMain;
 import io.backbeatserverless.replicator.ReplicatorHandler;
 import io.backbeatserverless.status.StatusHandler;
 import io.backbeatserverless.tests.jarprobes.HttpEventHandlerProbe;
+import io.backbeatserverless.tests.jarprobes.MapEventHandlerProbe;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbVerifyRunStore;
+import io.backbeatserverless.core.verify.VerifyRun;
+import io.backbeatserverless.verifier.VerifierHandler;
 import io.backbeatserverless.tests.jarprobes.KafkaEventHandlerProbe;
 import io.backbeatserverless.tests.jarprobes.MskIamAuthProbe;
 import org.apache.kafka.clients.admin.Admin;
@@ -83,7 +87,7 @@ class DeploymentJarsTest extends StackScenario {
         var kafka = new BackbeatConfig.KafkaSettings(shared.kafka().bootstrapServers(), "jars-" + run + "-replication",
                 "jars-" + run + "-status", 1);
         var tables = new BackbeatConfig.TableNames("jars-" + run + "-status", "jars-" + run + "-failed", "jars-" + run + "-site-state",
-                "jars-" + run + "-checkpoints", "jars-" + run + "-metrics", "jars-" + run + "-rules");
+                "jars-" + run + "-checkpoints", "jars-" + run + "-metrics", "jars-" + run + "-rules", "jars-" + run + "-verify");
         config = new BackbeatConfig(kafka,
                 new BackbeatConfig.SourceConfig(BackbeatConfig.SourceConfig.TYPE_S3, server, BackbeatConfig.FeedSettings.listing(200)),
                 List.of(new SiteConfig(SITE, SiteConfig.TYPE_AWS_S3, server, "jars-" + run + "-dest", false)),
@@ -143,6 +147,17 @@ class DeploymentJarsTest extends StackScenario {
         VersionStatus recorded = new DynamoDbReplicationStatusStore(stack.dynamo, config.dynamodb().tables().status(), Clock.systemUTC())
                 .find(new VersionRef(bucket, "object", versionId)).orElseThrow();
         assertThat(recorded.sites().get(SITE).status()).isEqualTo(ReplicationStatus.COMPLETED);
+
+        // The verifier, as its schedule invokes it: a run of the bucket started and walked to its end, clean.
+        List<String> verifier = runToEnd("verifier", List.of(probeSource(MapEventHandlerProbe.class), VerifierHandler.class.getName(),
+                "60", "{\"action\":\"start\",\"buckets\":[\"" + bucket + "\"]}"), Map.of());
+        assertThat(verifier).anySatisfy(l -> assertThat(l).startsWith("RESULT {started=["));
+        var runs = new DynamoDbVerifyRunStore(stack.dynamo, config.dynamodb().tables().verify()).recent(1);
+        assertThat(runs).singleElement().satisfies(r -> {
+            assertThat(r.phase()).as("verifier jar: %s", verifier).isEqualTo(VerifyRun.Phase.DONE);
+            assertThat(r.clean()).isTrue();
+            assertThat(r.bySite().get(SITE).identical()).isEqualTo(1);
+        });
 
         Path retry = Files.writeString(work.resolve("retry.json"), "[{\"Bucket\":\"" + bucket + "\",\"Key\":\"object\",\"VersionId\":\""
                 + versionId + "\",\"StorageClass\":\"" + SITE + "\",\"ForceRetry\":true}]");
