@@ -101,6 +101,13 @@ class ConsoleBrowserTest extends StackScenario {
         assertThat(stack.destination.getObjectAsBytes(r -> r.bucket("console-bucket").key(bucket + "/clicked")).asUtf8String())
                 .isEqualTo("retry from the page");
 
+        // Verify from the page: the bucket's one version is at the site, identical.
+        browser.findElement(By.id("verifyBucket")).sendKeys(bucket);
+        browser.findElement(By.id("verifyStart")).click();
+        wait.until(d -> d.findElement(By.id("verifyProgress")).getText().contains("nothing lost"));
+        assertThat(browser.findElement(By.cssSelector("#verifyReport tr[data-site='" + site + "']")).getText())
+                .as("site, expected 1, identical 1").startsWith(site + " 1 1 0 0 0");
+
         clickToggle(wait, site, "Pause");
         wait.until(d -> stack.api("GET", "/_/crr/status/" + site).path(site).asText().equals("disabled"));
         wait.until(d -> d.findElement(By.cssSelector("#sites tr[data-site='" + site + "'] button.toggle")).getText().equals("Resume"));
