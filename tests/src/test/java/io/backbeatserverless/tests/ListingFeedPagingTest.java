@@ -92,20 +92,64 @@ class ListingFeedPagingTest extends StackScenario {
         assertThat(queued).as("every key, each version once, oldest first").isEqualTo(listed);
     }
 
-    /** A feed of its own (status table, checkpoint), with the bucket's rule in a rule store of its own, so the stack's populator leaves the bucket alone. */
+    /**
+     * Versions a rule did not select are looked at again once the bucket's rules change. Before, the feed kept
+     * every version it had not selected in memory for good (and every version it had recorded, without bound).
+     */
+    @Test
+    void versionsNotSelectedAreQueuedOnceTheRulesSelectThem() throws Exception {
+        String bucket = stack.newVersionedBucket("rulechange");
+        String a = stack.source.putObject(r -> r.bucket(bucket).key("a/1"), RequestBody.fromString("a")).versionId();
+        String b = stack.source.putObject(r -> r.bucket(bucket).key("b/1"), RequestBody.fromString("b")).versionId();
+        Feed feed = feedOver(bucket, 100, Duration.ZERO);
+        feed.rules().put(bucket, rule(bucket, "a/"));
+        assertThat(pass(feed.feed(), bucket)).containsExactly("a/1 " + a);
+
+        feed.rules().put(bucket, rule(bucket, ""));
+
+        assertThat(pass(feed.feed(), bucket)).as("b/1 is selected now; a/1 is already queued").containsExactly("b/1 " + b);
+    }
+
+    private static String rule(String bucket, String prefix) {
+        return """
+                {"Role":"arn:aws:iam::root:role/r","Rules":[{"Status":"Enabled","Prefix":"%s",
+                 "Destination":{"Bucket":"arn:aws:s3:::%s","StorageClass":"aws-location"}}]}""".formatted(prefix, bucket);
+    }
+
+    /** One whole pass of the feed: the versions of {@code bucket} it queued, as "key version". */
+    private static List<String> pass(ListingChangeFeed feed, String bucket) throws Exception {
+        List<String> queued = new ArrayList<>();
+        Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
+        long pass = feed.cursor().pass();
+        do {
+            ChangeFeed.Batch batch = feed.next();
+            batch.versions().stream().filter(v -> v.bucket().equals(bucket))
+                    .forEach(v -> queued.add(v.metadata().objectKey() + " " + v.metadata().versionId()));
+            feed.acknowledge(batch);
+        } while ((feed.cursor().pass() == pass || !feed.cursor().done()) && Instant.now().isBefore(deadline));
+        return queued;
+    }
+
     private static ListingChangeFeed feedOver(String bucket, int pageSize) {
+        Feed feed = feedOver(bucket, pageSize, Duration.ofHours(1));
+        feed.rules().put(bucket, rule(bucket, ""));
+        return feed.feed();
+    }
+
+    private record Feed(ListingChangeFeed feed, DynamoDbRuleStore rules) {
+    }
+
+    /** A feed of its own (status table, checkpoint), with its own rule store (empty), so the stack's populator leaves the bucket alone. */
+    private static Feed feedOver(String bucket, int pageSize, Duration passInterval) {
         String own = "paging-" + UUID.randomUUID().toString().substring(0, 8);
         BackbeatConfig.TableNames tables = new BackbeatConfig.TableNames(own + "-status", own + "-failed", own + "-state",
                 own + "-checkpoints", own + "-metrics", own + "-rules");
         TableSchemas.createMissing(stack.dynamo, tables, Duration.ofSeconds(30));
         var rules = new DynamoDbRuleStore(stack.dynamo, tables.rules());
-        rules.put(bucket, """
-                {"Role":"arn:aws:iam::root:role/r","Rules":[{"Status":"Enabled","Prefix":"",
-                 "Destination":{"Bucket":"arn:aws:s3:::%s","StorageClass":"aws-location"}}]}""".formatted(bucket));
-        return new ListingChangeFeed(stack.source, new DynamoDbReplicationStatusStore(stack.dynamo, tables.status(), Clock.systemUTC()),
+        return new Feed(new ListingChangeFeed(stack.source, new DynamoDbReplicationStatusStore(stack.dynamo, tables.status(), Clock.systemUTC()),
                 BucketRules.fromStore(rules, stack.config.siteNames()),
                 new DynamoDbCheckpointStore(stack.dynamo, tables.checkpoints(), Clock.systemUTC()), own, pageSize,
-                Duration.ofHours(1), Clock.systemUTC());
+                passInterval, Clock.systemUTC()), rules);
     }
 
     /** Each key's versions and delete markers, oldest first, from one listing of the whole bucket. */

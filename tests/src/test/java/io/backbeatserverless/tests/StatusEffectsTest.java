@@ -132,6 +132,20 @@ class StatusEffectsTest extends StackScenario {
         assertThat(statuses.find(new VersionRef("b", "obj", "v3")).orElseThrow().sites().get(SITE).status()).isEqualTo(ReplicationStatus.COMPLETED);
     }
 
+    /**
+     * A version first recorded by its outcome (the record-log and event feeds do not record versions as queued)
+     * keeps its last-modified time: {@code ./localstack/status} showed "last modified null" for a CloudServer source.
+     */
+    @Test
+    void aVersionRecordedByItsOutcomeKeepsItsLastModifiedTime() {
+        StatusRecorder recorder = new StatusRecorder(statuses, failedEntries, metrics, SourceStatusWriter.NONE, Duration.ofHours(24),
+                Clock.systemUTC(), () -> {
+        });
+        recorder.record(batchOf(outcome("obj", "v4", ReplicationStatus.COMPLETED, null)));
+
+        assertThat(statuses.find(new VersionRef("b", "obj", "v4")).orElseThrow().lastModified()).isEqualTo("2026-11-28T10:00:00Z");
+    }
+
     private static StatusEntry outcome(String key, String versionId, ReplicationStatus status, String reason) {
         ObjectMetadata metadata = ObjectMetadata.builder(key, versionId).contentLength(5).lastModified("2026-11-28T10:00:00Z")
                 .replicationInfo(new ObjectMetadata.ReplicationInfo(ReplicationStatus.PENDING,
