@@ -160,7 +160,9 @@ class ListingFeedPagingTest extends StackScenario {
             page.deleteMarkers().forEach(d -> byKey.computeIfAbsent(d.key(), k -> new ArrayList<>()).add(Map.entry(d.lastModified(), d.versionId())));
         }
         Map<String, List<String>> result = new java.util.TreeMap<>();
-        byKey.forEach((key, entries) -> result.put(key, entries.stream().sorted(Map.Entry.comparingByKey()).map(Map.Entry::getValue).toList()));
+        // Oldest first; versions put in the same millisecond by local-s3's ids, which grow with time.
+        byKey.forEach((key, entries) -> result.put(key, entries.stream().sorted(Map.Entry.<Instant, String>comparingByKey()
+                .thenComparing(e -> Long.parseLong(e.getValue()))).map(Map.Entry::getValue).toList()));
         return result;
     }
 }

@@ -82,7 +82,7 @@ class OpsEventsTest extends StackScenario {
 
         // Retry all once the bucket is back: replicated.
         stack.createDestinationBucket("retry-bucket");
-        assertThat(body(invoke(event("ops-retry-all-failed.json", site))).findValuesAsText("VersionId")).contains(version);
+        assertThat(body(invoke(event("ops-retry-all-failed.json", site))).path("Retried").asInt()).isGreaterThanOrEqualTo(1);
         stack.awaitSiteStatus(bucket, "key0", version, site, ReplicationStatus.COMPLETED);
         assertThat(stack.head("retry-bucket", bucket + "/key0")).isPresent();
     }

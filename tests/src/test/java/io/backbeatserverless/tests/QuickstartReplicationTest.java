@@ -119,9 +119,9 @@ class QuickstartReplicationTest extends StackScenario {
         PutObjectResponse marker = source.putObject(r -> r.bucket(replicated).key("after"), RequestBody.fromString("after"));
         awaitReplica(replicated + "/after", marker.versionId());
         await().atMost(REPLICATION_DEADLINE).untilAsserted(() -> assertThat(logs.lines())
-                .anySatisfy(line -> assertThat(line).contains("bucket '" + unknownSite + "' skipped")
+                .anySatisfy(line -> assertThat(line).contains("bucket '" + unknownSite + "' not replicated")
                         .contains("names unknown site 'mars'"))
-                .anySatisfy(line -> assertThat(line).contains("bucket '" + noRole + "' skipped").contains("Role is missing")));
+                .anySatisfy(line -> assertThat(line).contains("bucket '" + noRole + "' not replicated").contains("Role is missing")));
 
         assertThat(headReplica(plain + "/notreplicated")).isEmpty();
         assertThat(headReplica(unknownSite + "/lost-in-space")).isEmpty();

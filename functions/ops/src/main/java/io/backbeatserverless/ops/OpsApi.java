@@ -47,6 +47,8 @@ public final class OpsApi {
     private static final Pattern PAUSE_RESUME = Pattern.compile("^/_/crr/(pause|resume)(?:/([^/]+))?$");
     private static final Pattern SCHEDULE = Pattern.compile("^/_/crr/resume/([^/]+)/schedule$");
     private static final Pattern RULES = Pattern.compile("^/_/rules/([^/]+)$");
+    /** A failed-entry page marker: the failure time (15 digits) and the version, as the store's sort key. */
+    private static final Pattern FAILED_MARKER = Pattern.compile("^\\d{15}#.+$", Pattern.DOTALL);
     private static final Pattern VERIFY_RUN = Pattern.compile("^/_/crr/verify/([^/]+)(/findings)?$");
 
     /** One request: method, path (percent-decoded per segment by the caller or not), query, body. */
@@ -357,7 +359,11 @@ public final class OpsApi {
             throw OpsException.badQuery("sitename is required");
         }
         // The marker is the NextMarker of the page before, as given (opaque; Backbeat's is a number).
-        FailedEntryStore.Page page = ops.listFailed(site, query.get("marker"));
+        String marker = query.get("marker");
+        if (marker != null && !marker.isEmpty() && !FAILED_MARKER.matcher(marker).matches()) {
+            throw OpsException.badQuery("marker must be the NextMarker of the page before, not '" + marker + "'");
+        }
+        FailedEntryStore.Page page = ops.listFailed(site, marker == null || marker.isEmpty() ? null : marker);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("IsTruncated", page.truncated());
         if (page.truncated()) {
