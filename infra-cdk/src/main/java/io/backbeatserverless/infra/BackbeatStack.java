@@ -234,25 +234,20 @@ public final class BackbeatStack extends Stack {
 
     /** EventBridge Scheduler calls the ops function each minute to resume the sites whose resume is due. */
     private void scheduleDueResumes(Function ops) {
-        Role schedulerRole = Role.Builder.create(this, "DueResumeSchedulerRole")
+        schedule("DueResumes", "POST /_/crr/resume/due on the ops function: resumes sites whose scheduled resume is due",
+                "rate(1 minute)", ops, schedulerRole("DueResumeSchedulerRole", ops), RESUME_DUE_EVENT);
+    }
+
+    /** A role EventBridge Scheduler assumes to invoke {@code function}, and nothing else. */
+    private Role schedulerRole(String id, Function function) {
+        Role role = Role.Builder.create(this, id)
                 .assumedBy(new ServicePrincipal("scheduler.amazonaws.com", ServicePrincipalOpts.builder()
                         .conditions(Map.of("StringEquals", Map.of("aws:SourceAccount", Aws.ACCOUNT_ID))).build()))
-                .description("Lets EventBridge Scheduler invoke the ops function, and nothing else")
+                .description("Lets EventBridge Scheduler invoke one function, and nothing else")
                 .build();
-        schedulerRole.addToPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("lambda:InvokeFunction")).resources(List.of(ops.getFunctionArn())).build());
-        CfnSchedule.Builder.create(this, "DueResumes")
-                .description("POST /_/crr/resume/due on the ops function: resumes sites whose scheduled resume is due")
-                .scheduleExpression("rate(1 minute)")
-                .flexibleTimeWindow(CfnSchedule.FlexibleTimeWindowProperty.builder().mode("OFF").build())
-                .target(CfnSchedule.TargetProperty.builder()
-                        .arn(ops.getFunctionArn())
-                        .roleArn(schedulerRole.getRoleArn())
-                        .input(RESUME_DUE_EVENT)
-                        // A missed minute is made up by the next one; do not pile up retries.
-                        .retryPolicy(CfnSchedule.RetryPolicyProperty.builder().maximumRetryAttempts(0).build())
-                        .build())
-                .build();
+        role.addToPolicy(PolicyStatement.Builder.create()
+                .actions(List.of("lambda:InvokeFunction")).resources(List.of(function.getFunctionArn())).build());
+        return role;
     }
 
     /**
@@ -261,13 +256,7 @@ public final class BackbeatStack extends Stack {
      * saved step); with {@code verify.schedule} set, a second schedule starts runs of its own.
      */
     private void scheduleVerify(Function verifier) {
-        Role schedulerRole = Role.Builder.create(this, "VerifySchedulerRole")
-                .assumedBy(new ServicePrincipal("scheduler.amazonaws.com", ServicePrincipalOpts.builder()
-                        .conditions(Map.of("StringEquals", Map.of("aws:SourceAccount", Aws.ACCOUNT_ID))).build()))
-                .description("Lets EventBridge Scheduler invoke the verifier function, and nothing else")
-                .build();
-        schedulerRole.addToPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("lambda:InvokeFunction")).resources(List.of(verifier.getFunctionArn())).build());
+        Role schedulerRole = schedulerRole("VerifySchedulerRole", verifier);
         schedule("VerifyWork", "walks unfinished verify runs", "rate(1 minute)", verifier, schedulerRole, "{\"action\":\"work\"}");
         DeploymentConfig.Verify verify = deployment.verify();
         if (verify.schedule() != null) {
@@ -288,6 +277,7 @@ public final class BackbeatStack extends Stack {
                         .arn(target.getFunctionArn())
                         .roleArn(role.getRoleArn())
                         .input(input)
+                        // A missed minute is made up by the next one; do not pile up retries.
                         .retryPolicy(CfnSchedule.RetryPolicyProperty.builder().maximumRetryAttempts(0).build())
                         .build())
                 .build();

@@ -30,28 +30,7 @@ class BackfillTest extends StackScenario {
     @Test
     void versionsAndDeleteMarkersPutBeforeTheRuleAreAllReplicated() throws Exception {
         String bucket = stack.newVersionedBucket("backfill");
-        // Per key, one step at a time across all keys (so a key's entries are far apart in time): versions and
-        // delete markers interleaved, and one key in four nothing but delete markers.
-        try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
-            for (int step = 0; step < 4; step++) {
-                List<Future<?>> writes = new ArrayList<>();
-                for (int i = 0; i < KEYS; i++) {
-                    String key = String.format("k%05d", i);
-                    boolean marker = switch (i % 4) {
-                        case 0 -> step % 2 == 1;
-                        case 1 -> step < 2;
-                        case 2 -> false;
-                        default -> true;
-                    };
-                    int n = step;
-                    writes.add(pool.submit(() -> marker ? stack.source.deleteObject(r -> r.bucket(bucket).key(key))
-                            : stack.source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString(key + "/" + n))));
-                }
-                for (Future<?> f : writes) {
-                    f.get();
-                }
-            }
-        }
+        stack.putInterleaved(bucket, KEYS);
 
         stack.source.putBucketReplication(r -> r.bucket(bucket).replicationConfiguration(ReplicationConfiguration.builder()
                 .role(StackClients.ROLE).rules(rule -> rule.status(ReplicationRuleStatus.ENABLED).prefix("")

@@ -45,28 +45,7 @@ class ListingFeedPagingTest extends StackScenario {
     @Test
     void everyVersionAndDeleteMarkerIsQueuedOnceInOrderAcrossPages() throws Exception {
         String bucket = stack.newVersionedBucket("paging");
-        // One step of every key at a time: a key's entries are seconds apart, so their times order them.
-        try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
-            for (int step = 0; step < 4; step++) {
-                List<Future<?>> writes = new ArrayList<>();
-                for (int i = 0; i < KEYS; i++) {
-                    String key = String.format("k%05d", i);
-                    // shape 0: v, dm, v, dm   1: dm, dm, v, v   2: v, v, v, v   3: dm, dm, dm, dm (a delete-marker-only key)
-                    boolean marker = switch (i % 4) {
-                        case 0 -> step % 2 == 1;
-                        case 1 -> step < 2;
-                        case 2 -> false;
-                        default -> true;
-                    };
-                    int n = step;
-                    writes.add(pool.submit(() -> marker ? stack.source.deleteObject(r -> r.bucket(bucket).key(key))
-                            : stack.source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString(key + "/" + n))));
-                }
-                for (Future<?> f : writes) {
-                    f.get();
-                }
-            }
-        }
+        stack.putInterleaved(bucket, KEYS);
         // One key with more versions than a page holds: its pages must still be queued oldest first.
         for (int n = 0; n < LONG_HISTORY; n++) {
             int version = n;

@@ -134,6 +134,34 @@ final class StackClients implements AutoCloseable {
         destination.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
     }
 
+    /**
+     * Four entries per key {@code k00000}.. in {@code bucket}, versions and delete markers interleaved: per key
+     * {@code v, dm, v, dm}, {@code dm, dm, v, v}, {@code v, v, v, v}, or (one key in four) delete markers only. One step
+     * of every key at a time, so a key's entries are far apart in time and their times order them.
+     */
+    void putInterleaved(String bucket, int keys) throws Exception {
+        try (java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+            for (int step = 0; step < 4; step++) {
+                java.util.List<java.util.concurrent.Future<?>> writes = new java.util.ArrayList<>();
+                for (int i = 0; i < keys; i++) {
+                    String key = String.format("k%05d", i);
+                    boolean marker = switch (i % 4) {
+                        case 0 -> step % 2 == 1;
+                        case 1 -> step < 2;
+                        case 2 -> false;
+                        default -> true;
+                    };
+                    int n = step;
+                    writes.add(pool.submit(() -> marker ? source.deleteObject(r -> r.bucket(bucket).key(key))
+                            : source.putObject(r -> r.bucket(bucket).key(key), software.amazon.awssdk.core.sync.RequestBody.fromString(key + "/" + n))));
+                }
+                for (java.util.concurrent.Future<?> f : writes) {
+                    f.get();
+                }
+            }
+        }
+    }
+
     static byte[] randomBytes(int size) {
         byte[] bytes = new byte[size];
         ThreadLocalRandom.current().nextBytes(bytes);

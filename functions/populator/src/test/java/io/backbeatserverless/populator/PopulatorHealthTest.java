@@ -1,7 +1,7 @@
 package io.backbeatserverless.populator;
 
 import io.backbeatserverless.adapters.kafka.EntryPublisher;
-import io.backbeatserverless.core.ops.Counters;
+
 import io.backbeatserverless.core.ops.MetricsStore;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -17,9 +17,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.List;
-import java.util.Map;
-import java.util.SortedMap;
-import java.util.TreeMap;
+
+
+
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -67,7 +67,7 @@ class PopulatorHealthTest {
             }
         };
         Populator populator = new Populator(broken, new EntryPublisher(new MockProducer<>(true, null, new StringSerializer(),
-                new ByteArraySerializer())), "backbeat-replication", List.of("aws-location"), Duration.ofMillis(10), NO_METRICS, clock);
+                new ByteArraySerializer())), "backbeat-replication", List.of("aws-location"), Duration.ofMillis(10), MetricsStore.NONE, clock);
         Thread thread = Thread.ofPlatform().daemon().start(populator);
         PopulatorMain.Running running = new PopulatorMain.Running(populator, thread, () -> {
         });
@@ -95,30 +95,4 @@ class PopulatorHealthTest {
                     HttpResponse.BodyHandlers.ofString());
         }
     }
-
-    private static final MetricsStore NO_METRICS = new MetricsStore() {
-        @Override
-        public void add(String site, Instant at, Counters delta, Map<String, Long> countedThrough) {
-        }
-
-        @Override
-        public Map<String, Long> countedThrough(String site) {
-            return Map.of();
-        }
-
-        @Override
-        public Counters sum(String site, Instant from, Instant to) {
-            return Counters.ZERO;
-        }
-
-        @Override
-        public SortedMap<Instant, Counters> series(String site, Instant from, Instant to) {
-            return new TreeMap<>();
-        }
-
-        @Override
-        public Counters totals(String site) {
-            return Counters.ZERO;
-        }
-    };
 }

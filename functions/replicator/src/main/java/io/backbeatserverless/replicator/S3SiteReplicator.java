@@ -5,6 +5,7 @@ import io.backbeatserverless.core.retry.Retrier;
 import io.backbeatserverless.adapters.config.ReplicatorSettings;
 import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.core.entry.ReplicationEntry;
+import io.backbeatserverless.core.metadata.ReplicaMarkers;
 import io.backbeatserverless.core.transfer.PartPlan;
 import io.backbeatserverless.replicator.ReplicationErrors.IntegrityException;
 import io.backbeatserverless.replicator.ReplicationErrors.SourceReadException;
@@ -66,9 +67,9 @@ import java.util.function.UnaryOperator;
  */
 public final class S3SiteReplicator implements SiteReplicator {
 
-    public static final String REPLICA_STATUS_META = "scal-replication-status";
-    public static final String SOURCE_VERSION_META = "scal-version-id";
-    public static final String SOURCE_LAST_MODIFIED_META = "scal-source-last-modified";
+    public static final String REPLICA_STATUS_META = ReplicaMarkers.REPLICA_STATUS;
+    public static final String SOURCE_VERSION_META = ReplicaMarkers.SOURCE_VERSION;
+    public static final String SOURCE_LAST_MODIFIED_META = ReplicaMarkers.SOURCE_LAST_MODIFIED;
 
     private static final Logger LOG = LoggerFactory.getLogger(S3SiteReplicator.class);
     private static final long SMALL_BODY_BYTES = 1 << 20;

@@ -1,6 +1,7 @@
 package io.backbeatserverless.verifier;
 
 import io.backbeatserverless.adapters.aws.VersionListing;
+import io.backbeatserverless.core.metadata.ReplicaMarkers;
 import io.backbeatserverless.core.verify.VersionDetails;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -19,11 +20,6 @@ import java.util.Map;
  * its tags. Every request waits for the shared rate limiter's permit first.
  */
 public final class VersionStore {
-
-    /** Backbeat's replica markers, as the replicator writes them on an S3 site (user metadata). */
-    static final String REPLICA_STATUS_META = "scal-replication-status";
-    static final String SOURCE_VERSION_META = "scal-version-id";
-    static final String SOURCE_LAST_MODIFIED_META = "scal-source-last-modified";
 
     private final S3Client s3;
     private final RateLimiter limiter;
@@ -65,9 +61,9 @@ public final class VersionStore {
         put(headers, "expires", head.expires() == null ? null : head.expires().toString());
         Map<String, String> metadata = new HashMap<>();
         head.metadata().forEach((name, value) -> metadata.put(name.toLowerCase(Locale.ROOT), value));
-        String replicaOf = metadata.remove(SOURCE_VERSION_META);
-        String marker = metadata.remove(REPLICA_STATUS_META);
-        metadata.remove(SOURCE_LAST_MODIFIED_META);
+        String replicaOf = metadata.remove(ReplicaMarkers.SOURCE_VERSION);
+        String marker = metadata.remove(ReplicaMarkers.REPLICA_STATUS);
+        metadata.remove(ReplicaMarkers.SOURCE_LAST_MODIFIED);
         boolean replica = "REPLICA".equalsIgnoreCase(marker) || "REPLICA".equalsIgnoreCase(head.replicationStatusAsString());
         String eTag = head.eTag() == null ? null : head.eTag().replace("\"", "");
         return new VersionDetails(head.contentLength() == null ? 0 : head.contentLength(), eTag, headers, metadata, null, replicaOf, replica);

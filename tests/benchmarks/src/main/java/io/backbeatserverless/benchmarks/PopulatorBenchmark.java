@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
 import io.backbeatserverless.adapters.kafka.EntryPublisher;
 import io.backbeatserverless.core.ops.CheckpointStore;
-import io.backbeatserverless.core.ops.Counters;
+
 import io.backbeatserverless.core.ops.MetricsStore;
 import io.backbeatserverless.localstack.EmbeddedKafka;
 import io.backbeatserverless.populator.CloudServerRecordLogFeed;
@@ -22,13 +22,13 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.SortedMap;
-import java.util.TreeMap;
+
+
 import java.util.concurrent.Callable;
 
 /**
@@ -97,7 +97,7 @@ final class PopulatorBenchmark implements Callable<Integer> {
                 URI url = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/MDFile/recordLog");
                 try (EntryPublisher publisher = EntryPublisher.connect(kafka.bootstrapServers(), "populator-bench")) {
                     Populator populator = new Populator(new CloudServerRecordLogFeed(url, "s3-recordlog", new LatestCheckpoint(), batch),
-                            publisher, topic, List.of("aws-location"), Duration.ofMillis(1), NO_METRICS, Clock.systemUTC());
+                            publisher, topic, List.of("aws-location"), Duration.ofMillis(1), MetricsStore.NONE, Clock.systemUTC());
                     long started = System.nanoTime();
                     while (populator.pollOnce().moved()) {
                         // until the whole log is read
@@ -149,30 +149,4 @@ final class PopulatorBenchmark implements Callable<Integer> {
             return true;
         }
     }
-
-    private static final MetricsStore NO_METRICS = new MetricsStore() {
-        @Override
-        public void add(String site, Instant at, Counters delta, java.util.Map<String, Long> countedThrough) {
-        }
-
-        @Override
-        public java.util.Map<String, Long> countedThrough(String site) {
-            return java.util.Map.of();
-        }
-
-        @Override
-        public Counters sum(String site, Instant from, Instant to) {
-            return Counters.ZERO;
-        }
-
-        @Override
-        public SortedMap<Instant, Counters> series(String site, Instant from, Instant to) {
-            return new TreeMap<>();
-        }
-
-        @Override
-        public Counters totals(String site) {
-            return Counters.ZERO;
-        }
-    };
 }

@@ -28,4 +28,31 @@ public interface MetricsStore {
 
     /** Everything since the start. */
     Counters totals(String site);
+
+    /** Counts nothing (benchmarks and tests of code that counts). */
+    MetricsStore NONE = new MetricsStore() {
+        @Override
+        public void add(String site, Instant at, Counters delta, java.util.Map<String, Long> countedThrough) {
+        }
+
+        @Override
+        public java.util.Map<String, Long> countedThrough(String site) {
+            return java.util.Map.of();
+        }
+
+        @Override
+        public Counters sum(String site, Instant from, Instant to) {
+            return Counters.ZERO;
+        }
+
+        @Override
+        public java.util.SortedMap<Instant, Counters> series(String site, Instant from, Instant to) {
+            return new java.util.TreeMap<>();
+        }
+
+        @Override
+        public Counters totals(String site) {
+            return Counters.ZERO;
+        }
+    };
 }
