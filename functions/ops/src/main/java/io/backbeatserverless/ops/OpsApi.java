@@ -360,6 +360,9 @@ public final class OpsApi {
         }
         // The marker is the NextMarker of the page before, as given (opaque; Backbeat's is a number).
         String marker = query.get("marker");
+        if ("0".equals(marker)) {
+            marker = null; // Backbeat's first page: its clients start at offset 0
+        }
         if (marker != null && !marker.isEmpty() && !FAILED_MARKER.matcher(marker).matches()) {
             throw OpsException.badQuery("marker must be the NextMarker of the page before, not '" + marker + "'");
         }
