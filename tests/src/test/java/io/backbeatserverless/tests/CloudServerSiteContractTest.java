@@ -63,6 +63,11 @@ class CloudServerSiteContractTest extends StackScenario {
         routes = new CloudServerLikeServer(request -> {
             requests.add(new Recorded(request.method(), request.path(), request.query(), request.headers(), request.body()));
             byte[] answer;
+            if (request.path().contains("/refused")) {
+                // CloudServer answers its backbeat routes' errors in JSON.
+                return new CloudServerLikeServer.Answer(400, "{\"code\":\"BadDigest\",\"message\":\"content-md5 is required\"}"
+                        .getBytes(StandardCharsets.UTF_8));
+            }
             if (request.path().startsWith("/_/backbeat/data/")) {
                 answer = "[{\"key\":\"a1b2c3\",\"dataStoreName\":\"us-east-1\",\"dataStoreType\":\"scality\"}]".getBytes(StandardCharsets.UTF_8);
             } else if (request.method().equals("GET")) {
@@ -164,6 +169,17 @@ class CloudServerSiteContractTest extends StackScenario {
         assertThat(written.at("/replicationInfo/backends/0/site").asText()).isEqualTo("aws-location");
         assertThat(written.at("/replicationInfo/backends/0/status").asText()).isEqualTo("COMPLETED");
         assertThat(written.at("/location/0/key").asText()).as("the rest of the document is kept").isEqualTo("40ebcacf54391100e1e403605bc41f4a0c91a613");
+    }
+
+    /** A refusal's reason carries what CloudServer said (its JSON error), not just the HTTP status. */
+    @Test
+    void aRefusalsReasonSaysWhatCloudServerSaid() {
+        Endpoint cloudServer = stack.config.source().endpoint().withPort(routes.port());
+        try (CloudServerBackbeatRoutes backbeat = new CloudServerBackbeatRoutes(cloudServer, 2)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> backbeat.putData("b", "refused", new java.io.ByteArrayInputStream(new byte[3]),
+                    3, null, null)).satisfies(e -> assertThat(io.backbeatserverless.replicator.ReplicationErrors.describe(e))
+                    .isEqualTo("BadDigest (HTTP 400): content-md5 is required (PUT /_/backbeat/data/b/refused)"));
+        }
     }
 
     private static String header(Recorded r, String name) {

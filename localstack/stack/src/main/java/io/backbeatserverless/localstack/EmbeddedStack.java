@@ -97,7 +97,8 @@ public final class EmbeddedStack implements AutoCloseable {
                 .withKafka(config.kafka().withBootstrapServers(HOST + ":" + port.applyAsInt(kafkaPort(config))))
                 .withSource(config.source().withEndpoint(config.source().endpoint().withPort(port.applyAsInt(config.source().endpoint().port())))
                         .withFeed(localFeedOnFreePort(config.source().feed(), port)))
-                .withSites(s -> s.withEndpoint(s.endpoint().withPort(port.applyAsInt(s.endpoint().port()))))
+                // Someone else's servers keep their ports.
+                .withSites(s -> s.external() ? s : s.withEndpoint(s.endpoint().withPort(port.applyAsInt(s.endpoint().port()))))
                 .withDynamodb(config.dynamodb().withEndpoint(config.dynamodb().endpoint().withPort(port.applyAsInt(config.dynamodb().endpoint().port()))))
                 .withOps(config.ops().withPort(port.applyAsInt(config.ops().port())));
     }
@@ -130,7 +131,7 @@ public final class EmbeddedStack implements AutoCloseable {
             s3Ports.put(config.source().endpoint().port(), "source");
         }
         for (SiteConfig site : config.sites()) {
-            if (!options.externalSites().contains(site.name())) {
+            if (!site.external() && !options.externalSites().contains(site.name())) {
                 s3Ports.merge(site.endpoint().port(), "site-" + site.name(), (a, b) -> a + "+" + b);
             }
         }

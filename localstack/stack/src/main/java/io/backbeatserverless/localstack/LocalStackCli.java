@@ -54,7 +54,7 @@ public final class LocalStackCli {
 
         @Override
         public Integer call() throws Exception {
-            BackbeatConfig cfg = BackbeatConfig.load(config);
+            BackbeatConfig cfg = BackbeatConfig.load(fromCaller(config));
             if (kafkaPort != null) {
                 cfg = cfg.withKafka(cfg.kafka().withBootstrapServers("127.0.0.1:" + kafkaPort));
             }
@@ -69,7 +69,8 @@ public final class LocalStackCli {
                 cfg.requireSite(p.getKey());
                 cfg = cfg.withSites(s -> s.name().equals(p.getKey()) ? s.withEndpoint(s.endpoint().withPort(p.getValue())) : s);
             }
-            Path localstackDir = config.toAbsolutePath().getParent();
+            // dynalite is the project's (localstack/node_modules), wherever the configuration file is.
+            Path localstackDir = DynaliteProcess.findLocalstackDir();
             EmbeddedStack stack = EmbeddedStack.start(cfg, new EmbeddedStack.Options(localstackDir, s3MaxHeap, s3MaxDirectMemory, java.util.Set.of(), null));
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -103,7 +104,7 @@ public final class LocalStackCli {
 
         @Override
         public Integer call() {
-            BackbeatConfig cfg = BackbeatConfig.load(config);
+            BackbeatConfig cfg = BackbeatConfig.load(fromCaller(config));
             cfg = withDynamodbPort(cfg, dynamodbPort);
             try (DynamoDbClient dynamo = AwsClients.dynamoDb(cfg.dynamodb().endpoint())) {
                 List<VersionStatus> versions = new DynamoDbReplicationStatusStore(dynamo, cfg.dynamodb().tables().status(),
@@ -124,5 +125,17 @@ public final class LocalStackCli {
                 return 0;
             }
         }
+    }
+
+    /**
+     * The configuration file as the operator named it: relative to the directory the command was run from
+     * ({@code localstack/run-java} works from the project's root); the default is the project's own.
+     */
+    static Path fromCaller(Path config) {
+        String caller = System.getenv("BACKBEAT_CALLER_DIR");
+        if (config.isAbsolute() || caller == null || java.nio.file.Files.exists(config)) {
+            return config;
+        }
+        return Path.of(caller).resolve(config);
     }
 }

@@ -117,13 +117,33 @@ public final class CloudServerBackbeatRoutes implements AutoCloseable {
         }
         int status = response.httpResponse().statusCode();
         if (status >= 300) {
+            String where = request.method() + " " + request.encodedPath();
             throw AwsServiceException.builder().statusCode(status).message(body)
                     .awsErrorDetails(AwsErrorDetails.builder().serviceName("CloudServer")
-                            .errorCode(first(ERROR_CODE, body, "HTTP" + status))
-                            .errorMessage(first(ERROR_MESSAGE, body, request.method() + " " + request.encodedPath())).build())
+                            .errorCode(errorField(body, "code", ERROR_CODE, "HTTP" + status))
+                            .errorMessage(errorField(body, "message", ERROR_MESSAGE, "") + (body.isBlank() ? "" : " ") + "(" + where + ")")
+                            .build())
                     .build();
         }
         return body;
+    }
+
+    /**
+     * A field of CloudServer's error answer: its backbeat routes answer JSON ({@code {"code","message"}}), its S3
+     * routes XML ({@code <Code>}, {@code <Message>}); the reason an operator reads must carry what it says.
+     */
+    private static String errorField(String body, String jsonField, Pattern xmlField, String fallback) {
+        if (body.stripLeading().startsWith("{")) {
+            try {
+                JsonNode error = MAPPER.readTree(body);
+                if (error.path(jsonField).isTextual()) {
+                    return error.path(jsonField).asText();
+                }
+            } catch (IOException notJson) {
+                // fall through to the XML form
+            }
+        }
+        return first(xmlField, body, fallback);
     }
 
     private static String first(Pattern pattern, String body, String fallback) {

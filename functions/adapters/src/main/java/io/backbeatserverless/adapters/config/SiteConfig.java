@@ -9,11 +9,14 @@ package io.backbeatserverless.adapters.config;
  * @param verifyEtagMd5 whether the site's ETags are content MD5s (default true): the replicator then checks each ETag the
  *                    site answers against the MD5 of the bytes sent, and verify compares replicas' ETags with the
  *                    source's. Turn it off for a site that encrypts with SSE-KMS (its ETags are not MD5s).
+ * @param external    the site's server is someone else's (your own CloudServer, say): the embedded stack starts no
+ *                    server for its endpoint
  */
-public record SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch, Boolean verifyEtagMd5) {
+public record SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch, Boolean verifyEtagMd5,
+                         boolean external) {
 
     public SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch) {
-        this(name, type, endpoint, bucket, bucketMatch, null);
+        this(name, type, endpoint, bucket, bucketMatch, null, false);
     }
 
     public static final String TYPE_AWS_S3 = "aws_s3";
@@ -54,6 +57,6 @@ public record SiteConfig(String name, String type, Endpoint endpoint, String buc
     }
 
     public SiteConfig withEndpoint(Endpoint newEndpoint) {
-        return new SiteConfig(name, type, newEndpoint, bucket, bucketMatch, verifyEtagMd5);
+        return new SiteConfig(name, type, newEndpoint, bucket, bucketMatch, verifyEtagMd5, external);
     }
 }
