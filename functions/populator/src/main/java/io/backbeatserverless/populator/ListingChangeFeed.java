@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.backbeatserverless.adapters.aws.BucketRules;
 import io.backbeatserverless.adapters.aws.VersionListing;
+import io.backbeatserverless.core.concurrent.BoundedTasks;
 import io.backbeatserverless.core.metadata.ObjectMetadata;
 import io.backbeatserverless.core.metadata.PendingVersions;
 import io.backbeatserverless.core.versions.KeyVersions;
@@ -183,32 +184,13 @@ public final class ListingChangeFeed implements ChangeFeed {
     @Override
     public void acknowledge(Batch batch) {
         // One status item per version: written 16 at a time, the store's round trips dominate a page.
-        java.util.concurrent.Semaphore permits = new java.util.concurrent.Semaphore(16);
-        List<java.util.concurrent.Future<?>> writes = new ArrayList<>();
-        try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-            for (SourceVersion version : batch.versions()) {
-                writes.add(executor.submit(() -> {
-                    permits.acquire();
-                    try {
-                        ObjectMetadata md = version.metadata();
-                        statusStore.recordQueued(version.ref(), md.contentLength(), md.lastModified(),
-                                md.replicationInfo().map(ObjectMetadata.ReplicationInfo::sites).orElse(List.of()));
-                        recorded.add(version.ref());
-                        return null;
-                    } finally {
-                        permits.release();
-                    }
-                }));
-            }
-            for (var write : writes) {
-                write.get();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while recording queued versions", e);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-        }
+        BoundedTasks.run(batch.versions().stream().<java.util.concurrent.Callable<Void>>map(version -> () -> {
+            ObjectMetadata md = version.metadata();
+            statusStore.recordQueued(version.ref(), md.contentLength(), md.lastModified(),
+                    md.replicationInfo().map(ObjectMetadata.ReplicationInfo::sites).orElse(List.of()));
+            recorded.add(version.ref());
+            return null;
+        }).toList(), 16);
         if (batch.position() instanceof Cursor next) {
             try {
                 checkpoints.saveState(checkpointName, MAPPER.writeValueAsString(next));

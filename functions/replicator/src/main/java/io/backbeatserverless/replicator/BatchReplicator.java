@@ -9,6 +9,7 @@ import io.backbeatserverless.adapters.cloudserver.CloudServerBackbeatRoutes;
 import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.adapters.kafka.EntryPublisher;
 import io.backbeatserverless.adapters.kafka.KafkaEventRecords;
+import io.backbeatserverless.core.concurrent.BoundedTasks;
 import io.backbeatserverless.core.entry.EntryCodec;
 import io.backbeatserverless.core.entry.MalformedEntryException;
 import io.backbeatserverless.core.entry.MalformedRecord;
@@ -25,11 +26,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
 
 /**
  * Replicates one Kafka batch to this function's site. The versions of one object (one message key)
@@ -135,34 +131,19 @@ public final class BatchReplicator implements AutoCloseable {
 
     /** Each object's versions in order on one thread; objects in parallel, bounded. Outcomes keep per-object order. */
     private List<StatusEntry> replicateAll(java.util.Collection<List<ReplicationEntry>> objects) {
-        Semaphore permits = new Semaphore(keyConcurrency);
-        List<Future<List<StatusEntry>>> futures = new ArrayList<>(objects.size());
-        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (List<ReplicationEntry> versions : objects) {
-                futures.add(executor.submit(() -> {
-                    permits.acquire();
-                    try {
-                        List<StatusEntry> statuses = new ArrayList<>(versions.size());
-                        for (ReplicationEntry entry : versions) {
-                            statuses.add(replicateOne(entry));
-                        }
-                        return statuses;
-                    } finally {
-                        permits.release();
-                    }
-                }));
-            }
-            List<StatusEntry> all = new ArrayList<>();
-            for (Future<List<StatusEntry>> f : futures) {
-                all.addAll(f.get());
-            }
-            return all;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while replicating a batch", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("replicating a batch failed unexpectedly", e.getCause());
+        List<java.util.concurrent.Callable<List<StatusEntry>>> tasks = new ArrayList<>(objects.size());
+        for (List<ReplicationEntry> versions : objects) {
+            tasks.add(() -> {
+                List<StatusEntry> statuses = new ArrayList<>(versions.size());
+                for (ReplicationEntry entry : versions) {
+                    statuses.add(replicateOne(entry));
+                }
+                return statuses;
+            });
         }
+        List<StatusEntry> all = new ArrayList<>();
+        BoundedTasks.run(tasks, keyConcurrency).forEach(all::addAll);
+        return all;
     }
 
     /** The raw value as text when it is UTF-8, else base64, so an operator can read what arrived. */

@@ -10,6 +10,7 @@ import io.backbeatserverless.adapters.dynamodb.DynamoDbFailedEntryStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbMetricsStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
 import io.backbeatserverless.adapters.kafka.KafkaEventRecords;
+import io.backbeatserverless.core.concurrent.BoundedTasks;
 import io.backbeatserverless.core.entry.EntryCodec;
 import io.backbeatserverless.core.entry.MalformedEntryException;
 import io.backbeatserverless.core.entry.MalformedRecord;
@@ -33,13 +34,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Records the outcomes of a status batch in order:
@@ -134,32 +128,18 @@ public final class StatusRecorder implements AutoCloseable {
             }
         }
         // One object's outcomes in order; different objects at once (the store round trips dominate).
-        List<Recorded> results = java.util.Collections.synchronizedList(new ArrayList<>());
-        Semaphore permits = new Semaphore(OBJECT_CONCURRENCY);
-        List<Future<?>> work = new ArrayList<>();
-        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (List<Read> outcomes : byObject.values()) {
-                work.add(executor.submit(() -> {
-                    permits.acquire();
-                    try {
-                        for (Read read : outcomes) {
-                            results.add(new Recorded(read, recordOne(read)));
-                        }
-                        return null;
-                    } finally {
-                        permits.release();
-                    }
-                }));
-            }
-            for (Future<?> f : work) {
-                f.get();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while recording outcomes", e);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        List<java.util.concurrent.Callable<List<Recorded>>> tasks = new ArrayList<>();
+        for (List<Read> outcomes : byObject.values()) {
+            tasks.add(() -> {
+                List<Recorded> recorded = new ArrayList<>(outcomes.size());
+                for (Read read : outcomes) {
+                    recorded.add(new Recorded(read, recordOne(read)));
+                }
+                return recorded;
+            });
         }
+        List<Recorded> results = new ArrayList<>();
+        BoundedTasks.run(tasks, OBJECT_CONCURRENCY).forEach(results::addAll);
         count(results, lastOffsetBySite);
         long changed = results.stream().filter(r -> r.transition().applied() && r.transition().changed()).count();
         return new BatchResult((int) changed, results.size() - (int) changed, malformed);

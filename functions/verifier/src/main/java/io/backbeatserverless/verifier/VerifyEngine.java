@@ -3,6 +3,7 @@ package io.backbeatserverless.verifier;
 import io.backbeatserverless.adapters.aws.BucketRules;
 import io.backbeatserverless.adapters.aws.VersionListing;
 import io.backbeatserverless.adapters.config.SiteConfig;
+import io.backbeatserverless.core.concurrent.BoundedTasks;
 import io.backbeatserverless.core.ops.Requeue;
 import io.backbeatserverless.core.rules.ReplicationConfiguration;
 import io.backbeatserverless.core.rules.ReplicationRule;
@@ -31,11 +32,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
 import java.util.function.UnaryOperator;
 
 /**
@@ -385,27 +381,6 @@ public final class VerifyEngine {
     }
 
     private static void parallel(List<Callable<Void>> tasks) {
-        Semaphore permits = new Semaphore(CONCURRENCY);
-        List<Future<Void>> futures = new ArrayList<>(tasks.size());
-        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (Callable<Void> task : tasks) {
-                futures.add(executor.submit(() -> {
-                    permits.acquire();
-                    try {
-                        return task.call();
-                    } finally {
-                        permits.release();
-                    }
-                }));
-            }
-            for (Future<Void> f : futures) {
-                f.get();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while verifying", e);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-        }
+        BoundedTasks.run(tasks, CONCURRENCY);
     }
 }
