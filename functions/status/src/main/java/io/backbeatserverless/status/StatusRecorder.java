@@ -54,7 +54,9 @@ import java.util.Map;
 public final class StatusRecorder implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(StatusRecorder.class);
-    private static final int OBJECT_CONCURRENCY = 16;
+    // Each outcome is a few round trips (the status table, and for a CloudServer source a metadata GET and PUT): at 16
+    // at once the source's COMPLETED trailed replication by seconds in a burst (docs/benchmarks.md, issue 18).
+    private static final int OBJECT_CONCURRENCY = 32;
 
     private final ReplicationStatusStore store;
     private final FailedEntryStore failedEntries;
@@ -83,7 +85,7 @@ public final class StatusRecorder implements AutoCloseable {
         var dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint());
         var tables = config.dynamodb().tables();
         CloudServerBackbeatRoutes routes = BackbeatConfig.SourceConfig.TYPE_CLOUDSERVER.equals(config.source().type())
-                ? new CloudServerBackbeatRoutes(config.source().endpoint(), 16) : null;
+                ? new CloudServerBackbeatRoutes(config.source().endpoint(), 32) : null;
         return new StatusRecorder(new DynamoDbReplicationStatusStore(dynamo, tables.status(), clock),
                 new DynamoDbFailedEntryStore(dynamo, tables.failedEntries()), new DynamoDbMetricsStore(dynamo, tables.metrics()),
                 routes == null ? SourceStatusWriter.NONE : new CloudServerSourceStatusWriter(routes),

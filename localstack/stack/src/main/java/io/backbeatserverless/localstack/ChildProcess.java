@@ -24,6 +24,13 @@ public final class ChildProcess implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChildProcess.class);
 
+    private static final Duration JUDGE_EXIT_AFTER = Duration.ofSeconds(1);
+    private static volatile boolean jvmStopping;
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> jvmStopping = true, "child-process-shutdown-flag"));
+    }
+
     private final String name;
     private final Process process;
     private volatile boolean closing;
@@ -41,10 +48,9 @@ public final class ChildProcess implements AutoCloseable {
         Thread.ofPlatform().daemon().name(name + "-output").start(() -> child.relayOutput(readyLine, ready));
         process.onExit().thenAccept(p -> {
             ready.completeExceptionally(new IllegalStateException(name + " exited with code " + p.exitValue() + " before it was ready"));
-            if (!child.closing) {
-                LOG.error("{} (pid {}) STOPPED UNEXPECTEDLY with exit code {}; replication through it will fail until the stack restarts",
-                        name, p.pid(), p.exitValue());
-            }
+            // A signal to the whole process group (Ctrl-C, kill -TERM -<pgid>) reaches the child as it reaches us, so
+            // its exit may come a moment before our shutdown hook closes it: judge the exit after that moment.
+            CompletableFuture.delayedExecutor(JUDGE_EXIT_AFTER.toMillis(), TimeUnit.MILLISECONDS).execute(() -> child.reportExit(p));
         });
         try {
             ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -56,6 +62,15 @@ public final class ChildProcess implements AutoCloseable {
             throw new TimeoutException(name + " did not start within " + timeout);
         }
         return child;
+    }
+
+    private void reportExit(Process exited) {
+        if (closing || jvmStopping) {
+            LOG.info("{} (pid {}) stopped with the stack (exit code {})", name, exited.pid(), exited.exitValue());
+        } else {
+            LOG.error("{} (pid {}) STOPPED UNEXPECTEDLY with exit code {}; replication through it will fail until the stack restarts",
+                    name, exited.pid(), exited.exitValue());
+        }
     }
 
     public long pid() {
@@ -73,8 +88,10 @@ public final class ChildProcess implements AutoCloseable {
                 if (!ready.isDone() && readyLine.test(line)) {
                     ready.complete(null);
                 }
-                if (line.contains("OutOfMemoryError") || line.startsWith("MEMORY")) {
-                    LOG.warn("[{}] {}", name, line);
+                if (line.contains("OutOfMemoryError")) {
+                    LOG.error("[{}] {}", name, line);
+                } else if (line.startsWith("MEMORY")) {
+                    LOG.info("[{}] {}", name, line); // routine: once a minute, for an operator watching a long run
                 } else {
                     LOG.debug("[{}] {}", name, line);
                 }

@@ -36,7 +36,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Small objects end to end on the embedded stack (change feed, Kafka, replicator, status processor,
@@ -154,28 +153,8 @@ final class SmallObjectBenchmark implements Callable<Integer> {
             Map<String, String> versions = new ConcurrentHashMap<>();
             Map<String, Instant> acked = new ConcurrentHashMap<>();
             Counters before = bench.metrics.totals(SITE);
-            AtomicInteger next = new AtomicInteger();
-            long start = System.nanoTime() + 100_000_000L;
-            try (ExecutorService pool = Executors.newFixedThreadPool(concurrency)) {
-                List<Future<?>> workers = new ArrayList<>();
-                for (int t = 0; t < concurrency; t++) {
-                    workers.add(pool.submit(() -> {
-                        for (int i = next.getAndIncrement(); i < total; i = next.getAndIncrement()) {
-                            // Pacing: object i is put at start + i / rate, whatever the previous puts took.
-                            long due = start + (long) (i * 1e9 / rate);
-                            for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
-                                LockSupport.parkNanos(wait);
-                            }
-                            put(bench, bucket, String.format("s%06d", i), body, versions, acked);
-                        }
-                        return null;
-                    }));
-                }
-                for (Future<?> w : workers) {
-                    w.get();
-                }
-            }
-            double achieved = total / ((System.nanoTime() - start) / 1e9);
+            double achieved = LoadGenerator.paced(concurrency, total, rate,
+                    i -> put(bench, bucket, String.format("s%06d", i), body, versions, acked));
             bench.awaitOutcomes(before, total, Duration.ofMinutes(10));
             Latencies latencies = bench.latencies(bucket, versions, acked);
             return new Steady(rate, achieved, total, latencies.percentile(50), latencies.percentile(95), latencies.percentile(99),
@@ -186,16 +165,7 @@ final class SmallObjectBenchmark implements Callable<Integer> {
     /** Puts {@code count} objects named prefix + number with {@code concurrency} threads, as fast as they go. */
     private void putAll(Bench bench, String bucket, String prefix, int count, byte[] body, Map<String, String> versions,
                         Map<String, Instant> acked) throws Exception {
-        try (ExecutorService pool = Executors.newFixedThreadPool(concurrency)) {
-            List<Future<?>> puts = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                String key = String.format("%s%06d", prefix, i);
-                puts.add(pool.submit(() -> put(bench, bucket, key, body, versions, acked)));
-            }
-            for (Future<?> f : puts) {
-                f.get();
-            }
-        }
+        LoadGenerator.burst(concurrency, count, i -> put(bench, bucket, String.format("%s%06d", prefix, i), body, versions, acked));
     }
 
     private static void put(Bench bench, String bucket, String key, byte[] body, Map<String, String> versions, Map<String, Instant> acked) {

@@ -309,7 +309,9 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
             if (type.equals(BUCKETD_RAFT_LOG) && raftSession == null) {
                 throw new IllegalArgumentException("source.feed.raftSession is required for the " + type + " feed");
             }
-            intervalMs = intervalMs <= 0 ? 1000 : intervalMs;
+            // A journal read that finds nothing is one small request, and the wait after it is latency every
+            // version pays: journals are read often, a listing (a whole pass) seldom.
+            intervalMs = intervalMs > 0 ? intervalMs : type.equals(CLOUDSERVER_RECORD_LOG) || type.equals(BUCKETD_RAFT_LOG) ? 100 : 1000;
             logName = logName == null ? "s3-recordlog" : logName;
             batchSize = batchSize <= 0 ? 1000 : batchSize;
         }

@@ -23,6 +23,18 @@ class BackbeatConfigTest {
     }
 
     @Test
+    void journalFeedsAreReadOftenByDefaultAndAListingSeldom() {
+        // The wait after an empty journal read is latency every version pays (issue 18: at 1 s, put to COMPLETED p99 was
+        // well over a second on a CloudServer source); an empty journal read is one small request.
+        assertThat(new BackbeatConfig.FeedSettings("cloudserver-record-log", 0, "http://127.0.0.1:9000/MDFile/recordLog", null, null, 0)
+                .intervalMs()).isEqualTo(100);
+        assertThat(new BackbeatConfig.FeedSettings("bucketd-raft-log", 0, "http://127.0.0.1:9000", null, 1, 0).intervalMs()).isEqualTo(100);
+        assertThat(BackbeatConfig.FeedSettings.listing(0).intervalMs()).isEqualTo(1000);
+        assertThat(new BackbeatConfig.FeedSettings("cloudserver-record-log", 700, "http://127.0.0.1:9000/MDFile/recordLog", null, null, 0)
+                .intervalMs()).isEqualTo(700);
+    }
+
+    @Test
     void environmentVariablesOverrideSingleFields() throws Exception {
         BackbeatConfig config = BackbeatConfig.fromEnvironment(Map.of(
                 "BACKBEAT_CONFIG_JSON", Files.readString(LOCAL),
