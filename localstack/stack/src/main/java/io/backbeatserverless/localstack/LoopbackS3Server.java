@@ -20,7 +20,8 @@ import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 
 /**
- * An S3-compatible server (io.github.robothy:local-s3-rest, in memory) bound to one address.
+ * An S3-compatible server (io.github.robothy:local-s3-rest, in memory) bound to one address, keeping the
+ * standard content headers local-s3 alone would drop ({@link ContentHeaderKeeper}).
  * local-s3's own {@code LocalS3.start()} binds every interface and has no host option, so this class
  * builds the same netty server around local-s3's router and services but binds the address given.
  * The only non-public piece it uses is {@code LocalS3.createServiceFactory()}, reached by reflection
@@ -60,6 +61,7 @@ public final class LoopbackS3Server {
                     @Override
                     protected void initChannel(SocketChannel channel) {
                         channel.pipeline().addLast(new HttpServerInitializer(executor, router));
+                        channel.pipeline().addAfter("http-response-encoder", "content-header-keeper", new ContentHeaderKeeper());
                         if (notifier != null) {
                             // Between netty's HTTP codec and local-s3's router: sees each request and its response.
                             channel.pipeline().addAfter("http-response-encoder", "s3-event-notifier", notifier.newHandler());
