@@ -27,6 +27,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -34,6 +36,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.Base64;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -132,6 +135,71 @@ class CloudServerSiteContractTest extends StackScenario {
         assertThat(written.at("/location/0/dataStoreETag").asText()).isEqualTo("1:" + md5);
         assertThat(header(md, "Authorization")).startsWith("AWS4-HMAC-SHA256 ");
         assertThat(header(md, "x-amz-content-sha256")).as("the metadata body is signed").matches("[0-9a-f]{64}");
+    }
+
+    /**
+     * A multipart object has no MD5 of its whole (its ETag is the MD5 of the parts' MD5s), and CloudServer's data route
+     * refuses a body without one: against a real CloudServer 8.8 such a version ended FAILED (issue 13). As Backbeat
+     * does, each of the source's locations is read by range and written with its own MD5.
+     */
+    @Test
+    void aMultipartVersionIsWrittenLocationByLocationEachWithItsOwnMd5() throws Exception {
+        requests.clear();
+        String bucket = stack.newVersionedBucket("zenko-mpu");
+        byte[] first = StackClients.randomBytes(5 << 20);
+        byte[] second = StackClients.randomBytes(1 << 20);
+        String upload = stack.source.createMultipartUpload(r -> r.bucket(bucket).key("big.bin")).uploadId();
+        List<CompletedPart> parts = new ArrayList<>();
+        for (byte[] part : List.of(first, second)) {
+            int number = parts.size() + 1;
+            parts.add(CompletedPart.builder().partNumber(number).eTag(stack.source.uploadPart(r -> r.bucket(bucket).key("big.bin")
+                    .uploadId(upload).partNumber(number), RequestBody.fromBytes(part)).eTag()).build());
+        }
+        String s3Version = stack.source.completeMultipartUpload(r -> r.bucket(bucket).key("big.bin").uploadId(upload)
+                .multipartUpload(m -> m.parts(parts))).versionId();
+        String md5First = md5(first);
+        String md5Second = md5(second);
+        ObjectNode document = ObjectMetadata.builder("big.bin", s3Version).contentLength(first.length + second.length)
+                .contentMd5("8f480e114dd5f0ce960cf52464dc1f91-2")
+                .replicationInfo(new ObjectMetadata.ReplicationInfo(ReplicationStatus.PENDING,
+                        List.of(new ObjectMetadata.Backend("zenko", ReplicationStatus.PENDING, "")),
+                        List.of("DATA", "METADATA"), "arn:aws:s3:::zenko-dest", "zenko", StackClients.ROLE))
+                .build().toJson();
+        // As CloudServer records a two-part upload (shared/reference/cloudserver-object-metadata-mpu.json).
+        document.putArray("location")
+                .add(MAPPER.createObjectNode().put("key", "p1").put("size", first.length).put("start", 0).put("dataStoreName", "file")
+                        .put("dataStoreETag", "1:" + md5First))
+                .add(MAPPER.createObjectNode().put("key", "p2").put("size", second.length).put("start", first.length).put("dataStoreName", "file")
+                        .put("dataStoreETag", "2:" + md5Second));
+        ReplicationEntry entry = new ReplicationEntry("put", bucket, new VersionKey("big.bin", s3Version), ObjectMetadata.of(document), null);
+        BackbeatConfig config = stack.config.withAddedSites(List.of(new SiteConfig("zenko", SiteConfig.TYPE_SCALITY,
+                stack.config.source().endpoint().withPort(routes.port()), null, true)));
+
+        BatchReplicator.BatchResult result;
+        try (BatchReplicator replicator = BatchReplicator.create(config, "zenko", Clock.systemUTC())) {
+            result = replicator.replicate(event(entry));
+        }
+
+        assertThat(result.completed()).isEqualTo(1);
+        assertThat(requests).extracting(Recorded::path).containsExactly("/_/backbeat/data/zenko-dest/big.bin",
+                "/_/backbeat/data/zenko-dest/big.bin", "/_/backbeat/metadata/zenko-dest/big.bin");
+        assertThat(requests.get(0).body()).isEqualTo(first);
+        assertThat(header(requests.get(0), "Content-MD5")).isEqualTo(md5First);
+        assertThat(requests.get(1).body()).isEqualTo(second);
+        assertThat(header(requests.get(1), "Content-MD5")).isEqualTo(md5Second);
+        JsonNode written = MAPPER.readTree(requests.get(2).body());
+        assertThat(written.path("location")).hasSize(2);
+        assertThat(written.at("/location/0/start").asLong()).isZero();
+        assertThat(written.at("/location/0/size").asLong()).isEqualTo(first.length);
+        assertThat(written.at("/location/0/dataStoreETag").asText()).isEqualTo("1:" + md5First);
+        assertThat(written.at("/location/1/start").asLong()).isEqualTo(first.length);
+        assertThat(written.at("/location/1/size").asLong()).isEqualTo(second.length);
+        assertThat(written.at("/location/1/dataStoreETag").asText()).isEqualTo("2:" + md5Second);
+        assertThat(written.path("content-md5").asText()).as("the object's own ETag is kept").isEqualTo("8f480e114dd5f0ce960cf52464dc1f91-2");
+    }
+
+    private static String md5(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(bytes));
     }
 
     @Test

@@ -20,7 +20,9 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
@@ -79,39 +81,85 @@ public final class CloudServerSiteReplicator implements SiteReplicator {
         }
     }
 
-    /** Streams the version's bytes into the data route; returns the locations, completed as Backbeat does (size, start, ETag). */
+    /**
+     * Streams the version's bytes into the data route, piece by piece as the source's metadata locates them, and
+     * returns the locations, completed as Backbeat does (size, start, {@code <part>:<md5>}). CloudServer's data route
+     * wants each body's MD5: a multipart object's ETag is not one, so, as Backbeat does, each location of the source
+     * (a part, with its own MD5 in {@code dataStoreETag}) is read by range and written on its own.
+     */
     private ArrayNode putData(ReplicationEntry entry, String bucket, String key) throws Exception {
-        ResponseInputStream<GetObjectResponse> data;
-        try {
-            data = source.getObject(r -> r.bucket(entry.bucket()).key(entry.objectKey())
-                    .versionId(sourceVersionId.apply(entry.versionId())));
-        } catch (SdkException e) {
-            throw new SourceReadException("GET from the source", e);
-        }
-        try (data) {
-            long length = data.response().contentLength();
-            String md5 = entry.metadata().contentMd5();
-            boolean md5Known = md5 != null && md5.matches("[0-9a-f]{32}");
-            MessageDigest digest = MessageDigest.getInstance("MD5");
-            JsonNode answer = routes.putData(bucket, key, new DigestInputStream(data, digest), length,
-                    md5Known ? md5 : null, entry.metadata().toJson().path("owner-id").asText(null));
-            String sent = HexFormat.of().formatHex(digest.digest());
-            if (md5Known && !sent.equals(md5)) {
-                throw new IntegrityException("bytes read from the source have MD5 " + sent + " but its metadata says " + md5);
+        List<Piece> pieces = Piece.of(entry.metadata());
+        ArrayNode locations = JsonNodeFactory.instance.arrayNode();
+        long start = 0;
+        for (int i = 0; i < pieces.size(); i++) {
+            Piece piece = pieces.get(i);
+            ResponseInputStream<GetObjectResponse> data;
+            try {
+                data = source.getObject(r -> {
+                    r.bucket(entry.bucket()).key(entry.objectKey()).versionId(sourceVersionId.apply(entry.versionId()));
+                    if (pieces.size() > 1) {
+                        r.range("bytes=" + piece.start() + "-" + (piece.start() + piece.size() - 1));
+                    }
+                });
+            } catch (SdkException e) {
+                throw new SourceReadException("GET from the source", e);
             }
-            ArrayNode locations = JsonNodeFactory.instance.arrayNode();
-            long start = 0;
-            for (JsonNode location : answer) {
-                ObjectNode l = ((ObjectNode) location).deepCopy();
-                if (!l.has("size")) {
-                    l.put("size", answer.size() == 1 ? length : 0);
+            try (data) {
+                long length = data.response().contentLength();
+                MessageDigest digest = MessageDigest.getInstance("MD5");
+                JsonNode answer = routes.putData(bucket, key, new DigestInputStream(data, digest), length, piece.md5(),
+                        entry.metadata().toJson().path("owner-id").asText(null));
+                String sent = HexFormat.of().formatHex(digest.digest());
+                if (piece.md5() != null && !sent.equals(piece.md5())) {
+                    throw new IntegrityException("bytes read from the source" + (pieces.size() > 1 ? " for part " + (i + 1) : "")
+                            + " have MD5 " + sent + " but its metadata says " + piece.md5());
                 }
-                l.put("start", start);
-                l.put("dataStoreETag", (locations.size() + 1) + ":" + sent);
-                start += l.path("size").asLong();
-                locations.add(l);
+                for (JsonNode location : answer) {
+                    ObjectNode l = ((ObjectNode) location).deepCopy();
+                    if (!l.has("size")) {
+                        l.put("size", answer.size() == 1 ? length : 0);
+                    }
+                    l.put("start", start);
+                    l.put("dataStoreETag", (i + 1) + ":" + sent);
+                    start += l.path("size").asLong();
+                    locations.add(l);
+                }
             }
-            return locations;
+        }
+        return locations;
+    }
+
+    /** A stretch of the source object and its MD5 (null when its metadata gives none). */
+    record Piece(long start, long size, String md5) {
+
+        private static final java.util.regex.Pattern MD5 = java.util.regex.Pattern.compile("[0-9a-f]{32}");
+
+        /**
+         * The source's locations when there are several and they tile the object exactly, each with an MD5; else the
+         * whole object, with the object's MD5 if it is one (a single PUT's).
+         */
+        static List<Piece> of(ObjectMetadata metadata) {
+            JsonNode locations = metadata.toJson().path("location");
+            if (locations.isArray() && locations.size() > 1) {
+                List<Piece> pieces = new ArrayList<>();
+                long next = 0;
+                for (JsonNode location : locations) {
+                    String eTag = location.path("dataStoreETag").asText("");
+                    String md5 = eTag.substring(eTag.indexOf(':') + 1);
+                    long size = location.path("size").asLong(-1);
+                    if (!MD5.matcher(md5).matches() || location.path("start").asLong(-1) != next || size <= 0) {
+                        pieces = null;
+                        break;
+                    }
+                    pieces.add(new Piece(next, size, md5));
+                    next += size;
+                }
+                if (pieces != null && next == metadata.contentLength()) {
+                    return pieces;
+                }
+            }
+            String md5 = metadata.contentMd5();
+            return List.of(new Piece(0, metadata.contentLength(), md5 != null && MD5.matcher(md5).matches() ? md5 : null));
         }
     }
 
