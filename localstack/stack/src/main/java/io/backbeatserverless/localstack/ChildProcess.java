@@ -73,6 +73,20 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** Sends one line to the child's standard input (a command to a function process). */
+    public synchronized void send(String line) throws IOException {
+        var in = process.getOutputStream();
+        in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        in.flush();
+    }
+
+    /** SIGKILL, as a crash would, and wait for it to be gone; on purpose, so it is not reported as a failure. */
+    public void kill() throws InterruptedException {
+        closing = true;
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
     public long pid() {
         return process.pid();
     }

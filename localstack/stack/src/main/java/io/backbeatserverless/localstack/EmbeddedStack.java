@@ -10,8 +10,6 @@ import io.backbeatserverless.ops.OpsRuntime;
 import io.backbeatserverless.ops.SigV4Verifier;
 import io.backbeatserverless.populator.PopulatorMain;
 import io.backbeatserverless.replicator.BatchReplicator;
-import io.backbeatserverless.replicator.ReplicatorHandler;
-import io.backbeatserverless.status.StatusHandler;
 import io.backbeatserverless.status.StatusRecorder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +46,7 @@ public final class EmbeddedStack implements AutoCloseable {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final Map<String, EventSourceRunner> replicatorRunners = new LinkedHashMap<>();
     private final Map<String, ChildProcess> servers = new LinkedHashMap<>();
+    private final Map<String, FunctionProcess> functions = new java.util.concurrent.ConcurrentHashMap<>();
     private EventSourceRunner statusRunner;
     private PopulatorMain.Running populator;
     private OpsRuntime ops;
@@ -61,10 +60,22 @@ public final class EmbeddedStack implements AutoCloseable {
      * endpoint is served by someone else (the stack starts no server for them).
      */
     public record Options(Path localstackDir, String s3MaxHeap, String s3MaxDirectMemory, java.util.Set<String> externalSites,
-                          Clock clock) {
+                          Clock clock, boolean functionsInProcesses) {
         public Options {
             externalSites = java.util.Set.copyOf(externalSites);
             clock = clock == null ? Clock.systemUTC() : clock;
+        }
+
+        public Options(Path localstackDir, String s3MaxHeap, String s3MaxDirectMemory, java.util.Set<String> externalSites, Clock clock) {
+            this(localstackDir, s3MaxHeap, s3MaxDirectMemory, externalSites, clock, false);
+        }
+
+        /**
+         * The populator, the status processor and each site's replicator in JVMs of their own ({@link FunctionProcess}),
+         * each killable and restartable alone, as Lambda runs them; by default they run in the stack's JVM.
+         */
+        public Options withFunctionsInProcesses(boolean inProcesses) {
+            return new Options(localstackDir, s3MaxHeap, s3MaxDirectMemory, externalSites, clock, inProcesses);
         }
 
         public static Options defaults() {
@@ -164,28 +175,32 @@ public final class EmbeddedStack implements AutoCloseable {
         }
 
         Clock clock = Clock.systemUTC();
-        StatusRecorder recorder = StatusRecorder.create(config, clock);
-        started.push(recorder);
-        statusRunner = new EventSourceRunner("backbeat-status-processor", kafka.bootstrapServers(),
-                config.kafka().statusTopic(), "backbeat-replication-status-processor", config.eventSource(),
-                new StatusHandler(recorder)).start();
-        started.push(statusRunner);
-        for (SiteConfig site : config.sites()) {
-            BatchReplicator replicator = BatchReplicator.create(config, site.name(), clock);
-            started.push(replicator);
-            EventSourceRunner runner = new EventSourceRunner("backbeat-replicator-" + site.name(), kafka.bootstrapServers(),
-                    config.kafka().replicationTopic(), site.consumerGroup(), config.eventSource(),
-                    new ReplicatorHandler(replicator)).start();
-            started.push(runner);
-            replicatorRunners.put(site.name(), runner);
+        if (options.functionsInProcesses()) {
+            startFunctionProcesses();
+        } else {
+            StatusRecorder recorder = StatusRecorder.create(config, clock);
+            started.push(recorder);
+            statusRunner = LocalFunctionMain.statusRunner(config, kafka.bootstrapServers(), recorder).start();
+            started.push(statusRunner);
+            for (SiteConfig site : config.sites()) {
+                BatchReplicator replicator = BatchReplicator.create(config, site.name(), clock);
+                started.push(replicator);
+                EventSourceRunner runner = LocalFunctionMain.replicatorRunner(config, kafka.bootstrapServers(), site, replicator).start();
+                started.push(runner);
+                replicatorRunners.put(site.name(), runner);
+            }
+            populator = PopulatorMain.start(config, clock);
+            started.push(populator);
         }
-        populator = PopulatorMain.start(config, clock);
-        started.push(populator);
 
         ops = OpsRuntime.create(config, (site, enabled) -> {
             EventSourceRunner runner = replicatorRunners.get(site);
             if (runner != null) {
                 runner.setEnabled(enabled);
+            }
+            FunctionProcess process = functions.get("replicator-" + site);
+            if (process != null) {
+                process.setEnabled(enabled);
             }
         }, options.clock());
         started.push(ops);
@@ -257,6 +272,47 @@ public final class EmbeddedStack implements AutoCloseable {
         LOG.info("SQS server (ElasticMQ) on {}:{} with queue {}: the source server sends its S3 event notifications there",
                 HOST, queue.getPort(), name);
         return feed.url();
+    }
+
+    /** Each function in a JVM of its own, all reading the same effective configuration (written to a file they share). */
+    private void startFunctionProcesses() throws Exception {
+        Path configFile = java.nio.file.Files.createTempFile("backbeat-functions", ".json");
+        java.nio.file.Files.writeString(configFile, config.toJson());
+        started.push(() -> java.nio.file.Files.deleteIfExists(configFile));
+        List<CompletableFuture<FunctionProcess>> starting = new ArrayList<>();
+        var launcher = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+        starting.add(CompletableFuture.supplyAsync(() -> startFunction("status", null, configFile), launcher));
+        for (SiteConfig site : config.sites()) {
+            starting.add(CompletableFuture.supplyAsync(() -> startFunction("replicator", site.name(), configFile), launcher));
+        }
+        starting.add(CompletableFuture.supplyAsync(() -> startFunction("populator", null, configFile), launcher));
+        launcher.shutdown();
+        for (CompletableFuture<FunctionProcess> f : starting) {
+            FunctionProcess process = f.join();
+            started.push(process);
+            functions.put(process.name(), process);
+        }
+        LOG.info("functions in processes of their own: {}", functions.keySet());
+    }
+
+    private static FunctionProcess startFunction(String function, String site, Path configFile) {
+        try {
+            return FunctionProcess.start(function, site, configFile);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start " + function + (site == null ? "" : " of " + site) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A function running in a process of its own ({@link Options#withFunctionsInProcesses}): {@code populator},
+     * {@code status} or {@code replicator-<site>}.
+     */
+    public FunctionProcess function(String name) {
+        FunctionProcess process = functions.get(name);
+        if (process == null) {
+            throw new IllegalArgumentException("no function process '" + name + "' (running: " + functions.keySet() + ")");
+        }
+        return process;
     }
 
     private interface ServerStart {

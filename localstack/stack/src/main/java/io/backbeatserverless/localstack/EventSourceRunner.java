@@ -66,6 +66,9 @@ public final class EventSourceRunner implements AutoCloseable {
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, functionName);
+        // Static membership: a function started again after a crash (FunctionProcess) takes its partitions back at once,
+        // as Lambda's pollers outlive a function instance, instead of waiting out the dead member's session (45 s).
+        p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, functionName);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // MSK mappings start at TRIM_HORIZON for a new group: nothing published before is skipped.
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

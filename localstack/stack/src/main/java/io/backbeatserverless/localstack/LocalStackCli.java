@@ -51,6 +51,9 @@ public final class LocalStackCli {
         String s3MaxHeap;
         @Option(names = "--s3-max-direct-memory", defaultValue = "1g", description = "direct memory of each S3 server JVM (default: ${DEFAULT-VALUE})")
         String s3MaxDirectMemory;
+        @Option(names = "--functions-in-processes", description = "run the populator, the status processor and each site's replicator in JVMs"
+                + " of their own, as Lambda does, so each can be killed (kill -9 <pid>, PIDs in the log) and restarted alone")
+        boolean functionsInProcesses;
 
         @Override
         public Integer call() throws Exception {
@@ -71,7 +74,8 @@ public final class LocalStackCli {
             }
             // dynalite is the project's (localstack/node_modules), wherever the configuration file is.
             Path localstackDir = DynaliteProcess.findLocalstackDir();
-            EmbeddedStack stack = EmbeddedStack.start(cfg, new EmbeddedStack.Options(localstackDir, s3MaxHeap, s3MaxDirectMemory, java.util.Set.of(), null));
+            EmbeddedStack stack = EmbeddedStack.start(cfg, new EmbeddedStack.Options(localstackDir, s3MaxHeap, s3MaxDirectMemory, java.util.Set.of(), null)
+                    .withFunctionsInProcesses(functionsInProcesses));
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 System.out.println("stopping the embedded stack...");

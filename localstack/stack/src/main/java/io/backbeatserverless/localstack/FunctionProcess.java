@@ -1,0 +1,88 @@
+package io.backbeatserverless.localstack;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A function of the pipeline ({@link LocalFunctionMain}) in its own JVM, which can be killed (SIGKILL, as a Lambda
+ * instance dies on a timeout or a redeploy) and started again while Kafka, the S3 servers and dynalite keep their
+ * data. A site's pause or resume is passed on to the replicator in it, and survives a restart.
+ */
+public final class FunctionProcess implements AutoCloseable {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FunctionProcess.class);
+
+    private final String name;
+    private final List<String> command;
+    private ChildProcess child;
+    private boolean enabled = true;
+
+    private FunctionProcess(String name, List<String> command) {
+        this.name = name;
+        this.command = command;
+    }
+
+    /** @param site the site of a replicator; null for the populator and the status processor */
+    static FunctionProcess start(String function, String site, Path configFile) throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx384m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError",
+                "-cp", System.getProperty("java.class.path"), LocalFunctionMain.class.getName(), function, configFile.toString()));
+        if (site != null) {
+            command.add(site);
+        }
+        FunctionProcess process = new FunctionProcess(site == null ? function : function + "-" + site, command);
+        process.restart();
+        return process;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Starts it again (after {@link #kill()}): it resumes from the committed offsets and saved checkpoints. */
+    public synchronized void restart() throws Exception {
+        if (child != null && child.isAlive()) {
+            throw new IllegalStateException(name + " is running (pid " + child.pid() + ")");
+        }
+        child = ChildProcess.start(name, command, "READY"::equals, Duration.ofSeconds(60));
+        LOG.info("function {} runs in pid {}", name, child.pid());
+        if (!enabled) {
+            child.send("disable");
+        }
+    }
+
+    /** SIGKILL: whatever it was doing is cut short, as a crash would. */
+    public synchronized void kill() throws InterruptedException {
+        LOG.info("function {} (pid {}) killed (SIGKILL)", name, child.pid());
+        child.kill();
+    }
+
+    public synchronized long pid() {
+        return child.pid();
+    }
+
+    public synchronized boolean isAlive() {
+        return child != null && child.isAlive();
+    }
+
+    synchronized void setEnabled(boolean on) {
+        enabled = on;
+        if (isAlive()) {
+            try {
+                child.send(on ? "enable" : "disable");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(name + " did not take the command", e);
+            }
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (child != null) {
+            child.close();
+        }
+    }
+}
