@@ -105,7 +105,15 @@ public final class S3SiteReplicator implements SiteReplicator {
         String version = sourceVersionId.apply(entry.versionId());
         Set<String> mismatches = new HashSet<>();
         try {
-            Optional<HeadObjectResponse> current = retrier.call(budget, () -> headLatest(bucket, key));
+            Latest head = retrier.call(budget, () -> headLatest(bucket, key));
+            Optional<HeadObjectResponse> latest = head.replica();
+            boolean deletedThere = latest.isEmpty() && (head.deleteMarker() != null ? head.deleteMarker()
+                    : retrier.call(budget, () -> deletedAt(bucket, key)));
+            // Under a delete marker at the site, the newest replica beneath it says what this version is to the site: a
+            // replay (a populator or replicator restarted) re-reads versions already replicated, and copying one again
+            // would put an old version over the marker (found by the chaos run: whole key histories copied twice).
+            Optional<HeadObjectResponse> current = deletedThere && !entry.metadata().isDeleteMarker()
+                    ? retrier.call(budget, () -> newestReplicaUnderMarker(bucket, key)) : latest;
             if (current.isPresent()) {
                 Map<String, String> replica = current.get().metadata();
                 if (version.equals(replica.get(SOURCE_VERSION_META)) && !entry.forceCopy()) {
@@ -121,7 +129,7 @@ public final class S3SiteReplicator implements SiteReplicator {
                 }
             }
             if (entry.metadata().isDeleteMarker()) {
-                if (current.isEmpty() && retrier.call(budget, () -> deletedAt(bucket, key))) {
+                if (deletedThere) {
                     return ReplicationOutcome.completed(budget.attempts(), 0); // deleted there already: a replay adds no marker
                 }
                 retrier.call(budget, () -> destination.deleteObject(r -> r.bucket(bucket).key(key)));
@@ -147,12 +155,29 @@ public final class S3SiteReplicator implements SiteReplicator {
         return page.deleteMarkers().stream().anyMatch(d -> d.key().equals(key) && Boolean.TRUE.equals(d.isLatest()));
     }
 
-    private Optional<HeadObjectResponse> headLatest(String bucket, String key) {
+    /** The newest version (not a delete marker) of the key at the site, read with its metadata; empty if it has none. */
+    private Optional<HeadObjectResponse> newestReplicaUnderMarker(String bucket, String key) {
+        // A key's versions are listed newest first.
+        var page = destination.listObjectVersions(r -> r.bucket(bucket).prefix(key));
+        return page.versions().stream().filter(v -> v.key().equals(key)).findFirst()
+                .map(v -> destination.headObject(r -> r.bucket(bucket).key(key).versionId(v.versionId())));
+    }
+
+    /**
+     * The key's latest replica at the site, or none; when none, whether its latest entry is a delete marker, if the
+     * site said so ({@code x-amz-delete-marker} on the 404, as S3 does; null when it did not say).
+     */
+    private record Latest(Optional<HeadObjectResponse> replica, Boolean deleteMarker) {
+    }
+
+    private Latest headLatest(String bucket, String key) {
         try {
-            return Optional.of(destination.headObject(r -> r.bucket(bucket).key(key)));
+            return new Latest(Optional.of(destination.headObject(r -> r.bucket(bucket).key(key))), false);
         } catch (S3Exception e) {
             if (e.statusCode() == 404) {
-                return Optional.empty();
+                Boolean marker = e.awsErrorDetails() == null || e.awsErrorDetails().sdkHttpResponse() == null ? null
+                        : e.awsErrorDetails().sdkHttpResponse().firstMatchingHeader("x-amz-delete-marker").map(Boolean::parseBoolean).orElse(null);
+                return new Latest(Optional.empty(), marker);
             }
             throw e;
         }

@@ -34,6 +34,7 @@ public final class ChildProcess implements AutoCloseable {
     private final String name;
     private final Process process;
     private volatile boolean closing;
+    private volatile boolean killed;
 
     private ChildProcess(String name, Process process) {
         this.name = name;
@@ -65,7 +66,9 @@ public final class ChildProcess implements AutoCloseable {
     }
 
     private void reportExit(Process exited) {
-        if (closing || jvmStopping) {
+        if (killed) {
+            LOG.info("{} (pid {}) killed on purpose (exit code {})", name, exited.pid(), exited.exitValue());
+        } else if (closing || jvmStopping) {
             LOG.info("{} (pid {}) stopped with the stack (exit code {})", name, exited.pid(), exited.exitValue());
         } else {
             LOG.error("{} (pid {}) STOPPED UNEXPECTEDLY with exit code {}; replication through it will fail until the stack restarts",
@@ -82,6 +85,7 @@ public final class ChildProcess implements AutoCloseable {
 
     /** SIGKILL, as a crash would, and wait for it to be gone; on purpose, so it is not reported as a failure. */
     public void kill() throws InterruptedException {
+        killed = true;
         closing = true;
         process.destroyForcibly();
         process.waitFor(10, TimeUnit.SECONDS);

@@ -1,0 +1,310 @@
+package io.backbeatserverless.benchmarks;
+
+import io.backbeatserverless.adapters.aws.AwsClients;
+import io.backbeatserverless.adapters.config.BackbeatConfig;
+import io.backbeatserverless.adapters.config.SiteConfig;
+import io.backbeatserverless.adapters.kafka.EntryPublisher;
+import io.backbeatserverless.core.entry.MessageKeys;
+import io.backbeatserverless.core.ops.FailedEntry;
+import io.backbeatserverless.core.verify.SiteCounts;
+import io.backbeatserverless.core.verify.VerifyRequest;
+import io.backbeatserverless.core.verify.VerifyRun;
+import io.backbeatserverless.localstack.EmbeddedStack;
+import io.backbeatserverless.localstack.FunctionProcess;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.ReplicationConfiguration;
+import software.amazon.awssdk.services.s3.model.ReplicationRuleStatus;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A chaos run (issue 12): a mixed workload on a bucket replicated to two sites, while faults drawn from a printed
+ * seed are injected, then verify on both sites as the oracle. The workload: new keys, overwrites of the same keys
+ * (their order matters), tag changes, delete markers and a few multipart objects. The faults: SIGKILLs of the
+ * populator, the status processor and each replicator (each function in a JVM of its own), the second site paused
+ * and resumed, and poison records on the replication topic (bytes that do not decode, an entry naming a bucket that
+ * does not exist). Prints the workload, the faults by kind, verify's counts per site, the poison records accounted
+ * for and the time to settle; exits 1 if any version is missing, divergent or stuck, or a poison record
+ * is not listed. Not yet injected: a destination behind the fault proxy, a broker restart, dynalite unavailable.
+ */
+@Command(name = "chaos", mixinStandardHelpOptions = true,
+        description = "Mixed workload with random SIGKILLs, a paused site and poison records; verify says what was lost.")
+final class ChaosRun implements Callable<Integer> {
+
+    private static final String FIRST = "aws-location";
+    private static final String SECOND = "second";
+
+    @Option(names = "--seed", description = "the faults' and workload's random seed (default: from the clock, printed)")
+    Long seed;
+    @Option(names = "--operations", defaultValue = "2000", description = "writes in the workload (default: ${DEFAULT-VALUE})")
+    int operations;
+    @Option(names = "--kills", defaultValue = "12", description = "SIGKILLs spread over the functions (default: ${DEFAULT-VALUE})")
+    int kills;
+    @Option(names = "--poison", defaultValue = "4", description = "poison records published (default: ${DEFAULT-VALUE})")
+    int poison;
+    @Option(names = "--results", defaultValue = "-", description = "page the table is written to (docs/reliability.md); '-' for none (default: ${DEFAULT-VALUE})")
+    String results;
+    @Option(names = "--settle-minutes", defaultValue = "10", description = "how long verify may take to find everything in place (default: ${DEFAULT-VALUE})")
+    int settleMinutes;
+
+    @Override
+    public Integer call() throws Exception {
+        long chosenSeed = seed != null ? seed : System.currentTimeMillis();
+        System.out.printf("chaos run, seed %d (rerun with --seed %d)%n", chosenSeed, chosenSeed);
+        Random random = new Random(chosenSeed);
+        BackbeatConfig config = EmbeddedStack.onFreePorts(BackbeatConfig.load(Path.of("localstack/backbeat.json")));
+        SiteConfig first = config.requireSite(FIRST);
+        config = config.withAddedSites(List.of(new SiteConfig(SECOND, SiteConfig.TYPE_AWS_S3, first.endpoint(), "second-bucket", true)));
+        BackbeatConfig.OpsSettings ops = config.ops();
+        config = config.withOps(new BackbeatConfig.OpsSettings(ops.port(), ops.credentials(), ops.failedEntryRetentionHours(),
+                ops.eventSourceMappings(), 5_000, 500));
+        EmbeddedStack.Options defaults = EmbeddedStack.Options.defaults();
+        Map<String, Integer> faults = new LinkedHashMap<>();
+        try (EmbeddedStack stack = EmbeddedStack.start(config, new EmbeddedStack.Options(defaults.localstackDir(), "2g", "1g", Set.of(), null)
+                .withFunctionsInProcesses(true));
+             S3Client source = AwsClients.s3(config.source().endpoint(), 16)) {
+            String bucket = "chaos-" + Long.toHexString(chosenSeed);
+            source.createBucket(r -> r.bucket(bucket));
+            source.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+            source.putBucketReplication(r -> r.bucket(bucket).replicationConfiguration(ReplicationConfiguration.builder()
+                    .role("arn:aws:iam::root:role/chaos").rules(rule -> rule.status(ReplicationRuleStatus.ENABLED).prefix("")
+                            .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(FIRST + "," + SECOND))).build()));
+
+            Instant started = Instant.now();
+            Map<String, Integer> workload = new LinkedHashMap<>();
+            Random workloadRandom = new Random(random.nextLong());
+            CompletableFuture<Instant> writes = CompletableFuture.supplyAsync(() -> {
+                write(source, bucket, workloadRandom, workload);
+                return Instant.now();
+            });
+            List<String> functions = new ArrayList<>(List.of("populator", "status", "replicator-" + FIRST, "replicator-" + SECOND));
+            int poisoned = 0;
+            boolean paused = false;
+            for (int k = 0; k < kills; k++) {
+                Thread.sleep(500 + random.nextInt(2_500));
+                FunctionProcess victim = stack.function(functions.get(random.nextInt(functions.size())));
+                victim.kill();
+                faults.merge("SIGKILL " + victim.name(), 1, Integer::sum);
+                Thread.sleep(random.nextInt(1_500));
+                victim.restart();
+                if (k == kills / 4) {
+                    stack.ops().service().pause(SECOND);
+                    paused = true;
+                    faults.merge("site " + SECOND + " paused and resumed", 1, Integer::sum);
+                }
+                if (paused && k == kills / 2) {
+                    stack.ops().service().resume(SECOND);
+                    paused = false;
+                }
+                if (poisoned < poison && random.nextInt(3) == 0) {
+                    publishPoison(config, bucket, poisoned++);
+                    faults.merge("poison record", 1, Integer::sum);
+                }
+            }
+            if (paused) {
+                stack.ops().service().resume(SECOND);
+            }
+            while (poisoned < poison) {
+                publishPoison(config, bucket, poisoned++);
+                faults.merge("poison record", 1, Integer::sum);
+            }
+            Instant written = writes.get();
+            Instant faultsDone = Instant.now();
+
+            VerifyRun run = settle(stack, bucket);
+            Duration settled = Duration.between(written.isAfter(faultsDone) ? written : faultsDone, Instant.now());
+            long poisonListed = poisonListed(stack, poison);
+            StringBuilder table = new StringBuilder();
+            table.append(String.format("seed %d: workload %s, %d operations in %.0f s%n", chosenSeed, new java.util.TreeMap<>(workload), operations,
+                    Duration.between(started, written).toMillis() / 1000.0));
+            table.append(String.format("faults: %s%n%n", new java.util.TreeMap<>(faults)));
+            table.append("| site | expected | identical | in flight | missing | divergent | stuck | failed | skipped | extra |\n");
+            table.append("|---|---|---|---|---|---|---|---|---|---|\n");
+            new java.util.TreeMap<>(run.bySite()).forEach((site, c) -> table.append(String.format("| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d |%n",
+                    site, c.expected(), c.identical(), c.inFlight(), c.missing(), c.divergent(), c.stuck(), c.failed(), c.skipped(), c.extra())));
+            for (String site : List.of(FIRST, SECOND)) {
+                String marker = null;
+                do {
+                    var page = stack.ops().service().verifyFindings(run.id(), site, marker);
+                    for (var finding : page.findings()) {
+                        table.append(String.format("%nfinding %s at %s: %s %s: %s", finding.kind(), site, finding.key(), finding.versionId(),
+                                finding.detail()));
+                    }
+                    marker = page.nextMarker();
+                } while (marker != null);
+            }
+            table.append(String.format("%n"));
+            table.append(String.format("%npoison records accounted for (a failed entry, or an outcome, with its reason): %d of %d%n", poisonListed, poison));
+            table.append(String.format("settled (verify clean, nothing in flight) %.0f s after the last write and the last fault%n",
+                    settled.toMillis() / 1000.0));
+            System.out.println();
+            System.out.println(table);
+            if (!"-".equals(results)) {
+                ResultsPage.write(Path.of(results), "chaos-seed-" + chosenSeed, "tests/benchmarks/run chaos --seed " + chosenSeed + " --operations "
+                        + operations + " --kills " + kills + " --poison " + poison, table.toString());
+            }
+            SiteCounts total = run.total();
+            boolean lost = total.missing() + total.divergent() + total.stuck() > 0 || !run.clean();
+            return lost || poisonListed < poison ? 1 : 0;
+        }
+    }
+
+    private static final int WRITERS = 8;
+
+    /**
+     * The workload: {@code operations} writes drawn from the seed to a key space a quarter of their number, by
+     * {@value #WRITERS} writers; each key belongs to one writer, so its versions come in the order drawn.
+     */
+    private void write(S3Client source, String bucket, Random random, Map<String, Integer> done) {
+        int keys = Math.max(1, operations / 4);
+        List<List<int[]>> byWriter = new ArrayList<>();
+        for (int w = 0; w < WRITERS; w++) {
+            byWriter.add(new ArrayList<>());
+        }
+        for (int i = 0; i < operations; i++) {
+            int key = random.nextInt(keys);
+            byWriter.get(key % WRITERS).add(new int[] {key, random.nextInt(100), random.nextInt(9)});
+        }
+        Map<String, Integer> counts = new java.util.concurrent.ConcurrentHashMap<>();
+        try {
+            LoadGenerator.burst(WRITERS, WRITERS, w -> {
+                for (int[] op : byWriter.get(w)) {
+                    writeOne(source, bucket, String.format("k%05d", op[0]), op[1], op[2], counts);
+                }
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException("the workload stopped: " + e.getMessage(), e);
+        }
+        done.putAll(counts);
+    }
+
+    private static void writeOne(S3Client source, String bucket, String key, int dice, int tag, Map<String, Integer> done) {
+        try {
+            if (dice < 60) {
+                source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString(key + "@" + System.nanoTime()));
+                done.merge("puts", 1, Integer::sum);
+            } else if (dice < 75) {
+                source.deleteObject(r -> r.bucket(bucket).key(key));
+                done.merge("delete markers", 1, Integer::sum);
+            } else if (dice < 98) {
+                source.putObject(r -> r.bucket(bucket).key(key).tagging("round=" + tag), RequestBody.fromString(key + "@" + System.nanoTime()));
+                done.merge("tagged puts", 1, Integer::sum);
+            } else {
+                multipart(source, bucket, "mpu/" + key);
+                done.merge("multipart objects", 1, Integer::sum);
+            }
+        } catch (RuntimeException e) {
+            done.merge("refused by the source", 1, Integer::sum);
+        }
+    }
+
+    private static void multipart(S3Client source, String bucket, String key) {
+        String upload = source.createMultipartUpload(r -> r.bucket(bucket).key(key)).uploadId();
+        List<CompletedPart> parts = new ArrayList<>();
+        for (int n = 1; n <= 2; n++) {
+            int number = n;
+            byte[] part = new byte[n == 1 ? 5 << 20 : 1 << 20];
+            new Random(key.hashCode() + n).nextBytes(part);
+            parts.add(CompletedPart.builder().partNumber(n).eTag(source.uploadPart(r -> r.bucket(bucket).key(key).uploadId(upload)
+                    .partNumber(number), RequestBody.fromBytes(part)).eTag()).build());
+        }
+        source.completeMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(upload).multipartUpload(m -> m.parts(parts)));
+    }
+
+    /** Alternately bytes that do not decode and an entry naming a bucket that does not exist, on the bucket's partitions. */
+    private static void publishPoison(BackbeatConfig config, String bucket, int n) {
+        String messageKey = MessageKeys.forObject(bucket, "poison-" + n);
+        byte[] value = n % 2 == 0 ? ("not an entry " + n).getBytes(StandardCharsets.UTF_8)
+                : unknownBucketEntry(n).getBytes(StandardCharsets.UTF_8);
+        try (EntryPublisher publisher = EntryPublisher.connect(config.kafka().bootstrapServers(), "chaos-poison")) {
+            publisher.publishAll(List.of(new ProducerRecord<>(config.kafka().replicationTopic(), messageKey, value)));
+        }
+    }
+
+    /** An entry for both sites whose bucket does not exist at the source (as a stale or forged entry would be). */
+    private static String unknownBucketEntry(int n) {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var metadata = json.createObjectNode().put("key", "poison-" + n).put("versionId", POISON_VERSION).put("content-length", 1);
+        var info = metadata.putObject("replicationInfo").put("status", "PENDING");
+        var backends = info.putArray("backends");
+        for (String site : List.of(FIRST, SECOND)) {
+            backends.addObject().put("site", site).put("status", "PENDING").put("dataStoreVersionId", "");
+        }
+        info.putArray("content").add("DATA").add("METADATA");
+        info.put("storageClass", FIRST + "," + SECOND);
+        return json.createObjectNode().put("type", "put").put("bucket", "no-such-bucket-" + n)
+                .put("key", "poison-" + n + "\u0000" + POISON_VERSION).put("value", metadata.toString()).toString();
+    }
+
+    private static final String POISON_VERSION = "98765432109876543210RG001  0";
+
+    /** Verify until it finds every version in place (nothing in flight) or the settle time runs out; the last run. */
+    private VerifyRun settle(EmbeddedStack stack, String bucket) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(settleMinutes).toNanos();
+        VerifyRun run;
+        do {
+            String id = stack.ops().service().startVerify(new VerifyRequest(bucket, List.of(FIRST, SECOND), null, false,
+                    Duration.ofMinutes(settleMinutes))).id();
+            do {
+                Thread.sleep(500);
+                run = stack.ops().service().verifyRun(id);
+            } while (!run.phase().finished());
+            System.out.printf("verify %s: %s%n", run.id(), run.bySite());
+            if (run.clean() && run.total().inFlight() == 0) {
+                return run;
+            }
+            Thread.sleep(3_000);
+        } while (System.nanoTime() < deadline);
+        return run;
+    }
+
+    /**
+     * Poison records accounted for: an undecodable one listed as a failed entry with its reason (at some site); one
+     * naming a bucket that does not exist given an outcome with its reason at both sites (the version is gone: the
+     * only case that may be skipped, and an operator can still force a retry).
+     */
+    private static long poisonListed(EmbeddedStack stack, int poison) {
+        Set<String> malformed = new java.util.HashSet<>();
+        for (String site : List.of(FIRST, SECOND)) {
+            String marker = null;
+            do {
+                var page = stack.ops().service().listFailed(site, marker);
+                for (FailedEntry entry : page.entries()) {
+                    if (entry.bucket().equals("(malformed)") && entry.reason() != null && !entry.reason().isBlank()) {
+                        malformed.add(entry.objectKey());
+                    }
+                }
+                marker = page.truncated() ? page.nextMarker() : null;
+            } while (marker != null);
+        }
+        long accounted = malformed.size();
+        for (int n = 1; n < poison; n += 2) {
+            var status = stack.ops().service().versionStatus("no-such-bucket-" + n, "poison-" + n, POISON_VERSION);
+            boolean both = status.isPresent() && List.of(FIRST, SECOND).stream().allMatch(site -> {
+                var outcome = status.get().sites().get(site);
+                return outcome != null && outcome.status() != io.backbeatserverless.core.status.ReplicationStatus.PENDING
+                        && outcome.reason() != null && !outcome.reason().isBlank();
+            });
+            System.out.printf("poison %d (bucket that does not exist): %s%n", n, status.map(v -> v.sites().toString()).orElse("no status"));
+            accounted += both ? 1 : 0;
+        }
+        return accounted;
+    }
+}
