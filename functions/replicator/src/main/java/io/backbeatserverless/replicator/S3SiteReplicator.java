@@ -106,14 +106,14 @@ public final class S3SiteReplicator implements SiteReplicator {
         Set<String> mismatches = new HashSet<>();
         try {
             Latest head = retrier.call(budget, () -> headLatest(bucket, key));
-            Optional<HeadObjectResponse> latest = head.replica();
-            boolean deletedThere = latest.isEmpty() && (head.deleteMarker() != null ? head.deleteMarker()
-                    : retrier.call(budget, () -> deletedAt(bucket, key)));
+            Optional<HeadObjectResponse> current = head.replica();
+            boolean deleteMarkerEntry = entry.metadata().isDeleteMarker();
             // Under a delete marker at the site, the newest replica beneath it says what this version is to the site: a
             // replay (a populator or replicator restarted) re-reads versions already replicated, and copying one again
             // would put an old version over the marker (found by the chaos run: whole key histories copied twice).
-            Optional<HeadObjectResponse> current = deletedThere && !entry.metadata().isDeleteMarker()
-                    ? retrier.call(budget, () -> newestReplicaUnderMarker(bucket, key)) : latest;
+            if (current.isEmpty() && !deleteMarkerEntry) {
+                current = retrier.call(budget, () -> newestReplicaUnderMarker(bucket, key));
+            }
             if (current.isPresent()) {
                 Map<String, String> replica = current.get().metadata();
                 if (version.equals(replica.get(SOURCE_VERSION_META)) && !entry.forceCopy()) {
@@ -128,8 +128,9 @@ public final class S3SiteReplicator implements SiteReplicator {
                             + replica.get(SOURCE_VERSION_META) + ") is already the latest at the site", budget.attempts());
                 }
             }
-            if (entry.metadata().isDeleteMarker()) {
-                if (deletedThere) {
+            if (deleteMarkerEntry) {
+                if (head.replica().isEmpty() && (head.deleteMarker() != null ? head.deleteMarker()
+                        : retrier.call(budget, () -> deletedAt(bucket, key)))) {
                     return ReplicationOutcome.completed(budget.attempts(), 0); // deleted there already: a replay adds no marker
                 }
                 retrier.call(budget, () -> destination.deleteObject(r -> r.bucket(bucket).key(key)));
@@ -155,10 +156,16 @@ public final class S3SiteReplicator implements SiteReplicator {
         return page.deleteMarkers().stream().anyMatch(d -> d.key().equals(key) && Boolean.TRUE.equals(d.isLatest()));
     }
 
-    /** The newest version (not a delete marker) of the key at the site, read with its metadata; empty if it has none. */
+    /**
+     * When the key's latest entry at the site is a delete marker, its newest version beneath (read with its metadata);
+     * else empty. One listing answers both (a key's entries are listed newest first).
+     */
     private Optional<HeadObjectResponse> newestReplicaUnderMarker(String bucket, String key) {
-        // A key's versions are listed newest first.
         var page = destination.listObjectVersions(r -> r.bucket(bucket).prefix(key));
+        boolean underMarker = page.deleteMarkers().stream().anyMatch(d -> d.key().equals(key) && Boolean.TRUE.equals(d.isLatest()));
+        if (!underMarker) {
+            return Optional.empty();
+        }
         return page.versions().stream().filter(v -> v.key().equals(key)).findFirst()
                 .map(v -> destination.headObject(r -> r.bucket(bucket).key(key).versionId(v.versionId())));
     }
