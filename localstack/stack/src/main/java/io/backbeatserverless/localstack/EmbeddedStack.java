@@ -60,14 +60,15 @@ public final class EmbeddedStack implements AutoCloseable {
      * endpoint is served by someone else (the stack starts no server for them).
      */
     public record Options(Path localstackDir, String s3MaxHeap, String s3MaxDirectMemory, java.util.Set<String> externalSites,
-                          Clock clock, boolean functionsInProcesses) {
+                          Clock clock, boolean functionsInProcesses, LocalS3Services.ObjectBytes s3ObjectBytes) {
         public Options {
             externalSites = java.util.Set.copyOf(externalSites);
             clock = clock == null ? Clock.systemUTC() : clock;
+            s3ObjectBytes = s3ObjectBytes == null ? LocalS3Services.ObjectBytes.DISK : s3ObjectBytes;
         }
 
         public Options(Path localstackDir, String s3MaxHeap, String s3MaxDirectMemory, java.util.Set<String> externalSites, Clock clock) {
-            this(localstackDir, s3MaxHeap, s3MaxDirectMemory, externalSites, clock, false);
+            this(localstackDir, s3MaxHeap, s3MaxDirectMemory, externalSites, clock, false, null);
         }
 
         /**
@@ -75,7 +76,12 @@ public final class EmbeddedStack implements AutoCloseable {
          * each killable and restartable alone, as Lambda runs them; by default they run in the stack's JVM.
          */
         public Options withFunctionsInProcesses(boolean inProcesses) {
-            return new Options(localstackDir, s3MaxHeap, s3MaxDirectMemory, externalSites, clock, inProcesses);
+            return new Options(localstackDir, s3MaxHeap, s3MaxDirectMemory, externalSites, clock, inProcesses, s3ObjectBytes);
+        }
+
+        /** Where the stack's S3 servers keep object bytes ({@link LocalS3Services}); on disk by default. */
+        public Options withS3ObjectBytes(LocalS3Services.ObjectBytes objectBytes) {
+            return new Options(localstackDir, s3MaxHeap, s3MaxDirectMemory, externalSites, clock, functionsInProcesses, objectBytes);
         }
 
         public static Options defaults() {
@@ -152,7 +158,7 @@ public final class EmbeddedStack implements AutoCloseable {
         int sourcePort = config.source().endpoint().port();
         s3Ports.forEach((port, name) -> children.add(CompletableFuture.runAsync(() -> startServer(name,
                 () -> S3ServerProcess.start(name, HOST, port, options.s3MaxHeap(), options.s3MaxDirectMemory(),
-                        port == sourcePort ? eventQueue : null)), launcher)));
+                        options.s3ObjectBytes(), port == sourcePort ? eventQueue : null)), launcher)));
         children.add(CompletableFuture.runAsync(() -> startServer("dynamodb",
                 () -> DynaliteProcess.start(options.localstackDir(), HOST, config.dynamodb().endpoint().port())), launcher));
         launcher.shutdown();

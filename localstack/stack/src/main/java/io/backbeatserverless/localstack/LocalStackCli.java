@@ -47,10 +47,14 @@ public final class LocalStackCli {
         Integer dynamodbPort;
         @Option(names = "--api-port", description = "ops API and console port (default: from the configuration, 8900)")
         Integer apiPort;
-        @Option(names = "--s3-max-heap", defaultValue = "2g", description = "heap of each S3 server JVM; local-s3 keeps objects on it (default: ${DEFAULT-VALUE})")
+        @Option(names = "--s3-max-heap", defaultValue = "2g", description = "heap of each S3 server JVM: metadata, request bodies in"
+                + " flight (a PUT or a part is held whole), and every object with --s3-object-bytes MEMORY (default: ${DEFAULT-VALUE})")
         String s3MaxHeap;
         @Option(names = "--s3-max-direct-memory", defaultValue = "1g", description = "direct memory of each S3 server JVM (default: ${DEFAULT-VALUE})")
         String s3MaxDirectMemory;
+        @Option(names = "--s3-object-bytes", defaultValue = "DISK", description = "where the S3 servers keep object bytes: DISK (a file per"
+                + " object under the temporary directory, deleted at stop; any size S3 allows) or MEMORY (on the heap) (default: ${DEFAULT-VALUE})")
+        LocalS3Services.ObjectBytes s3ObjectBytes;
         @Option(names = "--functions-in-processes", description = "run the populator, the status processor and each site's replicator in JVMs"
                 + " of their own, as Lambda does, so each can be killed (kill -9 <pid>, PIDs in the log) and restarted alone")
         boolean functionsInProcesses;
@@ -75,7 +79,7 @@ public final class LocalStackCli {
             // dynalite is the project's (localstack/node_modules), wherever the configuration file is.
             Path localstackDir = DynaliteProcess.findLocalstackDir();
             EmbeddedStack stack = EmbeddedStack.start(cfg, new EmbeddedStack.Options(localstackDir, s3MaxHeap, s3MaxDirectMemory, java.util.Set.of(), null)
-                    .withFunctionsInProcesses(functionsInProcesses));
+                    .withFunctionsInProcesses(functionsInProcesses).withS3ObjectBytes(s3ObjectBytes));
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 System.out.println("stopping the embedded stack...");

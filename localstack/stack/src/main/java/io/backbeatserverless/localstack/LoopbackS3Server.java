@@ -1,10 +1,7 @@
 package io.backbeatserverless.localstack;
 
 import com.robothy.netty.initializer.HttpServerInitializer;
-import com.robothy.s3.rest.LocalS3;
-import com.robothy.s3.rest.bootstrap.LocalS3Mode;
 import com.robothy.s3.rest.handler.LocalS3RouterFactory;
-import com.robothy.s3.rest.service.ServiceFactory;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -16,40 +13,57 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
-import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
- * An S3-compatible server (io.github.robothy:local-s3-rest, in memory) bound to one address, keeping the
- * standard content headers local-s3 alone would drop ({@link ContentHeaderKeeper}).
- * local-s3's own {@code LocalS3.start()} binds every interface and has no host option, so this class
- * builds the same netty server around local-s3's router and services but binds the address given.
- * The only non-public piece it uses is {@code LocalS3.createServiceFactory()}, reached by reflection
- * (pinned to local-s3-rest 2.4; a version bump that renames it fails loudly at start).
+ * An S3-compatible server (io.github.robothy:local-s3-rest) bound to one address, keeping the standard content
+ * headers local-s3 alone would drop ({@link ContentHeaderKeeper}), with object bytes on the heap or streamed to
+ * files ({@link LocalS3Services}). local-s3's own {@code LocalS3.start()} binds every interface and has no host
+ * option, so this class builds the same netty server around local-s3's router and binds the address given.
  *
  * <p>Run as its own JVM by {@link S3ServerProcess}: it prints {@code READY <port>} once listening,
- * reports heap and direct memory every minute (local-s3 keeps objects on the heap and leaks direct
- * memory per PUT, so an operator must see it coming), and exits when its standard input closes,
- * so it never outlives the stack that started it.
+ * reports heap and direct memory every minute (local-s3 leaks direct memory per PUT, so an operator must see it
+ * coming), and exits when its standard input closes, so it never outlives the stack that started it. By hand:
+ * {@code java -cp ... io.backbeatserverless.localstack.LoopbackS3Server --port 9000 --object-bytes disk
+ * --bytes-directory /tmp/s3-bytes} (keep its standard input open).
  */
-public final class LoopbackS3Server {
+@Command(name = "loopback-s3-server", mixinStandardHelpOptions = true,
+        description = "An S3 server (local-s3) on one address; stops when its standard input closes.")
+public final class LoopbackS3Server implements Callable<Integer> {
 
-    private LoopbackS3Server() {
+    @Option(names = "--port", required = true, description = "port to listen on (0: any free port, printed as READY <port>)")
+    int port;
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to bind (default: ${DEFAULT-VALUE})")
+    String host;
+    @Option(names = "--name", defaultValue = "s3", description = "name in the memory reports (default: ${DEFAULT-VALUE})")
+    String name;
+    @Option(names = "--object-bytes", defaultValue = "DISK",
+            description = "where object bytes live: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
+    LocalS3Services.ObjectBytes objectBytes;
+    @Option(names = "--bytes-directory", description = "directory for --object-bytes DISK; deleted when the server stops (default: a new temporary one)")
+    Path bytesDirectory;
+    @Option(names = "--event-queue-url", description = "an SQS queue to send S3 event notifications of every bucket to")
+    String eventQueueUrl;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new LoopbackS3Server()).execute(args));
     }
 
-    public static void main(String[] args) throws Exception {
-        String host = args.length > 1 ? args[1] : "127.0.0.1";
-        int port = Integer.parseInt(args[0]);
-        String name = args.length > 2 ? args[2] : "s3";
-        // With a queue URL, the server sends S3 event notifications for every bucket to that SQS queue.
-        S3EventNotifier notifier = args.length > 3 ? new S3EventNotifier(args[3], host, port) : null;
-
-        LocalS3 config = LocalS3.builder().mode(LocalS3Mode.IN_MEMORY).port(port).build();
-        Method factoryMethod = LocalS3.class.getDeclaredMethod("createServiceFactory");
-        factoryMethod.setAccessible(true);
-        ServiceFactory services = (ServiceFactory) factoryMethod.invoke(config);
-
-        var router = LocalS3RouterFactory.create(services);
+    @Override
+    public Integer call() throws Exception {
+        Path bytes = objectBytes == LocalS3Services.ObjectBytes.DISK
+                ? (bytesDirectory != null ? Files.createDirectories(bytesDirectory) : Files.createTempDirectory("local-s3-" + name + "-"))
+                : null;
+        S3EventNotifier notifier = eventQueueUrl != null ? new S3EventNotifier(eventQueueUrl, host, port) : null;
+        var router = LocalS3RouterFactory.create(LocalS3Services.create(objectBytes, bytes));
         int cores = Runtime.getRuntime().availableProcessors();
         NioEventLoopGroup parent = new NioEventLoopGroup(1);
         NioEventLoopGroup child = new NioEventLoopGroup(cores);
@@ -61,6 +75,7 @@ public final class LoopbackS3Server {
                     @Override
                     protected void initChannel(SocketChannel channel) {
                         channel.pipeline().addLast(new HttpServerInitializer(executor, router));
+                        channel.pipeline().addAfter("http-request-decoder", "request-body-coalescer", new RequestBodyCoalescer());
                         channel.pipeline().addAfter("http-response-encoder", "content-header-keeper", new ContentHeaderKeeper());
                         if (notifier != null) {
                             // Between netty's HTTP codec and local-s3's router: sees each request and its response.
@@ -72,7 +87,7 @@ public final class LoopbackS3Server {
         System.out.println("READY " + ((InetSocketAddress) channel.localAddress()).getPort());
         System.out.flush();
 
-        Thread reporter = Thread.ofPlatform().daemon().name("memory-report").start(() -> reportMemory(name));
+        Thread reporter = Thread.ofPlatform().daemon().name("memory-report").start(() -> reportMemory(name, bytes));
         try {
             // Block until the parent closes our stdin (it stopped or died).
             while (System.in.read() >= 0) {
@@ -89,11 +104,22 @@ public final class LoopbackS3Server {
             if (notifier != null) {
                 notifier.close();
             }
+            if (bytes != null) {
+                deleteTree(bytes);
+            }
         }
-        System.exit(0);
+        return 0;
     }
 
-    private static void reportMemory(String name) {
+    private static void deleteTree(Path directory) {
+        try (Stream<Path> paths = Files.walk(directory)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            System.err.println("could not delete " + directory + ": " + e);
+        }
+    }
+
+    private static void reportMemory(String name, Path bytes) {
         while (!Thread.currentThread().isInterrupted()) {
             try {
                 Thread.sleep(60_000);
@@ -103,8 +129,9 @@ public final class LoopbackS3Server {
             Runtime rt = Runtime.getRuntime();
             long direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
                     .filter(b -> b.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
-            System.out.printf("MEMORY %s heapUsedMiB=%d heapMaxMiB=%d directMiB=%d%n", name,
-                    (rt.totalMemory() - rt.freeMemory()) >> 20, rt.maxMemory() >> 20, direct >> 20);
+            System.out.printf("MEMORY %s heapUsedMiB=%d heapMaxMiB=%d directMiB=%d%s%n", name,
+                    (rt.totalMemory() - rt.freeMemory()) >> 20, rt.maxMemory() >> 20, direct >> 20,
+                    bytes == null ? "" : " diskFreeMiB=" + (bytes.toFile().getUsableSpace() >> 20));
             System.out.flush();
         }
     }

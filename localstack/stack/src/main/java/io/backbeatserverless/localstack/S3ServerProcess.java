@@ -17,8 +17,8 @@ public final class S3ServerProcess {
     }
 
     /** @param eventQueueUrl an SQS queue the server sends S3 event notifications to, or null for none */
-    public static ChildProcess start(String name, String host, int port, String maxHeap, String maxDirectMemory, String eventQueueUrl)
-            throws Exception {
+    public static ChildProcess start(String name, String host, int port, String maxHeap, String maxDirectMemory,
+                                     LocalS3Services.ObjectBytes objectBytes, String eventQueueUrl) throws Exception {
 
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new ArrayList<>(List.of(java.toString(),
@@ -26,9 +26,10 @@ public final class S3ServerProcess {
                 "-XX:+UseParallelGC", "-XX:+ExitOnOutOfMemoryError",
                 "-Dio.netty.leakDetection.level=disabled",
                 "-cp", System.getProperty("java.class.path"),
-                LoopbackS3Server.class.getName(), Integer.toString(port), host, name));
+                LoopbackS3Server.class.getName(), "--port", Integer.toString(port), "--host", host, "--name", name,
+                "--object-bytes", objectBytes.name()));
         if (eventQueueUrl != null) {
-            command.add(eventQueueUrl);
+            command.addAll(List.of("--event-queue-url", eventQueueUrl));
         }
         return ChildProcess.start(name + " (S3 on " + host + ":" + port + ")", command,
                 line -> line.startsWith("READY "), Duration.ofSeconds(60));

@@ -7,7 +7,6 @@ import io.backbeatserverless.adapters.kafka.EntryPublisher;
 import io.backbeatserverless.core.entry.MessageKeys;
 import io.backbeatserverless.core.ops.FailedEntry;
 import io.backbeatserverless.core.verify.SiteCounts;
-import io.backbeatserverless.core.verify.VerifyRequest;
 import io.backbeatserverless.core.verify.VerifyRun;
 import io.backbeatserverless.localstack.EmbeddedStack;
 import io.backbeatserverless.localstack.FunctionProcess;
@@ -128,7 +127,7 @@ final class ChaosRun implements Callable<Integer> {
             Instant written = writes.get();
             Instant faultsDone = Instant.now();
 
-            VerifyRun run = settle(stack, bucket);
+            VerifyRun run = VerifySettle.settle(stack, bucket, List.of(FIRST, SECOND), Duration.ofMinutes(settleMinutes));
             Duration settled = Duration.between(written.isAfter(faultsDone) ? written : faultsDone, Instant.now());
             long poisonListed = poisonListed(stack, poison);
             StringBuilder table = new StringBuilder();
@@ -254,26 +253,6 @@ final class ChaosRun implements Callable<Integer> {
     }
 
     private static final String POISON_VERSION = "98765432109876543210RG001  0";
-
-    /** Verify until it finds every version in place (nothing in flight) or the settle time runs out; the last run. */
-    private VerifyRun settle(EmbeddedStack stack, String bucket) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(settleMinutes).toNanos();
-        VerifyRun run;
-        do {
-            String id = stack.ops().service().startVerify(new VerifyRequest(bucket, List.of(FIRST, SECOND), null, false,
-                    Duration.ofMinutes(settleMinutes))).id();
-            do {
-                Thread.sleep(500);
-                run = stack.ops().service().verifyRun(id);
-            } while (!run.phase().finished());
-            System.out.printf("verify %s: %s%n", run.id(), run.bySite());
-            if (run.clean() && run.total().inFlight() == 0) {
-                return run;
-            }
-            Thread.sleep(3_000);
-        } while (System.nanoTime() < deadline);
-        return run;
-    }
 
     /**
      * Poison records accounted for: an undecodable one listed as a failed entry with its reason (at some site); one

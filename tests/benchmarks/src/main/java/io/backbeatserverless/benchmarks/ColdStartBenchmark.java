@@ -11,6 +11,7 @@ import io.backbeatserverless.core.metadata.ObjectMetadata;
 import io.backbeatserverless.core.status.ReplicationStatus;
 import io.backbeatserverless.localstack.ChildProcess;
 import io.backbeatserverless.localstack.EmbeddedKafka;
+import io.backbeatserverless.localstack.LocalS3Services;
 import io.backbeatserverless.localstack.S3ServerProcess;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -90,8 +91,8 @@ final class ColdStartBenchmark implements Callable<Integer> {
         // The work directory holds the archives (about 100 MB): deleted at the end.
         try (WorkDirectory workDirectory = WorkDirectory.create("backbeat-cold-start-");
              EmbeddedKafka kafka = EmbeddedKafka.start(HOST, EmbeddedKafka.freePort());
-             ChildProcess sourceServer = S3ServerProcess.start("source", HOST, sourcePort, "1g", "256m", null);
-             ChildProcess destServer = S3ServerProcess.start("destination", HOST, destPort, "1g", "256m", null);
+             ChildProcess sourceServer = S3ServerProcess.start("source", HOST, sourcePort, "1g", "256m", LocalS3Services.ObjectBytes.DISK, null);
+             ChildProcess destServer = S3ServerProcess.start("destination", HOST, destPort, "1g", "256m", LocalS3Services.ObjectBytes.DISK, null);
              S3Client source = AwsClients.s3(endpoint(sourcePort), 4);
              S3Client destination = AwsClients.s3(endpoint(destPort), 4)) {
             Path work = workDirectory.path();

@@ -12,6 +12,7 @@ import io.backbeatserverless.core.status.ReplicationStatus;
 import io.backbeatserverless.core.transfer.PartPlan;
 import io.backbeatserverless.localstack.ChildProcess;
 import io.backbeatserverless.localstack.EmbeddedKafka;
+import io.backbeatserverless.localstack.LocalS3Services;
 import io.backbeatserverless.localstack.S3ServerProcess;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -120,8 +121,8 @@ final class LargeObjectBenchmark implements Callable<Integer> {
         int destPort = EmbeddedKafka.freePort();
         try (WorkDirectory work = WorkDirectory.create("backbeat-bench-");
              EmbeddedKafka kafka = EmbeddedKafka.start(HOST, EmbeddedKafka.freePort());
-             ChildProcess sourceServer = S3ServerProcess.start("source", HOST, sourcePort, serverHeap, "2g", null);
-             ChildProcess destServer = S3ServerProcess.start("destination", HOST, destPort, serverHeap, "2g", null)) {
+             ChildProcess sourceServer = S3ServerProcess.start("source", HOST, sourcePort, serverHeap, "2g", LocalS3Services.ObjectBytes.DISK, null);
+             ChildProcess destServer = S3ServerProcess.start("destination", HOST, destPort, serverHeap, "2g", LocalS3Services.ObjectBytes.DISK, null)) {
             Runnable settle = () -> collectGarbage(sourceServer.pid(), destServer.pid());
             measure(run, sizeMib, size, kafka, sourcePort, destPort, work.path(), settle, ours, raw, heaps);
         }

@@ -1,0 +1,103 @@
+package io.backbeatserverless.localstack;
+
+import com.ctc.wstx.stax.WstxInputFactory;
+import com.ctc.wstx.stax.WstxOutputFactory;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.dataformat.xml.XmlFactory;
+import com.fasterxml.jackson.dataformat.xml.XmlMapper;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import com.robothy.s3.core.model.internal.LocalS3Metadata;
+import com.robothy.s3.core.service.BucketService;
+import com.robothy.s3.core.service.InMemoryBucketService;
+import com.robothy.s3.core.service.InMemoryObjectService;
+import com.robothy.s3.core.service.ObjectService;
+import com.robothy.s3.core.service.manager.LocalS3ServicesInvocationHandler;
+import com.robothy.s3.core.service.manager.vectors.LocalS3VectorsManager;
+import com.robothy.s3.core.service.s3vectors.S3VectorsService;
+import com.robothy.s3.core.storage.Storage;
+import com.robothy.s3.rest.service.DefaultServiceFactory;
+import com.robothy.s3.rest.service.ServiceFactory;
+
+import javax.xml.stream.XMLInputFactory;
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+
+/**
+ * local-s3's services, assembled from its public API the way {@code LocalS3} does it, with one difference that
+ * matters here: bucket and version metadata stay in memory while object bytes can go to files.
+ *
+ * <p>local-s3's own modes are all-or-nothing. {@code IN_MEMORY} keeps every object in a {@code byte[]} on the heap,
+ * so no object can pass 2 GiB and a 1 GiB one needs several GiB of heap. {@code PERSISTENCE} streams bytes to files
+ * but also rewrites a bucket's whole metadata file on every write, which cuts small PUTs to about a quarter. With
+ * {@link ObjectBytes#DISK} the bytes stream to one file per object or part under a directory, and metadata writes
+ * cost what they cost in memory. Reads stream from the file; a ranged GET reads only its range, so a 5 GiB object
+ * copied part by part never needs more heap than a part.
+ */
+public final class LocalS3Services {
+
+    /** Where a server keeps object bytes. */
+    public enum ObjectBytes {
+        /** On the heap (local-s3's in-memory storage): fastest for small objects, bounded by the heap. */
+        MEMORY,
+        /** One file per object or part, streamed in and out: objects of any size S3 allows. */
+        DISK
+    }
+
+    private LocalS3Services() {
+    }
+
+    /**
+     * @param bytesDirectory the directory for {@link ObjectBytes#DISK} (created if missing; the caller deletes it)
+     */
+    static ServiceFactory create(ObjectBytes objectBytes, Path bytesDirectory) {
+        LocalS3Metadata metadata = new LocalS3Metadata();
+        Storage storage = objectBytes == ObjectBytes.DISK ? Storage.createPersistent(bytesDirectory) : Storage.createInMemory();
+        // The invocation handler takes the per-bucket read/write locks the services' annotations ask for.
+        BucketService buckets = proxy(BucketService.class, InMemoryBucketService.create(metadata), metadata);
+        ObjectService objects = proxy(ObjectService.class, InMemoryObjectService.create(metadata, storage), metadata);
+
+        ServiceFactory services = new DefaultServiceFactory();
+        services.register(BucketService.class, () -> buckets);
+        services.register(ObjectService.class, () -> objects);
+        XmlMapper xml = xmlMapper();
+        services.register(XmlMapper.class, () -> xml);
+        ObjectMapper json = jsonMapper();
+        services.register(ObjectMapper.class, () -> json);
+        // Unused by replication, but local-s3's router wires its S3 Vectors routes from this service.
+        S3VectorsService vectors = LocalS3VectorsManager.createInMemory().s3VectorsService();
+        services.register(S3VectorsService.class, () -> vectors);
+        return services;
+    }
+
+    private static <T> T proxy(Class<T> type, T service, LocalS3Metadata metadata) {
+        var handler = new LocalS3ServicesInvocationHandler<>(service, bucket -> metadata.getBucketMetadata(bucket).get(), null);
+        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler));
+    }
+
+    /** The XML mapper local-s3's controllers expect: no namespaces, no DTDs or external entities. */
+    private static XmlMapper xmlMapper() {
+        XMLInputFactory input = new WstxInputFactory();
+        input.setProperty(XMLInputFactory.IS_NAMESPACE_AWARE, Boolean.FALSE);
+        input.setProperty(XMLInputFactory.SUPPORT_DTD, Boolean.FALSE);
+        input.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, Boolean.FALSE);
+        XmlMapper xml = new XmlMapper(new XmlFactory(input, new WstxOutputFactory()));
+        xml.configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+        xml.registerModule(new Jdk8Module());
+        xml.registerModule(new JavaTimeModule());
+        return xml;
+    }
+
+    private static ObjectMapper jsonMapper() {
+        ObjectMapper json = new ObjectMapper();
+        json.configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+        json.configure(SerializationFeature.FAIL_ON_EMPTY_BEANS, false);
+        json.setSerializationInclusion(JsonInclude.Include.NON_NULL);
+        json.registerModule(new Jdk8Module());
+        json.registerModule(new JavaTimeModule());
+        return json;
+    }
+}

@@ -1,0 +1,34 @@
+package io.backbeatserverless.benchmarks;
+
+import io.backbeatserverless.core.verify.VerifyRequest;
+import io.backbeatserverless.core.verify.VerifyRun;
+import io.backbeatserverless.localstack.EmbeddedStack;
+
+import java.time.Duration;
+import java.util.List;
+
+/** Verify as the end-of-run oracle: run it until it finds every version in place, or the time runs out. */
+final class VerifySettle {
+
+    private VerifySettle() {
+    }
+
+    /** Verify until it finds every version in place (clean, nothing in flight) or {@code within} runs out; the last run. */
+    static VerifyRun settle(EmbeddedStack stack, String bucket, List<String> sites, Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        VerifyRun run;
+        do {
+            String id = stack.ops().service().startVerify(new VerifyRequest(bucket, sites, null, false, within)).id();
+            do {
+                Thread.sleep(500);
+                run = stack.ops().service().verifyRun(id);
+            } while (!run.phase().finished());
+            System.out.printf("verify %s: %s%n", run.id(), run.bySite());
+            if (run.clean() && run.total().inFlight() == 0) {
+                return run;
+            }
+            Thread.sleep(3_000);
+        } while (System.nanoTime() < deadline);
+        return run;
+    }
+}
