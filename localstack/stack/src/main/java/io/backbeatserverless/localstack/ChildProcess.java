@@ -35,6 +35,7 @@ public final class ChildProcess implements AutoCloseable {
     private final Process process;
     private volatile boolean closing;
     private volatile boolean killed;
+    private final java.util.Map<Predicate<String>, CompletableFuture<String>> awaited = new java.util.concurrent.ConcurrentHashMap<>();
 
     private ChildProcess(String name, Process process) {
         this.name = name;
@@ -83,6 +84,23 @@ public final class ChildProcess implements AutoCloseable {
         in.flush();
     }
 
+    /**
+     * Sends one line and waits for the child's next output line that starts with {@code replyPrefix}; that line.
+     */
+    public String request(String line, String replyPrefix, Duration timeout) throws IOException, InterruptedException, TimeoutException {
+        CompletableFuture<String> reply = new CompletableFuture<>();
+        Predicate<String> matches = l -> l.startsWith(replyPrefix);
+        awaited.put(matches, reply);
+        try {
+            send(line);
+            return reply.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException(name + " did not answer '" + line + "'", e.getCause());
+        } finally {
+            awaited.remove(matches);
+        }
+    }
+
     /** SIGKILL, as a crash would, and wait for it to be gone; on purpose, so it is not reported as a failure. */
     public void kill() throws InterruptedException {
         killed = true;
@@ -106,9 +124,14 @@ public final class ChildProcess implements AutoCloseable {
                 if (!ready.isDone() && readyLine.test(line)) {
                     ready.complete(null);
                 }
+                for (var waiting : awaited.entrySet()) {
+                    if (waiting.getKey().test(line)) {
+                        waiting.getValue().complete(line);
+                    }
+                }
                 if (line.contains("OutOfMemoryError")) {
                     LOG.error("[{}] {}", name, line);
-                } else if (line.startsWith("MEMORY")) {
+                } else if (line.startsWith("MEMORY") || line.startsWith("FAULTS")) {
                     LOG.info("[{}] {}", name, line); // routine: once a minute, for an operator watching a long run
                 } else {
                     LOG.debug("[{}] {}", name, line);

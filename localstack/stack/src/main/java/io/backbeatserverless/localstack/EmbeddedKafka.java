@@ -25,16 +25,19 @@ import java.util.stream.Stream;
 /**
  * A real Apache Kafka broker, single node in KRaft mode (broker and controller in one process),
  * running in this JVM and listening on 127.0.0.1 only. Its log directory is formatted anew at each
- * start and deleted at close, so every local run starts from empty topics.
+ * start and deleted at close, so every local run starts from empty topics. {@link #restart()} stops the broker and
+ * starts it again on the same log directory and ports, as a broker restart in a cluster does.
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
-    private final KafkaRaftServer server;
+    private KafkaRaftServer server;
+    private final KafkaConfig config;
     private final Path logDir;
     private final String bootstrapServers;
 
-    private EmbeddedKafka(KafkaRaftServer server, Path logDir, String bootstrapServers) {
+    private EmbeddedKafka(KafkaRaftServer server, KafkaConfig config, Path logDir, String bootstrapServers) {
         this.server = server;
+        this.config = config;
         this.logDir = logDir;
         this.bootstrapServers = bootstrapServers;
     }
@@ -75,7 +78,19 @@ public final class EmbeddedKafka implements AutoCloseable {
 
         KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
         server.startup();
-        return new EmbeddedKafka(server, logDir, host + ":" + port);
+        return new EmbeddedKafka(server, config, logDir, host + ":" + port);
+    }
+
+    /**
+     * Stops the broker (a clean shutdown, as a rolling restart does) and starts it again on the same log directory:
+     * topics, committed offsets and every record written before stay. Clients see their connections drop and
+     * reconnect; the call returns once the broker is started again.
+     */
+    public synchronized void restart() {
+        server.shutdown();
+        server.awaitShutdown();
+        server = new KafkaRaftServer(config, Time.SYSTEM);
+        server.startup();
     }
 
     public String bootstrapServers() {
@@ -118,7 +133,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         server.shutdown();
         server.awaitShutdown();
         try (Stream<Path> files = Files.walk(logDir)) {

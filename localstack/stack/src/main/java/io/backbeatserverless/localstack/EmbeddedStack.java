@@ -46,6 +46,7 @@ public final class EmbeddedStack implements AutoCloseable {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final Map<String, EventSourceRunner> replicatorRunners = new LinkedHashMap<>();
     private final Map<String, ChildProcess> servers = new LinkedHashMap<>();
+    private volatile EmbeddedKafka kafka;
     private final Map<String, FunctionProcess> functions = new java.util.concurrent.ConcurrentHashMap<>();
     private EventSourceRunner statusRunner;
     private PopulatorMain.Running populator;
@@ -164,6 +165,7 @@ public final class EmbeddedStack implements AutoCloseable {
         launcher.shutdown();
 
         EmbeddedKafka kafka = EmbeddedKafka.start(HOST, kafkaPort(config));
+        this.kafka = kafka;
         started.push(kafka);
         Map<String, Integer> topics = new LinkedHashMap<>();
         topics.put(config.kafka().replicationTopic(), config.kafka().partitions());
@@ -386,6 +388,30 @@ public final class EmbeddedStack implements AutoCloseable {
 
     public EventSourceRunner statusRunner() {
         return statusRunner;
+    }
+
+    /**
+     * Makes the S3 server serving the given site (or "source") misbehave from now on, as described by a {@link FaultInjector}
+     * plan such as {@code "503=10 reset=5 seed=7"}; {@code "off"} stops the faults. The server logs what it injected
+     * ({@code FAULTS ...} lines) and its totals when it stops.
+     *
+     * @return the server's account of what it injected so far under the previous plan, and the new plan
+     */
+    public String injectS3Faults(String siteOrSource, String plan) throws Exception {
+        FaultInjector.Plan.parse(plan); // a bad plan fails here, in the caller's thread, not in the server's log
+        String wanted = siteOrSource.equals("source") ? "source" : "site-" + siteOrSource;
+        ChildProcess server;
+        synchronized (started) {
+            server = servers.entrySet().stream().filter(e -> java.util.Arrays.asList(e.getKey().split("\\+")).contains(wanted))
+                    .map(Map.Entry::getValue).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("the stack runs no S3 server for " + siteOrSource + ": " + servers.keySet()));
+        }
+        return server.request("faults " + plan, "FAULTS", Duration.ofSeconds(10));
+    }
+
+    /** Restarts the Kafka broker on its log directory (see {@link EmbeddedKafka#restart()}); producers and consumers reconnect. */
+    public void restartKafka() {
+        kafka.restart();
     }
 
     /** The server processes the stack started (S3 servers, dynalite), by name, with their PIDs. */

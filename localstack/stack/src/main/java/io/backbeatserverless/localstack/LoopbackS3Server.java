@@ -52,6 +52,9 @@ public final class LoopbackS3Server implements Callable<Integer> {
     Path bytesDirectory;
     @Option(names = "--event-queue-url", description = "an SQS queue to send S3 event notifications of every bucket to")
     String eventQueueUrl;
+    @Option(names = "--faults", defaultValue = "off", description = "faults to inject, e.g. '503=10 500=1 reset=5 delay=0.5 delay-ms=65000"
+            + " seed=7' (percent of requests); a line 'faults SPEC' on standard input changes them at run time (default: ${DEFAULT-VALUE})")
+    String faults;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new LoopbackS3Server()).execute(args));
@@ -62,8 +65,14 @@ public final class LoopbackS3Server implements Callable<Integer> {
         Path bytes = objectBytes == LocalS3Services.ObjectBytes.DISK
                 ? (bytesDirectory != null ? Files.createDirectories(bytesDirectory) : Files.createTempDirectory("local-s3-" + name + "-"))
                 : null;
+        if (bytes != null) {
+            // On any way out but SIGKILL: stdin closed (the stack stopped), SIGTERM, or an error.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(bytes), "delete-object-bytes"));
+        }
         S3EventNotifier notifier = eventQueueUrl != null ? new S3EventNotifier(eventQueueUrl, host, port) : null;
         var router = LocalS3RouterFactory.create(LocalS3Services.create(objectBytes, bytes));
+        FaultInjector injector = new FaultInjector();
+        injector.configure(FaultInjector.Plan.parse(faults));
         int cores = Runtime.getRuntime().availableProcessors();
         NioEventLoopGroup parent = new NioEventLoopGroup(1);
         NioEventLoopGroup child = new NioEventLoopGroup(cores);
@@ -81,6 +90,8 @@ public final class LoopbackS3Server implements Callable<Integer> {
                             // Between netty's HTTP codec and local-s3's router: sees each request and its response.
                             channel.pipeline().addAfter("http-response-encoder", "s3-event-notifier", notifier.newHandler());
                         }
+                        // Right after the codec, before everything else: a faulted request reaches nothing of the server.
+                        channel.pipeline().addAfter("http-response-encoder", "fault-injector", injector.newHandler());
                     }
                 })
                 .bind(new InetSocketAddress(host, port)).sync().channel();
@@ -89,13 +100,23 @@ public final class LoopbackS3Server implements Callable<Integer> {
 
         Thread reporter = Thread.ofPlatform().daemon().name("memory-report").start(() -> reportMemory(name, bytes));
         try {
-            // Block until the parent closes our stdin (it stopped or died).
-            while (System.in.read() >= 0) {
-                // ignore input
+            // Until the parent closes our stdin (it stopped or died), read commands from it.
+            var commands = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+            for (String line = commands.readLine(); line != null; line = commands.readLine()) {
+                if (line.startsWith("faults ")) {
+                    try {
+                        injector.configure(FaultInjector.Plan.parse(line.substring("faults ".length())));
+                        System.out.println("FAULTS " + name + " " + injector.report());
+                    } catch (IllegalArgumentException e) {
+                        System.out.println("FAULTS " + name + " refused: " + e.getMessage());
+                    }
+                    System.out.flush();
+                }
             }
         } catch (IOException ignored) {
             // parent gone
         } finally {
+            System.out.println("FAULTS " + name + " " + injector.report());
             reporter.interrupt();
             channel.close().syncUninterruptibly();
             child.shutdownGracefully();
@@ -103,9 +124,6 @@ public final class LoopbackS3Server implements Callable<Integer> {
             executor.shutdownGracefully();
             if (notifier != null) {
                 notifier.close();
-            }
-            if (bytes != null) {
-                deleteTree(bytes);
             }
         }
         return 0;

@@ -37,11 +37,13 @@ import java.util.concurrent.CompletableFuture;
  * A chaos run (issue 12): a mixed workload on a bucket replicated to two sites, while faults drawn from a printed
  * seed are injected, then verify on both sites as the oracle. The workload: new keys, overwrites of the same keys
  * (their order matters), tag changes, delete markers and a few multipart objects. The faults: SIGKILLs of the
- * populator, the status processor and each replicator (each function in a JVM of its own), the second site paused
- * and resumed, and poison records on the replication topic (bytes that do not decode, an entry naming a bucket that
- * does not exist). Prints the workload, the faults by kind, verify's counts per site, the poison records accounted
- * for and the time to settle; exits 1 if any version is missing, divergent or stuck, or a poison record
- * is not listed. Not yet injected: a destination behind the fault proxy, a broker restart, dynalite unavailable.
+ * populator, the status processor and each replicator (each function in a JVM of its own), the first site's S3 server
+ * answering a share of requests 503 SlowDown or 500 and resetting a share of connections ({@code FaultInjector}) while
+ * the workload and the kills run, Kafka broker restarts on the same log directory, the second site paused and resumed,
+ * and poison records on the replication topic (bytes that do not decode, an entry naming a bucket that does not
+ * exist, an oversized entry). Prints the workload, the faults by kind, verify's counts per site, the poison records
+ * accounted for and the time to settle; exits 1 if any version is missing, divergent or stuck, or a poison record
+ * is not listed. Not injected: dynalite unavailable (it keeps its tables in memory, so a restart would lose them).
  */
 @Command(name = "chaos", mixinStandardHelpOptions = true,
         description = "Mixed workload with random SIGKILLs, a paused site and poison records; verify says what was lost.")
@@ -56,8 +58,20 @@ final class ChaosRun implements Callable<Integer> {
     int operations;
     @Option(names = "--kills", defaultValue = "12", description = "SIGKILLs spread over the functions (default: ${DEFAULT-VALUE})")
     int kills;
-    @Option(names = "--poison", defaultValue = "4", description = "poison records published (default: ${DEFAULT-VALUE})")
+    @Option(names = "--poison", defaultValue = "6", description = "poison records published (default: ${DEFAULT-VALUE})")
     int poison;
+    @Option(names = "--fault-503", defaultValue = "10", description = "percent of the first site's requests answered 503 SlowDown (default: ${DEFAULT-VALUE})")
+    double fault503;
+    @Option(names = "--fault-500", defaultValue = "0", description = "percent answered 500 InternalError (default: ${DEFAULT-VALUE})")
+    double fault500;
+    @Option(names = "--fault-reset", defaultValue = "5", description = "percent of its connections reset (default: ${DEFAULT-VALUE})")
+    double faultReset;
+    @Option(names = "--fault-delay", defaultValue = "0", description = "percent of its requests held --fault-delay-ms before the server sees them (default: ${DEFAULT-VALUE})")
+    double faultDelay;
+    @Option(names = "--fault-delay-ms", defaultValue = "65000", description = "how long a delayed request is held; the S3 clients' socket timeout is 60 s (default: ${DEFAULT-VALUE})")
+    long faultDelayMs;
+    @Option(names = "--broker-restarts", defaultValue = "1", description = "Kafka broker restarts during the run (default: ${DEFAULT-VALUE})")
+    int brokerRestarts;
     @Option(names = "--results", defaultValue = "-", description = "page the table is written to (docs/reliability.md); '-' for none (default: ${DEFAULT-VALUE})")
     String results;
     @Option(names = "--settle-minutes", defaultValue = "10", description = "how long verify may take to find everything in place (default: ${DEFAULT-VALUE})")
@@ -70,7 +84,9 @@ final class ChaosRun implements Callable<Integer> {
         Random random = new Random(chosenSeed);
         BackbeatConfig config = EmbeddedStack.onFreePorts(BackbeatConfig.load(Path.of("localstack/backbeat.json")));
         SiteConfig first = config.requireSite(FIRST);
-        config = config.withAddedSites(List.of(new SiteConfig(SECOND, SiteConfig.TYPE_AWS_S3, first.endpoint(), "second-bucket", true)));
+        // The second site on an S3 server of its own, so the faults injected at the first one leave it alone.
+        config = config.withAddedSites(List.of(new SiteConfig(SECOND, SiteConfig.TYPE_AWS_S3,
+                first.endpoint().withPort(io.backbeatserverless.localstack.EmbeddedKafka.freePort()), "second-bucket", true)));
         BackbeatConfig.OpsSettings ops = config.ops();
         config = config.withOps(new BackbeatConfig.OpsSettings(ops.port(), ops.credentials(), ops.failedEntryRetentionHours(),
                 ops.eventSourceMappings(), 5_000, 500));
@@ -86,6 +102,9 @@ final class ChaosRun implements Callable<Integer> {
                     .role("arn:aws:iam::root:role/chaos").rules(rule -> rule.status(ReplicationRuleStatus.ENABLED).prefix("")
                             .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(FIRST + "," + SECOND))).build()));
 
+            String faultPlan = String.format(java.util.Locale.ROOT, "503=%s 500=%s reset=%s delay=%s delay-ms=%d seed=%d", fault503, fault500,
+                    faultReset, faultDelay, faultDelayMs, random.nextLong());
+            stack.injectS3Faults(FIRST, faultPlan);
             Instant started = Instant.now();
             Map<String, Integer> workload = new LinkedHashMap<>();
             Random workloadRandom = new Random(random.nextLong());
@@ -95,8 +114,16 @@ final class ChaosRun implements Callable<Integer> {
             });
             List<String> functions = new ArrayList<>(List.of("populator", "status", "replicator-" + FIRST, "replicator-" + SECOND));
             int poisoned = 0;
+            int restarts = 0;
             boolean paused = false;
             for (int k = 0; k < kills; k++) {
+                if (restarts < brokerRestarts && k >= (long) kills * (restarts + 1) / (brokerRestarts + 1)) {
+                    long restartStarted = System.nanoTime();
+                    stack.restartKafka();
+                    restarts++;
+                    faults.merge("Kafka broker restart", 1, Integer::sum);
+                    System.out.printf("Kafka broker restarted in %.1f s%n", (System.nanoTime() - restartStarted) / 1e9);
+                }
                 Thread.sleep(500 + random.nextInt(2_500));
                 FunctionProcess victim = stack.function(functions.get(random.nextInt(functions.size())));
                 victim.kill();
@@ -125,6 +152,8 @@ final class ChaosRun implements Callable<Integer> {
                 faults.merge("poison record", 1, Integer::sum);
             }
             Instant written = writes.get();
+            // The destination recovers: what it injected while the workload and the kills ran.
+            String injected = stack.injectS3Faults(FIRST, "off").replaceFirst("^FAULTS \\S+ ", "").replaceFirst(" \\(plan:.*", "");
             Instant faultsDone = Instant.now();
 
             VerifyRun run = VerifySettle.settle(stack, bucket, List.of(FIRST, SECOND), Duration.ofMinutes(settleMinutes));
@@ -133,7 +162,9 @@ final class ChaosRun implements Callable<Integer> {
             StringBuilder table = new StringBuilder();
             table.append(String.format("seed %d: workload %s, %d operations in %.0f s%n", chosenSeed, new java.util.TreeMap<>(workload), operations,
                     Duration.between(started, written).toMillis() / 1000.0));
-            table.append(String.format("faults: %s%n%n", new java.util.TreeMap<>(faults)));
+            table.append(String.format("faults: %s%n", new java.util.TreeMap<>(faults)));
+            table.append(String.format("destination faults at %s while the workload and the kills ran (plan %s): %s%n%n", FIRST,
+                    faultPlan.replaceFirst(" seed=.*", ""), injected));
             table.append("| site | expected | identical | in flight | missing | divergent | stuck | failed | skipped | extra |\n");
             table.append("|---|---|---|---|---|---|---|---|---|---|\n");
             new java.util.TreeMap<>(run.bySite()).forEach((site, c) -> table.append(String.format("| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d |%n",
@@ -157,7 +188,8 @@ final class ChaosRun implements Callable<Integer> {
             System.out.println(table);
             if (!"-".equals(results)) {
                 ResultsPage.write(Path.of(results), "chaos-seed-" + chosenSeed, "tests/benchmarks/run chaos --seed " + chosenSeed + " --operations "
-                        + operations + " --kills " + kills + " --poison " + poison, table.toString());
+                        + operations + " --kills " + kills + " --poison " + poison + " --fault-503 " + fault503 + " --fault-reset " + faultReset
+                        + " --broker-restarts " + brokerRestarts, table.toString());
             }
             SiteCounts total = run.total();
             boolean lost = total.missing() + total.divergent() + total.stuck() > 0 || !run.clean();
@@ -227,20 +259,29 @@ final class ChaosRun implements Callable<Integer> {
         source.completeMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(upload).multipartUpload(m -> m.parts(parts)));
     }
 
-    /** Alternately bytes that do not decode and an entry naming a bucket that does not exist, on the bucket's partitions. */
+    /**
+     * In turn: bytes that do not decode, an entry naming a bucket that does not exist, and an oversized entry (900 KB of
+     * user metadata, near Kafka's default 1 MB record limit) naming a bucket that does not exist; on the bucket's partitions.
+     */
     private static void publishPoison(BackbeatConfig config, String bucket, int n) {
         String messageKey = MessageKeys.forObject(bucket, "poison-" + n);
-        byte[] value = n % 2 == 0 ? ("not an entry " + n).getBytes(StandardCharsets.UTF_8)
-                : unknownBucketEntry(n).getBytes(StandardCharsets.UTF_8);
+        byte[] value = switch (n % 3) {
+            case 0 -> ("not an entry " + n).getBytes(StandardCharsets.UTF_8);
+            case 1 -> unknownBucketEntry(n, 0).getBytes(StandardCharsets.UTF_8);
+            default -> unknownBucketEntry(n, 900_000).getBytes(StandardCharsets.UTF_8);
+        };
         try (EntryPublisher publisher = EntryPublisher.connect(config.kafka().bootstrapServers(), "chaos-poison")) {
             publisher.publishAll(List.of(new ProducerRecord<>(config.kafka().replicationTopic(), messageKey, value)));
         }
     }
 
     /** An entry for both sites whose bucket does not exist at the source (as a stale or forged entry would be). */
-    private static String unknownBucketEntry(int n) {
+    private static String unknownBucketEntry(int n, int metadataBytes) {
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
         var metadata = json.createObjectNode().put("key", "poison-" + n).put("versionId", POISON_VERSION).put("content-length", 1);
+        if (metadataBytes > 0) {
+            metadata.put("x-amz-meta-oversized", "x".repeat(metadataBytes));
+        }
         var info = metadata.putObject("replicationInfo").put("status", "PENDING");
         var backends = info.putArray("backends");
         for (String site : List.of(FIRST, SECOND)) {
@@ -274,14 +315,18 @@ final class ChaosRun implements Callable<Integer> {
             } while (marker != null);
         }
         long accounted = malformed.size();
-        for (int n = 1; n < poison; n += 2) {
+        for (int n = 0; n < poison; n++) {
+            if (n % 3 == 0) {
+                continue; // undecodable: counted above
+            }
             var status = stack.ops().service().versionStatus("no-such-bucket-" + n, "poison-" + n, POISON_VERSION);
             boolean both = status.isPresent() && List.of(FIRST, SECOND).stream().allMatch(site -> {
                 var outcome = status.get().sites().get(site);
                 return outcome != null && outcome.status() != io.backbeatserverless.core.status.ReplicationStatus.PENDING
                         && outcome.reason() != null && !outcome.reason().isBlank();
             });
-            System.out.printf("poison %d (bucket that does not exist): %s%n", n, status.map(v -> v.sites().toString()).orElse("no status"));
+            System.out.printf("poison %d (%s): %s%n", n, n % 3 == 1 ? "bucket that does not exist" : "oversized, bucket that does not exist",
+                    status.map(v -> v.sites().toString()).orElse("no status"));
             accounted += both ? 1 : 0;
         }
         return accounted;
