@@ -1,6 +1,9 @@
 // Runs dynalite (a DynamoDB-compatible server on LevelDB, in memory) on one address, for the
 // embedded stack. Prints "READY <port>" once listening; exits when its stdin closes, so it never
 // outlives the Java process that started it. Usage: node dynalite-server.js <port> [host]
+// A line "unavailable <ms>" on stdin makes it an outage for that long, its data kept: open connections are
+// destroyed and every new one is reset at once until it ends ("UNAVAILABLE <ms>" printed at the start,
+// "AVAILABLE" at the end). The server keeps listening: closing it would close dynalite's in-memory database.
 'use strict';
 const dynalite = require('dynalite');
 
@@ -21,6 +24,32 @@ server.on('error', (err) => {
   process.exit(1);
 });
 
-process.stdin.resume();
-process.stdin.on('end', () => server.close(() => process.exit(0)));
+const sockets = new Set();
+let unavailableUntil = 0;
+server.on('connection', (socket) => {
+  if (Date.now() < unavailableUntil) {
+    socket.resetAndDestroy();
+    return;
+  }
+  sockets.add(socket);
+  socket.on('close', () => sockets.delete(socket));
+});
+
+function outage(ms) {
+  unavailableUntil = Date.now() + ms;
+  for (const socket of sockets) {
+    socket.resetAndDestroy();
+  }
+  console.log(`UNAVAILABLE ${ms}`);
+  setTimeout(() => console.log('AVAILABLE'), ms);
+}
+
+const lines = require('readline').createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  const match = /^unavailable (\d+)$/.exec(line.trim());
+  if (match) {
+    outage(parseInt(match[1], 10));
+  }
+});
+lines.on('close', () => server.close(() => process.exit(0)));
 process.stdin.on('error', () => process.exit(0));

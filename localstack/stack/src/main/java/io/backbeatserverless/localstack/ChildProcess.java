@@ -131,7 +131,7 @@ public final class ChildProcess implements AutoCloseable {
                 }
                 if (line.contains("OutOfMemoryError")) {
                     LOG.error("[{}] {}", name, line);
-                } else if (line.startsWith("MEMORY") || line.startsWith("FAULTS")) {
+                } else if (line.startsWith("MEMORY") || line.startsWith("FAULTS") || line.startsWith("UNAVAILABLE") || line.equals("AVAILABLE")) {
                     LOG.info("[{}] {}", name, line); // routine: once a minute, for an operator watching a long run
                 } else {
                     LOG.debug("[{}] {}", name, line);

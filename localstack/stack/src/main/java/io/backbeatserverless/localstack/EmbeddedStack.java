@@ -409,6 +409,21 @@ public final class EmbeddedStack implements AutoCloseable {
         return server.request("faults " + plan, "FAULTS", Duration.ofSeconds(10));
     }
 
+    /**
+     * Makes dynalite unavailable for a while, its tables kept: open connections are reset, and so is every new one
+     * until the time is up (an outage as clients see one). Returns at once.
+     */
+    public void makeDynamoDbUnavailable(Duration outage) throws Exception {
+        ChildProcess dynalite;
+        synchronized (started) {
+            dynalite = servers.get("dynamodb");
+        }
+        if (dynalite == null) {
+            throw new IllegalStateException("the stack runs no dynalite");
+        }
+        dynalite.request("unavailable " + outage.toMillis(), "UNAVAILABLE", Duration.ofSeconds(10));
+    }
+
     /** Restarts the Kafka broker on its log directory (see {@link EmbeddedKafka#restart()}); producers and consumers reconnect. */
     public void restartKafka() {
         kafka.restart();

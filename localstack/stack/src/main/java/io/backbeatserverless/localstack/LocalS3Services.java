@@ -35,7 +35,8 @@ import java.nio.file.Path;
  * but also rewrites a bucket's whole metadata file on every write, which cuts small PUTs to about a quarter. With
  * {@link ObjectBytes#DISK} the bytes stream to one file per object or part under a directory, and metadata writes
  * cost what they cost in memory. Reads stream from the file; a ranged GET reads only its range, so a 5 GiB object
- * copied part by part never needs more heap than a part.
+ * copied part by part never needs more heap than a part. A version listing's key marker is made exclusive, as S3's is
+ * ({@link #exclusiveKeyMarker}).
  */
 public final class LocalS3Services {
 
@@ -58,7 +59,18 @@ public final class LocalS3Services {
         Storage storage = objectBytes == ObjectBytes.DISK ? Storage.createPersistent(bytesDirectory) : Storage.createInMemory();
         // The invocation handler takes the per-bucket read/write locks the services' annotations ask for.
         BucketService buckets = proxy(BucketService.class, InMemoryBucketService.create(metadata), metadata);
-        ObjectService objects = proxy(ObjectService.class, InMemoryObjectService.create(metadata, storage), metadata);
+        ObjectService locked = proxy(ObjectService.class, InMemoryObjectService.create(metadata, storage), metadata);
+        ObjectService objects = (ObjectService) Proxy.newProxyInstance(ObjectService.class.getClassLoader(), new Class<?>[] {ObjectService.class},
+                (self, method, args) -> {
+                    if (method.getName().equals("listObjectVersions") && args != null && args.length == 6) {
+                        args = exclusiveKeyMarker(metadata, args);
+                    }
+                    try {
+                        return method.invoke(locked, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
 
         ServiceFactory services = new DefaultServiceFactory();
         services.register(BucketService.class, () -> buckets);
@@ -71,6 +83,42 @@ public final class LocalS3Services {
         S3VectorsService vectors = LocalS3VectorsManager.createInMemory().s3VectorsService();
         services.register(S3VectorsService.class, () -> vectors);
         return services;
+    }
+
+    /**
+     * S3's {@code key-marker} without a {@code version-id-marker} means "keys after this one", whether or not that key
+     * exists. local-s3 instead lists the marker's own versions again (inclusive) and answers 404 when no such key
+     * exists, which stalled verify whenever a site had not received a key the source listing paged from. Rewritten
+     * here into what local-s3 does get right: the nearest existing key at or before the marker, with its last version
+     * as the version marker, so the listing resumes right after it; from the start when no key comes before.
+     * Arguments: bucket, delimiter, keyMarker, maxKeys, prefix, versionIdMarker. Listings with a delimiter are left as
+     * they are (nothing here lists versions with one).
+     */
+    private static Object[] exclusiveKeyMarker(LocalS3Metadata metadata, Object[] args) {
+        String bucket = (String) args[0];
+        String delimiter = (String) args[1];
+        String keyMarker = (String) args[2];
+        String versionIdMarker = (String) args[5];
+        if (keyMarker == null || versionIdMarker != null || delimiter != null) {
+            return args;
+        }
+        var bucketMetadata = metadata.getBucketMetadata(bucket);
+        if (bucketMetadata.isEmpty()) {
+            return args; // local-s3 answers NoSuchBucket
+        }
+        var keys = bucketMetadata.get().getObjectMap();
+        Object[] rewritten = args.clone();
+        var atOrBefore = keys.floorEntry(keyMarker);
+        while (atOrBefore != null && atOrBefore.getValue().getVersionedObjectMap().isEmpty()) {
+            atOrBefore = keys.lowerEntry(atOrBefore.getKey());
+        }
+        if (atOrBefore == null) {
+            rewritten[2] = null; // every key comes after the marker
+        } else {
+            rewritten[2] = atOrBefore.getKey();
+            rewritten[5] = atOrBefore.getValue().getVersionedObjectMap().lastKey();
+        }
+        return rewritten;
     }
 
     private static <T> T proxy(Class<T> type, T service, LocalS3Metadata metadata) {

@@ -43,7 +43,7 @@ import java.util.concurrent.CompletableFuture;
  * and poison records on the replication topic (bytes that do not decode, an entry naming a bucket that does not
  * exist, an oversized entry). Prints the workload, the faults by kind, verify's counts per site, the poison records
  * accounted for and the time to settle; exits 1 if any version is missing, divergent or stuck, or a poison record
- * is not listed. Not injected: dynalite unavailable (it keeps its tables in memory, so a restart would lose them).
+ * is not listed. dynalite is made unavailable once (connections cut, nothing listening, its tables kept).
  */
 @Command(name = "chaos", mixinStandardHelpOptions = true,
         description = "Mixed workload with random SIGKILLs, a paused site and poison records; verify says what was lost.")
@@ -72,6 +72,9 @@ final class ChaosRun implements Callable<Integer> {
     long faultDelayMs;
     @Option(names = "--broker-restarts", defaultValue = "1", description = "Kafka broker restarts during the run (default: ${DEFAULT-VALUE})")
     int brokerRestarts;
+    @Option(names = "--dynamodb-outage-seconds", defaultValue = "10", description = "dynalite unavailable this long, once, at three quarters"
+            + " of the kills; 0: no outage (default: ${DEFAULT-VALUE})")
+    int dynamoDbOutageSeconds;
     @Option(names = "--results", defaultValue = "-", description = "page the table is written to (docs/reliability.md); '-' for none (default: ${DEFAULT-VALUE})")
     String results;
     @Option(names = "--settle-minutes", defaultValue = "10", description = "how long verify may take to find everything in place (default: ${DEFAULT-VALUE})")
@@ -130,6 +133,10 @@ final class ChaosRun implements Callable<Integer> {
                 faults.merge("SIGKILL " + victim.name(), 1, Integer::sum);
                 Thread.sleep(random.nextInt(1_500));
                 victim.restart();
+                if (dynamoDbOutageSeconds > 0 && k == kills * 3 / 4) {
+                    stack.makeDynamoDbUnavailable(Duration.ofSeconds(dynamoDbOutageSeconds));
+                    faults.merge("DynamoDB (dynalite) unavailable for " + dynamoDbOutageSeconds + " s", 1, Integer::sum);
+                }
                 if (k == kills / 4) {
                     stack.ops().service().pause(SECOND);
                     paused = true;
@@ -189,7 +196,7 @@ final class ChaosRun implements Callable<Integer> {
             if (!"-".equals(results)) {
                 ResultsPage.write(Path.of(results), "chaos-seed-" + chosenSeed, "tests/benchmarks/run chaos --seed " + chosenSeed + " --operations "
                         + operations + " --kills " + kills + " --poison " + poison + " --fault-503 " + fault503 + " --fault-reset " + faultReset
-                        + " --broker-restarts " + brokerRestarts, table.toString());
+                        + " --broker-restarts " + brokerRestarts + " --dynamodb-outage-seconds " + dynamoDbOutageSeconds, table.toString());
             }
             SiteCounts total = run.total();
             boolean lost = total.missing() + total.divergent() + total.stuck() > 0 || !run.clean();

@@ -1,0 +1,120 @@
+package io.backbeatserverless.localstack;
+
+import io.backbeatserverless.adapters.aws.AwsClients;
+import io.backbeatserverless.adapters.config.Endpoint;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The stack's S3 server in its own JVM, as the stack runs it: object bytes on disk, whole bodies, faults on demand. */
+class LoopbackS3ServerTest {
+
+    private static ChildProcess server;
+    private static S3Client s3;
+
+    @BeforeAll
+    static void start() throws Exception {
+        int port = EmbeddedKafka.freePort();
+        server = S3ServerProcess.start("test-s3", "127.0.0.1", port, "512m", "256m", LocalS3Services.ObjectBytes.DISK, null);
+        s3 = AwsClients.s3(new Endpoint("http://127.0.0.1:" + port, "us-east-1", "accessKey1", "verySecretKey1"), 4, false);
+        s3.createBucket(r -> r.bucket("faults"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (s3 != null) {
+            s3.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void aBodyOfManyChunksIsStoredWholeInAFileAndReadBackInRanges() throws Exception {
+        byte[] body = new byte[24 << 20]; // netty delivers it in ~3,000 chunks of 8 KiB
+        new Random(3).nextBytes(body);
+        s3.putObject(r -> r.bucket("faults").key("big"), RequestBody.fromBytes(body));
+
+        byte[] firstHalf = s3.getObjectAsBytes(r -> r.bucket("faults").key("big").range("bytes=0-" + (body.length / 2 - 1))).asByteArray();
+        byte[] secondHalf = s3.getObjectAsBytes(r -> r.bucket("faults").key("big").range("bytes=" + body.length / 2 + "-")).asByteArray();
+        MessageDigest read = MessageDigest.getInstance("SHA-256");
+        read.update(firstHalf);
+        read.update(secondHalf);
+        assertThat(read.digest()).isEqualTo(MessageDigest.getInstance("SHA-256").digest(body));
+        // The bytes are in a file under the server's directory, not on its heap.
+        try (var directories = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            assertThat(directories.filter(d -> d.getFileName().toString().startsWith("local-s3-test-s3-")).anyMatch(d -> {
+                try (var files = Files.walk(d)) {
+                    return files.anyMatch(f -> f.toFile().isFile() && f.toFile().length() == body.length);
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            })).as("a file holds the object").isTrue();
+        }
+    }
+
+    @Test
+    void faultsAreInjectedOnDemandAndStopWhenTurnedOff() throws Exception {
+        s3.putObject(r -> r.bucket("faults").key("k"), RequestBody.fromString("v"));
+
+        server.request("faults 503=100", "FAULTS", Duration.ofSeconds(10));
+        assertThatThrownBy(() -> s3.getObjectAsBytes(r -> r.bucket("faults").key("k")))
+                .isInstanceOfSatisfying(S3Exception.class, e -> {
+                    assertThat(e.statusCode()).isEqualTo(503);
+                    assertThat(e.awsErrorDetails().errorCode()).isEqualTo("SlowDown");
+                });
+        // A PUT refused before its body is sent, as S3 does: the connection is closed and the next request still works.
+        assertThatThrownBy(() -> s3.putObject(r -> r.bucket("faults").key("k"), RequestBody.fromString("refused")))
+                .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.statusCode()).isEqualTo(503));
+
+        server.request("faults reset=100", "FAULTS", Duration.ofSeconds(10));
+        assertThatThrownBy(() -> s3.headObject(r -> r.bucket("faults").key("k"))).isInstanceOf(SdkClientException.class);
+
+        String report = server.request("faults off", "FAULTS", Duration.ofSeconds(10));
+        assertThat(report).contains("503=2").contains("reset=1");
+        assertThat(s3.getObjectAsBytes(r -> r.bucket("faults").key("k")).asUtf8String()).isEqualTo("v");
+    }
+
+    @Test
+    void aVersionListingResumesAfterItsKeyMarkerWhetherOrNotThatKeyExists() {
+        s3.createBucket(r -> r.bucket("listing"));
+        s3.putBucketVersioning(r -> r.bucket("listing").versioningConfiguration(v -> v.status("Enabled")));
+        for (String key : List.of("a", "c", "c", "e")) {
+            s3.putObject(r -> r.bucket("listing").key(key), RequestBody.fromString(key));
+        }
+        // As S3: the marker itself is not listed again, a marker naming no key is fine, latest flags stay right.
+        assertThat(keysAfter("c")).containsExactly("e:true");
+        assertThat(keysAfter("b")).containsExactly("c:true", "c:false", "e:true");
+        assertThat(keysAfter("0")).containsExactly("a:true", "c:true", "c:false", "e:true");
+        assertThat(keysAfter("z")).isEmpty();
+    }
+
+    private static List<String> keysAfter(String marker) {
+        return s3.listObjectVersions(r -> r.bucket("listing").keyMarker(marker)).versions().stream()
+                .map(v -> v.key() + ":" + v.isLatest()).toList();
+    }
+
+    @Test
+    void aMalformedFaultPlanIsRefusedNamingThePart() {
+        assertThatThrownBy(() -> FaultInjector.Plan.parse("503=10 teapot=5"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("teapot=5");
+        assertThatThrownBy(() -> FaultInjector.Plan.parse("503=60 reset=50"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("more than 100");
+        assertThat(FaultInjector.Plan.parse("503=10, reset=5 seed=7")).isEqualTo(new FaultInjector.Plan(10, 0, 5, 0, 0, 7));
+    }
+}
