@@ -3,7 +3,6 @@ package io.backbeatserverless.localstack;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -36,7 +35,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * input ({@link #configure}), so a harness can turn the faults on after setting up its buckets and off to let the
  * pipeline settle. Counts of what was injected are in {@link #report()}.
  */
-@ChannelHandler.Sharable
 final class FaultInjector {
 
     /** The shares, in percent of requests, and the delay of a held request. */
@@ -75,6 +73,10 @@ final class FaultInjector {
             return p;
         }
 
+        boolean isOff() {
+            return slowDown + internalError + reset + delayed == 0;
+        }
+
         String spec() {
             return String.format(Locale.ROOT, "503=%s 500=%s reset=%s delay=%s delay-ms=%d seed=%d", slowDown, internalError, reset, delayed,
                     delayMs, seed);
@@ -103,7 +105,7 @@ final class FaultInjector {
     private synchronized Fault draw() {
         Plan p = plan;
         requests.incrementAndGet();
-        if (p == Plan.NONE) {
+        if (p.isOff()) {
             return Fault.NONE;
         }
         double r = random.nextDouble() * 100;

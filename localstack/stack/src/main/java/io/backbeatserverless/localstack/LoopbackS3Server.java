@@ -30,9 +30,9 @@ import picocli.CommandLine.Option;
  * option, so this class builds the same netty server around local-s3's router and binds the address given.
  *
  * <p>Run as its own JVM by {@link S3ServerProcess}: it prints {@code READY <port>} once listening,
- * reports heap and direct memory every minute (local-s3 leaks direct memory per PUT, so an operator must see it
- * coming), and exits when its standard input closes, so it never outlives the stack that started it. By hand:
- * {@code java -cp ... io.backbeatserverless.localstack.LoopbackS3Server --port 9000 --object-bytes disk
+ * reports heap, direct memory and free disk every minute (so an operator sees a server running out before it does),
+ * and exits when its standard input closes, so it never outlives the stack that started it. By hand:
+ * {@code java -cp ... io.backbeatserverless.localstack.LoopbackS3Server --port 9000 --object-bytes DISK
  * --bytes-directory /tmp/s3-bytes} (keep its standard input open).
  */
 @Command(name = "loopback-s3-server", mixinStandardHelpOptions = true,

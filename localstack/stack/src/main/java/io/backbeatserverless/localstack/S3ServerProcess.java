@@ -6,10 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Starts a {@link LoopbackS3Server} in its own JVM. Separate JVMs keep local-s3's heap use (every
- * object lives on its heap) and its direct-memory leak away from Kafka and the functions, and let
- * each server be sized for its work: {@code -Xmx} and {@code -XX:MaxDirectMemorySize}, with a heap
- * dump on OOM so a crash explains itself.
+ * Starts a {@link LoopbackS3Server} in its own JVM. Separate JVMs keep local-s3's heap use (request bodies
+ * held whole, and every object with {@code ObjectBytes.MEMORY}) away from Kafka and the functions, let each
+ * server be sized for its work ({@code -Xmx}, {@code -XX:MaxDirectMemorySize}), exit on out-of-memory so
+ * the stack reports it, and let a test kill or misbehave one server alone.
  */
 public final class S3ServerProcess {
 
