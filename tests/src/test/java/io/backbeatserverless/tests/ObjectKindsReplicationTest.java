@@ -214,6 +214,34 @@ class ObjectKindsReplicationTest extends StackScenario {
                 .isEqualTo(ReplicationStatus.COMPLETED);
     }
 
+    /**
+     * Found by the chaos run (issue 12, seed 22: an extra delete marker at a site). A replayed delete marker whose source
+     * last-modified time equals that of the newer version now latest at the site was not recognised as older (times
+     * tie: S3 keeps whole seconds, so a put and a delete in the same second do), and deleted the newer version there.
+     * The source's own version order must decide a tie.
+     */
+    @Test
+    void aReplayedDeleteMarkerNeverHidesANewerVersionWithTheSameTimestamp() {
+        String bucket = stack.replicatedBucket(SharedStack.AWS_LOCATION);
+        String first = put(bucket, "tied", "first".getBytes(StandardCharsets.UTF_8));
+        awaitReplica(bucket, "tied", first);
+        String marker = stack.source.deleteObject(r -> r.bucket(bucket).key("tied")).versionId();
+        stack.awaitSiteStatus(bucket, "tied", marker, SharedStack.AWS_LOCATION, ReplicationStatus.COMPLETED);
+        String after = put(bucket, "tied", "after".getBytes(StandardCharsets.UTF_8));
+        String tiedTime = awaitReplica(bucket, "tied", after).metadata().get("scal-source-last-modified");
+        assertThat(tiedTime).as("the replica says when its version was written at the source").isNotBlank();
+
+        ReplicationEntry replayedMarker = entryFor(bucket, "tied", marker, List.of("DATA", "METADATA"), 0, tiedTime, true);
+        publish(replayedMarker);
+        // A later version of the same key (same partition, after the replay) proves the replay was processed.
+        String last = put(bucket, "tied", "last".getBytes(StandardCharsets.UTF_8));
+        awaitReplica(bucket, "tied", last);
+
+        var history = stack.destination.listObjectVersions(r -> r.bucket("dest-bucket").prefix(bucket + "/tied"));
+        assertThat(history.deleteMarkers()).as("the one marker of the source, not a second one over the newer version").hasSize(1);
+        assertThat(history.versions()).hasSize(3);
+    }
+
     @Test
     void deleteMarkersAreReplicatedButDeletesOfASpecificVersionAreNot() {
         String bucket = stack.replicatedBucket(SharedStack.AWS_LOCATION);
@@ -272,8 +300,13 @@ class ObjectKindsReplicationTest extends StackScenario {
     }
 
     private static ReplicationEntry entryFor(String bucket, String key, String versionId, List<String> content, long size) {
+        return entryFor(bucket, key, versionId, content, size, Instant.now().toString(), false);
+    }
+
+    private static ReplicationEntry entryFor(String bucket, String key, String versionId, List<String> content, long size,
+                                             String lastModified, boolean deleteMarker) {
         ObjectMetadata metadata = ObjectMetadata.builder(key, versionId).contentLength(size)
-                .lastModified(Instant.now().toString())
+                .lastModified(lastModified).deleteMarker(deleteMarker)
                 .replicationInfo(new ObjectMetadata.ReplicationInfo(ReplicationStatus.PENDING,
                         List.of(new ObjectMetadata.Backend(SharedStack.AWS_LOCATION, ReplicationStatus.PENDING, "")),
                         content, "arn:aws:s3:::" + bucket, SharedStack.AWS_LOCATION, StackClients.ROLE))

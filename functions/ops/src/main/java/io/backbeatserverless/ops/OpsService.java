@@ -98,9 +98,15 @@ public final class OpsService {
 
     // ----- failed entries -----
 
-    /** A page of the site's failed entries after {@code marker} (null: the first page). */
+    /**
+     * A page of the site's failed entries after {@code marker} (null: the first page). Any site name is listed, a
+     * configured one or not: versions queued for a site the deployment does not have (removed, or named by a rule but
+     * never configured) are failed entries under that name, with the reason.
+     */
     public FailedEntryStore.Page listFailed(String site, String marker) {
-        resolveSites(site);
+        if (site == null || site.isBlank()) {
+            throw OpsException.badQuery("which site's failed entries? (sites: " + String.join(", ", sites()) + ")");
+        }
         return failedEntries.list(site, marker, PAGE_SIZE, clock.instant());
     }
 

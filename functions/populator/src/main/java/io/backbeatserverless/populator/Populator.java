@@ -1,5 +1,7 @@
 package io.backbeatserverless.populator;
 
+import io.backbeatserverless.core.crash.CrashPoints;
+
 import io.backbeatserverless.adapters.kafka.EntryPublisher;
 import io.backbeatserverless.core.entry.EntryCodec;
 import io.backbeatserverless.core.entry.ReplicationEntry;
@@ -128,6 +130,7 @@ public final class Populator implements Runnable, AutoCloseable {
             }
         }
         publisher.publishAll(records);
+        CrashPoints.reached(CrashPoints.Point.ENTRIES_PUBLISHED);
         feed.acknowledge(batch);
         // After the checkpoint: a crash before it republishes the batch, which must not count it twice.
         queuedBySite.forEach((site, counters) -> metrics.add(site, clock.instant(), counters));

@@ -1,5 +1,7 @@
 package io.backbeatserverless.replicator;
 
+import io.backbeatserverless.core.crash.CrashPoints;
+
 import io.backbeatserverless.core.retry.Retrier;
 
 import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
@@ -26,6 +28,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Replicates one Kafka batch to this function's site. The versions of one object (one message key)
@@ -47,9 +50,25 @@ public final class BatchReplicator implements AutoCloseable {
     private final int keyConcurrency;
     private final Clock clock;
     private final AutoCloseable resources;
+    private final Set<String> configuredSites;
+    private final boolean answersForUnservedSites;
 
     public BatchReplicator(String site, SiteReplicator siteReplicator, EntryPublisher statusPublisher, String statusTopic,
                            int keyConcurrency, Clock clock, AutoCloseable resources) {
+        this(site, siteReplicator, statusPublisher, statusTopic, keyConcurrency, clock, resources, Set.of());
+    }
+
+    /**
+     * @param configuredSites every site of the deployment. An entry can name a site no replicator serves (a site removed
+     *                        while its entries were still queued, a rule naming a site never configured); left alone, its
+     *                        status there would stay PENDING forever and no failed entry would list it. The replicator of
+     *                        the first of these sites (by name) answers for such sites: a FAILED outcome with the reason,
+     *                        retryable once the site is configured. Empty: no such check (tests of one replicator).
+     */
+    public BatchReplicator(String site, SiteReplicator siteReplicator, EntryPublisher statusPublisher, String statusTopic,
+                           int keyConcurrency, Clock clock, AutoCloseable resources, Set<String> configuredSites) {
+        this.configuredSites = Set.copyOf(configuredSites);
+        this.answersForUnservedSites = !configuredSites.isEmpty() && site.equals(new java.util.TreeSet<>(configuredSites).first());
         this.site = site;
         this.siteReplicator = siteReplicator;
         this.statusPublisher = statusPublisher;
@@ -85,7 +104,7 @@ public final class BatchReplicator implements AutoCloseable {
             publisher.close();
             source.close();
             destination.close();
-        });
+        }, config.sites().stream().map(SiteConfig::name).collect(java.util.stream.Collectors.toSet()));
     }
 
     public BatchResult replicate(KafkaEvent event) {
@@ -93,6 +112,7 @@ public final class BatchReplicator implements AutoCloseable {
         List<ProducerRecord<String, byte[]>> malformedRecords = new ArrayList<>();
         int ignored = 0;
         int malformed = 0;
+        List<StatusEntry> unservedSiteOutcomes = new ArrayList<>();
         for (List<KafkaEventRecords.Record> partition : KafkaEventRecords.byPartition(event)) {
             for (KafkaEventRecords.Record record : partition) {
                 ReplicationEntry entry;
@@ -105,6 +125,9 @@ public final class BatchReplicator implements AutoCloseable {
                             new MalformedRecord(site, record.position(), e.getMessage(), printable(record.value())))));
                     continue;
                 }
+                if (answersForUnservedSites) {
+                    unservedSiteOutcomes.addAll(unservedSites(entry));
+                }
                 // Not for this site, or already final here (COMPLETED is final): nothing to do.
                 if (entry.metadata().replicationInfo().flatMap(i -> i.backend(site)).filter(b -> !b.status().isFinal()).isEmpty()) {
                     ignored++;
@@ -114,6 +137,8 @@ public final class BatchReplicator implements AutoCloseable {
             }
         }
         List<StatusEntry> outcomes = replicateAll(byObject.values());
+        outcomes.addAll(unservedSiteOutcomes);
+        CrashPoints.reached(CrashPoints.Point.REPLICAS_WRITTEN);
         List<ProducerRecord<String, byte[]>> records = new ArrayList<>(malformedRecords);
         int failed = 0;
         int skipped = 0;
@@ -127,6 +152,21 @@ public final class BatchReplicator implements AutoCloseable {
         }
         statusPublisher.publishAll(records);
         return new BatchResult(outcomes.size() - failed - skipped, failed, skipped, ignored, malformed);
+    }
+
+    /** A FAILED outcome for each site the entry names, still to do there, that no replicator of this deployment serves. */
+    private List<StatusEntry> unservedSites(ReplicationEntry entry) {
+        List<StatusEntry> outcomes = new ArrayList<>();
+        entry.metadata().replicationInfo().ifPresent(info -> info.backends().stream()
+                .filter(b -> !configuredSites.contains(b.site()) && !b.status().isFinal())
+                .forEach(b -> {
+                    String reason = "site '" + b.site() + "' is not configured in this deployment (sites: " + new java.util.TreeSet<>(configuredSites)
+                            + "): no replicator serves it; configure it, then retry";
+                    LOG.warn("{}/{} version {}: {}", entry.bucket(), entry.objectKey(), entry.versionId(), reason);
+                    outcomes.add(new StatusEntry(entry.bucket(), entry.versionKey(), b.site(), ReplicationStatus.FAILED, reason,
+                            entry.metadata().withSiteStatus(b.site(), ReplicationStatus.FAILED), 1, 0, 0, clock.instant().toString()));
+                }));
+        return outcomes;
     }
 
     /** Each object's versions in order on one thread; objects in parallel, bounded. Outcomes keep per-object order. */

@@ -64,6 +64,20 @@ public final class ReplicationErrors {
         return Kind.PERMANENT;
     }
 
+    /**
+     * Whether a request that failed this way may have been done all the same: no answer came (a reset or a timeout
+     * after it was sent), as opposed to an answer that refused it. A retry of such a request must first look whether
+     * its work is there: on a versioned bucket a PUT or a DELETE done twice leaves two versions or two markers.
+     */
+    public static boolean mayHaveBeenDone(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SdkServiceException) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public static boolean isRetryable(Throwable failure) {
         return classify(failure) == Kind.RETRYABLE;
     }
@@ -73,7 +87,11 @@ public final class ReplicationErrors {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof AwsServiceException aws && aws.awsErrorDetails() != null) {
                 String side = hasSourceCause(failure) ? "source: " : "";
-                return side + aws.awsErrorDetails().errorCode() + " (HTTP " + aws.statusCode() + "): " + aws.awsErrorDetails().errorMessage();
+                // An error answer to a HEAD has no body, so no code or message: its status says what there is to say.
+                String code = aws.awsErrorDetails().errorCode();
+                String message = aws.awsErrorDetails().errorMessage();
+                return side + (code != null ? code : statusText(aws)) + " (HTTP " + aws.statusCode() + "): "
+                        + (message != null ? message : "no error body (an answer to a HEAD has none)");
             }
             if (t instanceof IntegrityException) {
                 return t.getMessage();
@@ -85,6 +103,17 @@ public final class ReplicationErrors {
         }
         return failure == root ? failure.toString() : failure.getClass().getSimpleName() + ": " + failure.getMessage()
                 + " (cause: " + root + ")";
+    }
+
+    private static String statusText(AwsServiceException aws) {
+        return java.util.Optional.ofNullable(aws.awsErrorDetails().sdkHttpResponse()).flatMap(r -> r.statusText())
+                .orElse(switch (aws.statusCode()) {
+                    case 403 -> "Forbidden";
+                    case 404 -> "Not Found";
+                    case 500 -> "Internal Server Error";
+                    case 503 -> "Service Unavailable";
+                    default -> "HTTP error";
+                });
     }
 
     private static boolean hasSourceCause(Throwable failure) {

@@ -1,5 +1,7 @@
 package io.backbeatserverless.replicator;
 
+import io.backbeatserverless.core.crash.CrashPoints;
+
 import io.backbeatserverless.core.retry.Retrier;
 
 import io.backbeatserverless.adapters.config.ReplicatorSettings;
@@ -29,8 +31,6 @@ import java.io.InputStream;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -80,6 +80,7 @@ public final class S3SiteReplicator implements SiteReplicator {
     private final ReplicatorSettings settings;
     private final Retrier retrier;
     private final UnaryOperator<String> sourceVersionId;
+    private final SourceHistory sourceHistory;
 
     /**
      * @param sourceVersionId the source S3 API's spelling of an entry's version id (CloudServer sources: hex)
@@ -92,6 +93,7 @@ public final class S3SiteReplicator implements SiteReplicator {
         this.settings = settings;
         this.retrier = retrier;
         this.sourceVersionId = sourceVersionId;
+        this.sourceHistory = new SourceHistory(source);
     }
 
     @Override
@@ -123,7 +125,9 @@ public final class S3SiteReplicator implements SiteReplicator {
                     return ReplicationOutcome.completed(budget.attempts(), 0);
                 }
                 // An older version, or an older delete marker, must never hide a newer one at the site.
-                if (isNewer(replica.get(SOURCE_LAST_MODIFIED_META), entry.metadata().lastModified())) {
+                Map<String, String> atSite = replica;
+                if (retrier.call(budget, () -> sourceHistory.isNewer(entry.bucket(), entry.objectKey(), atSite.get(SOURCE_VERSION_META),
+                        atSite.get(SOURCE_LAST_MODIFIED_META), version, entry.metadata().lastModified()))) {
                     return ReplicationOutcome.skipped("superseded: a newer version (source version "
                             + replica.get(SOURCE_VERSION_META) + ") is already the latest at the site", budget.attempts());
                 }
@@ -133,7 +137,14 @@ public final class S3SiteReplicator implements SiteReplicator {
                         : retrier.call(budget, () -> deletedAt(bucket, key)))) {
                     return ReplicationOutcome.completed(budget.attempts(), 0); // deleted there already: a replay adds no marker
                 }
-                retrier.call(budget, () -> destination.deleteObject(r -> r.bucket(bucket).key(key)));
+                AnswerLost lost = new AnswerLost();
+                retrier.call(budget, () -> {
+                    // Each DELETE adds a marker: after one whose answer never came, look before deleting again.
+                    if (lost.happened() && latestIsDeleteMarker(bucket, key)) {
+                        return null;
+                    }
+                    return lost.noting(() -> destination.deleteObject(r -> r.bucket(bucket).key(key)));
+                });
                 return ReplicationOutcome.completed(budget.attempts(), 0);
             }
             long bytes = entry.metadata().contentLength() >= settings.multipartThresholdBytes()
@@ -145,6 +156,40 @@ public final class S3SiteReplicator implements SiteReplicator {
         } catch (Exception e) {
             return ReplicationOutcome.of(e, budget.attempts());
         }
+    }
+
+    /**
+     * Notes that a request failed without an answer, so it may have been done ({@link ReplicationErrors#mayHaveBeenDone}):
+     * its retry then looks at the site before doing it again.
+     */
+    private static final class AnswerLost {
+        private volatile boolean happened;
+
+        boolean happened() {
+            return happened;
+        }
+
+        <T> T noting(java.util.function.Supplier<T> request) {
+            try {
+                return request.get();
+            } catch (RuntimeException e) {
+                if (ReplicationErrors.mayHaveBeenDone(e)) {
+                    happened = true;
+                }
+                throw e;
+            }
+        }
+    }
+
+    private boolean latestIsDeleteMarker(String bucket, String key) {
+        Latest latest = headLatest(bucket, key);
+        return latest.replica().isEmpty() && (latest.deleteMarker() != null ? latest.deleteMarker() : deletedAt(bucket, key));
+    }
+
+    /** The key's latest replica at the site if it is of this source version, the same size. */
+    private Optional<HeadObjectResponse> replicaOf(String bucket, String key, String version, long contentLength) {
+        return headLatest(bucket, key).replica().filter(h -> version.equals(h.metadata().get(SOURCE_VERSION_META))
+                && h.contentLength() != null && h.contentLength() == contentLength);
     }
 
     /**
@@ -192,12 +237,18 @@ public final class S3SiteReplicator implements SiteReplicator {
 
     private long copyWhole(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key,
                            Set<String> mismatches) throws Exception {
+        AnswerLost lost = new AnswerLost();
         return retrier.call(budget, () -> {
             ResponseInputStream<GetObjectResponse> data = fromSource("GET", () -> source.getObject(r -> r
                     .bucket(entry.bucket()).key(entry.objectKey()).versionId(version)));
             try (data) {
                 SourceObject object = SourceObject.of(data.response());
                 refuseReplica(object);
+                // A PUT whose answer never came may have stored the replica: a second one would be a duplicate version.
+                if (lost.happened() && replicaOf(bucket, key, version, object.contentLength())
+                        .filter(h -> !object.eTagIsMd5() || object.eTag().equals(SourceObject.unquote(h.eTag()))).isPresent()) {
+                    return object.contentLength();
+                }
                 List<Tag> tags = object.tagCount() != null && object.tagCount() > 0 ? sourceTags(entry, version) : List.of();
                 MessageDigest md5 = md5();
                 PutObjectRequest.Builder put = PutObjectRequest.builder().bucket(bucket).key(key)
@@ -213,7 +264,7 @@ public final class S3SiteReplicator implements SiteReplicator {
                 InputStream digested = new DigestInputStream(data, md5);
                 RequestBody body = object.contentLength() <= SMALL_BODY_BYTES ? RequestBody.fromBytes(digested.readAllBytes())
                         : RequestBody.fromInputStream(digested, object.contentLength());
-                String stored = SourceObject.unquote(destination.putObject(put.build(), body).eTag());
+                String stored = SourceObject.unquote(lost.noting(() -> destination.putObject(put.build(), body)).eTag());
                 String sent = HexFormat.of().formatHex(md5.digest());
                 if (object.eTagIsMd5() && !sent.equals(object.eTag())) {
                     throw new IntegrityException("bytes read from the source have MD5 " + sent + " but its ETag is " + object.eTag());
@@ -244,8 +295,19 @@ public final class S3SiteReplicator implements SiteReplicator {
         boolean done = false;
         try {
             uploadParts(budget, entry, version, bucket, key, uploadId, plan, completed, digests, mismatches);
-            String stored = SourceObject.unquote(retrier.call(budget, () -> destination.completeMultipartUpload(r -> r
-                    .bucket(bucket).key(key).uploadId(uploadId).multipartUpload(u -> u.parts(completed)))).eTag());
+            AnswerLost lost = new AnswerLost();
+            String stored = retrier.call(budget, () -> {
+                // A completion whose answer never came may have made the replica: then the upload is gone, and the
+                // replica is there (its ETag is then checked as any other).
+                if (lost.happened()) {
+                    Optional<HeadObjectResponse> there = replicaOf(bucket, key, version, object.contentLength());
+                    if (there.isPresent()) {
+                        return SourceObject.unquote(there.get().eTag());
+                    }
+                }
+                return SourceObject.unquote(lost.noting(() -> destination.completeMultipartUpload(r -> r
+                        .bucket(bucket).key(key).uploadId(uploadId).multipartUpload(u -> u.parts(completed)))).eTag());
+            });
             if (stored != null && stored.contains("-")) {
                 MessageDigest ofDigests = md5();
                 for (byte[] d : digests) {
@@ -308,6 +370,7 @@ public final class S3SiteReplicator implements SiteReplicator {
                 verifyEtag(SourceObject.unquote(uploaded.eTag()), HexFormat.of().formatHex(digest), "part " + part.number(), mismatches);
                 completed[part.number() - 1] = CompletedPart.builder().partNumber(part.number()).eTag(uploaded.eTag()).build();
                 digests[part.number() - 1] = digest;
+                CrashPoints.reached(CrashPoints.Point.PART_UPLOADED);
                 return null;
             }
         });
@@ -365,17 +428,6 @@ public final class S3SiteReplicator implements SiteReplicator {
             destination.abortMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(uploadId));
         } catch (SdkException e) {
             LOG.warn("site {}: could not abort multipart upload {} of {}/{}: {}", site.name(), uploadId, bucket, key, e.toString());
-        }
-    }
-
-    private static boolean isNewer(String replicaSourceLastModified, String entryLastModified) {
-        if (replicaSourceLastModified == null || entryLastModified == null) {
-            return false;
-        }
-        try {
-            return Instant.parse(replicaSourceLastModified).isAfter(Instant.parse(entryLastModified));
-        } catch (DateTimeParseException e) {
-            return false;
         }
     }
 

@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -130,6 +131,34 @@ class BatchReplicatorTest {
         assertThat(order.stream().filter(o -> o.startsWith("a@"))).containsExactly("a@v0", "a@v2", "a@v4");
         assertThat(producer.history().stream().map(r -> EntryCodec.decodeStatusEntry(r.value()).versionKey().encoded())
                 .filter(k -> k.startsWith("a"))).containsExactly("a\u0000v0", "a\u0000v2", "a\u0000v4");
+    }
+
+    /**
+     * Found missing by the chaos matrix (issue 12): an entry naming a site no replicator serves stayed PENDING there
+     * forever, listed nowhere. The replicator of the deployment's first site answers for it: FAILED, with the reason.
+     */
+    @Test
+    void aSiteThatNoReplicatorServesGetsAFailedOutcomeFromTheFirstSitesReplicatorOnly() throws Exception {
+        KafkaEvent event = recordedEvent(); // names aws-location only
+        SiteReplicator fake = entry -> ReplicationOutcome.completed(1, 1);
+        // The recorded batch's site is configured; a deployment without it must say so once, from its first site.
+        BatchReplicator first = new BatchReplicator("a-first-site", fake, new EntryPublisher(producer), "backbeat-replication-status", 4,
+                CLOCK, () -> {
+        }, Set.of("a-first-site", "b-second-site"));
+        BatchReplicator second = new BatchReplicator("b-second-site", fake, new EntryPublisher(producer), "backbeat-replication-status", 4,
+                CLOCK, () -> {
+        }, Set.of("a-first-site", "b-second-site"));
+
+        assertThat(first.replicate(event)).isEqualTo(new BatchReplicator.BatchResult(0, 1, 0, 1, 0));
+        assertThat(second.replicate(event)).isEqualTo(new BatchReplicator.BatchResult(0, 0, 0, 1, 0));
+
+        assertThat(producer.history()).singleElement().satisfies(record -> {
+            StatusEntry status = EntryCodec.decodeStatusEntry(record.value());
+            assertThat(status.site()).isEqualTo("aws-location");
+            assertThat(status.status()).isEqualTo(ReplicationStatus.FAILED);
+            assertThat(status.reason()).startsWith("site 'aws-location' is not configured in this deployment")
+                    .contains("[a-first-site, b-second-site]");
+        });
     }
 
     private BatchReplicator replicator(String site, ReplicationOutcome outcome) {

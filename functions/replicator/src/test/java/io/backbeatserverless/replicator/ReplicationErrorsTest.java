@@ -65,6 +65,9 @@ class ReplicationErrorsTest {
         assertThat(ReplicationErrors.describe(s3(404, "NoSuchBucket"))).isEqualTo("NoSuchBucket (HTTP 404): msg NoSuchBucket");
         assertThat(ReplicationErrors.describe(new ReplicationErrors.SourceReadException("GET", s3(403, "AccessDenied"))))
                 .isEqualTo("source: AccessDenied (HTTP 403): msg AccessDenied");
+        // Seen in a chaos run as "null (HTTP 503): null": a 503 to a HEAD, which carries no error body.
+        S3Exception toHead = (S3Exception) S3Exception.builder().statusCode(503).awsErrorDetails(AwsErrorDetails.builder().build()).build();
+        assertThat(ReplicationErrors.describe(toHead)).isEqualTo("Service Unavailable (HTTP 503): no error body (an answer to a HEAD has none)");
     }
 
     private static S3Exception s3(int status, String code) {

@@ -1,5 +1,7 @@
 package io.backbeatserverless.status;
 
+import io.backbeatserverless.core.crash.CrashPoints;
+
 import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
 import io.backbeatserverless.adapters.aws.AwsClients;
 import io.backbeatserverless.adapters.cloudserver.CloudServerBackbeatRoutes;
@@ -202,6 +204,7 @@ public final class StatusRecorder implements AutoCloseable {
         }
         switch (entry.status()) {
             case FAILED -> {
+                CrashPoints.reached(CrashPoints.Point.STATUS_WRITTEN);
                 Instant failedAt = failureTime(entry);
                 failedEntries.record(new FailedEntry(entry.site(), failedAt, entry.bucket(), entry.versionKey().objectKey(),
                         entry.versionKey().versionId(), entry.metadata().contentLength(), entry.metadata().lastModified(), entry.reason(),

@@ -44,7 +44,16 @@ public final class ChildProcess implements AutoCloseable {
 
     public static ChildProcess start(String name, List<String> command, Predicate<String> readyLine, Duration timeout)
             throws IOException, TimeoutException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        return start(name, command, java.util.Map.of(), readyLine, timeout);
+    }
+
+    /** @param environment variables set for the child on top of ours */
+    public static ChildProcess start(String name, List<String> command, java.util.Map<String, String> environment,
+                                     Predicate<String> readyLine, Duration timeout)
+            throws IOException, TimeoutException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(environment);
+        Process process = builder.start();
         ChildProcess child = new ChildProcess(name, process);
         CompletableFuture<Void> ready = new CompletableFuture<>();
         Thread.ofPlatform().daemon().name(name + "-output").start(() -> child.relayOutput(readyLine, ready));
@@ -129,7 +138,11 @@ public final class ChildProcess implements AutoCloseable {
                         waiting.getValue().complete(line);
                     }
                 }
-                if (line.contains("OutOfMemoryError")) {
+                if (line.startsWith("CRASH at ")) {
+                    killed = true; // halted on purpose at a crash point: reported as a kill, not as a failure
+                    closing = true;
+                    LOG.info("[{}] {}", name, line);
+                } else if (line.contains("OutOfMemoryError")) {
                     LOG.error("[{}] {}", name, line);
                 } else if (line.startsWith("MEMORY") || line.startsWith("FAULTS") || line.startsWith("UNAVAILABLE") || line.equals("AVAILABLE")) {
                     LOG.info("[{}] {}", name, line); // routine: once a minute, for an operator watching a long run

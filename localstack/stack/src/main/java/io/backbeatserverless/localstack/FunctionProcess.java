@@ -44,10 +44,24 @@ public final class FunctionProcess implements AutoCloseable {
 
     /** Starts it again (after {@link #kill()}): it resumes from the committed offsets and saved checkpoints. */
     public synchronized void restart() throws Exception {
+        restart(java.util.Map.of());
+    }
+
+    /**
+     * Starts it again armed to die at a crash point ({@link io.backbeatserverless.core.crash.CrashPoints}): {@code point}
+     * or {@code point:n}, e.g. {@code replicas-written}. It halts there as a SIGKILL would; {@link #isAlive()} then says
+     * false, and {@link #restart()} starts it unarmed.
+     */
+    public synchronized void restartArmed(String crashAt) throws Exception {
+        io.backbeatserverless.core.crash.CrashPoints.Arming.parse(crashAt); // a bad point fails here, not in the child
+        restart(java.util.Map.of(io.backbeatserverless.core.crash.CrashPoints.VARIABLE, crashAt));
+    }
+
+    private void restart(java.util.Map<String, String> environment) throws Exception {
         if (child != null && child.isAlive()) {
             throw new IllegalStateException(name + " is running (pid " + child.pid() + ")");
         }
-        child = ChildProcess.start(name, command, "READY"::equals, Duration.ofSeconds(60));
+        child = ChildProcess.start(name, command, environment, "READY"::equals, Duration.ofSeconds(60));
         LOG.info("function {} runs in pid {}", name, child.pid());
         if (!enabled) {
             child.send("disable");

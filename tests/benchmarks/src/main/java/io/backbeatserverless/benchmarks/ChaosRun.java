@@ -41,7 +41,7 @@ import java.util.concurrent.CompletableFuture;
  * answering a share of requests 503 SlowDown or 500 and resetting a share of connections ({@code FaultInjector}) while
  * the workload and the kills run, Kafka broker restarts on the same log directory, the second site paused and resumed,
  * and poison records on the replication topic (bytes that do not decode, an entry naming a bucket that does not
- * exist, an oversized entry). Prints the workload, the faults by kind, verify's counts per site, the poison records
+ * exist, an oversized entry, an entry naming a site that is not configured). Prints the workload, the faults by kind, verify's counts per site, the poison records
  * accounted for and the time to settle; exits 1 if any version is missing, divergent or stuck, or a poison record
  * is not listed. dynalite is made unavailable once (connections cut, nothing listening, its tables kept).
  */
@@ -188,6 +188,19 @@ final class ChaosRun implements Callable<Integer> {
                 } while (marker != null);
             }
             table.append(String.format("%n"));
+            if (run.total().failed() > 0) {
+                // FAILED is visible and retryable, not the end: do what an operator does (ops failed retry --all), then look again.
+                int retried = 0;
+                for (String site : List.of(FIRST, SECOND)) {
+                    retried += stack.ops().service().retryAll(site).retried();
+                }
+                VerifyRun afterRetry = VerifySettle.settle(stack, bucket, List.of(FIRST, SECOND), Duration.ofMinutes(settleMinutes));
+                table.append(String.format("%nafter an operator's retry of the %d failed entries (ops failed retry --all): %s%n", retried,
+                        new java.util.TreeMap<>(afterRetry.bySite()).entrySet().stream().map(e -> String.format("%s identical %d of %d, failed %d, skipped %d, missing %d",
+                                e.getKey(), e.getValue().identical(), e.getValue().expected(), e.getValue().failed(), e.getValue().skipped(),
+                                e.getValue().missing())).toList()));
+                run = afterRetry;
+            }
             table.append(String.format("%npoison records accounted for (a failed entry, or an outcome, with its reason): %d of %d%n", poisonListed, poison));
             table.append(String.format("settled (verify clean, nothing in flight) %.0f s after the last write and the last fault%n",
                     settled.toMillis() / 1000.0));
@@ -267,15 +280,17 @@ final class ChaosRun implements Callable<Integer> {
     }
 
     /**
-     * In turn: bytes that do not decode, an entry naming a bucket that does not exist, and an oversized entry (900 KB of
-     * user metadata, near Kafka's default 1 MB record limit) naming a bucket that does not exist; on the bucket's partitions.
+     * In turn: bytes that do not decode, an entry naming a bucket that does not exist, an oversized entry (900 KB of
+     * user metadata, near Kafka's default 1 MB record limit) naming a bucket that does not exist, and an entry naming a
+     * site no replicator serves (a site removed while its entries were queued); on the bucket's partitions.
      */
     private static void publishPoison(BackbeatConfig config, String bucket, int n) {
         String messageKey = MessageKeys.forObject(bucket, "poison-" + n);
-        byte[] value = switch (n % 3) {
+        byte[] value = switch (n % POISON_KINDS) {
             case 0 -> ("not an entry " + n).getBytes(StandardCharsets.UTF_8);
-            case 1 -> unknownBucketEntry(n, 0).getBytes(StandardCharsets.UTF_8);
-            default -> unknownBucketEntry(n, 900_000).getBytes(StandardCharsets.UTF_8);
+            case 1 -> unknownBucketEntry(n, 0, List.of(FIRST, SECOND)).getBytes(StandardCharsets.UTF_8);
+            case 2 -> unknownBucketEntry(n, 900_000, List.of(FIRST, SECOND)).getBytes(StandardCharsets.UTF_8);
+            default -> unknownBucketEntry(n, 0, List.of(REMOVED)).getBytes(StandardCharsets.UTF_8);
         };
         try (EntryPublisher publisher = EntryPublisher.connect(config.kafka().bootstrapServers(), "chaos-poison")) {
             publisher.publishAll(List.of(new ProducerRecord<>(config.kafka().replicationTopic(), messageKey, value)));
@@ -283,7 +298,7 @@ final class ChaosRun implements Callable<Integer> {
     }
 
     /** An entry for both sites whose bucket does not exist at the source (as a stale or forged entry would be). */
-    private static String unknownBucketEntry(int n, int metadataBytes) {
+    private static String unknownBucketEntry(int n, int metadataBytes, List<String> sites) {
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
         var metadata = json.createObjectNode().put("key", "poison-" + n).put("versionId", POISON_VERSION).put("content-length", 1);
         if (metadataBytes > 0) {
@@ -291,21 +306,25 @@ final class ChaosRun implements Callable<Integer> {
         }
         var info = metadata.putObject("replicationInfo").put("status", "PENDING");
         var backends = info.putArray("backends");
-        for (String site : List.of(FIRST, SECOND)) {
+        for (String site : sites) {
             backends.addObject().put("site", site).put("status", "PENDING").put("dataStoreVersionId", "");
         }
         info.putArray("content").add("DATA").add("METADATA");
-        info.put("storageClass", FIRST + "," + SECOND);
+        info.put("storageClass", String.join(",", sites));
         return json.createObjectNode().put("type", "put").put("bucket", "no-such-bucket-" + n)
                 .put("key", "poison-" + n + "\u0000" + POISON_VERSION).put("value", metadata.toString()).toString();
     }
 
     private static final String POISON_VERSION = "98765432109876543210RG001  0";
+    private static final int POISON_KINDS = 4;
+    /** A site the poison names that the deployment does not have. */
+    private static final String REMOVED = "removed-site";
 
     /**
      * Poison records accounted for: an undecodable one listed as a failed entry with its reason (at some site); one
      * naming a bucket that does not exist given an outcome with its reason at both sites (the version is gone: the
-     * only case that may be skipped, and an operator can still force a retry).
+     * only case that may be skipped, and an operator can still force a retry); one naming a site that is not configured
+     * given a FAILED outcome with its reason there.
      */
     private static long poisonListed(EmbeddedStack stack, int poison) {
         Set<String> malformed = new java.util.HashSet<>();
@@ -323,16 +342,21 @@ final class ChaosRun implements Callable<Integer> {
         }
         long accounted = malformed.size();
         for (int n = 0; n < poison; n++) {
-            if (n % 3 == 0) {
+            if (n % POISON_KINDS == 0) {
                 continue; // undecodable: counted above
             }
             var status = stack.ops().service().versionStatus("no-such-bucket-" + n, "poison-" + n, POISON_VERSION);
-            boolean both = status.isPresent() && List.of(FIRST, SECOND).stream().allMatch(site -> {
+            List<String> named = n % POISON_KINDS == 3 ? List.of(REMOVED) : List.of(FIRST, SECOND);
+            boolean both = status.isPresent() && named.stream().allMatch(site -> {
                 var outcome = status.get().sites().get(site);
                 return outcome != null && outcome.status() != io.backbeatserverless.core.status.ReplicationStatus.PENDING
                         && outcome.reason() != null && !outcome.reason().isBlank();
             });
-            System.out.printf("poison %d (%s): %s%n", n, n % 3 == 1 ? "bucket that does not exist" : "oversized, bucket that does not exist",
+            System.out.printf("poison %d (%s): %s%n", n, switch (n % POISON_KINDS) {
+                        case 1 -> "bucket that does not exist";
+                        case 2 -> "oversized, bucket that does not exist";
+                        default -> "site that is not configured";
+                    },
                     status.map(v -> v.sites().toString()).orElse("no status"));
             accounted += both ? 1 : 0;
         }
