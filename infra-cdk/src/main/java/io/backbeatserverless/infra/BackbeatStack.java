@@ -122,6 +122,9 @@ public final class BackbeatStack extends Stack {
             replicator.getNode().addDependency(kafka);
             kafka.grantConsume(replicator, KafkaCluster.REPLICATION_TOPIC, site.consumerGroup());
             kafka.grantProduce(replicator, KafkaCluster.STATUS_TOPIC);
+            // A copy cut short by the invocation's deadline saves its progress (checkpoints table) and puts its entry back.
+            kafka.grantProduce(replicator, KafkaCluster.REPLICATION_TOPIC);
+            tables.grantItemAccess(replicator, tables.checkpoints);
             grantSourceRead(replicator);
             grantSiteWrite(replicator, site);
             CfnEventSourceMapping trigger = mskTrigger("ReplicatorTrigger-" + site.name(), replicator, kafka,

@@ -46,7 +46,8 @@ final class BackbeatTables extends Construct {
                 .projectionType(ProjectionType.ALL)
                 .build());
         siteState = table("SiteState", TableSchemas.SITE_STATE_PK, null, null);
-        checkpoints = table("Checkpoints", TableSchemas.CHECKPOINT_PK, null, null);
+        // TTL: a resumable copy's progress expires (feed checkpoints have no expiresAt and never do).
+        checkpoints = table("Checkpoints", TableSchemas.CHECKPOINT_PK, null, TableSchemas.TTL_ATTRIBUTE);
         metrics = table("Metrics", TableSchemas.METRICS_PK, TableSchemas.METRICS_SK, TableSchemas.TTL_ATTRIBUTE);
         rules = table("Rules", TableSchemas.RULES_PK, null, null);
         verify = table("Verify", TableSchemas.VERIFY_PK, TableSchemas.VERIFY_SK, TableSchemas.TTL_ATTRIBUTE);

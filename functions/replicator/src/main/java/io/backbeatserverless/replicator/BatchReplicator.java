@@ -29,6 +29,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.time.Instant;
+import io.backbeatserverless.core.transfer.CopyProgressStore;
 
 /**
  * Replicates one Kafka batch to this function's site. The versions of one object (one message key)
@@ -51,6 +53,7 @@ public final class BatchReplicator implements AutoCloseable {
     private final Clock clock;
     private final AutoCloseable resources;
     private final Set<String> configuredSites;
+    private final Resumption resumption;
     private final boolean answersForUnservedSites;
 
     public BatchReplicator(String site, SiteReplicator siteReplicator, EntryPublisher statusPublisher, String statusTopic,
@@ -67,6 +70,20 @@ public final class BatchReplicator implements AutoCloseable {
      */
     public BatchReplicator(String site, SiteReplicator siteReplicator, EntryPublisher statusPublisher, String statusTopic,
                            int keyConcurrency, Clock clock, AutoCloseable resources, Set<String> configuredSites) {
+        this(site, siteReplicator, statusPublisher, statusTopic, keyConcurrency, clock, resources, configuredSites, null);
+    }
+
+    /**
+     * What lets a batch end before its deadline without losing or reordering anything: entries not finished in time go
+     * back to {@code replicationTopic} (same message key: same partition, after what is already there), and
+     * {@code copyProgress} says which keys have a copy in progress, whose later versions must wait behind it.
+     */
+    public record Resumption(String replicationTopic, CopyProgressStore copyProgress) {
+    }
+
+    public BatchReplicator(String site, SiteReplicator siteReplicator, EntryPublisher statusPublisher, String statusTopic,
+                           int keyConcurrency, Clock clock, AutoCloseable resources, Set<String> configuredSites, Resumption resumption) {
+        this.resumption = resumption;
         this.configuredSites = Set.copyOf(configuredSites);
         this.answersForUnservedSites = !configuredSites.isEmpty() && site.equals(new java.util.TreeSet<>(configuredSites).first());
         this.site = site;
@@ -95,19 +112,33 @@ public final class BatchReplicator implements AutoCloseable {
         var destination = AwsClients.s3(site.endpoint(), connections, false);
         EntryPublisher publisher = EntryPublisher.connect(config.kafka(), "backbeat-replicator-" + siteName);
         Retrier retrier = Retrier.standard(settings.retryPolicy(), clock, ReplicationErrors::isRetryable);
+        var dynamo = io.backbeatserverless.adapters.aws.AwsClients.dynamoDb(config.dynamodb().endpoint());
+        CopyProgressStore copyProgress = new io.backbeatserverless.adapters.dynamodb.DynamoDbCopyProgressStore(dynamo,
+                config.dynamodb().tables().checkpoints());
         SiteReplicator replicator = SiteConfig.TYPE_SCALITY.equals(site.type())
                 ? new CloudServerSiteReplicator(site, source, new CloudServerBackbeatRoutes(site.endpoint(), connections), retrier,
                         config.source()::s3VersionId)
-                : new S3SiteReplicator(site, source, destination, settings, retrier, config.source()::s3VersionId);
+                : new S3SiteReplicator(site, source, destination, settings, retrier, config.source()::s3VersionId, copyProgress, clock);
         return new BatchReplicator(siteName, replicator, publisher, config.kafka().statusTopic(), settings.keyConcurrency(),
                 clock, () -> {
             publisher.close();
             source.close();
             destination.close();
-        }, config.sites().stream().map(SiteConfig::name).collect(java.util.stream.Collectors.toSet()));
+            dynamo.close();
+        }, config.sites().stream().map(SiteConfig::name).collect(java.util.stream.Collectors.toSet()),
+                new Resumption(config.kafka().replicationTopic(), copyProgress));
     }
 
     public BatchResult replicate(KafkaEvent event) {
+        return replicate(event, null);
+    }
+
+    /**
+     * @param deadline when to stop starting work (the invocation's end less a margin); null: none. Entries not finished
+     *                 by then are deferred (back on the topic), never dropped; without {@link Resumption} it is ignored.
+     */
+    public BatchResult replicate(KafkaEvent event, Instant deadline) {
+        Instant stopAt = resumption == null ? null : deadline;
         Map<String, List<ReplicationEntry>> byObject = new LinkedHashMap<>();
         List<ProducerRecord<String, byte[]>> malformedRecords = new ArrayList<>();
         int ignored = 0;
@@ -136,10 +167,26 @@ public final class BatchReplicator implements AutoCloseable {
                 byObject.computeIfAbsent(entry.messageKey(), k -> new ArrayList<>()).add(entry);
             }
         }
-        List<StatusEntry> outcomes = replicateAll(byObject.values());
+        Map<String, String> copying = stopAt == null ? Map.of() : copiesInProgress(byObject.values());
+        List<Done> results = replicateAll(byObject.values(), stopAt, copying);
+        List<StatusEntry> outcomes = new ArrayList<>();
+        List<ReplicationEntry> deferred = new ArrayList<>();
+        for (Done done : results) {
+            if (done.status() == null) {
+                deferred.add(done.entry());
+            } else {
+                outcomes.add(done.status());
+            }
+        }
         outcomes.addAll(unservedSiteOutcomes);
         CrashPoints.reached(CrashPoints.Point.REPLICAS_WRITTEN);
         List<ProducerRecord<String, byte[]>> records = new ArrayList<>(malformedRecords);
+        for (ReplicationEntry entry : deferred) {
+            records.add(new ProducerRecord<>(resumption.replicationTopic(), entry.messageKey(), EntryCodec.encode(entry)));
+        }
+        if (!deferred.isEmpty()) {
+            LOG.info("site {}: {} entries deferred to the next invocation (back on {})", site, deferred.size(), resumption.replicationTopic());
+        }
         int failed = 0;
         int skipped = 0;
         for (StatusEntry status : outcomes) {
@@ -151,7 +198,7 @@ public final class BatchReplicator implements AutoCloseable {
             }
         }
         statusPublisher.publishAll(records);
-        return new BatchResult(outcomes.size() - failed - skipped, failed, skipped, ignored, malformed);
+        return new BatchResult(outcomes.size() - failed - skipped, failed, skipped, ignored, malformed, deferred.size());
     }
 
     /** A FAILED outcome for each site the entry names, still to do there, that no replicator of this deployment serves. */
@@ -169,19 +216,53 @@ public final class BatchReplicator implements AutoCloseable {
         return outcomes;
     }
 
-    /** Each object's versions in order on one thread; objects in parallel, bounded. Outcomes keep per-object order. */
-    private List<StatusEntry> replicateAll(java.util.Collection<List<ReplicationEntry>> objects) {
-        List<java.util.concurrent.Callable<List<StatusEntry>>> tasks = new ArrayList<>(objects.size());
+    /** One entry's result: its outcome, or null when it was deferred to the next invocation. */
+    private record Done(ReplicationEntry entry, StatusEntry status) {
+    }
+
+    /** For the keys of these entries with a copy in progress, the version being copied (one read per bucket of the batch). */
+    private Map<String, String> copiesInProgress(java.util.Collection<List<ReplicationEntry>> objects) {
+        Map<String, List<String>> keysByBucket = new LinkedHashMap<>();
+        for (List<ReplicationEntry> versions : objects) {
+            ReplicationEntry first = versions.getFirst();
+            keysByBucket.computeIfAbsent(first.bucket(), b -> new ArrayList<>()).add(first.objectKey());
+        }
+        Map<String, String> copying = new java.util.HashMap<>();
+        keysByBucket.forEach((bucket, keys) -> {
+            for (String key : resumption.copyProgress().inProgress(site, bucket, keys)) {
+                resumption.copyProgress().find(site, bucket, key).ifPresent(p -> copying.put(bucket + "/" + key, p.versionId()));
+            }
+        });
+        return copying;
+    }
+
+    /**
+     * Each object's versions in order on one thread; objects in parallel, bounded. Results keep per-object order. Once
+     * one version of an object is deferred, the later ones are too (they must not overtake it); a version is deferred
+     * without being tried when the deadline has passed, or when an earlier version of its key is being copied.
+     */
+    private List<Done> replicateAll(java.util.Collection<List<ReplicationEntry>> objects, Instant stopAt, Map<String, String> copying) {
+        List<java.util.concurrent.Callable<List<Done>>> tasks = new ArrayList<>(objects.size());
         for (List<ReplicationEntry> versions : objects) {
             tasks.add(() -> {
-                List<StatusEntry> statuses = new ArrayList<>(versions.size());
+                List<Done> results = new ArrayList<>(versions.size());
+                boolean deferRest = false;
                 for (ReplicationEntry entry : versions) {
-                    statuses.add(replicateOne(entry));
+                    String inProgress = copying.get(entry.bucket() + "/" + entry.objectKey());
+                    if (deferRest || (stopAt != null && !clock.instant().isBefore(stopAt))
+                            || (inProgress != null && !inProgress.equals(siteReplicator.sourceVersion(entry)))) {
+                        deferRest = true;
+                        results.add(new Done(entry, null));
+                        continue;
+                    }
+                    Done done = replicateOne(entry, stopAt);
+                    deferRest = done.status() == null;
+                    results.add(done);
                 }
-                return statuses;
+                return results;
             });
         }
-        List<StatusEntry> all = new ArrayList<>();
+        List<Done> all = new ArrayList<>();
         BoundedTasks.run(tasks, keyConcurrency).forEach(all::addAll);
         return all;
     }
@@ -195,15 +276,18 @@ public final class BatchReplicator implements AutoCloseable {
         }
     }
 
-    private StatusEntry replicateOne(ReplicationEntry entry) {
+    private Done replicateOne(ReplicationEntry entry, Instant stopAt) {
         long started = clock.millis();
         ReplicationOutcome outcome;
         try {
-            outcome = siteReplicator.replicate(entry);
+            outcome = siteReplicator.replicate(entry, stopAt);
         } catch (RuntimeException e) {
             // A bug, not a site failure: still an outcome, so the version is visible and retryable.
             LOG.error("site {}: replicating {}/{} failed unexpectedly", site, entry.bucket(), entry.objectKey(), e);
             outcome = ReplicationOutcome.failed("internal error: " + e, 1);
+        }
+        if (outcome.isDeferred()) {
+            return new Done(entry, null);
         }
         if (outcome.reason() != null) {
             LOG.warn("site {}: {}/{} version {} {} after {} attempt(s): {}", site, entry.bucket(), entry.objectKey(),
@@ -211,8 +295,8 @@ public final class BatchReplicator implements AutoCloseable {
         }
         ObjectMetadata updated = outcome.status() == ReplicationStatus.SKIPPED ? entry.metadata()
                 : entry.metadata().withSiteStatus(site, outcome.status());
-        return new StatusEntry(entry.bucket(), entry.versionKey(), site, outcome.status(), outcome.reason(), updated,
-                outcome.attempts(), outcome.bytes(), clock.millis() - started, clock.instant().toString());
+        return new Done(entry, new StatusEntry(entry.bucket(), entry.versionKey(), site, outcome.status(), outcome.reason(), updated,
+                outcome.attempts(), outcome.bytes(), clock.millis() - started, clock.instant().toString()));
     }
 
     @Override
@@ -225,6 +309,9 @@ public final class BatchReplicator implements AutoCloseable {
      * What one invocation did: versions replicated, failed and skipped (outcomes published), entries
      * for other sites (ignored), undecodable entries.
      */
-    public record BatchResult(int completed, int failed, int skipped, int ignored, int malformed) {
+    public record BatchResult(int completed, int failed, int skipped, int ignored, int malformed, int deferred) {
+        public BatchResult(int completed, int failed, int skipped, int ignored, int malformed) {
+            this(completed, failed, skipped, ignored, malformed, 0);
+        }
     }
 }

@@ -39,6 +39,18 @@ public record ReplicationOutcome(ReplicationStatus status, String reason, int at
         return failed("site '" + site + "' has no bucket and the rule names no Destination.Bucket", 1);
     }
 
+    /**
+     * Not finished before the invocation's deadline: a resumable copy saved its progress (or the entry was not started),
+     * and the entry goes back on the topic for the next invocation. Its status stays PENDING; {@code reason} says how far.
+     */
+    public static ReplicationOutcome deferred(String reason, int attempts, long bytes) {
+        return new ReplicationOutcome(ReplicationStatus.PENDING, reason, attempts, bytes);
+    }
+
+    public boolean isDeferred() {
+        return status == ReplicationStatus.PENDING;
+    }
+
     public static ReplicationOutcome failed(String reason, int attempts) {
         return new ReplicationOutcome(ReplicationStatus.FAILED, reason, attempts, 0);
     }

@@ -24,6 +24,19 @@ public final class ReplicatorHandler implements RequestHandler<KafkaEvent, Batch
 
     @Override
     public BatchReplicator.BatchResult handleRequest(KafkaEvent event, Context context) {
-        return replicator.replicate(event);
+        return replicator.replicate(event, stopStartingAt(context, java.time.Instant.now()));
+    }
+
+    /**
+     * When to stop starting work: the invocation's end less a margin to finish the parts in flight and publish the
+     * outcomes and the deferred entries (a tenth of the time left, between 2 and 30 s). Null without a context.
+     */
+    static java.time.Instant stopStartingAt(Context context, java.time.Instant now) {
+        if (context == null) {
+            return null;
+        }
+        long remaining = context.getRemainingTimeInMillis();
+        long margin = Math.clamp(remaining / 10, 2_000L, 30_000L);
+        return now.plusMillis(Math.max(0, remaining - margin));
     }
 }

@@ -8,6 +8,8 @@ import io.backbeatserverless.adapters.config.ReplicatorSettings;
 import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.core.entry.ReplicationEntry;
 import io.backbeatserverless.core.metadata.ReplicaMarkers;
+import io.backbeatserverless.core.transfer.CopyProgress;
+import io.backbeatserverless.core.transfer.CopyProgressStore;
 import io.backbeatserverless.core.transfer.PartPlan;
 import io.backbeatserverless.replicator.ReplicationErrors.IntegrityException;
 import io.backbeatserverless.replicator.ReplicationErrors.SourceReadException;
@@ -21,6 +23,7 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.Tag;
@@ -31,6 +34,7 @@ import java.io.InputStream;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -45,6 +49,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 
 /**
@@ -81,12 +86,25 @@ public final class S3SiteReplicator implements SiteReplicator {
     private final Retrier retrier;
     private final UnaryOperator<String> sourceVersionId;
     private final SourceHistory sourceHistory;
+    private final CopyProgressStore copyProgress;
+    private final java.time.Clock clock;
 
     /**
      * @param sourceVersionId the source S3 API's spelling of an entry's version id (CloudServer sources: hex)
      */
     public S3SiteReplicator(SiteConfig site, S3Client source, S3Client destination, ReplicatorSettings settings, Retrier retrier,
                             UnaryOperator<String> sourceVersionId) {
+        this(site, source, destination, settings, retrier, sourceVersionId, null, java.time.Clock.systemUTC());
+    }
+
+    /**
+     * @param copyProgress where multipart copies save their progress after every part, so one cut short by a deadline
+     *                     or a crash resumes after its last part done; null: copies are not resumable (nor deferred)
+     */
+    public S3SiteReplicator(SiteConfig site, S3Client source, S3Client destination, ReplicatorSettings settings, Retrier retrier,
+                            UnaryOperator<String> sourceVersionId, CopyProgressStore copyProgress, java.time.Clock clock) {
+        this.copyProgress = copyProgress;
+        this.clock = clock;
         this.site = site;
         this.source = source;
         this.destination = destination;
@@ -98,6 +116,16 @@ public final class S3SiteReplicator implements SiteReplicator {
 
     @Override
     public ReplicationOutcome replicate(ReplicationEntry entry) {
+        return replicate(entry, null);
+    }
+
+    @Override
+    public String sourceVersion(ReplicationEntry entry) {
+        return sourceVersionId.apply(entry.versionId());
+    }
+
+    @Override
+    public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline) {
         Retrier.Budget budget = retrier.newBudget();
         String bucket = site.destinationBucket(entry.metadata());
         if (bucket == null || bucket.isBlank()) {
@@ -140,7 +168,7 @@ public final class S3SiteReplicator implements SiteReplicator {
                 AnswerLost lost = new AnswerLost();
                 retrier.call(budget, () -> {
                     // Each DELETE adds a marker: after one whose answer never came, look before deleting again.
-                    if (lost.happened() && latestIsDeleteMarker(bucket, key)) {
+                    if (lost.workThere(() -> latestIsDeleteMarker(bucket, key))) {
                         return null;
                     }
                     return lost.noting(() -> destination.deleteObject(r -> r.bucket(bucket).key(key)));
@@ -148,9 +176,11 @@ public final class S3SiteReplicator implements SiteReplicator {
                 return ReplicationOutcome.completed(budget.attempts(), 0);
             }
             long bytes = entry.metadata().contentLength() >= settings.multipartThresholdBytes()
-                    ? copyInParts(budget, entry, version, bucket, key, mismatches)
+                    ? copyInParts(budget, entry, version, bucket, key, mismatches, copyProgress == null ? null : deadline)
                     : copyWhole(budget, entry, version, bucket, key, mismatches);
             return ReplicationOutcome.completed(budget.attempts(), bytes);
+        } catch (CopyDeferred e) {
+            return ReplicationOutcome.deferred(e.getMessage(), budget.attempts(), e.bytesThisTime);
         } catch (NotReplicable e) {
             return ReplicationOutcome.skipped(e.getMessage(), budget.attempts());
         } catch (Exception e) {
@@ -165,8 +195,21 @@ public final class S3SiteReplicator implements SiteReplicator {
     private static final class AnswerLost {
         private volatile boolean happened;
 
-        boolean happened() {
-            return happened;
+        /**
+         * Whether the work is there, asked only after a lost answer. A look that fails itself counts as "not there":
+         * the request is then sent again (a duplicate only if both the answer and the look were lost), rather than
+         * spending the attempt on the look.
+         */
+        boolean workThere(java.util.function.BooleanSupplier look) {
+            if (!happened) {
+                return false;
+            }
+            try {
+                return look.getAsBoolean();
+            } catch (SdkException e) {
+                LOG.debug("could not look whether a request whose answer was lost was done: {}", e.toString());
+                return false;
+            }
         }
 
         <T> T noting(java.util.function.Supplier<T> request) {
@@ -245,8 +288,8 @@ public final class S3SiteReplicator implements SiteReplicator {
                 SourceObject object = SourceObject.of(data.response());
                 refuseReplica(object);
                 // A PUT whose answer never came may have stored the replica: a second one would be a duplicate version.
-                if (lost.happened() && replicaOf(bucket, key, version, object.contentLength())
-                        .filter(h -> !object.eTagIsMd5() || object.eTag().equals(SourceObject.unquote(h.eTag()))).isPresent()) {
+                if (lost.workThere(() -> replicaOf(bucket, key, version, object.contentLength())
+                        .filter(h -> !object.eTagIsMd5() || object.eTag().equals(SourceObject.unquote(h.eTag()))).isPresent())) {
                     return object.contentLength();
                 }
                 List<Tag> tags = object.tagCount() != null && object.tagCount() > 0 ? sourceTags(entry, version) : List.of();
@@ -276,34 +319,98 @@ public final class S3SiteReplicator implements SiteReplicator {
     }
 
     private long copyInParts(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key,
-                             Set<String> mismatches) throws Exception {
+                             Set<String> mismatches, Instant deadline) throws Exception {
         SourceObject object = retrier.call(budget, () -> SourceObject.of(fromSource("HEAD", () -> source.headObject(r -> r
                 .bucket(entry.bucket()).key(entry.objectKey()).versionId(version)))));
         refuseReplica(object);
-        List<Tag> tags = retrier.call(budget, () -> sourceTags(entry, version));
-        CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder().bucket(bucket).key(key)
-                .contentType(object.contentType()).cacheControl(object.cacheControl())
-                .contentDisposition(object.contentDisposition()).contentEncoding(object.contentEncoding())
-                .contentLanguage(object.contentLanguage()).expires(object.expires()).metadata(replicaMetadata(object, entry, version));
-        if (!tags.isEmpty()) {
-            create.tagging(Tagging.builder().tagSet(tags).build());
+        CopyProgress resumed = resumableCopy(entry, version, object, bucket, key);
+        try {
+            return copyInParts(budget, entry, version, bucket, key, mismatches, deadline, object, resumed);
+        } catch (NoSuchUploadException gone) {
+            if (resumed == null) {
+                throw gone;
+            }
+            // The site no longer has the upload (aborted by a lifecycle rule, or by hand): start over, once.
+            LOG.warn("site {}: upload {} of {}/{} to resume is gone at the site; copying from the start", site.name(), resumed.uploadId(),
+                    entry.bucket(), entry.objectKey());
+            copyProgress.remove(site.name(), entry.bucket(), entry.objectKey());
+            return copyInParts(budget, entry, version, bucket, key, mismatches, deadline, object, null);
         }
-        String uploadId = retrier.call(budget, () -> destination.createMultipartUpload(create.build()).uploadId());
+    }
+
+    /**
+     * The saved progress of this very copy (same source version and bytes, same destination, not expired), to resume;
+     * else null, after aborting an upload another copy of the key left behind (an older version's, or an expired one).
+     */
+    private CopyProgress resumableCopy(ReplicationEntry entry, String version, SourceObject object, String bucket, String key) {
+        if (copyProgress == null) {
+            return null;
+        }
+        Optional<CopyProgress> saved = copyProgress.find(site.name(), entry.bucket(), entry.objectKey());
+        if (saved.isEmpty()) {
+            return null;
+        }
+        CopyProgress progress = saved.get();
+        if (progress.isFor(version, object.eTag()) && !progress.expired(clock.instant())
+                && progress.destinationBucket().equals(bucket) && progress.destinationKey().equals(key)) {
+            return progress;
+        }
+        abort(progress.destinationBucket(), progress.destinationKey(), progress.uploadId());
+        copyProgress.remove(site.name(), entry.bucket(), entry.objectKey());
+        return null;
+    }
+
+    private long copyInParts(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key,
+                             Set<String> mismatches, Instant deadline, SourceObject object, CopyProgress resumed) throws Exception {
         PartPlan plan = PartPlan.of(object.contentLength());
+        CopyProgress progress = resumed;
+        if (progress == null) {
+            List<Tag> tags = retrier.call(budget, () -> sourceTags(entry, version));
+            CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder().bucket(bucket).key(key)
+                    .contentType(object.contentType()).cacheControl(object.cacheControl())
+                    .contentDisposition(object.contentDisposition()).contentEncoding(object.contentEncoding())
+                    .contentLanguage(object.contentLanguage()).expires(object.expires()).metadata(replicaMetadata(object, entry, version));
+            if (!tags.isEmpty()) {
+                create.tagging(Tagging.builder().tagSet(tags).build());
+            }
+            String created = retrier.call(budget, () -> destination.createMultipartUpload(create.build()).uploadId());
+            Instant now = clock.instant();
+            progress = new CopyProgress(site.name(), entry.bucket(), entry.objectKey(), version, object.eTag(), created, bucket, key,
+                    List.of(), now, now.plus(settings.resumableUploadTtl()));
+            if (copyProgress != null) {
+                copyProgress.save(progress);
+            }
+        } else {
+            LOG.info("site {}: resuming the copy of {}/{} version {} (upload {}): {} of {} parts done", site.name(), entry.bucket(),
+                    entry.objectKey(), version, progress.uploadId(), progress.parts().size(), plan.parts().size());
+        }
+        String uploadId = progress.uploadId();
         CompletedPart[] completed = new CompletedPart[plan.parts().size()];
         byte[][] digests = new byte[plan.parts().size()][];
+        for (CopyProgress.Part done : progress.parts()) {
+            completed[done.number() - 1] = CompletedPart.builder().partNumber(done.number()).eTag(done.eTag()).build();
+            digests[done.number() - 1] = HexFormat.of().parseHex(done.md5Hex());
+        }
+        PartsDone partsDone = new PartsDone(progress);
         boolean done = false;
+        boolean resumable = false;
         try {
-            uploadParts(budget, entry, version, bucket, key, uploadId, plan, completed, digests, mismatches);
+            long sent = uploadParts(budget, entry, version, bucket, key, uploadId, plan, completed, digests, mismatches, deadline, partsDone);
+            if (java.util.Arrays.stream(completed).anyMatch(java.util.Objects::isNull)) {
+                resumable = true; // stopped for the deadline: every part done is saved, the upload stays for the next invocation
+                long parts = java.util.Arrays.stream(completed).filter(java.util.Objects::nonNull).count();
+                LOG.info("site {}: copy of {}/{} version {} stops for the invocation's deadline: {} of {} parts done ({} bytes this time)",
+                        site.name(), entry.bucket(), entry.objectKey(), version, parts, plan.parts().size(), sent);
+                throw new CopyDeferred("copy in progress: " + parts + " of " + plan.parts().size() + " parts done, resumes next invocation", sent);
+            }
             AnswerLost lost = new AnswerLost();
             String stored = retrier.call(budget, () -> {
                 // A completion whose answer never came may have made the replica: then the upload is gone, and the
                 // replica is there (its ETag is then checked as any other).
-                if (lost.happened()) {
-                    Optional<HeadObjectResponse> there = replicaOf(bucket, key, version, object.contentLength());
-                    if (there.isPresent()) {
-                        return SourceObject.unquote(there.get().eTag());
-                    }
+                AtomicReference<String> thereETag = new AtomicReference<>();
+                if (lost.workThere(() -> replicaOf(bucket, key, version, object.contentLength())
+                        .map(h -> { thereETag.set(SourceObject.unquote(h.eTag())); return true; }).orElse(false))) {
+                    return thereETag.get();
                 }
                 return SourceObject.unquote(lost.noting(() -> destination.completeMultipartUpload(r -> r
                         .bucket(bucket).key(key).uploadId(uploadId).multipartUpload(u -> u.parts(completed)))).eTag());
@@ -318,24 +425,70 @@ public final class S3SiteReplicator implements SiteReplicator {
             done = true;
             return object.contentLength();
         } finally {
-            if (!done) {
+            if (!resumable && copyProgress != null) {
+                copyProgress.remove(site.name(), entry.bucket(), entry.objectKey());
+            }
+            if (!done && !resumable) {
                 abort(bucket, key, uploadId);
             }
         }
     }
 
-    private void uploadParts(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key, String uploadId,
-                             PartPlan plan, CompletedPart[] completed, byte[][] digests, Set<String> mismatches) throws Exception {
+    /** The copy's progress, saved after each part (parts finish in any order, on several threads). */
+    private final class PartsDone {
+        private CopyProgress progress;
+
+        PartsDone(CopyProgress progress) {
+            this.progress = progress;
+        }
+
+        synchronized void add(CopyProgress.Part part) {
+            progress = progress.withPart(part);
+            if (copyProgress != null) {
+                copyProgress.save(progress);
+            }
+        }
+    }
+
+    /** A copy stopped for the deadline, its progress saved. */
+    private static final class CopyDeferred extends RuntimeException {
+        final long bytesThisTime;
+
+        CopyDeferred(String message, long bytesThisTime) {
+            super(message);
+            this.bytesThisTime = bytesThisTime;
+        }
+    }
+
+    /**
+     * Uploads the parts not done yet, {@code partConcurrency} at once; with a deadline, a part is started only if it can
+     * end before it (judged by the slowest part so far, or 2 s before any). Returns the bytes sent.
+     */
+    private long uploadParts(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key, String uploadId,
+                             PartPlan plan, CompletedPart[] completed, byte[][] digests, Set<String> mismatches, Instant deadline,
+                             PartsDone partsDone) throws Exception {
         Semaphore permits = new Semaphore(settings.partConcurrency());
         AtomicBoolean failed = new AtomicBoolean();
+        AtomicBoolean stopped = new AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong slowestPartMs = new java.util.concurrent.atomic.AtomicLong(2_000);
+        java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
         List<Future<Void>> futures = new ArrayList<>();
         try (ExecutorService parts = Executors.newVirtualThreadPerTaskExecutor()) {
             for (PartPlan.Part part : plan.parts()) {
+                if (completed[part.number() - 1] != null) {
+                    continue; // done by an earlier invocation
+                }
                 futures.add(parts.submit(() -> {
                     permits.acquire();
                     try {
-                        if (!failed.get()) {
-                            uploadPart(budget, entry, version, bucket, key, uploadId, part, completed, digests, mismatches);
+                        if (deadline != null && clock.instant().plusMillis(slowestPartMs.get() * 3 / 2).isAfter(deadline)) {
+                            stopped.set(true);
+                        }
+                        if (!failed.get() && !stopped.get()) {
+                            long started = System.nanoTime();
+                            uploadPart(budget, entry, version, bucket, key, uploadId, part, completed, digests, mismatches, partsDone);
+                            sent.addAndGet(part.length());
+                            slowestPartMs.accumulateAndGet((System.nanoTime() - started) / 1_000_000, Math::max);
                         }
                         return null;
                     } catch (Exception e) {
@@ -354,10 +507,12 @@ public final class S3SiteReplicator implements SiteReplicator {
                 }
             }
         }
+        return sent.get();
     }
 
     private void uploadPart(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key, String uploadId,
-                            PartPlan.Part part, CompletedPart[] completed, byte[][] digests, Set<String> mismatches) throws Exception {
+                            PartPlan.Part part, CompletedPart[] completed, byte[][] digests, Set<String> mismatches,
+                            PartsDone partsDone) throws Exception {
         retrier.call(budget, () -> {
             ResponseInputStream<GetObjectResponse> data = fromSource("GET " + part.range(), () -> source.getObject(r -> r
                     .bucket(entry.bucket()).key(entry.objectKey()).versionId(version).range(part.range())));
@@ -370,6 +525,7 @@ public final class S3SiteReplicator implements SiteReplicator {
                 verifyEtag(SourceObject.unquote(uploaded.eTag()), HexFormat.of().formatHex(digest), "part " + part.number(), mismatches);
                 completed[part.number() - 1] = CompletedPart.builder().partNumber(part.number()).eTag(uploaded.eTag()).build();
                 digests[part.number() - 1] = digest;
+                partsDone.add(new CopyProgress.Part(part.number(), uploaded.eTag(), HexFormat.of().formatHex(digest)));
                 CrashPoints.reached(CrashPoints.Point.PART_UPLOADED);
                 return null;
             }

@@ -8,6 +8,19 @@ public interface SiteReplicator extends AutoCloseable {
     /** Replicates one version; never throws for a failure of that version, which is reported in the outcome. */
     ReplicationOutcome replicate(ReplicationEntry entry);
 
+    /**
+     * Replicates one version, stopping a long copy that cannot finish by {@code deadline} (null: none) with a
+     * {@link ReplicationOutcome#deferred} outcome once its progress is saved, when this kind of site can resume one.
+     */
+    default ReplicationOutcome replicate(ReplicationEntry entry, java.time.Instant deadline) {
+        return replicate(entry);
+    }
+
+    /** The entry's version id as the source's S3 API spells it (what a copy in progress records). */
+    default String sourceVersion(ReplicationEntry entry) {
+        return entry.versionId();
+    }
+
     @Override
     default void close() {
     }

@@ -161,6 +161,84 @@ class BatchReplicatorTest {
         });
     }
 
+    /**
+     * Issue 13: a copy that cannot finish before the invocation's deadline goes back on the topic, and so do the later
+     * versions of its key (they must not overtake it), while other keys are replicated; a key whose earlier version is
+     * being copied (progress saved by an earlier invocation) waits behind it; nothing deferred gets an outcome.
+     */
+    @Test
+    void entriesNotFinishedByTheDeadlineGoBackOnTheTopicInOrderAndOtherKeysGoOn() throws Exception {
+        ReplicationEntry template = EntryCodec.decodeReplicationEntry(KafkaEventRecords.byPartition(recordedEvent()).getFirst().getFirst().value());
+        List<KafkaEvent.KafkaEventRecord> records = new ArrayList<>();
+        String[][] versions = {{"big", "v1"}, {"small", "v2"}, {"big", "v3"}, {"waiting", "v5"}};
+        for (int i = 0; i < versions.length; i++) {
+            ReplicationEntry e = new ReplicationEntry("put", "srcbucket", new VersionKey(versions[i][0], versions[i][1]), template.metadata(), null);
+            records.add(KafkaEvent.KafkaEventRecord.builder().withTopic("backbeat-replication").withPartition(0).withOffset(i)
+                    .withKey(Base64.getEncoder().encodeToString(e.messageKey().getBytes(StandardCharsets.UTF_8)))
+                    .withValue(Base64.getEncoder().encodeToString(EntryCodec.encode(e))).build());
+        }
+        KafkaEvent event = new KafkaEvent();
+        event.setRecords(Map.of("backbeat-replication-0", records));
+        List<String> tried = new CopyOnWriteArrayList<>();
+        SiteReplicator site = new SiteReplicator() {
+            @Override
+            public ReplicationOutcome replicate(ReplicationEntry entry) {
+                return replicate(entry, null);
+            }
+
+            @Override
+            public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline) {
+                tried.add(entry.objectKey() + "@" + entry.versionId());
+                assertThat(deadline).isEqualTo(CLOCK.instant().plusSeconds(60));
+                return entry.objectKey().equals("big") ? ReplicationOutcome.deferred("copy in progress: 2 of 5 parts done", 1, 32)
+                        : ReplicationOutcome.completed(1, 1);
+            }
+        };
+        // An earlier invocation left a copy of another version of "waiting" in progress.
+        InMemoryCopyProgress progress = new InMemoryCopyProgress();
+        progress.save(new io.backbeatserverless.core.transfer.CopyProgress("aws-location", "srcbucket", "waiting", "v4", null, "upload-1",
+                "dest", "srcbucket/waiting", List.of(), CLOCK.instant(), null));
+        BatchReplicator replicator = new BatchReplicator("aws-location", site, new EntryPublisher(producer), "backbeat-replication-status", 4,
+                CLOCK, () -> {
+        }, Set.of("aws-location"), new BatchReplicator.Resumption("backbeat-replication", progress));
+
+        BatchReplicator.BatchResult result = replicator.replicate(event, CLOCK.instant().plusSeconds(60));
+
+        assertThat(result).isEqualTo(new BatchReplicator.BatchResult(1, 0, 0, 0, 0, 3));
+        assertThat(tried).containsExactlyInAnyOrder("big@v1", "small@v2");
+        assertThat(producer.history()).extracting(r -> r.topic() + " " + r.key().replace("srcbucket%2F", ""))
+                .containsExactlyInAnyOrder("backbeat-replication-status small", "backbeat-replication big", "backbeat-replication big",
+                        "backbeat-replication waiting");
+        assertThat(producer.history().stream().filter(r -> r.topic().equals("backbeat-replication"))
+                .map(r -> EntryCodec.decodeReplicationEntry(r.value()).versionId()))
+                .as("the key's versions back on the topic in their order").containsSubsequence("v1", "v3");
+    }
+
+    /** The progress port in memory, for the batch logic alone (the DynamoDB adapter is tested against dynalite). */
+    private static final class InMemoryCopyProgress implements io.backbeatserverless.core.transfer.CopyProgressStore {
+        private final Map<String, io.backbeatserverless.core.transfer.CopyProgress> items = new java.util.concurrent.ConcurrentHashMap<>();
+
+        @Override
+        public java.util.Optional<io.backbeatserverless.core.transfer.CopyProgress> find(String site, String bucket, String objectKey) {
+            return java.util.Optional.ofNullable(items.get(site + "/" + bucket + "/" + objectKey));
+        }
+
+        @Override
+        public Set<String> inProgress(String site, String bucket, java.util.Collection<String> objectKeys) {
+            return objectKeys.stream().filter(k -> items.containsKey(site + "/" + bucket + "/" + k)).collect(java.util.stream.Collectors.toSet());
+        }
+
+        @Override
+        public void save(io.backbeatserverless.core.transfer.CopyProgress p) {
+            items.put(p.site() + "/" + p.bucket() + "/" + p.objectKey(), p);
+        }
+
+        @Override
+        public void remove(String site, String bucket, String objectKey) {
+            items.remove(site + "/" + bucket + "/" + objectKey);
+        }
+    }
+
     private BatchReplicator replicator(String site, ReplicationOutcome outcome) {
         SiteReplicator fake = entry -> {
             replicated.add(entry);

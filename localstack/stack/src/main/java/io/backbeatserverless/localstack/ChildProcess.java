@@ -86,6 +86,13 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    private final List<java.util.function.Consumer<String>> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Hands every later line of the child's output to {@code watcher} too (a benchmark reading what a function logs). */
+    public void watch(java.util.function.Consumer<String> watcher) {
+        watchers.add(watcher);
+    }
+
     /** Sends one line to the child's standard input (a command to a function process). */
     public synchronized void send(String line) throws IOException {
         var in = process.getOutputStream();
@@ -132,6 +139,9 @@ public final class ChildProcess implements AutoCloseable {
             while ((line = reader.readLine()) != null) {
                 if (!ready.isDone() && readyLine.test(line)) {
                     ready.complete(null);
+                }
+                for (var watcher : watchers) {
+                    watcher.accept(line);
                 }
                 for (var waiting : awaited.entrySet()) {
                     if (waiting.getKey().test(line)) {

@@ -129,7 +129,7 @@ public final class EventSourceRunner implements AutoCloseable {
                 KafkaEvent event = toKafkaEvent(batch);
                 invocations.incrementAndGet();
                 try {
-                    handler.handleRequest(event, new LocalLambdaContext(functionName, Duration.ofMinutes(15)));
+                    handler.handleRequest(event, new LocalLambdaContext(functionName, Duration.ofSeconds(settings.functionTimeoutSeconds())));
                     consumer.commitSync(nextOffsets(batch));
                     backoff.reset();
                 } catch (RuntimeException e) {

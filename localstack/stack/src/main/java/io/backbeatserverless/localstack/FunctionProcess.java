@@ -62,9 +62,20 @@ public final class FunctionProcess implements AutoCloseable {
             throw new IllegalStateException(name + " is running (pid " + child.pid() + ")");
         }
         child = ChildProcess.start(name, command, environment, "READY"::equals, Duration.ofSeconds(60));
+        watchers.forEach(child::watch);
         LOG.info("function {} runs in pid {}", name, child.pid());
         if (!enabled) {
             child.send("disable");
+        }
+    }
+
+    private final List<java.util.function.Consumer<String>> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Hands every line the function logs to {@code watcher}, across restarts. */
+    public synchronized void watch(java.util.function.Consumer<String> watcher) {
+        watchers.add(watcher);
+        if (child != null) {
+            child.watch(watcher);
         }
     }
 

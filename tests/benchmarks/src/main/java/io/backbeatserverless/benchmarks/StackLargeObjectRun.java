@@ -51,6 +51,11 @@ final class StackLargeObjectRun implements Callable<Integer> {
     long partMib;
     @Option(names = "--server-heap", defaultValue = "1g", description = "-Xmx of each S3 server JVM (default: ${DEFAULT-VALUE})")
     String serverHeap;
+    @Option(names = "--function-timeout-seconds", defaultValue = "0", description = "each invocation's time (Lambda's function timeout)"
+            + " locally; a short one makes the copy resume across invocations (default: the configuration's, 900 s)")
+    long functionTimeoutSeconds;
+    @Option(names = "--functions-in-processes", description = "run each function in a JVM of its own (its heap then measured)")
+    boolean functionsInProcesses;
     @Option(names = "--results", defaultValue = "-", description = "page the table is written to (docs/benchmarks.md); '-' for none (default: ${DEFAULT-VALUE})")
     String results;
 
@@ -61,10 +66,14 @@ final class StackLargeObjectRun implements Callable<Integer> {
     public Integer call() throws Exception {
         long size = sizeMib << 20;
         BackbeatConfig config = EmbeddedStack.onFreePorts(BackbeatConfig.load(Path.of("localstack/backbeat.json")));
+        if (functionTimeoutSeconds > 0) {
+            var es = config.eventSource();
+            config = config.withEventSource(new BackbeatConfig.EventSourceSettings(es.batchSize(), es.batchWindowMs(), functionTimeoutSeconds));
+        }
         SiteConfig site = config.requireSite(SITE);
         EmbeddedStack.Options defaults = EmbeddedStack.Options.defaults();
         try (EmbeddedStack stack = EmbeddedStack.start(config, new EmbeddedStack.Options(defaults.localstackDir(), serverHeap, "512m", Set.of(), null)
-                .withS3ObjectBytes(LocalS3Services.ObjectBytes.DISK));
+                .withS3ObjectBytes(LocalS3Services.ObjectBytes.DISK).withFunctionsInProcesses(functionsInProcesses));
              S3Client source = AwsClients.s3(config.source().endpoint(), 8);
              S3Client destination = AwsClients.s3(site.endpoint(), 8)) {
             String bucket = "large-" + Long.toHexString(System.currentTimeMillis());
@@ -82,10 +91,42 @@ final class StackLargeObjectRun implements Callable<Integer> {
                     size / uploadSeconds / 1e6, versionAndHash[0]);
 
             long uploaded = System.nanoTime();
+            // What the replicator says of its copy, invocation by invocation, and its heap, while it copies.
+            List<String> copyLog = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicLong heapPeakKib = new java.util.concurrent.atomic.AtomicLong();
+            if (functionsInProcesses) {
+                stack.function("replicator-" + SITE).watch(line -> {
+                    if (line.contains("stops for the invocation's deadline") || line.contains("resuming the copy")) {
+                        copyLog.add(line.replaceFirst("^.*S3SiteReplicator - ", ""));
+                    }
+                });
+            }
+            // A small object of another key on the big one's partition, put right after it: it must not wait for the big copy.
+            String smallKey = keyOnTheSamePartition(bucket, key, config.kafka().partitions());
+            String smallVersion = source.putObject(r -> r.bucket(bucket).key(smallKey), RequestBody.fromString("small")).versionId();
+            long smallPut = System.nanoTime();
+            String smallReplicaKey = site.bucketMatch() ? smallKey : bucket + "/" + smallKey;
+            java.util.concurrent.atomic.AtomicLong smallReplicatedNanos = new java.util.concurrent.atomic.AtomicLong(-1);
+            var sampler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+            sampler.scheduleAtFixedRate(() -> {
+                try {
+                    if (smallReplicatedNanos.get() < 0 && head(destination, site.bucket(), smallReplicaKey)
+                            .filter(h -> smallVersion.equals(h.metadata().get(ReplicaMarkers.SOURCE_VERSION))).isPresent()) {
+                        smallReplicatedNanos.set(System.nanoTime() - smallPut);
+                    }
+                    if (functionsInProcesses) {
+                        heapPeakKib.accumulateAndGet(heapUsedKib(stack.function("replicator-" + SITE).pid()), Math::max);
+                    }
+                } catch (RuntimeException e) {
+                    // a sample missed (the function restarting): the next one counts
+                }
+            }, 0, 250, java.util.concurrent.TimeUnit.MILLISECONDS);
             // The default site keeps every source bucket under a prefix of its name (bucketMatch false).
             String replicaKey = site.bucketMatch() ? key : bucket + "/" + key;
             HeadObjectResponse replica = awaitReplica(destination, site.bucket(), replicaKey, versionAndHash[0], Duration.ofMinutes(60));
             double replicaSeconds = (System.nanoTime() - uploaded) / 1e9;
+            sampler.shutdownNow();
+            int uploadsLeft = destination.listMultipartUploads(r -> r.bucket(site.bucket()).prefix(site.bucketMatch() ? key : bucket + "/")).uploads().size();
             System.out.printf("replica written %.0f s after the upload completed (%.0f MB/s)%n", replicaSeconds, size / replicaSeconds / 1e6);
             VerifyRun verify = VerifySettle.settle(stack, bucket, List.of(SITE), Duration.ofMinutes(10));
             double verifiedSeconds = (System.nanoTime() - uploaded) / 1e9;
@@ -101,6 +142,15 @@ final class StackLargeObjectRun implements Callable<Integer> {
             table.append(String.format("| upload completed → verify clean (COMPLETED, identical) | %.0f | |%n", verifiedSeconds));
             table.append(String.format("%nverify: %s; bytes (SHA-256 of the source as sent and of the replica as read back): %s%n%n",
                     verify.bySite(), identical ? "identical" : "DIFFERENT"));
+            table.append(String.format("function timeout (each invocation's time): %d s; a small object of another key, put right after the"
+                            + " big one on its partition, replicated %.1f s after its put (the big one: %.0f s); multipart uploads left at the site: %d%n",
+                    config.eventSource().functionTimeoutSeconds(), smallReplicatedNanos.get() / 1e9, replicaSeconds, uploadsLeft));
+            if (functionsInProcesses) {
+                table.append(String.format("replicator (own JVM, -Xmx384m): peak heap used %d MiB (sampled every 250 ms)%n", heapPeakKib.get() >> 10));
+                table.append(String.format("the copy, invocation by invocation (the replicator's log):%n%n"));
+                copyLog.forEach(line -> table.append("    ").append(line).append(String.format("%n")));
+            }
+            table.append(String.format("%n"));
             table.append("| process | peak resident (VmHWM) | resident now |\n|---|---|---|\n");
             Map<String, Long> pids = new LinkedHashMap<>(stack.serverPids());
             pids.put("stack JVM (Kafka, populator, replicator, status; -Xmx2g)", ProcessHandle.current().pid());
@@ -111,10 +161,13 @@ final class StackLargeObjectRun implements Callable<Integer> {
             System.out.println();
             System.out.println(table);
             if (!"-".equals(results)) {
-                ResultsPage.write(Path.of(results), "stack-large-object", "tests/benchmarks/run stack-large-object --size-mib " + sizeMib,
+                String command = "tests/benchmarks/run stack-large-object --size-mib " + sizeMib
+                        + (functionTimeoutSeconds > 0 ? " --function-timeout-seconds " + functionTimeoutSeconds : "")
+                        + (functionsInProcesses ? " --functions-in-processes" : "");
+                ResultsPage.write(Path.of(results), functionTimeoutSeconds > 0 ? "stack-large-object-resumed" : "stack-large-object", command,
                         table.toString());
             }
-            return identical && verify.clean() ? 0 : 1;
+            return identical && verify.clean() && uploadsLeft == 0 && smallReplicatedNanos.get() >= 0 ? 0 : 1;
         }
     }
 
@@ -178,6 +231,39 @@ final class StackLargeObjectRun implements Callable<Integer> {
             }
         }
         return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /** A key whose entries go to the same partition of the replication topic as {@code key}'s (Kafka's default partitioner). */
+    private static String keyOnTheSamePartition(String bucket, String key, int partitions) {
+        int wanted = partitionOf(bucket, key, partitions);
+        for (int n = 0; ; n++) {
+            String candidate = "small-" + n;
+            if (partitionOf(bucket, candidate, partitions) == wanted) {
+                return candidate;
+            }
+        }
+    }
+
+    private static int partitionOf(String bucket, String key, int partitions) {
+        byte[] messageKey = io.backbeatserverless.core.entry.MessageKeys.forObject(bucket, key).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(messageKey)) % partitions;
+    }
+
+    /** The heap in use of a JVM, from {@code jcmd <pid> GC.heap_info} ("used NNNK"); 0 if it cannot be read. */
+    private static long heapUsedKib(long pid) {
+        try {
+            Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(pid),
+                    "GC.heap_info").redirectErrorStream(true).start();
+            String out = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            jcmd.waitFor();
+            var m = java.util.regex.Pattern.compile("total \\d+K, used (\\d+)K").matcher(out);
+            return m.find() ? Long.parseLong(m.group(1)) : 0;
+        } catch (IOException e) {
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
     }
 
     private static String procStatus(long pid, String field) {

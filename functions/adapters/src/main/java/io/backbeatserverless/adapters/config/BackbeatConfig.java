@@ -358,14 +358,21 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
 
     /**
      * The event source mapping's batching, as configured on the MSK trigger: at most
-     * {@code batchSize} records, waiting at most {@code batchWindowMs} to fill a batch.
+     * {@code batchSize} records, waiting at most {@code batchWindowMs} to fill a batch. Locally, each invocation also
+     * gets {@code functionTimeoutSeconds} (Lambda's function timeout, 900 s at most) as its context's time left, so a
+     * short one shows copies resumed across invocations.
      */
-    public record EventSourceSettings(int batchSize, long batchWindowMs) {
-        public static final EventSourceSettings DEFAULTS = new EventSourceSettings(100, 100);
+    public record EventSourceSettings(int batchSize, long batchWindowMs, long functionTimeoutSeconds) {
+        public static final EventSourceSettings DEFAULTS = new EventSourceSettings(100, 100, 900);
+
+        public EventSourceSettings(int batchSize, long batchWindowMs) {
+            this(batchSize, batchWindowMs, 900);
+        }
 
         public EventSourceSettings {
             batchSize = batchSize <= 0 ? 100 : batchSize;
             batchWindowMs = batchWindowMs < 0 ? 0 : batchWindowMs;
+            functionTimeoutSeconds = functionTimeoutSeconds <= 0 ? 900 : functionTimeoutSeconds;
         }
     }
 }

@@ -10,6 +10,7 @@ import java.time.Duration;
  *
  * @param multipartThresholdBytes objects of at least this size are copied in parts
  * @param partConcurrency         parts of one object uploaded at once
+ * @param resumableUploadHours    how long a multipart copy cut short by a deadline may be resumed (24 h)
  * @param keyConcurrency          objects of one batch replicated at once (versions of one object stay in order)
  * @param maxAttempts             tries per entry (and per part)
  * @param initialBackoffMs        first retry's backoff ceiling; doubles each retry, with full jitter
@@ -18,10 +19,11 @@ import java.time.Duration;
  * (Whether a site's ETags are MD5s is the site's: {@link SiteConfig#verifyEtagMd5()}.)
  */
 public record ReplicatorSettings(long multipartThresholdBytes, int partConcurrency, int keyConcurrency,
-                                 int maxAttempts, long initialBackoffMs, long maxBackoffMs, long deadlineSeconds) {
+                                 int maxAttempts, long initialBackoffMs, long maxBackoffMs, long deadlineSeconds,
+                                 long resumableUploadHours) {
 
     public static final long MIB = 1024L * 1024L;
-    public static final ReplicatorSettings DEFAULTS = new ReplicatorSettings(0, 0, 0, 0, 0, 0, 0);
+    public static final ReplicatorSettings DEFAULTS = new ReplicatorSettings(0, 0, 0, 0, 0, 0, 0, 0);
 
     public ReplicatorSettings {
         multipartThresholdBytes = multipartThresholdBytes <= 0 ? 16 * MIB : multipartThresholdBytes;
@@ -31,6 +33,15 @@ public record ReplicatorSettings(long multipartThresholdBytes, int partConcurren
         initialBackoffMs = initialBackoffMs <= 0 ? RetryPolicy.BACKBEAT_DEFAULTS.initialBackoff().toMillis() : initialBackoffMs;
         maxBackoffMs = maxBackoffMs <= 0 ? RetryPolicy.BACKBEAT_DEFAULTS.maxBackoff().toMillis() : maxBackoffMs;
         deadlineSeconds = deadlineSeconds <= 0 ? RetryPolicy.BACKBEAT_DEFAULTS.deadline().toSeconds() : deadlineSeconds;
+        resumableUploadHours = resumableUploadHours <= 0 ? 24 : resumableUploadHours;
+    }
+
+    /**
+     * How long a copy cut short by a deadline may be resumed: after that its multipart upload is aborted and the copy
+     * starts over (a destination bucket's AbortIncompleteMultipartUpload lifecycle rule should allow at least this).
+     */
+    public Duration resumableUploadTtl() {
+        return Duration.ofHours(resumableUploadHours);
     }
 
     public RetryPolicy retryPolicy() {
