@@ -135,7 +135,7 @@ class DeploymentJarsTest extends StackScenario {
 
         List<String> replicator = runToEnd("replicator", kafkaEventProbe(ReplicatorHandler.class, config.kafka().replicationTopic(), queued),
                 Map.of("BACKBEAT_SITE", SITE));
-        assertThat(replicator).contains("RESULT BatchResult[completed=1, failed=0, skipped=0, ignored=0, malformed=0]");
+        assertThat(replicator).contains("RESULT BatchResult[completed=1, failed=0, skipped=0, ignored=0, malformed=0, deferred=0]");
         assertThat(s3.getObjectAsBytes(r -> r.bucket(config.sites().getFirst().bucket()).key(bucket + "/object")).asByteArray())
                 .isEqualTo(body);
 
