@@ -87,6 +87,29 @@ class FaultInjectionTest extends StackScenario {
         assertThat(history.versions()).as("first and next, once each").hasSize(2);
     }
 
+    /**
+     * Issue 13: a site that holds a request (accepts it, answers much later) cost the socket timeout, 60 s, per read:
+     * enough to hold an invocation past its end. Each attempt now has a time limit (RequestTimeouts), and a request
+     * cut by it is retryable.
+     */
+    @Test
+    void aSiteThatHoldsARequestCostsTheRequestsTimeLimitNotTheSocketTimeout() throws Exception {
+        var site = stack.config.requireSite(SharedStack.AWS_LOCATION);
+        try (var client = io.backbeatserverless.adapters.aws.AwsClients.s3(site.endpoint(), 2, false,
+                new io.backbeatserverless.adapters.aws.RequestTimeouts(Duration.ofSeconds(2), 1_000_000))) {
+            client.putObject(r -> r.bucket(site.bucket()).key("held/k"), RequestBody.fromString("v"));
+            withSiteFaults("delay=100 delay-ms=15000 only=HEAD", () -> {
+                long started = System.nanoTime();
+                Throwable held = org.assertj.core.api.Assertions.catchThrowable(() -> client.headObject(r -> r.bucket(site.bucket()).key("held/k")));
+                assertThat(held).isInstanceOf(software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException.class);
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(6));
+                assertThat(io.backbeatserverless.replicator.ReplicationErrors.isRetryable(held)).isTrue();
+                assertThat(io.backbeatserverless.replicator.ReplicationErrors.mayHaveBeenDone(held)).isTrue();
+                return null;
+            });
+        }
+    }
+
     private static <T> T withSiteFaults(String plan, java.util.concurrent.Callable<T> during) throws Exception {
         SharedStack.stack().injectS3Faults(SharedStack.AWS_LOCATION, plan);
         try {

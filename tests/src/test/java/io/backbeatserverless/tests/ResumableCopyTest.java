@@ -86,7 +86,7 @@ class ResumableCopyTest extends StackScenario {
                 .overrideConfiguration(c -> c.addExecutionInterceptor(eachPartTakesFourSeconds))
                 .build()) {
             // One part at a time, so the deadline check between parts is exact.
-            ReplicatorSettings oneAtATime = new ReplicatorSettings(0, 1, 0, 0, 0, 0, 0, 0);
+            ReplicatorSettings oneAtATime = new ReplicatorSettings(0, 1, 0, 0, 0, 0, 0, 0, 0);
             S3SiteReplicator replicator = new S3SiteReplicator(site, stack.source, destination, oneAtATime,
                     Retrier.standard(oneAtATime.retryPolicy(), Clock.systemUTC(), ReplicationErrors::isRetryable), v -> v, progress, clock);
             ReplicationEntry entry = entryFor(bucket, "big.bin", version, body.length);
@@ -98,6 +98,8 @@ class ResumableCopyTest extends StackScenario {
             assertThat(partsUploaded).hasValue(2);
             CopyProgress saved = progress.find(SharedStack.AWS_LOCATION, bucket, "big.bin").orElseThrow();
             assertThat(saved.parts()).extracting(CopyProgress.Part::number).containsExactly(1, 2);
+            assertThat(progress.inProgress(SharedStack.AWS_LOCATION, bucket, List.of("big.bin", "other.bin", "big.bin")))
+                    .as("what a batch asks before replicating later versions of its keys").containsExactly("big.bin");
             assertThat(destination.listMultipartUploads(r -> r.bucket(site.bucket()).prefix(bucket + "/")).uploads())
                     .as("the upload is kept for the next invocation").singleElement()
                     .satisfies(u -> assertThat(u.uploadId()).isEqualTo(saved.uploadId()));

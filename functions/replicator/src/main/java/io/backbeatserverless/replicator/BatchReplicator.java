@@ -108,8 +108,8 @@ public final class BatchReplicator implements AutoCloseable {
         SiteConfig site = config.requireSite(siteName);
         var settings = config.replicator();
         int connections = settings.keyConcurrency() * settings.partConcurrency();
-        var source = AwsClients.s3(config.source().endpoint(), connections, false);
-        var destination = AwsClients.s3(site.endpoint(), connections, false);
+        var source = AwsClients.s3(config.source().endpoint(), connections, false, settings.requestTimeouts());
+        var destination = AwsClients.s3(site.endpoint(), connections, false, settings.requestTimeouts());
         EntryPublisher publisher = EntryPublisher.connect(config.kafka(), "backbeat-replicator-" + siteName);
         Retrier retrier = Retrier.standard(settings.retryPolicy(), clock, ReplicationErrors::isRetryable);
         var dynamo = io.backbeatserverless.adapters.aws.AwsClients.dynamoDb(config.dynamodb().endpoint());

@@ -35,6 +35,11 @@ public final class AwsClients {
      * replicator's), so retries are not nested and each is counted.
      */
     public static S3Client s3(Endpoint endpoint, int maxConnections, boolean sdkRetries) {
+        return s3(endpoint, maxConnections, sdkRetries, null);
+    }
+
+    /** @param timeouts a time limit on each request's attempt ({@link RequestTimeouts}); null: the socket timeout alone */
+    public static S3Client s3(Endpoint endpoint, int maxConnections, boolean sdkRetries, RequestTimeouts timeouts) {
         var builder = S3Client.builder()
                 .region(Region.of(endpoint.region()))
                 .credentialsProvider(credentials(endpoint))
@@ -45,9 +50,15 @@ public final class AwsClients {
                 .forcePathStyle(true)
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
-        if (!sdkRetries) {
-            builder.overrideConfiguration(c -> c.retryStrategy(AwsRetryStrategy.doNotRetry()));
-        }
+        // One override configuration: each call of overrideConfiguration(...) replaces the one before.
+        builder.overrideConfiguration(c -> {
+            if (!sdkRetries) {
+                c.retryStrategy(AwsRetryStrategy.doNotRetry());
+            }
+            if (timeouts != null) {
+                c.addExecutionInterceptor(timeouts);
+            }
+        });
         if (endpoint.url() != null) {
             builder.endpointOverride(endpoint.uri());
         }

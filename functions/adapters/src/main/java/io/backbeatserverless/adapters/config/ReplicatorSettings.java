@@ -11,6 +11,9 @@ import java.time.Duration;
  * @param multipartThresholdBytes objects of at least this size are copied in parts
  * @param partConcurrency         parts of one object uploaded at once
  * @param resumableUploadHours    how long a multipart copy cut short by a deadline may be resumed (24 h)
+ * @param requestTimeoutSeconds   the limit of one attempt of a request to the source or the site (20 s), plus, for a
+ *                                request with a body, its length at 1 MB/s: shorter than an invocation's stop margin
+ *                                (30 s at most), so a hung store cannot hold an invocation past its end
  * @param keyConcurrency          objects of one batch replicated at once (versions of one object stay in order)
  * @param maxAttempts             tries per entry (and per part)
  * @param initialBackoffMs        first retry's backoff ceiling; doubles each retry, with full jitter
@@ -20,10 +23,10 @@ import java.time.Duration;
  */
 public record ReplicatorSettings(long multipartThresholdBytes, int partConcurrency, int keyConcurrency,
                                  int maxAttempts, long initialBackoffMs, long maxBackoffMs, long deadlineSeconds,
-                                 long resumableUploadHours) {
+                                 long resumableUploadHours, long requestTimeoutSeconds) {
 
     public static final long MIB = 1024L * 1024L;
-    public static final ReplicatorSettings DEFAULTS = new ReplicatorSettings(0, 0, 0, 0, 0, 0, 0, 0);
+    public static final ReplicatorSettings DEFAULTS = new ReplicatorSettings(0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     public ReplicatorSettings {
         multipartThresholdBytes = multipartThresholdBytes <= 0 ? 16 * MIB : multipartThresholdBytes;
@@ -34,12 +37,18 @@ public record ReplicatorSettings(long multipartThresholdBytes, int partConcurren
         maxBackoffMs = maxBackoffMs <= 0 ? RetryPolicy.BACKBEAT_DEFAULTS.maxBackoff().toMillis() : maxBackoffMs;
         deadlineSeconds = deadlineSeconds <= 0 ? RetryPolicy.BACKBEAT_DEFAULTS.deadline().toSeconds() : deadlineSeconds;
         resumableUploadHours = resumableUploadHours <= 0 ? 24 : resumableUploadHours;
+        requestTimeoutSeconds = requestTimeoutSeconds <= 0 ? 20 : requestTimeoutSeconds;
     }
 
     /**
      * How long a copy cut short by a deadline may be resumed: after that its multipart upload is aborted and the copy
      * starts over (a destination bucket's AbortIncompleteMultipartUpload lifecycle rule should allow at least this).
      */
+    /** Each request's time limit ({@code requestTimeoutSeconds}; bodies at 1 MB/s at least). */
+    public io.backbeatserverless.adapters.aws.RequestTimeouts requestTimeouts() {
+        return new io.backbeatserverless.adapters.aws.RequestTimeouts(Duration.ofSeconds(requestTimeoutSeconds), 1_000_000);
+    }
+
     public Duration resumableUploadTtl() {
         return Duration.ofHours(resumableUploadHours);
     }
