@@ -195,6 +195,22 @@ class BackbeatStackTest {
         assertThat(violations).isEmpty();
     }
 
+    /** Issue 13: a copy cut short by the deadline saves its progress (checkpoints table) and puts its entry back on the topic. */
+    @Test
+    void replicatorsMaySaveCopyProgressAndPutEntriesBack() {
+        List<String> replicatorPolicies = synthesized.template().findResources("AWS::IAM::Policy").values().stream()
+                .map(String::valueOf).filter(p -> p.contains("PolicyName=Replicator")).toList();
+        assertThat(replicatorPolicies).as("one policy per replicator role").hasSize(2);
+        assertThat(replicatorPolicies).allSatisfy(p -> {
+            assertThat(p).contains("dynamodb:PutItem").contains("dynamodb:BatchGetItem").contains("TablesCheckpoints");
+            assertThat(p).contains("kafka-cluster:WriteData").contains("/backbeat-replication]]}");
+        });
+        Map<?, ?> checkpoints = (Map<?, ?>) synthesized.template().findResources("AWS::DynamoDB::Table").entrySet().stream()
+                .filter(e -> e.getKey().contains("Checkpoints")).findFirst().orElseThrow().getValue();
+        assertThat(String.valueOf(((Map<?, ?>) checkpoints.get("Properties")).get("TimeToLiveSpecification")))
+                .as("a copy's progress expires").contains("AttributeName=expiresAt").contains("Enabled=true");
+    }
+
     @Test
     void kafkaPermissionsNameTheTopicAndTheSitesConsumerGroup() {
         List<String> groupResources = new ArrayList<>();
