@@ -115,6 +115,39 @@ class ResumableCopyTest extends StackScenario {
                 .as("no upload left at the site").isEmpty();
     }
 
+    /**
+     * A version whose copy is in progress and then ends otherwise (here: deleted at the source, so SKIPPED) leaves no
+     * progress and no upload behind: its key's later versions, which wait behind a copy in progress, would wait forever.
+     */
+    @Test
+    void aCopyInProgressWhoseVersionIsThenGoneLeavesNoProgressAndNoUpload() throws Exception {
+        String bucket = "resume-gone-" + Long.toHexString(System.nanoTime());
+        stack.source.createBucket(r -> r.bucket(bucket));
+        stack.source.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        byte[] body = StackClients.randomBytes(48 * MIB); // 3 parts
+        String version = stack.source.putObject(r -> r.bucket(bucket).key("gone.bin"), RequestBody.fromBytes(body)).versionId();
+        SiteConfig site = stack.config.requireSite(SharedStack.AWS_LOCATION);
+        DynamoDbCopyProgressStore progress = new DynamoDbCopyProgressStore(stack.dynamo, stack.config.dynamodb().tables().checkpoints());
+        ReplicatorSettings oneAtATime = new ReplicatorSettings(0, 1, 0, 0, 0, 0, 0, 0, 0);
+        try (S3Client destination = AwsClients.s3(site.endpoint(), 2, false)) {
+            S3SiteReplicator replicator = new S3SiteReplicator(site, stack.source, destination, oneAtATime,
+                    Retrier.standard(oneAtATime.retryPolicy(), Clock.systemUTC(), ReplicationErrors::isRetryable), v -> v, progress,
+                    Clock.systemUTC());
+            ReplicationEntry entry = entryFor(bucket, "gone.bin", version, body.length);
+            // A deadline already past: the upload is created and saved, no part is started.
+            ReplicationOutcome first = replicator.replicate(entry, Instant.now().minusSeconds(1));
+            assertThat(first.isDeferred()).as(first.toString()).isTrue();
+            assertThat(progress.find(SharedStack.AWS_LOCATION, bucket, "gone.bin")).isPresent();
+
+            stack.source.deleteObject(r -> r.bucket(bucket).key("gone.bin").versionId(version));
+            ReplicationOutcome second = replicator.replicate(entry, Instant.now().plusSeconds(600));
+            assertThat(second.status()).as(second.toString()).isEqualTo(ReplicationStatus.SKIPPED);
+        }
+        assertThat(progress.find(SharedStack.AWS_LOCATION, bucket, "gone.bin")).as("no copy in progress any more").isEmpty();
+        assertThat(stack.destination.listMultipartUploads(r -> r.bucket("dest-bucket").prefix(bucket + "/")).uploads())
+                .as("its upload aborted").isEmpty();
+    }
+
     private static ReplicationEntry entryFor(String bucket, String key, String versionId, long size) {
         ObjectMetadata metadata = ObjectMetadata.builder(key, versionId).contentLength(size).lastModified(Instant.now().toString())
                 .replicationInfo(new ObjectMetadata.ReplicationInfo(ReplicationStatus.PENDING,

@@ -230,7 +230,9 @@ public final class BatchReplicator implements AutoCloseable {
         Map<String, String> copying = new java.util.HashMap<>();
         keysByBucket.forEach((bucket, keys) -> {
             for (String key : resumption.copyProgress().inProgress(site, bucket, keys)) {
-                resumption.copyProgress().find(site, bucket, key).ifPresent(p -> copying.put(bucket + "/" + key, p.versionId()));
+                // An expired copy holds nothing back: its version's next attempt aborts it and starts over.
+                resumption.copyProgress().find(site, bucket, key).filter(p -> !p.expired(clock.instant()))
+                        .ifPresent(p -> copying.put(bucket + "/" + key, p.versionId()));
             }
         });
         return copying;

@@ -23,7 +23,6 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
-import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.Tag;
@@ -126,6 +125,33 @@ public final class S3SiteReplicator implements SiteReplicator {
 
     @Override
     public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline) {
+        ReplicationOutcome outcome = replicateOnce(entry, deadline);
+        if (!outcome.isDeferred() && copyProgress != null && entry.metadata().contentLength() >= settings.multipartThresholdBytes()) {
+            forgetCopy(entry);
+        }
+        return outcome;
+    }
+
+    /**
+     * Once a version's outcome is final (completed, skipped: the source version gone, superseded; failed), no copy of it
+     * is in progress any more: its upload, if one is left, is aborted and its progress removed, so that the later
+     * versions of its key, which wait behind a copy in progress, are not held forever. (A completed copy has removed
+     * its progress already: one read.)
+     */
+    private void forgetCopy(ReplicationEntry entry) {
+        String version = sourceVersionId.apply(entry.versionId());
+        try {
+            copyProgress.find(site.name(), entry.bucket(), entry.objectKey()).filter(p -> p.versionId().equals(version)).ifPresent(p -> {
+                abort(p.destinationBucket(), p.destinationKey(), p.uploadId());
+                copyProgress.remove(site.name(), entry.bucket(), entry.objectKey());
+            });
+        } catch (SdkException e) {
+            // Left for the next outcome of the key, or for the progress's expiry.
+            LOG.warn("site {}: could not clear the copy progress of {}/{}: {}", site.name(), entry.bucket(), entry.objectKey(), e.toString());
+        }
+    }
+
+    private ReplicationOutcome replicateOnce(ReplicationEntry entry, Instant deadline) {
         Retrier.Budget budget = retrier.newBudget();
         String bucket = site.destinationBucket(entry.metadata());
         if (bucket == null || bucket.isBlank()) {
@@ -326,8 +352,9 @@ public final class S3SiteReplicator implements SiteReplicator {
         CopyProgress resumed = resumableCopy(entry, version, object, bucket, key);
         try {
             return copyInParts(budget, entry, version, bucket, key, mismatches, deadline, object, resumed);
-        } catch (NoSuchUploadException gone) {
-            if (resumed == null) {
+        } catch (S3Exception gone) {
+            // NoSuchUpload: modelled for some operations only, so read from the error code.
+            if (resumed == null || gone.awsErrorDetails() == null || !"NoSuchUpload".equals(gone.awsErrorDetails().errorCode())) {
                 throw gone;
             }
             // The site no longer has the upload (aborted by a lifecycle rule, or by hand): start over, once.
