@@ -4,6 +4,7 @@
 // A line "unavailable <ms>" on stdin makes it an outage for that long, its data kept: open connections are
 // destroyed and every new one is reset at once until it ends ("UNAVAILABLE <ms>" printed at the start,
 // "AVAILABLE" at the end). The server keeps listening: closing it would close dynalite's in-memory database.
+// A client that dies in the middle of a request (a SIGKILLed function) does not stop it.
 'use strict';
 const dynalite = require('dynalite');
 
@@ -21,6 +22,18 @@ server.listen(port, host, (err) => {
 });
 server.on('error', (err) => {
   console.error(`dynalite error: ${err.message}`);
+  process.exit(1);
+});
+
+// dynalite rethrows an aborted request's error from the request stream ("aborted", ECONNRESET: a client that died
+// or was killed while sending its body), and an uncaught throw ends node: one killed function would take the whole
+// DynamoDB of the stack down. DynamoDB shrugs such a client off; so does this, and anything else still ends it.
+process.on('uncaughtException', (err) => {
+  if (err && err.code === 'ECONNRESET' && err.message === 'aborted') {
+    console.log('a client went away in the middle of its request (ignored, as DynamoDB does)');
+    return;
+  }
+  console.error(err && err.stack ? err.stack : String(err));
   process.exit(1);
 });
 

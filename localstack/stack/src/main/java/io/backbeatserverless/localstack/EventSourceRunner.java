@@ -7,6 +7,7 @@ import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
 import com.amazonaws.services.lambda.runtime.events.KafkaEvent.KafkaEventRecord;
 import io.backbeatserverless.adapters.config.BackbeatConfig.EventSourceSettings;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -109,15 +110,35 @@ public final class EventSourceRunner implements AutoCloseable {
     }
 
     private void run() {
-        consumer.subscribe(List.of(topic));
+        consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+            @Override
+            public void onPartitionsRevoked(java.util.Collection<TopicPartition> partitions) {
+                if (!partitions.isEmpty()) {
+                    LOG.info("{}: partitions revoked {}", functionName, partitions);
+                }
+            }
+
+            @Override
+            public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions) {
+                if (!partitions.isEmpty()) {
+                    LOG.info("{}: partitions assigned {}{}", functionName, partitions, enabled ? "" : " (disabled: paused)");
+                }
+                if (!enabled) {
+                    // Partitions handed over by a rebalance come unpaused: a disabled mapping must not fetch them.
+                    consumer.pause(partitions);
+                }
+            }
+        });
         // Lambda's event source mapping retries a failed batch until it succeeds: so does this, with the one policy's backoff.
         RetryPolicy.Backoff backoff = RETRIES.backoff(java.time.Clock.systemUTC());
         try {
             while (running) {
                 if (!enabled) {
-                    // Keep the group membership alive but fetch nothing.
+                    // Keep the group membership alive but deliver nothing. A rebalance during this poll hands over
+                    // partitions that are not paused yet, and the poll may return their records: put them back, or the
+                    // position moves past records never delivered and the next commit after the resume skips them.
                     consumer.pause(consumer.assignment());
-                    consumer.poll(Duration.ofMillis(100));
+                    rewind(consumer.poll(Duration.ofMillis(100)));
                     continue;
                 }
                 consumer.resume(consumer.paused());
@@ -181,13 +202,22 @@ public final class EventSourceRunner implements AutoCloseable {
         return batch;
     }
 
-    /** Seeks every partition of {@code records} back to its first record, so they are delivered again. */
-    private void rewind(List<ConsumerRecord<byte[], byte[]>> records) {
+    /**
+     * Seeks every partition of {@code records} back to its first record, so they are delivered again. A partition this
+     * consumer no longer holds (a rebalance gave it to another member) is left alone: its new owner starts from the
+     * committed offset, which never passed these records.
+     */
+    private void rewind(Iterable<ConsumerRecord<byte[], byte[]>> records) {
         Map<TopicPartition, Long> first = new LinkedHashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
             first.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
         }
-        first.forEach(consumer::seek);
+        java.util.Set<TopicPartition> held = consumer.assignment();
+        first.forEach((partition, offset) -> {
+            if (held.contains(partition)) {
+                consumer.seek(partition, offset);
+            }
+        });
     }
 
     private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(List<ConsumerRecord<byte[], byte[]>> batch) {
