@@ -103,9 +103,11 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
      * @param endpointUrl          null for AWS S3; else the S3-compatible or CloudServer endpoint
      * @param credentialsSecretArn a Secrets Manager secret with {@code accessKeyId}/{@code secretAccessKey};
      *                             null for an AWS S3 site written with the replicator's own IAM role
+     * @param serverSideCopy       whether S3 itself copies the versions (CopyObject, UploadPartCopy); null (the default):
+     *                             when the site and the source are both Amazon S3 reached with the replicator's role
      */
     public record Site(String name, String type, String bucket, boolean bucketMatch, List<String> destinationBuckets,
-                       String endpointUrl, String region, String credentialsSecretArn) {
+                       String endpointUrl, String region, String credentialsSecretArn, Boolean serverSideCopy) {
         public Site {
             if (name == null || !SITE_NAME.matcher(name).matches()) {
                 throw new IllegalArgumentException("site name '" + name + "' must match " + SITE_NAME.pattern());

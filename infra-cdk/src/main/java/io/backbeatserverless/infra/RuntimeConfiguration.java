@@ -96,6 +96,9 @@ final class RuntimeConfiguration {
                 node.put("bucket", site.bucket());
             }
             node.put("bucketMatch", site.bucketMatch());
+            if (site.serverSideCopy() != null) {
+                node.put("serverSideCopy", site.serverSideCopy());
+            }
         }
 
         ObjectNode dynamodb = root.putObject("dynamodb");

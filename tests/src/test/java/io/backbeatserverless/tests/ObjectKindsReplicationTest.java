@@ -1,6 +1,12 @@
 package io.backbeatserverless.tests;
 
+import io.backbeatserverless.adapters.aws.AwsClients;
+import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.adapters.kafka.EntryPublisher;
+import io.backbeatserverless.core.retry.Retrier;
+import io.backbeatserverless.replicator.ReplicationErrors;
+import io.backbeatserverless.replicator.ReplicationOutcome;
+import io.backbeatserverless.replicator.S3SiteReplicator;
 import io.backbeatserverless.core.entry.EntryCodec;
 import io.backbeatserverless.core.entry.ReplicationEntry;
 import io.backbeatserverless.core.entry.VersionKey;
@@ -12,6 +18,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.GetObjectTaggingResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
@@ -240,6 +248,52 @@ class ObjectKindsReplicationTest extends StackScenario {
         var history = stack.destination.listObjectVersions(r -> r.bucket("dest-bucket").prefix(bucket + "/tied"));
         assertThat(history.deleteMarkers()).as("the one marker of the source, not a second one over the newer version").hasSize(1);
         assertThat(history.versions()).hasSize(3);
+    }
+
+    /**
+     * Found by the chaos run (seed 21): a delete marker that failed (faults at the site), then was retried by an operator
+     * after the key's newer version and newer marker had reached the site, found a marker on top there and was taken
+     * for done: COMPLETED, while its marker was never written (verify: MISSING). A newer version beneath the marker on
+     * top says that marker is a newer one: this one is superseded, as an older version is.
+     */
+    @Test
+    void aLateDeleteMarkerUnderANewerMarkerAndVersionIsSupersededNotCompleted() throws Exception {
+        String run = Long.toHexString(System.nanoTime());
+        String bucket = "late-marker-" + run;
+        String siteBucket = "late-marker-dest-" + run;
+        stack.source.createBucket(r -> r.bucket(bucket));
+        stack.source.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        stack.destination.createBucket(r -> r.bucket(siteBucket));
+        stack.destination.putBucketVersioning(r -> r.bucket(siteBucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        String firstMarker = stack.source.deleteObject(r -> r.bucket(bucket).key("late")).versionId();
+        String version = put(bucket, "late", "between".getBytes(StandardCharsets.UTF_8));
+        String lastMarker = stack.source.deleteObject(r -> r.bucket(bucket).key("late")).versionId();
+        Map<String, String> modified = new java.util.HashMap<>();
+        var history = stack.source.listObjectVersions(r -> r.bucket(bucket).prefix("late"));
+        history.versions().forEach(v -> modified.put(v.versionId(), v.lastModified().toString()));
+        history.deleteMarkers().forEach(d -> modified.put(d.versionId(), d.lastModified().toString()));
+
+        SiteConfig site = new SiteConfig(SharedStack.AWS_LOCATION, SiteConfig.TYPE_AWS_S3,
+                stack.config.requireSite(SharedStack.AWS_LOCATION).endpoint(), siteBucket, true);
+        var settings = stack.config.replicator();
+        try (S3Client destination = AwsClients.s3(site.endpoint(), 4, false)) {
+            S3SiteReplicator replicator = new S3SiteReplicator(site, stack.source, destination, settings,
+                    Retrier.standard(settings.retryPolicy(), java.time.Clock.systemUTC(), ReplicationErrors::isRetryable), v -> v);
+            // The newer version and marker arrive; the first marker's own attempt had failed.
+            assertThat(replicator.replicate(entryFor(bucket, "late", version, List.of("DATA", "METADATA"), 7, modified.get(version), false))
+                    .status()).isEqualTo(ReplicationStatus.COMPLETED);
+            assertThat(replicator.replicate(entryFor(bucket, "late", lastMarker, List.of("DATA", "METADATA"), 0, modified.get(lastMarker), true))
+                    .status()).isEqualTo(ReplicationStatus.COMPLETED);
+
+            ReplicationOutcome retried = replicator.replicate(
+                    entryFor(bucket, "late", firstMarker, List.of("DATA", "METADATA"), 0, modified.get(firstMarker), true));
+
+            assertThat(retried.status()).as(retried.toString()).isEqualTo(ReplicationStatus.SKIPPED);
+            assertThat(retried.reason()).startsWith("superseded: a newer version (source version " + version + ")");
+        }
+        var atSite = stack.destination.listObjectVersions(r -> r.bucket(siteBucket).prefix("late"));
+        assertThat(atSite.deleteMarkers()).as("the newer marker only").hasSize(1);
+        assertThat(atSite.versions()).hasSize(1);
     }
 
     @Test

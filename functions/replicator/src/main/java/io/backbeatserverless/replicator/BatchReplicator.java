@@ -118,7 +118,8 @@ public final class BatchReplicator implements AutoCloseable {
         SiteReplicator replicator = SiteConfig.TYPE_SCALITY.equals(site.type())
                 ? new CloudServerSiteReplicator(site, source, new CloudServerBackbeatRoutes(site.endpoint(), connections), retrier,
                         config.source()::s3VersionId)
-                : new S3SiteReplicator(site, source, destination, settings, retrier, config.source()::s3VersionId, copyProgress, clock);
+                : new S3SiteReplicator(site, source, destination, settings, retrier, config.source()::s3VersionId, copyProgress, clock,
+                        site.copiesServerSideFrom(config.source().endpoint()));
         return new BatchReplicator(siteName, replicator, publisher, config.kafka().statusTopic(), settings.keyConcurrency(),
                 clock, () -> {
             publisher.close();

@@ -11,12 +11,15 @@ package io.backbeatserverless.adapters.config;
  *                    source's. Turn it off for a site that encrypts with SSE-KMS (its ETags are not MD5s).
  * @param external    the site's server is someone else's (your own CloudServer, say): the embedded stack starts no
  *                    server for its endpoint
+ * @param serverSideCopy whether versions are copied by the site's service itself ({@code CopyObject},
+ *                    {@code UploadPartCopy}), their bytes never passing through the replicator; null (the default): when
+ *                    the site is the source's own service ({@link #copiesServerSideFrom})
  */
 public record SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch, Boolean verifyEtagMd5,
-                         boolean external) {
+                         boolean external, Boolean serverSideCopy) {
 
     public SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch) {
-        this(name, type, endpoint, bucket, bucketMatch, null, false);
+        this(name, type, endpoint, bucket, bucketMatch, null, false, null);
     }
 
     public static final String TYPE_AWS_S3 = "aws_s3";
@@ -35,6 +38,27 @@ public record SiteConfig(String name, String type, Endpoint endpoint, String buc
             throw new IllegalArgumentException("site '" + name + "' has no endpoint");
         }
         verifyEtagMd5 = verifyEtagMd5 == null ? Boolean.TRUE : verifyEtagMd5;
+        if (Boolean.TRUE.equals(serverSideCopy) && TYPE_SCALITY.equals(type)) {
+            throw new IllegalArgumentException("site '" + name + "' is of type scality: its versions are written through CloudServer's"
+                    + " backbeat routes, which have no server-side copy (remove serverSideCopy)");
+        }
+    }
+
+    /**
+     * Whether versions from {@code source} are copied server-side to this site: as set, or by default when the site is
+     * the source's own S3 service, which can read the source itself: the same endpoint (both unset: Amazon S3, in any
+     * regions, as S3 copies across regions) with the same credentials (both unset: the function's role). Any other
+     * pair streams the bytes through the replicator, as a destination elsewhere cannot read the source.
+     */
+    public boolean copiesServerSideFrom(Endpoint source) {
+        if (!TYPE_AWS_S3.equals(type)) {
+            return false;
+        }
+        if (serverSideCopy != null) {
+            return serverSideCopy;
+        }
+        return java.util.Objects.equals(endpoint.url(), source.url()) && java.util.Objects.equals(endpoint.accessKeyId(), source.accessKeyId())
+                && java.util.Objects.equals(endpoint.secretAccessKey(), source.secretAccessKey());
     }
 
     /** The bucket a version goes to: the site's fixed bucket, else its rule's Destination.Bucket (null if neither). */
@@ -57,6 +81,6 @@ public record SiteConfig(String name, String type, Endpoint endpoint, String buc
     }
 
     public SiteConfig withEndpoint(Endpoint newEndpoint) {
-        return new SiteConfig(name, type, newEndpoint, bucket, bucketMatch, verifyEtagMd5, external);
+        return new SiteConfig(name, type, newEndpoint, bucket, bucketMatch, verifyEtagMd5, external, serverSideCopy);
     }
 }

@@ -1,0 +1,186 @@
+package io.backbeatserverless.localstack;
+
+import com.robothy.netty.http.HttpRequest;
+import com.robothy.netty.http.HttpRequestHandler;
+import com.robothy.netty.http.HttpResponse;
+import com.robothy.netty.router.ExceptionHandler;
+import com.robothy.netty.router.Route;
+import com.robothy.netty.router.Router;
+import com.robothy.s3.core.model.answers.GetObjectAns;
+import com.robothy.s3.core.model.answers.UploadPartAns;
+import com.robothy.s3.core.model.request.GetObjectOptions;
+import com.robothy.s3.core.model.request.Range;
+import com.robothy.s3.core.model.request.UploadPartOptions;
+import com.robothy.s3.core.service.ObjectService;
+import com.robothy.s3.rest.assertions.RequestAssertions;
+import com.robothy.s3.rest.utils.RequestUtils;
+import com.robothy.s3.rest.utils.ResponseUtils;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+import java.io.InputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+
+/**
+ * What local-s3 2.4 lacks of S3's server-side copies, added in front of its router so that a replicator copying
+ * within one service ({@code CopyObject}, {@code UploadPartCopy}) is tested against the same contract as on S3:
+ * <ul>
+ *   <li>{@code UploadPartCopy} (a part upload with {@code x-amz-copy-source}, optionally
+ *       {@code x-amz-copy-source-range}): local-s3 would store the empty request body as the part;</li>
+ *   <li>on both, the source conditions {@code x-amz-copy-source-if-match} / {@code -if-none-match} (412
+ *       PreconditionFailed, as S3 answers), which local-s3 ignores;</li>
+ *   <li>on {@code CopyObject}, the tags: S3 copies the source version's (directive {@code COPY}, the default) or sets
+ *       {@code x-amz-tagging} ({@code REPLACE}); local-s3 ignores both, and its copies carry no tags.</li>
+ * </ul>
+ * Everything else goes to local-s3's own handlers.
+ */
+final class ServerSideCopies implements Router {
+
+    private static final String COPY_SOURCE = "x-amz-copy-source";
+
+    private final Router delegate;
+    private final ObjectService objects;
+
+    ServerSideCopies(Router delegate, ObjectService objects) {
+        this.delegate = delegate;
+        this.objects = objects;
+    }
+
+    @Override
+    public HttpRequestHandler match(HttpRequest request) {
+        // Matching also reads the bucket and key from the path into the request's parameters: always match first.
+        HttpRequestHandler matched = delegate.match(request);
+        if (!HttpMethod.PUT.equals(request.getMethod()) || request.header(COPY_SOURCE).isEmpty()) {
+            return matched;
+        }
+        if (request.parameter("uploadId").isPresent() && request.parameter("partNumber").isPresent()) {
+            return this::uploadPartCopy;
+        }
+        HttpRequestHandler copyObject = matched;
+        return (req, resp) -> {
+            Source source = Source.of(req);
+            if (!preconditionsHold(req, source, resp)) {
+                return;
+            }
+            copyObject.handle(req, resp);
+            if (resp.getStatus() == null || resp.getStatus().code() == 200) {
+                // S3's default directive is COPY: the copy carries the source version's tags.
+                String[][] tags = "REPLACE".equalsIgnoreCase(req.header("x-amz-tagging-directive").orElse("COPY"))
+                        ? RequestUtils.extractTagging(req).orElse(new String[0][])
+                        : objects.getObjectTagging(source.bucket(), source.key(), source.versionId()).getTagging();
+                if (tags != null && tags.length > 0) {
+                    objects.putObjectTagging(RequestAssertions.assertBucketNameProvided(req), RequestAssertions.assertObjectKeyProvided(req),
+                            resp.getHeaders().get("x-amz-version-id"), tags);
+                }
+            }
+        };
+    }
+
+    private void uploadPartCopy(HttpRequest request, HttpResponse response) throws Exception {
+        String bucket = RequestAssertions.assertBucketNameProvided(request);
+        String key = RequestAssertions.assertObjectKeyProvided(request);
+        int partNumber = RequestAssertions.assertPartNumberIsValid(request);
+        String uploadId = RequestAssertions.assertUploadIdIsProvided(request);
+        Source source = Source.of(request);
+        if (!preconditionsHold(request, source, response)) {
+            return;
+        }
+        GetObjectOptions.GetObjectOptionsBuilder options = GetObjectOptions.builder().versionId(source.versionId());
+        request.header("x-amz-copy-source-range").ifPresent(range -> options.range(Range.parse(range)));
+        GetObjectAns read = objects.getObject(source.bucket(), source.key(), options.build());
+        long length = read.getContentRange() == null ? read.getSize() : rangeLength(read.getContentRange());
+        UploadPartAns part;
+        try (InputStream data = read.getContent()) {
+            part = objects.uploadPart(bucket, key, uploadId, partNumber, UploadPartOptions.builder().contentLength(length).data(data).build());
+        }
+        ResponseUtils.addCommonHeaders(response);
+        response.status(HttpResponseStatus.OK).putHeader("content-type", "application/xml")
+                .write("<?xml version=\"1.0\" encoding=\"UTF-8\"?><CopyPartResult><ETag>&quot;" + part.getEtag()
+                        + "&quot;</ETag><LastModified>" + Instant.now() + "</LastModified></CopyPartResult>");
+    }
+
+    /** S3's answer when a source condition fails: 412 with its error body, and nothing copied. */
+    private boolean preconditionsHold(HttpRequest request, Source source, HttpResponse response) {
+        var ifMatch = request.header("x-amz-copy-source-if-match").map(ServerSideCopies::unquote);
+        var ifNoneMatch = request.header("x-amz-copy-source-if-none-match").map(ServerSideCopies::unquote);
+        if (ifMatch.isEmpty() && ifNoneMatch.isEmpty()) {
+            return true;
+        }
+        String eTag = unquote(objects.headObject(source.bucket(), source.key(), GetObjectOptions.builder().versionId(source.versionId()).build())
+                .getEtag());
+        if (ifMatch.map(eTag::equals).orElse(true) && ifNoneMatch.map(e -> !e.equals(eTag)).orElse(true)) {
+            return true;
+        }
+        ResponseUtils.addCommonHeaders(response);
+        response.status(HttpResponseStatus.PRECONDITION_FAILED).putHeader("content-type", "application/xml")
+                .write("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>PreconditionFailed</Code><Message>At least one of the"
+                        + " pre-conditions you specified did not hold</Message><Condition>x-amz-copy-source-If-Match</Condition></Error>");
+        return false;
+    }
+
+    private static long rangeLength(String contentRange) {
+        // "bytes <first>-<last>/<size>"
+        String span = contentRange.substring(contentRange.indexOf(' ') + 1, contentRange.indexOf('/'));
+        int dash = span.indexOf('-');
+        return Long.parseLong(span.substring(dash + 1)) - Long.parseLong(span.substring(0, dash)) + 1;
+    }
+
+    private static String unquote(String eTag) {
+        return eTag.length() >= 2 && eTag.startsWith("\"") && eTag.endsWith("\"") ? eTag.substring(1, eTag.length() - 1) : eTag;
+    }
+
+    /** {@code x-amz-copy-source}: {@code [/]bucket/key[?versionId=id]}, URL-encoded. */
+    private record Source(String bucket, String key, String versionId) {
+        static Source of(HttpRequest request) {
+            String raw = request.header(COPY_SOURCE).orElseThrow();
+            String versionId = null;
+            int query = raw.indexOf('?');
+            if (query >= 0) {
+                String q = raw.substring(query + 1);
+                raw = raw.substring(0, query);
+                for (String p : q.split("&")) {
+                    if (p.startsWith("versionId=")) {
+                        versionId = URLDecoder.decode(p.substring("versionId=".length()), StandardCharsets.UTF_8);
+                    }
+                }
+            }
+            String path = URLDecoder.decode(raw.startsWith("/") ? raw.substring(1) : raw, StandardCharsets.UTF_8);
+            int slash = path.indexOf('/');
+            if (slash <= 0) {
+                throw new IllegalArgumentException("Invalid copy source: " + raw);
+            }
+            return new Source(path.substring(0, slash), path.substring(slash + 1), versionId);
+        }
+    }
+
+    @Override
+    public Router route(Route route) {
+        delegate.route(route);
+        return this;
+    }
+
+    @Override
+    public Router notFound(HttpRequestHandler handler) {
+        delegate.notFound(handler);
+        return this;
+    }
+
+    @Override
+    public Router staticResource(String path) {
+        delegate.staticResource(path);
+        return this;
+    }
+
+    @Override
+    public <T extends Throwable> Router exceptionHandler(Class<T> type, ExceptionHandler<T> handler) {
+        delegate.exceptionHandler(type, handler);
+        return this;
+    }
+
+    @Override
+    public ExceptionHandler<Throwable> findExceptionHandler(Class<? extends Throwable> type) {
+        return delegate.findExceptionHandler(type);
+    }
+}
