@@ -180,6 +180,17 @@ public final class BackbeatStack extends Stack {
         CfnOutput.Builder.create(this, "OpsUrl").value(opsUrl.getUrl())
                 .description("The ops API and console (/console); requests are SigV4-signed for service lambda").build();
         CfnOutput.Builder.create(this, "OpsFunctionName").value(ops.getFunctionName()).build();
+        List<String> destinationBuckets = deployment.sites().stream().flatMap(site -> site.writableBuckets().stream()).distinct().sorted().toList();
+        if (!destinationBuckets.isEmpty()) {
+            // The stack does not own the destination buckets, so it does not change their lifecycle: it says how.
+            CfnOutput.Builder.create(this, "AbortIncompleteUploadsCommand")
+                    .description("Give each destination bucket a rule that aborts uploads left incomplete (docs/operations.md,"
+                            + " 'Large objects and unfinished uploads'); merge it into an existing lifecycle configuration")
+                    .value(String.join(" ; ", destinationBuckets.stream().map(bucket -> "aws s3api put-bucket-lifecycle-configuration --bucket "
+                            + bucket + " --lifecycle-configuration '{\"Rules\":[{\"ID\":\"abort-incomplete-uploads\",\"Status\":\"Enabled\","
+                            + "\"Filter\":{},\"AbortIncompleteMultipartUpload\":{\"DaysAfterInitiation\":2}}]}'").toList()))
+                    .build();
+        }
         CfnOutput.Builder.create(this, "KafkaClusterArn").value(kafka.clusterArn()).build();
         suppressFindingsOfGeneratedResources();
     }

@@ -212,6 +212,15 @@ class BackbeatStackTest {
     }
 
     @Test
+    void theStackSaysHowDestinationBucketsAbortUploadsLeftIncomplete() {
+        Map<String, Map<String, Object>> outputs = synthesized.template().findOutputs("AbortIncompleteUploadsCommand");
+        assertThat(outputs).hasSize(1);
+        String command = String.valueOf(outputs.values().iterator().next().get("Value"));
+        assertThat(command).startsWith("aws s3api put-bucket-lifecycle-configuration --bucket replica-bucket ")
+                .contains("\"AbortIncompleteMultipartUpload\":{\"DaysAfterInitiation\":2}");
+    }
+
+    @Test
     void kafkaPermissionsNameTheTopicAndTheSitesConsumerGroup() {
         List<String> groupResources = new ArrayList<>();
         for (var policy : synthesized.template().findResources("AWS::IAM::Policy").values()) {

@@ -21,8 +21,12 @@ import static org.awaitility.Awaitility.await;
 class VerifyTest extends StackScenario {
 
     static JsonNode verify(String bucket, boolean repair) {
+        return verify(bucket, repair, 60);
+    }
+
+    static JsonNode verify(String bucket, boolean repair, int stuckAfterSeconds) {
         JsonNode started = stack.api(202, "POST", "/_/crr/verify", Map.of(),
-                "{\"Bucket\":\"" + bucket + "\",\"Repair\":" + repair + ",\"StuckAfterSeconds\":60}");
+                "{\"Bucket\":\"" + bucket + "\",\"Repair\":" + repair + ",\"StuckAfterSeconds\":" + stuckAfterSeconds + "}");
         String id = started.path("Id").asText();
         return await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
                 .until(() -> stack.api("GET", "/_/crr/verify/" + id), run -> run.path("Phase").asText().equals("DONE"));
@@ -85,6 +89,26 @@ class VerifyTest extends StackScenario {
         assertThat(after.path("Sites").path(SharedStack.AWS_LOCATION).path("Identical").asLong()).isEqualTo(4);
         assertThat(stack.destination.getObjectAsBytes(r -> r.bucket("dest-bucket").key(bucket + "/overwritten")).asUtf8String())
                 .isEqualTo("bytes of overwritten");
+    }
+
+    /** Issue 13: an upload left in progress at a site (parts stored and billed, never completed) is reported, with what to do. */
+    @Test
+    void reportsAnUploadLeftInProgressAtTheSite() {
+        String bucket = stack.replicatedBucket(SharedStack.AWS_LOCATION);
+        String key = bucket + "/left-behind.bin";
+        String uploadId = stack.destination.createMultipartUpload(r -> r.bucket("dest-bucket").key(key)).uploadId();
+        try {
+            JsonNode run = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> verify(bucket, false, 1), r -> !r.path("Problems").isEmpty());
+            assertThat(run.path("Clean").asBoolean()).isFalse();
+            assertThat(run.path("Problems")).singleElement().satisfies(p -> assertThat(p.asText())
+                    .startsWith("site 'aws-location', bucket 'dest-bucket': 1 multipart upload(s) in progress for more than 0 min ('"
+                            + key + "' upload " + uploadId + " started ")
+                    .contains("AbortIncompleteMultipartUpload"));
+        } finally {
+            stack.destination.abortMultipartUpload(r -> r.bucket("dest-bucket").key(key).uploadId(uploadId));
+        }
+        assertThat(verify(bucket, false, 1).path("Clean").asBoolean()).as("once aborted").isTrue();
     }
 
     @Test

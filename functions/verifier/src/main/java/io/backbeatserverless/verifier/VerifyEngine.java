@@ -126,6 +126,33 @@ public final class VerifyEngine {
                 run.totalVersions() + counted, 0, 0, run.bySite(), run.findings(), run.problems(), null);
     }
 
+    /**
+     * Multipart uploads at a site started longer ago than the stuck threshold and still in progress: a resumable copy's
+     * (kept until its copy resumes, up to {@code replicator.resumableUploadHours}) or an abandoned one, whose parts the
+     * site stores and bills until the upload is aborted. Said once per bucket and site, with the oldest few.
+     */
+    private java.util.Optional<String> oldUploads(Target target, String prefix, java.time.Duration olderThan) {
+        Instant cutoff = clock.instant().minus(olderThan);
+        List<software.amazon.awssdk.services.s3.model.MultipartUpload> old;
+        try {
+            old = sites.get(target.site().name()).uploadsStartedBefore(target.bucket(), prefix, cutoff);
+        } catch (software.amazon.awssdk.core.exception.SdkException e) {
+            return java.util.Optional.of("site '" + target.site().name() + "', bucket '" + target.bucket()
+                    + "': uploads in progress not checked: " + e.getMessage());
+        }
+        if (old.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        String listed = old.stream().sorted(java.util.Comparator.comparing(software.amazon.awssdk.services.s3.model.MultipartUpload::initiated))
+                .limit(5).map(u -> "'" + u.key() + "' upload " + u.uploadId() + " started " + u.initiated())
+                .collect(java.util.stream.Collectors.joining(", "));
+        return java.util.Optional.of("site '" + target.site().name() + "', bucket '" + target.bucket() + "': " + old.size()
+                + " multipart upload(s) in progress for more than " + olderThan.toMinutes() + " min (" + listed + (old.size() > 5 ? ", ..." : "")
+                + "): a copy that resumes keeps its upload for up to replicator.resumableUploadHours, any other is abandoned and its"
+                + " parts are stored and billed until it is aborted (aws s3api abort-multipart-upload, or an AbortIncompleteMultipartUpload"
+                + " lifecycle rule: docs/operations.md)");
+    }
+
     /** Where one site keeps a bucket's replicas: its bucket there, and its keys' prefix. */
     private record Target(SiteConfig site, String bucket) {
         String keyPrefix(String sourceBucket) {
@@ -148,6 +175,11 @@ public final class VerifyEngine {
         }
         ReplicationConfiguration config = lookup.rules();
         Map<String, Target> targets = targets(bucket, config, request, run.afterKey() == null ? problems : new ArrayList<>());
+        if (run.afterKey() == null) {
+            for (Target target : new LinkedHashSet<>(targets.values())) {
+                oldUploads(target, target.keyPrefix(bucket) + request.prefix(), request.stuckAfter()).ifPresent(problems::add);
+            }
+        }
         VersionListing.Page page;
         try {
             page = source.listing().page(bucket, request.prefix(), run.afterKey(), pageSize);

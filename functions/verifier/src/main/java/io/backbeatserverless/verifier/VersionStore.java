@@ -35,6 +35,26 @@ public final class VersionStore {
         return listing;
     }
 
+    /** The multipart uploads in progress under {@code prefix} that started before {@code cutoff}. */
+    public List<software.amazon.awssdk.services.s3.model.MultipartUpload> uploadsStartedBefore(String bucket, String prefix, java.time.Instant cutoff) {
+        List<software.amazon.awssdk.services.s3.model.MultipartUpload> old = new java.util.ArrayList<>();
+        String keyMarker = null;
+        String uploadIdMarker = null;
+        while (true) {
+            limiter.acquirePermission();
+            String k = keyMarker;
+            String u = uploadIdMarker;
+            var page = s3.listMultipartUploads(r -> r.bucket(bucket).prefix(prefix == null || prefix.isEmpty() ? null : prefix)
+                    .keyMarker(k).uploadIdMarker(u));
+            page.uploads().stream().filter(up -> up.initiated() != null && up.initiated().isBefore(cutoff)).forEach(old::add);
+            if (!Boolean.TRUE.equals(page.isTruncated()) || page.nextKeyMarker() == null) {
+                return old;
+            }
+            keyMarker = page.nextKeyMarker();
+            uploadIdMarker = page.nextUploadIdMarker();
+        }
+    }
+
     public List<String> buckets() {
         limiter.acquirePermission();
         return s3.listBuckets().buckets().stream().map(Bucket::name).sorted().toList();
