@@ -183,9 +183,19 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
         }
     }
 
-    /** Memory (MiB) of each function, and the replicator's timeout (large objects take long). */
-    public record Functions(int replicatorMemoryMiB, int replicatorTimeoutSeconds, int statusMemoryMiB, int opsMemoryMiB) {
+    /**
+     * Memory (MiB) of each function, the replicator's timeout (large objects take long), and how many keys one
+     * replicator invocation copies at once ({@code replicator.keyConcurrency} of the runtime configuration: with the
+     * partitions and the batch size, what sets a site's throughput; docs/scale-and-cost.md).
+     */
+    public record Functions(int replicatorMemoryMiB, int replicatorTimeoutSeconds, int statusMemoryMiB, int opsMemoryMiB,
+                            int replicatorKeyConcurrency) {
+        public Functions(int replicatorMemoryMiB, int replicatorTimeoutSeconds, int statusMemoryMiB, int opsMemoryMiB) {
+            this(replicatorMemoryMiB, replicatorTimeoutSeconds, statusMemoryMiB, opsMemoryMiB, 0);
+        }
+
         public Functions {
+            replicatorKeyConcurrency = replicatorKeyConcurrency <= 0 ? 16 : replicatorKeyConcurrency;
             replicatorMemoryMiB = replicatorMemoryMiB <= 0 ? 2048 : replicatorMemoryMiB;
             replicatorTimeoutSeconds = replicatorTimeoutSeconds <= 0 ? 900 : replicatorTimeoutSeconds;
             statusMemoryMiB = statusMemoryMiB <= 0 ? 1024 : statusMemoryMiB;

@@ -115,6 +115,7 @@ final class RuntimeConfiguration {
         root.putObject("eventSource")
                 .put("batchSize", deployment.eventSource().batchSize())
                 .put("batchWindowMs", deployment.eventSource().batchWindowSeconds() * 1000L);
+        root.putObject("replicator").put("keyConcurrency", deployment.functions().replicatorKeyConcurrency());
 
         ObjectNode ops = root.putObject("ops");
         ops.put("failedEntryRetentionHours", deployment.failedEntryRetentionHours());

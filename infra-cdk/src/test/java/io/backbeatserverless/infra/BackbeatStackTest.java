@@ -24,6 +24,7 @@ class BackbeatStackTest {
                {"name": "zenko", "endpointUrl": "https://s3.zenko.example", "bucket": "replicas",
                 "credentialsSecretArn": "arn:aws:secretsmanager:us-east-1:111122223333:secret:zenko-AbCdEf"}],
              "eventSource": {"batchSize": 50, "batchWindowSeconds": 2},
+             "functions": {"replicatorKeyConcurrency": 32},
              "alarmEmail": "ops@example.com"}
             """;
 
@@ -248,6 +249,7 @@ class BackbeatStackTest {
             // The JSON with CloudFormation's placeholders in it: Fn::Join pieces joined with stand-ins.
             BackbeatConfig config = BackbeatConfig.parse(joinWithPlaceholders(variables.get("BACKBEAT_CONFIG_JSON")));
             assertThat(config.siteNames()).containsExactly("aws-location", "zenko");
+            assertThat(config.replicator().keyConcurrency()).as("functions.replicatorKeyConcurrency, the scale plan's knob").isEqualTo(32);
         }
     }
 
