@@ -296,6 +296,57 @@ class ObjectKindsReplicationTest extends StackScenario {
         assertThat(atSite.versions()).hasSize(1);
     }
 
+    /**
+     * A site that says when a delete marker is on top (S3's {@code x-amz-delete-marker} on a 404, which the stack's
+     * server now sends as S3 does) needs no version listing for a new key; one that may not say so lists it, as before.
+     * Issue 17's cost model: that LIST, priced as a PUT, was the largest request the engine added per small object.
+     */
+    @Test
+    void aNewKeyNeedsNoListingAtASiteThatSaysWhenAMarkerIsOnTop() throws Exception {
+        String run = Long.toHexString(System.nanoTime());
+        String bucket = "new-keys-" + run;
+        String siteBucket = "new-keys-dest-" + run;
+        stack.source.createBucket(r -> r.bucket(bucket));
+        stack.source.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        stack.destination.createBucket(r -> r.bucket(siteBucket));
+        stack.destination.putBucketVersioning(r -> r.bucket(siteBucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        List<String> versions = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            versions.add(put(bucket, "k" + i, ("v" + i).getBytes(StandardCharsets.UTF_8)));
+        }
+        java.util.concurrent.atomic.AtomicInteger listings = new java.util.concurrent.atomic.AtomicInteger();
+        var endpoint = stack.config.requireSite(SharedStack.AWS_LOCATION).endpoint();
+        var settings = stack.config.replicator();
+        try (S3Client destination = S3Client.builder().region(software.amazon.awssdk.regions.Region.of(endpoint.region()))
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(endpoint.accessKeyId(), endpoint.secretAccessKey())))
+                .endpointOverride(endpoint.uri()).forcePathStyle(true)
+                .overrideConfiguration(c -> c.addExecutionInterceptor(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+                    @Override
+                    public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
+                                                software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                        if (context.request() instanceof software.amazon.awssdk.services.s3.model.ListObjectVersionsRequest) {
+                            listings.incrementAndGet();
+                        }
+                    }
+                })).build()) {
+            for (boolean saysSo : List.of(true, false)) {
+                SiteConfig site = new SiteConfig(SharedStack.AWS_LOCATION, SiteConfig.TYPE_AWS_S3, endpoint, siteBucket, true, null, false,
+                        null, saysSo);
+                S3SiteReplicator replicator = new S3SiteReplicator(site, stack.source, destination, settings,
+                        Retrier.standard(settings.retryPolicy(), java.time.Clock.systemUTC(), ReplicationErrors::isRetryable), v -> v);
+                listings.set(0);
+                for (int i = saysSo ? 0 : 3; i < (saysSo ? 3 : 6); i++) {
+                    ReplicationOutcome outcome = replicator.replicate(entryFor(bucket, "k" + i, versions.get(i), List.of("DATA", "METADATA"), 2));
+                    assertThat(outcome.status()).as(outcome.toString()).isEqualTo(ReplicationStatus.COMPLETED);
+                }
+                assertThat(listings).as(saysSo ? "a site that says so: the HEAD's 404 is enough" : "a site that may not: one listing per new key")
+                        .hasValue(saysSo ? 0 : 3);
+            }
+        }
+        assertThat(stack.destination.listObjectVersions(r -> r.bucket(siteBucket)).versions()).hasSize(6);
+    }
+
     @Test
     void deleteMarkersAreReplicatedButDeletesOfASpecificVersionAreNot() {
         String bucket = stack.replicatedBucket(SharedStack.AWS_LOCATION);

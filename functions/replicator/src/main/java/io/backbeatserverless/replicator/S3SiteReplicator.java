@@ -191,7 +191,8 @@ public final class S3SiteReplicator implements SiteReplicator {
             // would put an old version over the marker (found by the chaos run: whole key histories copied twice). The
             // same for a delete marker: a marker on top with a newer version beneath is a newer marker, not this one (a
             // marker retried late, after its key's newer entries, was taken for done: found by the chaos run too).
-            if (current.isEmpty()) {
+            // A site that says when a marker is on top (S3's x-amz-delete-marker) spares the listing when none is.
+            if (current.isEmpty() && !Boolean.FALSE.equals(head.deleteMarker())) {
                 current = retrier.call(budget, () -> newestReplicaUnderMarker(bucket, key));
             }
             if (current.isPresent()) {
@@ -321,8 +322,10 @@ public final class S3SiteReplicator implements SiteReplicator {
             return new Latest(Optional.of(destination.headObject(r -> r.bucket(bucket).key(key))), false);
         } catch (S3Exception e) {
             if (e.statusCode() == 404) {
+                // Absent, the header means "no marker on top" only from a site known to send it (SiteConfig.deleteMarkerHeader).
                 Boolean marker = e.awsErrorDetails() == null || e.awsErrorDetails().sdkHttpResponse() == null ? null
-                        : e.awsErrorDetails().sdkHttpResponse().firstMatchingHeader("x-amz-delete-marker").map(Boolean::parseBoolean).orElse(null);
+                        : e.awsErrorDetails().sdkHttpResponse().firstMatchingHeader("x-amz-delete-marker").map(Boolean::parseBoolean)
+                        .orElse(site.deleteMarkerHeader() ? Boolean.FALSE : null);
                 return new Latest(Optional.empty(), marker);
             }
             throw e;

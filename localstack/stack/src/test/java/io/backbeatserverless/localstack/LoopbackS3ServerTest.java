@@ -148,6 +148,26 @@ class LoopbackS3ServerTest {
         assertThat(keysAfter("z")).isEmpty();
     }
 
+    /** As S3: a 404 for a key under a delete marker says so, and names the marker; a key that never was says nothing. */
+    @Test
+    void aKeyUnderADeleteMarkerAnswers404WithTheMarkerHeaderAndANeverWrittenKeyWithout() {
+        s3.createBucket(r -> r.bucket("markers"));
+        s3.putBucketVersioning(r -> r.bucket("markers").versioningConfiguration(v -> v.status("Enabled")));
+        s3.putObject(r -> r.bucket("markers").key("deleted"), RequestBody.fromString("x"));
+        String marker = s3.deleteObject(r -> r.bucket("markers").key("deleted")).versionId();
+
+        var underMarker = org.assertj.core.api.Assertions.catchThrowableOfType(software.amazon.awssdk.services.s3.model.S3Exception.class,
+                () -> s3.headObject(r -> r.bucket("markers").key("deleted")));
+        var neverWritten = org.assertj.core.api.Assertions.catchThrowableOfType(software.amazon.awssdk.services.s3.model.S3Exception.class,
+                () -> s3.headObject(r -> r.bucket("markers").key("never")));
+
+        assertThat(underMarker.statusCode()).isEqualTo(404);
+        assertThat(underMarker.awsErrorDetails().sdkHttpResponse().firstMatchingHeader("x-amz-delete-marker")).hasValue("true");
+        assertThat(underMarker.awsErrorDetails().sdkHttpResponse().firstMatchingHeader("x-amz-version-id")).hasValue(marker);
+        assertThat(neverWritten.statusCode()).isEqualTo(404);
+        assertThat(neverWritten.awsErrorDetails().sdkHttpResponse().firstMatchingHeader("x-amz-delete-marker")).isEmpty();
+    }
+
     private static List<String> keysAfter(String marker) {
         return s3.listObjectVersions(r -> r.bucket("listing").keyMarker(marker)).versions().stream()
                 .map(v -> v.key() + ":" + v.isLatest()).toList();

@@ -14,12 +14,22 @@ package io.backbeatserverless.adapters.config;
  * @param serverSideCopy whether versions are copied by the site's service itself ({@code CopyObject},
  *                    {@code UploadPartCopy}), their bytes never passing through the replicator; null (the default): when
  *                    the site is the source's own service ({@link #copiesServerSideFrom})
+ * @param deleteMarkerHeader whether the site's 404 for a key says {@code x-amz-delete-marker: true} when a delete marker
+ *                    is its latest entry, as Amazon S3 does (and the local stack's S3 server): the replicator then tells
+ *                    "no such key" from "a marker on top" by the HEAD alone, where a site that may not say so costs a
+ *                    version listing for every new key (a LIST, priced as a PUT). Null (the default): true for Amazon
+ *                    S3 (no endpoint URL), false for any other endpoint
  */
 public record SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch, Boolean verifyEtagMd5,
-                         boolean external, Boolean serverSideCopy) {
+                         boolean external, Boolean serverSideCopy, Boolean deleteMarkerHeader) {
 
     public SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch) {
-        this(name, type, endpoint, bucket, bucketMatch, null, false, null);
+        this(name, type, endpoint, bucket, bucketMatch, null, false, null, null);
+    }
+
+    public SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch, Boolean verifyEtagMd5,
+                      boolean external, Boolean serverSideCopy) {
+        this(name, type, endpoint, bucket, bucketMatch, verifyEtagMd5, external, serverSideCopy, null);
     }
 
     public static final String TYPE_AWS_S3 = "aws_s3";
@@ -38,6 +48,7 @@ public record SiteConfig(String name, String type, Endpoint endpoint, String buc
             throw new IllegalArgumentException("site '" + name + "' has no endpoint");
         }
         verifyEtagMd5 = verifyEtagMd5 == null ? Boolean.TRUE : verifyEtagMd5;
+        deleteMarkerHeader = deleteMarkerHeader == null ? endpoint != null && endpoint.url() == null : deleteMarkerHeader;
         if (Boolean.TRUE.equals(serverSideCopy) && TYPE_SCALITY.equals(type)) {
             throw new IllegalArgumentException("site '" + name + "' is of type scality: its versions are written through CloudServer's"
                     + " backbeat routes, which have no server-side copy (remove serverSideCopy)");
@@ -81,6 +92,6 @@ public record SiteConfig(String name, String type, Endpoint endpoint, String buc
     }
 
     public SiteConfig withEndpoint(Endpoint newEndpoint) {
-        return new SiteConfig(name, type, newEndpoint, bucket, bucketMatch, verifyEtagMd5, external, serverSideCopy);
+        return new SiteConfig(name, type, newEndpoint, bucket, bucketMatch, verifyEtagMd5, external, serverSideCopy, deleteMarkerHeader);
     }
 }

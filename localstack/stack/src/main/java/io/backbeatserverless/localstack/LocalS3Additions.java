@@ -24,8 +24,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
 /**
- * What local-s3 2.4 lacks of S3's server-side copies, added in front of its router so that a replicator copying
- * within one service ({@code CopyObject}, {@code UploadPartCopy}) is tested against the same contract as on S3:
+ * What local-s3 2.4 lacks of S3's behaviour that replication relies on, added in front of its router so that the
+ * replicator is tested against the same contract as on S3.
+ *
+ * <p>A HEAD or GET of a key whose latest version is a delete marker answers 404 with {@code x-amz-delete-marker: true}
+ * and the marker's {@code x-amz-version-id}, as S3 does (local-s3 answers a bare 404): that header is how a replicator
+ * that trusts it ({@code sites[].deleteMarkerHeader}) tells "a marker is on top" from "no such key" without listing.
+ *
+ * <p>Server-side copies ({@code CopyObject}, {@code UploadPartCopy}):
  * <ul>
  *   <li>{@code UploadPartCopy} (a part upload with {@code x-amz-copy-source}, optionally
  *       {@code x-amz-copy-source-range}): local-s3 would store the empty request body as the part;</li>
@@ -36,14 +42,14 @@ import java.time.Instant;
  * </ul>
  * Everything else goes to local-s3's own handlers.
  */
-final class ServerSideCopies implements Router {
+final class LocalS3Additions implements Router {
 
     private static final String COPY_SOURCE = "x-amz-copy-source";
 
     private final Router delegate;
     private final ObjectService objects;
 
-    ServerSideCopies(Router delegate, ObjectService objects) {
+    LocalS3Additions(Router delegate, ObjectService objects) {
         this.delegate = delegate;
         this.objects = objects;
     }
@@ -52,6 +58,18 @@ final class ServerSideCopies implements Router {
     public HttpRequestHandler match(HttpRequest request) {
         // Matching also reads the bucket and key from the path into the request's parameters: always match first.
         HttpRequestHandler matched = delegate.match(request);
+        if ((HttpMethod.HEAD.equals(request.getMethod()) || HttpMethod.GET.equals(request.getMethod()))
+                && request.parameter("versionId").isEmpty() && request.parameter("bucket").isPresent() && request.parameter("key").isPresent()) {
+            return (req, resp) -> {
+                try {
+                    matched.handle(req, resp);
+                } catch (com.robothy.s3.core.exception.ObjectNotExistException notFound) {
+                    if (!answeredAsDeleted(req, resp)) {
+                        throw notFound;
+                    }
+                }
+            };
+        }
         if (!HttpMethod.PUT.equals(request.getMethod()) || request.header(COPY_SOURCE).isEmpty()) {
             return matched;
         }
@@ -76,6 +94,28 @@ final class ServerSideCopies implements Router {
                 }
             }
         };
+    }
+
+    /**
+     * S3's 404 for a key under a delete marker, which says so with the marker's version id (a GET's with S3's
+     * {@code NoSuchKey} body, a HEAD's without a body). False, and nothing written, when no marker is on top.
+     */
+    private boolean answeredAsDeleted(HttpRequest request, HttpResponse response) {
+        String bucket = request.parameter("bucket").orElseThrow();
+        String key = request.parameter("key").orElseThrow();
+        var deleted = objects.localS3Metadata().getBucketMetadata(bucket).flatMap(b -> b.getObjectMetadata(key))
+                .filter(o -> !o.getVersionedObjectMap().isEmpty() && o.getLatest().isDeleted());
+        if (deleted.isEmpty()) {
+            return false;
+        }
+        ResponseUtils.addCommonHeaders(response);
+        response.status(HttpResponseStatus.NOT_FOUND).putHeader("x-amz-delete-marker", "true")
+                .putHeader("x-amz-version-id", deleted.get().getLatestVersion());
+        if (HttpMethod.GET.equals(request.getMethod())) {
+            response.putHeader("content-type", "application/xml").write("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NoSuchKey"
+                    + "</Code><Message>The specified key does not exist.</Message></Error>");
+        }
+        return true;
     }
 
     private void uploadPartCopy(HttpRequest request, HttpResponse response) throws Exception {
@@ -103,8 +143,8 @@ final class ServerSideCopies implements Router {
 
     /** S3's answer when a source condition fails: 412 with its error body, and nothing copied. */
     private boolean preconditionsHold(HttpRequest request, Source source, HttpResponse response) {
-        var ifMatch = request.header("x-amz-copy-source-if-match").map(ServerSideCopies::unquote);
-        var ifNoneMatch = request.header("x-amz-copy-source-if-none-match").map(ServerSideCopies::unquote);
+        var ifMatch = request.header("x-amz-copy-source-if-match").map(LocalS3Additions::unquote);
+        var ifNoneMatch = request.header("x-amz-copy-source-if-none-match").map(LocalS3Additions::unquote);
         if (ifMatch.isEmpty() && ifNoneMatch.isEmpty()) {
             return true;
         }
