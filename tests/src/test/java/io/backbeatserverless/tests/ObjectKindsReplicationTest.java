@@ -258,13 +258,8 @@ class ObjectKindsReplicationTest extends StackScenario {
      */
     @Test
     void aLateDeleteMarkerUnderANewerMarkerAndVersionIsSupersededNotCompleted() throws Exception {
-        String run = Long.toHexString(System.nanoTime());
-        String bucket = "late-marker-" + run;
-        String siteBucket = "late-marker-dest-" + run;
-        stack.source.createBucket(r -> r.bucket(bucket));
-        stack.source.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
-        stack.destination.createBucket(r -> r.bucket(siteBucket));
-        stack.destination.putBucketVersioning(r -> r.bucket(siteBucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        String bucket = versionedPair("late-marker");
+        String siteBucket = bucket + "-dest";
         String firstMarker = stack.source.deleteObject(r -> r.bucket(bucket).key("late")).versionId();
         String version = put(bucket, "late", "between".getBytes(StandardCharsets.UTF_8));
         String lastMarker = stack.source.deleteObject(r -> r.bucket(bucket).key("late")).versionId();
@@ -303,13 +298,8 @@ class ObjectKindsReplicationTest extends StackScenario {
      */
     @Test
     void aNewKeyNeedsNoListingAtASiteThatSaysWhenAMarkerIsOnTop() throws Exception {
-        String run = Long.toHexString(System.nanoTime());
-        String bucket = "new-keys-" + run;
-        String siteBucket = "new-keys-dest-" + run;
-        stack.source.createBucket(r -> r.bucket(bucket));
-        stack.source.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
-        stack.destination.createBucket(r -> r.bucket(siteBucket));
-        stack.destination.putBucketVersioning(r -> r.bucket(siteBucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        String bucket = versionedPair("new-keys");
+        String siteBucket = bucket + "-dest";
         List<String> versions = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             versions.add(put(bucket, "k" + i, ("v" + i).getBytes(StandardCharsets.UTF_8)));
@@ -382,6 +372,20 @@ class ObjectKindsReplicationTest extends StackScenario {
         assertThat(goneOutcome.reason()).startsWith("source version unavailable: source: NoSuch");
         assertThat(stack.headReplica(bucket + "/already-a-replica")).isEmpty();
         assertThat(stack.headReplica(bucket + "/never-existed")).isEmpty();
+    }
+
+    /**
+     * A versioned source bucket with no rule (these tests drive a replicator themselves) and its versioned bucket at the
+     * site, named as the source's with "-dest"; returns the source's.
+     */
+    private static String versionedPair(String prefix) {
+        String bucket = prefix + "-" + Long.toHexString(System.nanoTime());
+        for (var s3 : List.of(stack.source, stack.destination)) {
+            String name = s3 == stack.source ? bucket : bucket + "-dest";
+            s3.createBucket(r -> r.bucket(name));
+            s3.putBucketVersioning(r -> r.bucket(name).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        }
+        return bucket;
     }
 
     private String put(String bucket, String key, byte[] body) {
