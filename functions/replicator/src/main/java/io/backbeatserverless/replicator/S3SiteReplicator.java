@@ -193,7 +193,9 @@ public final class S3SiteReplicator implements SiteReplicator {
             // marker retried late, after its key's newer entries, was taken for done: found by the chaos run too).
             // A site that says when a marker is on top (S3's x-amz-delete-marker) spares the listing when none is.
             if (current.isEmpty() && !Boolean.FALSE.equals(head.deleteMarker())) {
-                current = retrier.call(budget, () -> newestReplicaUnderMarker(bucket, key));
+                Beneath listed = retrier.call(budget, () -> newestReplicaUnderMarker(bucket, key));
+                current = listed.replica();
+                head = new Latest(head.replica(), listed.markerOnTop()); // the listing said it: no second look below
             }
             if (current.isPresent()) {
                 Map<String, String> replica = current.get().metadata();
@@ -300,14 +302,18 @@ public final class S3SiteReplicator implements SiteReplicator {
      * When the key's latest entry at the site is a delete marker, its newest version beneath (read with its metadata);
      * else empty. One listing answers both (a key's entries are listed newest first).
      */
-    private Optional<HeadObjectResponse> newestReplicaUnderMarker(String bucket, String key) {
+    private Beneath newestReplicaUnderMarker(String bucket, String key) {
         var page = destination.listObjectVersions(r -> r.bucket(bucket).prefix(key));
         boolean underMarker = page.deleteMarkers().stream().anyMatch(d -> d.key().equals(key) && Boolean.TRUE.equals(d.isLatest()));
         if (!underMarker) {
-            return Optional.empty();
+            return new Beneath(false, Optional.empty());
         }
-        return page.versions().stream().filter(v -> v.key().equals(key)).findFirst()
-                .map(v -> destination.headObject(r -> r.bucket(bucket).key(key).versionId(v.versionId())));
+        return new Beneath(true, page.versions().stream().filter(v -> v.key().equals(key)).findFirst()
+                .map(v -> destination.headObject(r -> r.bucket(bucket).key(key).versionId(v.versionId()))));
+    }
+
+    /** What one listing of a key at the site says: whether a delete marker is its latest entry, and the replica beneath. */
+    private record Beneath(boolean markerOnTop, Optional<HeadObjectResponse> replica) {
     }
 
     /**
