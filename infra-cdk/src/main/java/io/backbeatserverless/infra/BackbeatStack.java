@@ -125,6 +125,8 @@ public final class BackbeatStack extends Stack {
             // A copy cut short by the invocation's deadline saves its progress (checkpoints table) and puts its entry back.
             kafka.grantProduce(replicator, KafkaCluster.REPLICATION_TOPIC);
             tables.grantItemAccess(replicator, tables.checkpoints);
+            // A version retried late asks whether the newer delete markers of its key are replicated already.
+            tables.grantItemRead(replicator, tables.status);
             grantSourceRead(replicator);
             grantSiteWrite(replicator, site);
             CfnEventSourceMapping trigger = mskTrigger("ReplicatorTrigger-" + site.name(), replicator, kafka,

@@ -28,6 +28,9 @@ final class BackbeatTables extends Construct {
             "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
             "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem");
 
+    /** Item reads only: a function that consults a table another one writes. */
+    private static final List<String> ITEM_READ_ACTIONS = List.of("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query");
+
     final Table status;
     final Table failedEntries;
     final Table siteState;
@@ -74,6 +77,12 @@ final class BackbeatTables extends Construct {
         }
         grantee.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
                 .actions(ITEM_ACTIONS).resources(resources).build());
+    }
+
+    /** Item reads on {@code tables}, no writes. */
+    void grantItemRead(IGrantable grantee, Table... tables) {
+        grantee.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                .actions(ITEM_READ_ACTIONS).resources(java.util.Arrays.stream(tables).map(Table::getTableArn).toList()).build());
     }
 
     private Table table(String id, String partitionKey, String sortKey, String ttlAttribute) {

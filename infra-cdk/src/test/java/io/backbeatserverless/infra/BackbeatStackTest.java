@@ -212,6 +212,22 @@ class BackbeatStackTest {
                 .as("a copy's progress expires").contains("AttributeName=expiresAt").contains("Enabled=true");
     }
 
+    /** Issue 12: a version retried late reads the status table (are its key's newer markers replicated?), never writes it. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void replicatorsReadTheStatusTableButNeverWriteIt() {
+        List<Map<String, Object>> replicatorPolicies = synthesized.template().findResources("AWS::IAM::Policy").values().stream()
+                .filter(p -> String.valueOf(p).contains("PolicyName=Replicator")).toList();
+        assertThat(replicatorPolicies).hasSize(2).allSatisfy(policy -> {
+            Map<String, Object> document = (Map<String, Object>) ((Map<String, Object>) policy.get("Properties")).get("PolicyDocument");
+            List<Map<String, Object>> onStatus = ((List<Map<String, Object>>) document.get("Statement")).stream()
+                    .filter(statement -> String.valueOf(statement.get("Resource")).contains("TablesReplicationStatus")).toList();
+            assertThat(onStatus).hasSize(1);
+            assertThat(String.valueOf(onStatus.get(0).get("Action"))).contains("dynamodb:BatchGetItem")
+                    .doesNotContain("PutItem").doesNotContain("UpdateItem").doesNotContain("DeleteItem");
+        });
+    }
+
     @Test
     void theStackSaysHowDestinationBucketsAbortUploadsLeftIncomplete() {
         Map<String, Map<String, Object>> outputs = synthesized.template().findOutputs("AbortIncompleteUploadsCommand");

@@ -292,6 +292,79 @@ class ObjectKindsReplicationTest extends StackScenario {
     }
 
     /**
+     * Found by the chaos run (seed 23, key k01791): source history V1, M1, M2, V2, M3, M4; V2 failed at the site, M3 and M4
+     * found M1's marker on top and were COMPLETED without writing (the site keeps one marker for consecutive ones), then
+     * the operator's retry of V2 copied it over that marker: the site's latest a version, the source's a marker. A
+     * version about to go over a marker whose source has newer markers COMPLETED at the site is superseded; while those
+     * markers are still to come, it is copied, as in order.
+     */
+    @Test
+    void aVersionRetriedAfterItsNewerDeleteMarkersDoesNotLandOverThem() throws Exception {
+        String bucket = versionedPair("late-version");
+        String siteBucket = bucket + "-dest";
+        List<String> history = new ArrayList<>(); // oldest first: V1, M1, M2, V2, M3, M4 of key "retried"; V1, M1, V2, M2 of "in-order"
+        history.add(put(bucket, "retried", "v1".getBytes(StandardCharsets.UTF_8)));
+        history.add(stack.source.deleteObject(r -> r.bucket(bucket).key("retried")).versionId());
+        history.add(stack.source.deleteObject(r -> r.bucket(bucket).key("retried")).versionId());
+        history.add(put(bucket, "retried", "v2".getBytes(StandardCharsets.UTF_8)));
+        history.add(stack.source.deleteObject(r -> r.bucket(bucket).key("retried")).versionId());
+        history.add(stack.source.deleteObject(r -> r.bucket(bucket).key("retried")).versionId());
+        List<String> inOrder = new ArrayList<>();
+        inOrder.add(put(bucket, "in-order", "v1".getBytes(StandardCharsets.UTF_8)));
+        inOrder.add(stack.source.deleteObject(r -> r.bucket(bucket).key("in-order")).versionId());
+        inOrder.add(put(bucket, "in-order", "v2".getBytes(StandardCharsets.UTF_8)));
+        inOrder.add(stack.source.deleteObject(r -> r.bucket(bucket).key("in-order")).versionId());
+        Map<String, ReplicationEntry> entries = new java.util.HashMap<>();
+        for (String key : List.of("retried", "in-order")) {
+            var listed = stack.source.listObjectVersions(r -> r.bucket(bucket).prefix(key));
+            listed.versions().stream().filter(v -> v.key().equals(key)).forEach(v -> entries.put(v.versionId(),
+                    entryFor(bucket, key, v.versionId(), List.of("DATA", "METADATA"), v.size(), v.lastModified().toString(), false)));
+            listed.deleteMarkers().stream().filter(d -> d.key().equals(key)).forEach(d -> entries.put(d.versionId(),
+                    entryFor(bucket, key, d.versionId(), List.of("DATA", "METADATA"), 0, d.lastModified().toString(), true)));
+        }
+
+        SiteConfig site = new SiteConfig(SharedStack.AWS_LOCATION, SiteConfig.TYPE_AWS_S3,
+                stack.config.requireSite(SharedStack.AWS_LOCATION).endpoint(), siteBucket, true);
+        var settings = stack.config.replicator();
+        try (S3Client destination = AwsClients.s3(site.endpoint(), 4, false);
+             var dynamo = AwsClients.dynamoDb(stack.config.dynamodb().endpoint())) {
+            var statuses = new io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore(dynamo,
+                    stack.config.dynamodb().tables().status(), java.time.Clock.systemUTC());
+            S3SiteReplicator replicator = new S3SiteReplicator(site, stack.source, destination, settings,
+                    Retrier.standard(settings.retryPolicy(), java.time.Clock.systemUTC(), ReplicationErrors::isRetryable), v -> v,
+                    null, java.time.Clock.systemUTC(), false, io.backbeatserverless.replicator.SiteStatuses.of(statuses, v -> v));
+            // Everything but V2 reaches the site and the status table says so, as the status processor records it.
+            for (String version : List.of(history.get(0), history.get(1), history.get(2), history.get(4), history.get(5))) {
+                ReplicationOutcome outcome = replicator.replicate(entries.get(version));
+                assertThat(outcome.status()).as(outcome.toString()).isEqualTo(ReplicationStatus.COMPLETED);
+                ReplicationEntry entry = entries.get(version);
+                statuses.recordOutcome(new io.backbeatserverless.core.entry.StatusEntry(bucket, entry.versionKey(), SharedStack.AWS_LOCATION,
+                        ReplicationStatus.COMPLETED, null, entry.metadata(), 1, 0, 0, Instant.now().toString()));
+            }
+
+            ReplicationOutcome retried = replicator.replicate(entries.get(history.get(3)));
+
+            assertThat(retried.status()).as(retried.toString()).isEqualTo(ReplicationStatus.SKIPPED);
+            assertThat(retried.reason()).isEqualTo("superseded: a newer delete marker (source version " + history.get(5)
+                    + ") is already replicated and on top at the site");
+
+            // In order, a version over a marker is copied: its key's newer marker is still to come (not COMPLETED anywhere).
+            for (String version : inOrder) {
+                ReplicationOutcome outcome = replicator.replicate(entries.get(version));
+                assertThat(outcome.status()).as(outcome.toString()).isEqualTo(ReplicationStatus.COMPLETED);
+            }
+        }
+        var retriedAtSite = stack.destination.listObjectVersions(r -> r.bucket(siteBucket).prefix("retried"));
+        assertThat(retriedAtSite.versions()).as("V1 only").hasSize(1);
+        assertThat(retriedAtSite.deleteMarkers()).as("one marker, on top").hasSize(1)
+                .allSatisfy(m -> assertThat(m.isLatest()).isTrue());
+        var inOrderAtSite = stack.destination.listObjectVersions(r -> r.bucket(siteBucket).prefix("in-order"));
+        assertThat(inOrderAtSite.versions()).as("V1 and V2").hasSize(2);
+        assertThat(inOrderAtSite.deleteMarkers()).as("M1 and M2, M2 on top").hasSize(2)
+                .anySatisfy(m -> assertThat(m.isLatest()).isTrue());
+    }
+
+    /**
      * A site that says when a delete marker is on top (S3's {@code x-amz-delete-marker} on a 404, which the stack's
      * server now sends as S3 does) needs no version listing for a new key; one that may not say so lists it, as before.
      * Issue 17's cost model: that LIST, priced as a PUT, was the largest request the engine added per small object.

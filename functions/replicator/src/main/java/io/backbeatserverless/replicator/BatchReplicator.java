@@ -119,7 +119,9 @@ public final class BatchReplicator implements AutoCloseable {
                 ? new CloudServerSiteReplicator(site, source, new CloudServerBackbeatRoutes(site.endpoint(), connections), retrier,
                         config.source()::s3VersionId)
                 : new S3SiteReplicator(site, source, destination, settings, retrier, config.source()::s3VersionId, copyProgress, clock,
-                        site.copiesServerSideFrom(config.source().endpoint()));
+                        site.copiesServerSideFrom(config.source().endpoint()),
+                        SiteStatuses.of(new io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore(dynamo,
+                                config.dynamodb().tables().status(), clock), config.source()::statusVersionId));
         return new BatchReplicator(siteName, replicator, publisher, config.kafka().statusTopic(), settings.keyConcurrency(),
                 clock, () -> {
             publisher.close();

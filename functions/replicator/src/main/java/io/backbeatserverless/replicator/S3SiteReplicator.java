@@ -92,6 +92,7 @@ public final class S3SiteReplicator implements SiteReplicator {
     private final CopyProgressStore copyProgress;
     private final java.time.Clock clock;
     private final boolean serverSideCopy;
+    private final SiteStatuses siteStatuses;
     private final java.util.concurrent.atomic.LongAdder bytesReadFromSource = new java.util.concurrent.atomic.LongAdder();
 
     /**
@@ -118,6 +119,17 @@ public final class S3SiteReplicator implements SiteReplicator {
     public S3SiteReplicator(SiteConfig site, S3Client source, S3Client destination, ReplicatorSettings settings, Retrier retrier,
                             UnaryOperator<String> sourceVersionId, CopyProgressStore copyProgress, java.time.Clock clock,
                             boolean serverSideCopy) {
+        this(site, source, destination, settings, retrier, sourceVersionId, copyProgress, clock, serverSideCopy, SiteStatuses.UNKNOWN);
+    }
+
+    /**
+     * @param siteStatuses what the status table says this site has: a version about to go over a delete marker asks it
+     *                     whether the source's newer markers are replicated already ({@link #supersededByMarkers})
+     */
+    public S3SiteReplicator(SiteConfig site, S3Client source, S3Client destination, ReplicatorSettings settings, Retrier retrier,
+                            UnaryOperator<String> sourceVersionId, CopyProgressStore copyProgress, java.time.Clock clock,
+                            boolean serverSideCopy, SiteStatuses siteStatuses) {
+        this.siteStatuses = siteStatuses;
         this.serverSideCopy = serverSideCopy;
         this.copyProgress = copyProgress;
         this.clock = clock;
@@ -213,6 +225,14 @@ public final class S3SiteReplicator implements SiteReplicator {
                             + replica.get(SOURCE_VERSION_META) + ") is already the latest at the site", budget.attempts());
                 }
             }
+            boolean markerOnTop = head.replica().isEmpty() && Boolean.TRUE.equals(head.deleteMarker());
+            if (!deleteMarkerEntry && markerOnTop) {
+                Optional<String> newer = retrier.call(budget, () -> supersededByMarkers(entry, version));
+                if (newer.isPresent()) {
+                    return ReplicationOutcome.skipped("superseded: a newer delete marker (source version " + newer.get()
+                            + ") is already replicated and on top at the site", budget.attempts());
+                }
+            }
             if (deleteMarkerEntry) {
                 if (head.replica().isEmpty() && (head.deleteMarker() != null ? head.deleteMarker()
                         : retrier.call(budget, () -> deletedAt(bucket, key)))) {
@@ -240,6 +260,19 @@ public final class S3SiteReplicator implements SiteReplicator {
         } catch (Exception e) {
             return ReplicationOutcome.of(e, budget.attempts());
         }
+    }
+
+    /**
+     * The newest of the source's delete markers above this version that the status table has COMPLETED at this site, if
+     * one is: then the marker on top at the site stands for it, and this version, replicated late (an operator's retry
+     * of a failed version, a replay), must not go over it. The site keeps one marker for consecutive ones (a marker
+     * finding a marker on top writes none), so the marker itself cannot say which source marker it is (found by the
+     * chaos run: a retried version landed over two newer markers, the site's latest a version where the source's is a
+     * marker). Markers not replicated yet are still to come after this version, which is then copied, as in order.
+     */
+    private Optional<String> supersededByMarkers(ReplicationEntry entry, String version) {
+        List<String> newerMarkers = sourceHistory.deleteMarkersNewerThan(entry.bucket(), entry.objectKey(), version);
+        return siteStatuses.firstCompleted(site.name(), entry.bucket(), entry.objectKey(), newerMarkers);
     }
 
     /**

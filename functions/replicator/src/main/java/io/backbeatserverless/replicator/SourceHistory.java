@@ -5,7 +5,11 @@ import software.amazon.awssdk.services.s3.model.ListObjectVersionsResponse;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -45,10 +49,47 @@ final class SourceHistory {
 
     /**
      * Of two version ids of the key, the one the source lists first (the newer); empty when neither is among the key's
-     * newest {@value #MAX_ENTRIES_READ} entries. One entry per page: the SDK splits a page into versions and delete
-     * markers, which would lose the order between a version and a marker.
+     * newest {@value #MAX_ENTRIES_READ} entries.
      */
     private Optional<String> listedFirst(String bucket, String key, String a, String b) {
+        AtomicReference<String> first = new AtomicReference<>();
+        newestFirst(bucket, key, listed -> {
+            if (listed.versionId().equals(a) || listed.versionId().equals(b)) {
+                first.set(listed.versionId());
+                return false;
+            }
+            return true;
+        });
+        return Optional.ofNullable(first.get());
+    }
+
+    /**
+     * The delete markers the source lists above {@code version} for the key (newer than it), newest first; all of the
+     * key's newest {@value #MAX_ENTRIES_READ} entries that are markers when the version is not among them.
+     */
+    List<String> deleteMarkersNewerThan(String bucket, String key, String version) {
+        List<String> markers = new ArrayList<>();
+        newestFirst(bucket, key, listed -> {
+            if (listed.versionId().equals(version)) {
+                return false;
+            }
+            if (listed.deleteMarker()) {
+                markers.add(listed.versionId());
+            }
+            return true;
+        });
+        return markers;
+    }
+
+    private record Listed(String versionId, boolean deleteMarker) {
+    }
+
+    /**
+     * Hands the key's versions and delete markers to {@code visitor}, newest first, while it answers true, at most
+     * {@value #MAX_ENTRIES_READ}. One entry per page: the SDK splits a page into versions and delete markers, which
+     * would lose the order between a version and a marker.
+     */
+    private void newestFirst(String bucket, String key, Predicate<Listed> visitor) {
         String keyMarker = null;
         String versionMarker = null;
         for (int read = 0; read < MAX_ENTRIES_READ; read++) {
@@ -56,24 +97,17 @@ final class SourceHistory {
             String fromVersion = versionMarker;
             ListObjectVersionsResponse page = source.listObjectVersions(r -> r.bucket(bucket).prefix(key).maxKeys(1)
                     .keyMarker(fromKey).versionIdMarker(fromVersion));
-            Optional<String[]> listed = Stream.concat(
-                            page.versions().stream().map(v -> new String[] {v.key(), v.versionId()}),
-                            page.deleteMarkers().stream().map(d -> new String[] {d.key(), d.versionId()}))
+            Optional<Listed> listed = Stream.concat(
+                            page.versions().stream().filter(v -> v.key().equals(key)).map(v -> new Listed(v.versionId(), false)),
+                            page.deleteMarkers().stream().filter(d -> d.key().equals(key)).map(d -> new Listed(d.versionId(), true)))
                     .findFirst();
-            if (listed.isEmpty() || !listed.get()[0].equals(key)) {
-                return Optional.empty(); // past the key's history (a longer key with the same prefix comes next)
-            }
-            String version = listed.get()[1];
-            if (version.equals(a) || version.equals(b)) {
-                return Optional.of(version);
-            }
-            if (!Boolean.TRUE.equals(page.isTruncated())) {
-                return Optional.empty();
+            // Past the key's history when a longer key with the same prefix comes next.
+            if (listed.isEmpty() || !visitor.test(listed.get()) || !Boolean.TRUE.equals(page.isTruncated())) {
+                return;
             }
             keyMarker = page.nextKeyMarker();
             versionMarker = page.nextVersionIdMarker();
         }
-        return Optional.empty();
     }
 
     private static Instant instant(String text) {

@@ -11,7 +11,6 @@ import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbVerifyRunStore;
 import io.backbeatserverless.adapters.kafka.EntryPublisher;
 import io.backbeatserverless.adapters.kafka.KafkaReplicationQueue;
-import io.backbeatserverless.core.metadata.CloudServerVersionIds;
 import io.backbeatserverless.core.ops.Requeue;
 import io.backbeatserverless.core.verify.VerifyRunStore;
 import io.github.resilience4j.ratelimiter.RateLimiter;
@@ -24,7 +23,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.UnaryOperator;
 
 /** Verify wired from a configuration: the engine on the source and every site, its store of runs, and their clients. */
 public final class Verifier implements AutoCloseable {
@@ -66,18 +64,15 @@ public final class Verifier implements AutoCloseable {
                 new DynamoDbFailedEntryStore(dynamo, tables.failedEntries()), new DynamoDbMetricsStore(dynamo, tables.metrics()), clock);
         boolean cloudServer = BackbeatConfig.SourceConfig.TYPE_CLOUDSERVER.equals(config.source().type());
         RepairEntries repairs;
-        UnaryOperator<String> statusVersionId;
         if (cloudServer) {
             CloudServerBackbeatRoutes routes = new CloudServerBackbeatRoutes(config.source().endpoint(), 8);
             resources.add(routes);
             repairs = RepairEntries.fromCloudServer(routes);
-            statusVersionId = CloudServerVersionIds::toInternal;
         } else {
             repairs = RepairEntries.fromListing();
-            statusVersionId = UnaryOperator.identity();
         }
         VerifyEngine engine = new VerifyEngine(new VersionStore(source, limiter), sites, config.sites(),
-                BucketRules.forSource(config, source, dynamo), statuses, requeue, repairs, statusVersionId, compareEtags,
+                BucketRules.forSource(config, source, dynamo), statuses, requeue, repairs, config.source()::statusVersionId, compareEtags,
                 ops.verifyPageSize(), clock);
         return new Verifier(new DynamoDbVerifyRunStore(dynamo, tables.verify()), engine, clock, resources);
     }

@@ -276,6 +276,12 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
             return TYPE_CLOUDSERVER.equals(type)
                     ? io.backbeatserverless.core.metadata.CloudServerVersionIds.toExternal(entryVersionId) : entryVersionId;
         }
+
+        /** The reverse: the version id entries and the status table use for a version id of the source's S3 API. */
+        public String statusVersionId(String s3VersionId) {
+            return TYPE_CLOUDSERVER.equals(type)
+                    ? io.backbeatserverless.core.metadata.CloudServerVersionIds.toInternal(s3VersionId) : s3VersionId;
+        }
     }
 
     /**
