@@ -42,9 +42,6 @@ import software.amazon.awscdk.services.iam.ServicePrincipalOpts;
 import software.amazon.awscdk.services.lambda.CfnEventSourceMapping;
 import software.amazon.awscdk.services.lambda.Code;
 import software.amazon.awscdk.services.lambda.Function;
-import software.amazon.awscdk.services.lambda.FunctionUrl;
-import software.amazon.awscdk.services.lambda.FunctionUrlAuthType;
-import software.amazon.awscdk.services.lambda.FunctionUrlOptions;
 import software.amazon.awscdk.services.lambda.Runtime;
 import software.amazon.awscdk.services.logs.LogGroup;
 import software.amazon.awscdk.services.logs.RetentionDays;
@@ -157,7 +154,7 @@ public final class BackbeatStack extends Stack {
                 .resources(replicatorTriggers.values().stream().map(trigger -> "arn:" + Aws.PARTITION + ":lambda:" + Aws.REGION
                         + ":" + Aws.ACCOUNT_ID + ":event-source-mapping:" + trigger.getRef()).toList())
                 .build());
-        FunctionUrl opsUrl = ops.addFunctionUrl(FunctionUrlOptions.builder().authType(FunctionUrlAuthType.AWS_IAM).build());
+        OpsEndpoint opsEndpoint = new OpsEndpoint(this, "OpsEndpoint", ops);
         scheduleDueResumes(ops);
 
         Function verifier = javaFunction("Verifier", assets.verifierJar().toString(), VERIFIER_HANDLER, sizes.opsMemoryMiB(), 900,
@@ -179,8 +176,8 @@ public final class BackbeatStack extends Stack {
 
         new ReplicationMonitoring(this, "Monitoring", deployment, replicators, statusProcessor, ops, triggerFailures, populator);
 
-        CfnOutput.Builder.create(this, "OpsUrl").value(opsUrl.getUrl())
-                .description("The ops API and console (/console); requests are SigV4-signed for service lambda").build();
+        CfnOutput.Builder.create(this, "OpsUrl").value(opsEndpoint.url())
+                .description("The ops API (SigV4-signed, service execute-api) and the console (<OpsUrl>console)").build();
         CfnOutput.Builder.create(this, "OpsFunctionName").value(ops.getFunctionName()).build();
         List<String> destinationBuckets = deployment.sites().stream().flatMap(site -> site.writableBuckets().stream()).distinct().sorted().toList();
         if (!destinationBuckets.isEmpty()) {

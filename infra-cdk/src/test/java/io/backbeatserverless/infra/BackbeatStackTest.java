@@ -70,11 +70,26 @@ class BackbeatStackTest {
         }
     }
 
+    /** Issue 16: a browser can load the console (no auth on its static files), every API route needs IAM. */
     @Test
-    void opsFunctionUrlRequiresIam() {
-        synthesized.template().resourceCountIs("AWS::Lambda::Url", 1);
-        synthesized.template().hasResourceProperties("AWS::Lambda::Url", Map.of(
-                "AuthType", "AWS_IAM", "TargetFunctionArn", Match.anyValue()));
+    @SuppressWarnings("unchecked")
+    void theConsolesFilesAreOpenAndEveryApiRouteNeedsIam() {
+        synthesized.template().resourceCountIs("AWS::Lambda::Url", 0);
+        synthesized.template().resourceCountIs("AWS::ApiGatewayV2::Api", 1);
+        Map<String, String> authByRoute = new java.util.TreeMap<>();
+        synthesized.template().findResources("AWS::ApiGatewayV2::Route").values().forEach(route -> {
+            Map<String, Object> properties = (Map<String, Object>) ((Map<String, Object>) route).get("Properties");
+            authByRoute.put((String) properties.get("RouteKey"), (String) properties.get("AuthorizationType"));
+        });
+        assertThat(authByRoute).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "ANY /{proxy+}", "AWS_IAM",
+                "GET /console", "NONE",
+                "GET /console/aws4fetch-1.0.20.esm.mjs", "NONE",
+                "GET /favicon.ico", "NONE"));
+        synthesized.template().hasResourceProperties("AWS::ApiGatewayV2::Stage", Match.objectLike(Map.of(
+                "StageName", "$default", "AutoDeploy", true,
+                "AccessLogSettings", Match.objectLike(Map.of("DestinationArn", Match.anyValue())))));
+        synthesized.template().hasOutput("OpsUrl", Match.objectLike(Map.of("Value", Match.anyValue())));
     }
 
     @Test

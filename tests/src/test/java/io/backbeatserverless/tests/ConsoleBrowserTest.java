@@ -71,7 +71,11 @@ class ConsoleBrowserTest extends StackScenario {
         assertThat(browser.findElement(By.id("loginError")).getText()).contains("403").contains("AccessDenied");
         assertThat(browser.findElement(By.id("app")).isDisplayed()).isFalse();
 
-        signIn("accessKey1", "verySecretKey1");
+        // Temporary credentials (as STS or IAM Identity Center issue; the stack's config has one): refused without their
+        // session token, accepted with it.
+        signIn("ASIALOCALTEMPORARY1", "temporarySecretKey1");
+        wait.until(d -> d.findElement(By.id("loginError")).getText().contains("carries no session token"));
+        signIn("ASIALOCALTEMPORARY1", "temporarySecretKey1", "localSessionToken1");
         try {
             wait.until(d -> d.findElement(By.id("app")).isDisplayed()
                     && !d.findElements(By.cssSelector("#sites tr[data-site='" + site + "']")).isEmpty());
@@ -98,6 +102,11 @@ class ConsoleBrowserTest extends StackScenario {
         });
         wait.until(d -> d.findElement(By.id("retryResult")).getText().contains("1 entry re-queued"));
         stack.awaitSiteStatus(bucket, "clicked", version, site, ReplicationStatus.COMPLETED);
+        browser.findElement(By.id("refreshFailed")).click();
+        wait.until(d -> d.findElement(By.id("failedEmpty")).isDisplayed());
+        assertThat(browser.findElement(By.id("failedEmpty")).getText()).startsWith("No failed entries at " + site);
+        assertThat(browser.findElement(By.cssSelector("#sites tr[data-site='" + site + "'] svg")).getText())
+                .as("the last hour's chart has its axes labelled").contains("/min").contains("-60 min").contains("now");
         assertThat(stack.destination.getObjectAsBytes(r -> r.bucket("console-bucket").key(bucket + "/clicked")).asUtf8String())
                 .isEqualTo("retry from the page");
 
@@ -111,6 +120,8 @@ class ConsoleBrowserTest extends StackScenario {
         clickToggle(wait, site, "Pause");
         wait.until(d -> stack.api("GET", "/_/crr/status/" + site).path(site).asText().equals("disabled"));
         wait.until(d -> d.findElement(By.cssSelector("#sites tr[data-site='" + site + "'] button.toggle")).getText().equals("Resume"));
+        assertThat(browser.findElement(By.cssSelector("#sites tr[data-site='" + site + "']")).getText()).contains("paused")
+                .contains("none: paused until resumed");
         screenshot("console-paused-site");
         clickToggle(wait, site, "Resume");
         wait.until(d -> stack.api("GET", "/_/crr/status/" + site).path(site).asText().equals("enabled"));
@@ -129,6 +140,10 @@ class ConsoleBrowserTest extends StackScenario {
     }
 
     private static void signIn(String accessKey, String secret) {
+        signIn(accessKey, secret, "");
+    }
+
+    private static void signIn(String accessKey, String secret, String sessionToken) {
         if (!browser.findElement(By.id("login")).isDisplayed()) {
             browser.findElement(By.id("signOut")).click();
         }
@@ -136,6 +151,8 @@ class ConsoleBrowserTest extends StackScenario {
         browser.findElement(By.id("accessKey")).sendKeys(accessKey);
         browser.findElement(By.id("secretKey")).clear();
         browser.findElement(By.id("secretKey")).sendKeys(secret);
+        browser.findElement(By.id("sessionToken")).clear();
+        browser.findElement(By.id("sessionToken")).sendKeys(sessionToken);
         browser.findElement(By.id("signIn")).click();
     }
 

@@ -149,6 +149,12 @@ class OperationsTest extends StackScenario {
         }
         assertThat(stack.api("GET", "/_/crr/status").path("aws-location").asText()).as("nothing was paused").isEqualTo("enabled");
 
+        // The console's static files alone are served unsigned, as API Gateway serves them in AWS (no data, no secret).
+        for (String file : List.of("/console", "/console/aws4fetch-1.0.20.esm.mjs", "/favicon.ico")) {
+            assertThat(unsigned.call("GET", file, Map.of(), null).status()).as(file).isEqualTo(200);
+        }
+        assertThat(unsigned.call("POST", "/console", Map.of(), "{}").status()).as("only GET").isEqualTo(403);
+
         OpsClient.Reply health = unsigned.call("GET", "/_/healthcheck", Map.of(), null);
         assertThat(health.status()).isEqualTo(200);
         JsonNode topics = MAPPER.readTree(health.body()).path("topics");

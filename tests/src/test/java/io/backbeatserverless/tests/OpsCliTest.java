@@ -23,18 +23,22 @@ class OpsCliTest extends StackScenario {
     void pausesResumesAndReportsThroughTheApi() throws Exception {
         String site = SharedStack.PAUSE_LOCATION;
         assertThat(run("pause", site).exit).isZero();
-        assertThat(MAPPER.readTree(run("status", site).out).path(site).asText()).isEqualTo("disabled");
+        assertThat(MAPPER.readTree(run("status", "--json", site).out).path(site).asText()).isEqualTo("disabled");
+        assertThat(run("status", site).out).as("what the operator did, not Backbeat's word").containsPattern(site + " +paused +none: paused until resumed");
         assertThat(run("resume", site, "--in-hours", "3").exit).isZero();
-        assertThat(MAPPER.readTree(run("resume", site, "--show-schedule").out).path(site).asText()).isNotEqualTo("none");
+        String scheduled = MAPPER.readTree(run("resume", site, "--show-schedule").out).path(site).asText();
+        assertThat(scheduled).isNotEqualTo("none");
+        assertThat(run("status", site).out).contains(site).contains("paused").contains(scheduled + " (in 2 h 59 min)");
         assertThat(run("resume", site, "--cancel-schedule").exit).isZero();
         assertThat(run("resume", site).exit).isZero();
-        assertThat(MAPPER.readTree(run("status").out).path(site).asText()).isEqualTo("enabled");
+        assertThat(MAPPER.readTree(run("status", "--json").out).path(site).asText()).isEqualTo("enabled");
+        assertThat(run("status").out).containsPattern(site + " +replicating +-");
 
         JsonNode metrics = MAPPER.readTree(run("metrics", site, "--type", "backlog").out);
         assertThat(metrics.path("backlog").path("results").has("count")).isTrue();
         assertThat(MAPPER.readTree(run("failed", "list", "--site", site).out).isArray()).isTrue();
 
-        Result refused = runAs("wrong", "status");
+        Result refused = runAs("wrong", "status", "--json");
         assertThat(refused.exit).isEqualTo(1);
         assertThat(refused.err).contains("AccessDenied");
         assertThat(run("metrics", "mars").err).contains("RouteNotFound");

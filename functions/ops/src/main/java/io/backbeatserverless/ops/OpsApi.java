@@ -527,12 +527,4 @@ public final class OpsApi {
         return decode(rest);
     }
 
-    /** The console page, served by the same server: static, no data; every call it makes is signed. */
-    public static byte[] consolePage() {
-        try (InputStream in = OpsApi.class.getResourceAsStream("/console/index.html")) {
-            return in.readAllBytes();
-        } catch (IOException | NullPointerException e) {
-            throw new IllegalStateException("console page missing from the build", e);
-        }
-    }
 }

@@ -17,8 +17,8 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * Calls the ops API with AWS SigV4 (service {@code lambda}), as the CLI and scripts do; the same client
- * works against a Function URL in AWS and the local server.
+ * Calls the ops API with AWS SigV4 (service {@code execute-api}), as the CLI and scripts do; the same client works
+ * against the ops API's HTTP API in AWS and the local server. Temporary credentials sign with their session token.
  */
 public final class OpsClient {
 
@@ -33,8 +33,13 @@ public final class OpsClient {
     private final AwsV4HttpSigner signer = AwsV4HttpSigner.create();
 
     public OpsClient(URI endpoint, String accessKeyId, String secretAccessKey, String region) {
+        this(endpoint, accessKeyId == null ? null : AwsCredentialsIdentity.create(accessKeyId, secretAccessKey), region);
+    }
+
+    /** @param credentials long-term or temporary ({@code AwsSessionCredentialsIdentity}); null: requests go unsigned */
+    public OpsClient(URI endpoint, AwsCredentialsIdentity credentials, String region) {
         this.endpoint = endpoint;
-        this.credentials = accessKeyId == null ? null : AwsCredentialsIdentity.create(accessKeyId, secretAccessKey);
+        this.credentials = credentials;
         this.region = region;
     }
 
@@ -51,7 +56,7 @@ public final class OpsClient {
         software.amazon.awssdk.http.SdkHttpRequest signed = credentials == null ? unsigned : signer.sign(r -> r.identity(credentials).request(unsigned)
                 .payload(ContentStreamProvider.fromByteArray(payload))
                 .putProperty(AwsV4HttpSigner.REGION_NAME, region)
-                .putProperty(AwsV4FamilyHttpSigner.SERVICE_SIGNING_NAME, "lambda")).request();
+                .putProperty(AwsV4FamilyHttpSigner.SERVICE_SIGNING_NAME, SigV4Verifier.EXECUTE_API)).request();
         HttpRequest.Builder http = HttpRequest.newBuilder(signed.getUri()).timeout(Duration.ofSeconds(30))
                 .method(method, payload.length == 0 && body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(payload));
         signed.headers().forEach((name, values) -> {

@@ -12,10 +12,11 @@ import java.util.Base64;
 import java.util.Map;
 
 /**
- * The ops function: Backbeat's API and the console behind a Function URL (auth type AWS_IAM) or an API
- * Gateway HTTP API, and the same event shape for direct invocations from the AWS console's test events
- * ({@code events/ops-*.json}) and EventBridge Scheduler (scheduled resumes). IAM authenticates the caller
- * before the function runs.
+ * The ops function: Backbeat's API and the console behind an API Gateway HTTP API (IAM authorization on every
+ * API route; the console's static files, {@link ConsoleFiles}, unauthenticated so a browser can load the page that
+ * then signs its calls), and the same event shape for direct invocations from the AWS console's test events
+ * ({@code events/ops-*.json}) and EventBridge Scheduler (scheduled resumes). IAM authenticates the caller before the
+ * function runs.
  */
 public final class OpsHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
 
@@ -41,10 +42,11 @@ public final class OpsHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
         String method = event.getRequestContext() != null && event.getRequestContext().getHttp() != null
                 ? event.getRequestContext().getHttp().getMethod() : "GET";
         String path = event.getRawPath() == null ? "/" : event.getRawPath();
-        if (path.equals("/console") || path.equals("/console/")) {
+        var consoleFile = method.equals("GET") ? ConsoleFiles.at(path) : java.util.Optional.<ConsoleFiles.File>empty();
+        if (consoleFile.isPresent()) {
             return APIGatewayV2HTTPResponse.builder().withStatusCode(200)
-                    .withHeaders(Map.of("Content-Type", "text/html; charset=utf-8"))
-                    .withBody(new String(OpsApi.consolePage(), StandardCharsets.UTF_8)).build();
+                    .withHeaders(Map.of("Content-Type", consoleFile.get().contentType(), "Cache-Control", "no-store"))
+                    .withBody(new String(consoleFile.get().bytes(), StandardCharsets.UTF_8)).build();
         }
         String body = event.getBody();
         if (body != null && event.getIsBase64Encoded()) {

@@ -15,8 +15,8 @@ import java.util.concurrent.Executors;
 
 /**
  * The ops API and console over HTTP for local runs (Backbeat's port 8900), on one address. Every route
- * but {@code /_/healthcheck} and the console page must be SigV4-signed by a configured access key;
- * anything else gets 403.
+ * but {@code /_/healthcheck} and the console's static files ({@link ConsoleFiles}) must be SigV4-signed
+ * (service {@code execute-api}, as in AWS) by a configured access key; anything else gets 403.
  */
 public final class OpsHttpServer implements AutoCloseable {
 
@@ -45,8 +45,9 @@ public final class OpsHttpServer implements AutoCloseable {
             String rawPath = exchange.getRequestURI().getRawPath();
             String rawQuery = exchange.getRequestURI().getRawQuery();
             byte[] body = exchange.getRequestBody().readAllBytes();
-            if (rawPath.equals("/console") || rawPath.equals("/console/")) {
-                send(exchange, new OpsApi.Response(200, "text/html; charset=utf-8", null), OpsApi.consolePage());
+            var consoleFile = method.equals("GET") ? ConsoleFiles.at(rawPath) : java.util.Optional.<ConsoleFiles.File>empty();
+            if (consoleFile.isPresent()) {
+                send(exchange, new OpsApi.Response(200, consoleFile.get().contentType(), null), consoleFile.get().bytes());
                 return;
             }
             if (!rawPath.equals("/_/healthcheck")) {

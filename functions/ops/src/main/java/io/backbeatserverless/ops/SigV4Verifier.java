@@ -20,12 +20,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Checks that a request is signed with AWS SigV4 for service {@code lambda} by a known access key, as an
- * IAM-authenticated Function URL does before invoking the ops function. Locally, the ops HTTP server
- * runs it on every route but the healthcheck and the console page. The signature is recomputed from the
- * SigV4 specification over exactly the headers the client signed (the SDK's signer cannot verify: it
- * adds headers of its own), with the SDK's URI encoding, at the client's {@code x-amz-date}, which must
- * be within 15 minutes of now.
+ * Checks that a request is signed with AWS SigV4 for service {@code execute-api} by a known access key, as the
+ * ops API's HTTP API (IAM authorization on every API route) does before invoking the ops function. Locally, the ops
+ * HTTP server runs it on every route but the healthcheck and the console's static files. The signature is recomputed
+ * from the SigV4 specification over exactly the headers the client signed (the SDK's signer cannot verify: it adds
+ * headers of its own), with the SDK's URI encoding, at the client's {@code x-amz-date}, which must be within 15
+ * minutes of now. A signed payload hash ({@code x-amz-content-sha256} other than {@code UNSIGNED-PAYLOAD}) must be
+ * the body's; a temporary key's requests must carry its session token, signed.
  */
 public final class SigV4Verifier {
 
@@ -34,19 +35,23 @@ public final class SigV4Verifier {
     private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
     private static final Duration SKEW = Duration.ofMinutes(15);
 
-    private final Map<String, String> secrets;
+    /** The signing service of API Gateway, which authorizes the ops API's routes in AWS. */
+    public static final String EXECUTE_API = "execute-api";
+    private static final String UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+
+    private final Map<String, Credential> keys;
     private final Clock clock;
 
     private final String service;
 
     public SigV4Verifier(List<Credential> credentials, Clock clock) {
-        this(credentials, clock, "lambda");
+        this(credentials, clock, EXECUTE_API);
     }
 
-    /** @param service the signing service requests must name ({@code lambda} for Function URLs) */
+    /** @param service the signing service requests must name ({@value #EXECUTE_API} for API Gateway) */
     public SigV4Verifier(List<Credential> credentials, Clock clock, String service) {
         this.service = service;
-        this.secrets = credentials.stream().collect(java.util.stream.Collectors.toMap(Credential::accessKeyId, Credential::secretAccessKey));
+        this.keys = credentials.stream().collect(java.util.stream.Collectors.toMap(Credential::accessKeyId, c -> c));
         this.clock = clock;
     }
 
@@ -54,7 +59,7 @@ public final class SigV4Verifier {
     public String rejectReason(String method, String rawPath, String rawQuery, Function<String, String> header, byte[] body) {
         String authorization = header.apply("Authorization");
         if (authorization == null) {
-            return "the request is not signed (AWS SigV4, service lambda)";
+            return "the request is not signed (AWS SigV4, service " + service + ")";
         }
         Matcher m = AUTHORIZATION.matcher(authorization.trim());
         if (!m.matches()) {
@@ -63,9 +68,21 @@ public final class SigV4Verifier {
         String accessKey = m.group(1);
         String region = m.group(3);
         String signedService = m.group(4);
-        String secret = secrets.get(accessKey);
-        if (secret == null) {
+        Credential known = keys.get(accessKey);
+        if (known == null) {
             return "unknown access key " + accessKey;
+        }
+        String secret = known.secretAccessKey();
+        String token = header.apply("x-amz-security-token");
+        if (known.sessionToken() != null && !known.sessionToken().equals(token)) {
+            return token == null ? "access key " + accessKey + " is temporary: the request carries no session token (X-Amz-Security-Token)"
+                    : "the session token is not the one of access key " + accessKey;
+        }
+        if (known.sessionToken() == null && token != null) {
+            return "a session token came with access key " + accessKey + ", which is not a temporary one";
+        }
+        if (token != null && !java.util.Arrays.asList(m.group(5).toLowerCase(Locale.ROOT).split(";")).contains("x-amz-security-token")) {
+            return "the session token (X-Amz-Security-Token) is not among the signed headers";
         }
         if (!service.equals(signedService)) {
             return "signed for service '" + signedService + "', expected '" + service + "'";
@@ -89,8 +106,15 @@ public final class SigV4Verifier {
             }
             canonicalHeaders.append(name.toLowerCase(Locale.ROOT)).append(':').append(value.trim().replaceAll(" +", " ")).append('\n');
         }
-        String payloadHash = header.apply("x-amz-content-sha256") != null && m.group(5).contains("x-amz-content-sha256")
-                ? header.apply("x-amz-content-sha256") : hex(sha256(body == null ? new byte[0] : body));
+        String bodyHash = hex(sha256(body == null ? new byte[0] : body));
+        String declaredHash = header.apply("x-amz-content-sha256");
+        String payloadHash = bodyHash;
+        if (declaredHash != null && m.group(5).contains("x-amz-content-sha256")) {
+            if (!declaredHash.equals(UNSIGNED_PAYLOAD) && !declaredHash.equalsIgnoreCase(bodyHash)) {
+                return "x-amz-content-sha256 is not the SHA-256 of the body";
+            }
+            payloadHash = declaredHash;
+        }
         String canonicalRequest = String.join("\n", method.toUpperCase(Locale.ROOT),
                 SdkHttpUtils.urlEncodeIgnoreSlashes(rawPath == null || rawPath.isEmpty() ? "/" : rawPath),
                 canonicalQuery(rawQuery), canonicalHeaders.toString(), m.group(5), payloadHash);

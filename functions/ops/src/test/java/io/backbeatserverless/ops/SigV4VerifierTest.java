@@ -43,6 +43,52 @@ class SigV4VerifierTest {
         assertThat(later.rejectReason("GET", "/", null, headers(good), new byte[0])).contains("more than 15 minutes");
     }
 
+    /** Issue 16: a declared payload hash must be the body's; a temporary key must come with its own token, signed. */
+    @Test
+    void checksTheDeclaredBodyHashAndATemporaryKeysSessionToken() {
+        Clock now = Clock.systemUTC();
+        SigV4Verifier api = new SigV4Verifier(List.of(new Credential("ASIATEMPORARY", "temporary/secret", "the-token"),
+                new Credential("AKIALONGTERM", "long/secret")), now);
+        byte[] body = "{\"Bucket\":\"b\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String bodyHash = java.util.HexFormat.of().formatHex(sha256(body));
+
+        var temporary = signed(software.amazon.awssdk.identity.spi.AwsSessionCredentialsIdentity.create("ASIATEMPORARY",
+                "temporary/secret", "the-token"), bodyHash, body);
+        assertThat(api.rejectReason("POST", "/_/crr/failed", null, temporary, body)).isNull();
+        assertThat(api.rejectReason("POST", "/_/crr/failed", null, temporary, "{\"Bucket\":\"x\"}".getBytes()))
+                .isEqualTo("x-amz-content-sha256 is not the SHA-256 of the body");
+        assertThat(api.rejectReason("POST", "/_/crr/failed", null, name -> name.equalsIgnoreCase("x-amz-security-token") ? null
+                : temporary.apply(name), body)).contains("carries no session token");
+        var otherToken = signed(software.amazon.awssdk.identity.spi.AwsSessionCredentialsIdentity.create("ASIATEMPORARY",
+                "temporary/secret", "another-token"), bodyHash, body);
+        assertThat(api.rejectReason("POST", "/_/crr/failed", null, otherToken, body)).contains("not the one of access key ASIATEMPORARY");
+
+        var longTerm = signed(software.amazon.awssdk.identity.spi.AwsCredentialsIdentity.create("AKIALONGTERM", "long/secret"), "UNSIGNED-PAYLOAD", body);
+        assertThat(api.rejectReason("POST", "/_/crr/failed", null, longTerm, "anything".getBytes())).as("an unsigned payload").isNull();
+    }
+
+    private static java.util.function.Function<String, String> signed(software.amazon.awssdk.identity.spi.AwsCredentialsIdentity identity,
+                                                                      String payloadHash, byte[] body) {
+        var request = software.amazon.awssdk.http.SdkHttpFullRequest.builder().method(software.amazon.awssdk.http.SdkHttpMethod.POST)
+                .uri(java.net.URI.create("https://abc.execute-api.us-east-1.amazonaws.com")).encodedPath("/_/crr/failed")
+                .putHeader("x-amz-content-sha256", payloadHash).build();
+        var signed = software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner.create().sign(r -> r.identity(identity).request(request)
+                .payload(software.amazon.awssdk.http.ContentStreamProvider.fromByteArray(body))
+                .putProperty(software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner.REGION_NAME, "us-east-1")
+                .putProperty(software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner.PAYLOAD_SIGNING_ENABLED, !"UNSIGNED-PAYLOAD".equals(payloadHash))
+                .putProperty(software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner.SERVICE_SIGNING_NAME, "execute-api")).request();
+        assertThat(signed.firstMatchingHeader("x-amz-content-sha256")).as("the payload hash is declared, signed").hasValue(payloadHash);
+        return name -> signed.firstMatchingHeader(name).orElse(null);
+    }
+
+    private static byte[] sha256(byte[] data) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(data);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static java.util.function.Function<String, String> headers(String authorization) {
         Map<String, String> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         h.put("Host", "example.amazonaws.com");

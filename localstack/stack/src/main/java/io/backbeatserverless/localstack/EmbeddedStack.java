@@ -453,7 +453,7 @@ public final class EmbeddedStack implements AutoCloseable {
         }
         lines.add("DynamoDB (dynalite)         " + config.dynamodb().endpoint().url() + "  tables "
                 + String.join(", ", new TreeSet<>(config.dynamodb().tables().all())));
-        lines.add("ops API and console         http://127.0.0.1:" + config.ops().port() + "/console  (SigV4, service lambda)");
+        lines.add("ops API and console         http://127.0.0.1:" + config.ops().port() + "/console  (SigV4, service execute-api)");
         servers.forEach((name, child) -> lines.add(String.format("  %-25s pid %d", name, child.pid())));
         return lines;
     }

@@ -200,8 +200,14 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
         }
     }
 
-    /** An access key the ops API accepts. */
-    public record Credential(String accessKeyId, String secretAccessKey) {
+    /**
+     * An access key the local ops API accepts; with a session token, a temporary one (as STS or IAM Identity Center
+     * issue), whose requests must carry that token ({@code X-Amz-Security-Token}, signed), as AWS requires.
+     */
+    public record Credential(String accessKeyId, String secretAccessKey, String sessionToken) {
+        public Credential(String accessKeyId, String secretAccessKey) {
+            this(accessKeyId, secretAccessKey, null);
+        }
     }
 
     /**

@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
 @Command(name = "ops", mixinStandardHelpOptions = true,
         subcommands = {OpsCli.Failed.class, OpsCli.Pause.class, OpsCli.Resume.class, OpsCli.Status.class, OpsCli.Metrics.class,
                 OpsCli.Backfill.class, OpsCli.Rules.class, VerifyCommand.class},
-        description = "Calls the ops API (SigV4, service lambda): a local stack's, or an ops function's URL.")
+        description = "Calls the ops API (SigV4, service execute-api): a local stack's, or the deployed stack's OpsUrl.")
 public final class OpsCli {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -29,11 +29,15 @@ public final class OpsCli {
     @Option(names = "--endpoint", defaultValue = "${env:BACKBEAT_OPS_ENDPOINT:-http://127.0.0.1:8900}",
             description = "ops API base URL (default: $BACKBEAT_OPS_ENDPOINT or ${DEFAULT-VALUE})")
     URI endpoint;
-    @Option(names = "--access-key", defaultValue = "${env:AWS_ACCESS_KEY_ID:-accessKey1}", description = "access key id (default: $AWS_ACCESS_KEY_ID)")
+    @Option(names = "--access-key", description = "access key id (default: the AWS SDK's credentials: $AWS_ACCESS_KEY_ID, "
+            + "$AWS_PROFILE, SSO, ...; for a local endpoint, the local stack's key)")
     String accessKey;
-    @Option(names = "--secret-key", defaultValue = "${env:AWS_SECRET_ACCESS_KEY:-verySecretKey1}", description = "secret key (default: $AWS_SECRET_ACCESS_KEY)")
+    @Option(names = "--secret-key", description = "secret access key, with --access-key")
     String secretKey;
-    @Option(names = "--region", defaultValue = "${env:AWS_DEFAULT_REGION:-us-east-1}", description = "signing region")
+    @Option(names = "--session-token", description = "session token of temporary credentials, with --access-key")
+    String sessionToken;
+    @Option(names = "--region", defaultValue = "${env:AWS_REGION:-${env:AWS_DEFAULT_REGION:-}}",
+            description = "signing region (default: $AWS_REGION, else the API's host names it, else us-east-1)")
     String region;
 
     public static void main(String[] args) {
@@ -42,7 +46,8 @@ public final class OpsCli {
 
     /** A signed client for the API the global options name. */
     OpsClient client() {
-        return new OpsClient(endpoint, accessKey, secretKey, region);
+        return new OpsClient(endpoint, CliCredentials.resolve(endpoint, accessKey, secretKey, sessionToken),
+                CliCredentials.region(endpoint, region));
     }
 
     int call(String method, String path, Map<String, String> query, String body) throws Exception {
@@ -180,10 +185,41 @@ public final class OpsCli {
         OpsCli cli;
         @Parameters(index = "0", arity = "0..1", description = "site (default: all)")
         String site;
+        @Option(names = "--json", description = "Backbeat's answer as it is ({\"site\": \"enabled\" | \"disabled\"})")
+        boolean json;
 
         @Override
         public Integer call() throws Exception {
-            return cli.call("GET", site == null ? "/_/crr/status" : "/_/crr/status/" + segment(site), Map.of(), null);
+            String which = site == null ? "all" : segment(site);
+            if (json) {
+                return cli.call("GET", site == null ? "/_/crr/status" : "/_/crr/status/" + which, Map.of(), null);
+            }
+            OpsClient client = cli.client();
+            OpsClient.Reply states = client.call("GET", site == null ? "/_/crr/status" : "/_/crr/status/" + which, Map.of(), null);
+            OpsClient.Reply resumes = states.status() < 300 ? client.call("GET", "/_/crr/resume/" + which, Map.of(), null) : states;
+            if (states.status() >= 300 || resumes.status() >= 300) {
+                System.err.println(states.status() >= 300 ? states.body() : resumes.body());
+                return 1;
+            }
+            JsonNode scheduled = MAPPER.readTree(resumes.body());
+            java.time.Instant now = java.time.Instant.now();
+            System.out.printf("%-24s %-12s %s%n", "SITE", "REPLICATION", "SCHEDULED RESUME");
+            for (var entry : (Iterable<Map.Entry<String, JsonNode>>) MAPPER.readTree(states.body()).properties()::iterator) {
+                boolean paused = !"enabled".equals(entry.getValue().asText());
+                String at = scheduled.path(entry.getKey()).asText("none");
+                String resume = !at.equals("none") ? at + " (in " + untilText(now, java.time.Instant.parse(at)) + ")"
+                        : paused ? "none: paused until resumed" : "-";
+                System.out.printf("%-24s %-12s %s%n", entry.getKey(), paused ? "paused" : "replicating", resume);
+            }
+            return 0;
+        }
+
+        private static String untilText(java.time.Instant now, java.time.Instant at) {
+            java.time.Duration left = java.time.Duration.between(now, at);
+            if (left.isNegative()) {
+                return "due now";
+            }
+            return left.toHours() > 0 ? left.toHours() + " h " + left.toMinutesPart() + " min" : left.toMinutes() + " min";
         }
     }
 
