@@ -138,6 +138,9 @@ public final class BackbeatStack extends Stack {
         statusProcessor.getNode().addDependency(kafka);
         kafka.grantConsume(statusProcessor, KafkaCluster.STATUS_TOPIC, KafkaCluster.STATUS_CONSUMER_GROUP);
         tables.grantItemAccess(statusProcessor, tables.status, tables.failedEntries, tables.metrics);
+        statusProcessor.addToRolePolicy(PolicyStatement.Builder.create().actions(List.of("events:PutEvents"))
+                .resources(List.of("arn:" + Aws.PARTITION + ":events:" + Aws.REGION + ":" + Aws.ACCOUNT_ID + ":event-bus/"
+                        + RuntimeConfiguration.EVENT_BUS)).build());
         mskTrigger("StatusTrigger", statusProcessor, kafka, KafkaCluster.STATUS_TOPIC, KafkaCluster.STATUS_CONSUMER_GROUP,
                 triggerFailures);
 

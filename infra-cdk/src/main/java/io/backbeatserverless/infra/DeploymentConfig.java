@@ -45,7 +45,7 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
         eventSource = eventSource == null ? new EventSource(0, -1) : eventSource;
         functions = functions == null ? new Functions(0, 0, 0, 0) : functions;
         populator = populator == null ? new Populator(0, 0) : populator;
-        alarms = alarms == null ? new Alarms(0, 0, 0, 0) : alarms;
+        alarms = alarms == null ? new Alarms(0, 0, 0, 0, 0) : alarms;
         verify = verify == null ? new Verify(null, List.of(), false) : verify;
         failedEntryRetentionHours = failedEntryRetentionHours <= 0 ? 24 : failedEntryRetentionHours;
     }
@@ -215,15 +215,22 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
      * Alarm thresholds: a replicator's offset lag (records behind), its p99 duration (the replication
      * latency proxy), errors per 5 minutes, and how long the populator may go without a batch going through.
      */
-    public record Alarms(long backlogRecords, int replicationLatencyP99Seconds, int errorsPerFiveMinutes, int populatorStallSeconds) {
+    /**
+     * @param replicationTimeThresholdMinutes a version replicated later than this after it was written raises S3's
+     *                                        OperationMissedThreshold and OperationReplicatedAfterThreshold events
+     *                                        (default 15, S3 RTC's)
+     */
+    public record Alarms(long backlogRecords, int replicationLatencyP99Seconds, int errorsPerFiveMinutes, int populatorStallSeconds,
+                         int replicationTimeThresholdMinutes) {
         public Alarms(long backlogRecords, int replicationLatencyP99Seconds, int errorsPerFiveMinutes) {
-            this(backlogRecords, replicationLatencyP99Seconds, errorsPerFiveMinutes, 0);
+            this(backlogRecords, replicationLatencyP99Seconds, errorsPerFiveMinutes, 0, 0);
         }
 
         public Alarms {
+            replicationTimeThresholdMinutes = replicationTimeThresholdMinutes <= 0 ? 15 : replicationTimeThresholdMinutes;
             populatorStallSeconds = populatorStallSeconds <= 0 ? 600 : populatorStallSeconds;
             backlogRecords = backlogRecords <= 0 ? 10_000 : backlogRecords;
-            replicationLatencyP99Seconds = replicationLatencyP99Seconds <= 0 ? 300 : replicationLatencyP99Seconds;
+            replicationLatencyP99Seconds = replicationLatencyP99Seconds <= 0 ? 900 : replicationLatencyP99Seconds; // S3 RTC's 15 min
             errorsPerFiveMinutes = errorsPerFiveMinutes <= 0 ? 1 : errorsPerFiveMinutes;
         }
     }

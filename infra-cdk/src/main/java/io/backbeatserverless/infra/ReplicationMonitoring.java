@@ -16,6 +16,8 @@ import software.amazon.awscdk.services.iam.ServicePrincipal;
 import software.amazon.awscdk.services.kms.Key;
 import software.amazon.awscdk.services.lambda.Function;
 import software.amazon.awscdk.services.sns.Topic;
+import software.amazon.awscdk.services.events.EventPattern;
+import software.amazon.awscdk.services.events.Rule;
 import software.amazon.awscdk.services.sns.subscriptions.EmailSubscription;
 import software.amazon.awscdk.services.sqs.Queue;
 import software.constructs.Construct;
@@ -46,30 +48,41 @@ final class ReplicationMonitoring extends Construct {
             topic.addSubscription(new EmailSubscription(deployment.alarmEmail()));
         }
         notify = new SnsAction(topic);
+        notifyReplicationEvents(topic, topicKey);
         DeploymentConfig.Alarms thresholds = deployment.alarms();
 
         Dashboard dashboard = Dashboard.Builder.create(this, "Dashboard").build();
         dashboard.addWidgets(TextWidget.Builder.create().width(24).height(2)
-                .markdown("# Backbeat Serverless\nBacklog is each site's MSK trigger offset lag; latency is the replicator's "
-                        + "p99 duration (a proxy: it excludes the time an entry waits in Kafka).").build());
+                .markdown("# Backbeat Serverless\nPer site, S3 Replication's metrics (namespace BackbeatServerless, from the status "
+                        + "function's EMF lines): ReplicationLatency (source write to replica written), OperationsPendingReplication, "
+                        + "BytesPendingReplication, OperationsFailedReplication; and each replicator's MSK offset lag.").build());
 
         for (Map.Entry<String, Function> entry : replicators.entrySet()) {
             String site = entry.getKey();
             Function replicator = entry.getValue();
             Metric backlog = lambdaMetric(replicator, "OffsetLag", "Maximum");
             Metric errors = replicator.metricErrors(MetricOptions.builder().period(PERIOD).statistic("Sum").build());
-            Metric latency = replicator.metricDuration(MetricOptions.builder().period(PERIOD).statistic("p99").build());
+            Metric latency = replicationMetric("ReplicationLatency", site, "p99");
+            Metric failedOperations = replicationMetric("OperationsFailedReplication", site, "Sum");
+            Metric pendingOperations = replicationMetric("OperationsPendingReplication", site, "Maximum");
+            Metric pendingBytes = replicationMetric("BytesPendingReplication", site, "Maximum");
+            Metric replicated = replicationMetric("OperationsReplicated", site, "Sum");
             // Backlog growing: above the threshold for three periods in a row, not a momentary burst.
             alarm("Backlog-" + site, backlog, thresholds.backlogRecords(), 3,
                     "Site " + site + ": more than " + thresholds.backlogRecords() + " entries waiting for 15 minutes");
             alarm("Errors-" + site, errors, thresholds.errorsPerFiveMinutes(), 1,
                     "Site " + site + ": replicator invocations failed (the batch is retried)");
-            alarm("Latency-" + site, latency, thresholds.replicationLatencyP99Seconds() * 1000.0, 3,
-                    "Site " + site + ": p99 replicator duration above " + thresholds.replicationLatencyP99Seconds() + " s");
+            alarm("Latency-" + site, latency, thresholds.replicationLatencyP99Seconds(), 1,
+                    "Site " + site + ": p99 ReplicationLatency (source write to replica written) above "
+                            + thresholds.replicationLatencyP99Seconds() + " s");
+            alarm("FailedReplication-" + site, failedOperations, 1, 1,
+                    "Site " + site + ": versions FAILED (listed with their reason: ops failed list --site " + site + ")");
             dashboard.addWidgets(
+                    graph("Site " + site + ": p99 ReplicationLatency (s)", latency),
+                    graph("Site " + site + ": pending operations and bytes", pendingOperations, pendingBytes),
+                    graph("Site " + site + ": replicated and failed operations", replicated, failedOperations),
                     graph("Site " + site + ": backlog (offset lag)", backlog),
-                    graph("Site " + site + ": errors", errors),
-                    graph("Site " + site + ": p99 duration (ms)", latency));
+                    graph("Site " + site + ": errors", errors));
         }
 
         Metric statusErrors = statusProcessor.metricErrors(MetricOptions.builder().period(PERIOD).statistic("Sum").build());
@@ -115,6 +128,12 @@ final class ReplicationMonitoring extends Construct {
                 graph("Ops API errors", opsErrors));
     }
 
+    /** One of S3 Replication's metrics of a site, as the status function emits them (EmfReplicationMetrics). */
+    private static Metric replicationMetric(String name, String site, String statistic) {
+        return Metric.Builder.create().namespace("BackbeatServerless").metricName(name).dimensionsMap(Map.of("Site", site))
+                .statistic(statistic).period(PERIOD).build();
+    }
+
     private static Metric lambdaMetric(Function function, String name, String statistic) {
         return function.metric(name, MetricOptions.builder().period(PERIOD).statistic(statistic).build());
     }
@@ -131,5 +150,20 @@ final class ReplicationMonitoring extends Construct {
 
     private static GraphWidget graph(String title, IMetric... metrics) {
         return GraphWidget.Builder.create().title(title).width(8).left(List.of(metrics)).build();
+    }
+
+    /**
+     * The replication events the status function puts on the default bus, a failure and a missed threshold, go to the
+     * alarm topic (as S3's replication events go where a rule sends them); an operator adds rules of their own for
+     * tickets or chat. EventBridge publishes to the encrypted topic with the key's grant.
+     */
+    private void notifyReplicationEvents(Topic topic, Key topicKey) {
+        topicKey.grant(new ServicePrincipal("events.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*");
+        Rule.Builder.create(this, "ReplicationEvents")
+                .description("Backbeat Serverless replication failures and missed thresholds to the alarm topic")
+                .eventPattern(EventPattern.builder().source(List.of("backbeat-serverless"))
+                        .detailType(List.of("OperationFailedReplication", "OperationMissedThreshold")).build())
+                .targets(List.of(new software.amazon.awscdk.services.events.targets.SnsTopic(topic)))
+                .build();
     }
 }

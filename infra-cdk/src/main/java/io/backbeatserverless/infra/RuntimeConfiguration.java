@@ -47,10 +47,18 @@ final class RuntimeConfiguration {
         return render(true, site, Map.of());
     }
 
-    /** For the status function: it writes statuses back to a CloudServer source. */
+    /**
+     * For the status function: it writes statuses back to a CloudServer source, and puts the replication events on the
+     * account's default EventBridge bus, with the deployment's replication time threshold.
+     */
     String forStatusProcessor() {
-        return render(true, null, Map.of());
+        ObjectNode root = configuration(true, null, Map.of());
+        root.putObject("events").put("eventBusName", EVENT_BUS).put("thresholdMinutes", deployment.alarms().replicationTimeThresholdMinutes());
+        return root.toString();
     }
+
+    /** Where the status function puts replication events (as S3 sends its own events to the default bus). */
+    static final String EVENT_BUS = "default";
 
     String forPopulator() {
         return render(true, null, Map.of());
@@ -67,6 +75,10 @@ final class RuntimeConfiguration {
     }
 
     private String render(boolean withSourceCredentials, String siteWithCredentials, Map<String, String> mappings) {
+        return configuration(withSourceCredentials, siteWithCredentials, mappings).toString();
+    }
+
+    private ObjectNode configuration(boolean withSourceCredentials, String siteWithCredentials, Map<String, String> mappings) {
         ObjectNode root = JSON.createObjectNode();
         ObjectNode kafka = root.putObject("kafka");
         // The brokers accept IAM over TLS only (port 9098): every client of ours authenticates with its role.
@@ -121,7 +133,7 @@ final class RuntimeConfiguration {
         ops.put("failedEntryRetentionHours", deployment.failedEntryRetentionHours());
         ObjectNode mappingNode = ops.putObject("eventSourceMappings");
         mappings.forEach(mappingNode::put);
-        return root.toString();
+        return root;
     }
 
     /** An endpoint: no url for AWS; keys only as dynamic references to a secret, when one is given. */

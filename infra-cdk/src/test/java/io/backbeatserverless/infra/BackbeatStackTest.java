@@ -159,9 +159,22 @@ class BackbeatStackTest {
     @Test
     void alarmsCoverBacklogFailuresLatencyAndThePopulator() {
         var template = synthesized.template();
-        for (String metric : List.of("OffsetLag", "Errors", "Duration")) {
+        for (String metric : List.of("OffsetLag", "Errors")) {
             assertThat(template.findResources("AWS::CloudWatch::Alarm", Match.objectLike(Map.of("Properties",
                     Match.objectLike(Map.of("MetricName", metric, "Namespace", "AWS/Lambda")))))).hasSizeGreaterThanOrEqualTo(2);
+        }
+        // Issue 16: latency and failures from S3 Replication's metrics (the status function's EMF lines), per site.
+        for (String site : List.of("aws-location", "zenko")) {
+            template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+                    "MetricName", "ReplicationLatency", "Namespace", "BackbeatServerless", "ExtendedStatistic", "p99",
+                    "Dimensions", List.of(Map.of("Name", "Site", "Value", site)), "Threshold", 900)));
+            template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
+                    "MetricName", "OperationsFailedReplication", "Namespace", "BackbeatServerless", "Statistic", "Sum",
+                    "Dimensions", List.of(Map.of("Name", "Site", "Value", site)))));
+        }
+        String dashboard = String.valueOf(template.findResources("AWS::CloudWatch::Dashboard"));
+        for (String metric : List.of("ReplicationLatency", "OperationsPendingReplication", "BytesPendingReplication", "OperationsFailedReplication")) {
+            assertThat(dashboard).as("the dashboard shows " + metric).contains(metric);
         }
         template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
                 "MetricName", "ApproximateNumberOfMessagesVisible", "Namespace", "AWS/SQS")));
@@ -225,6 +238,25 @@ class BackbeatStackTest {
                 .filter(e -> e.getKey().contains("Checkpoints")).findFirst().orElseThrow().getValue();
         assertThat(String.valueOf(((Map<?, ?>) checkpoints.get("Properties")).get("TimeToLiveSpecification")))
                 .as("a copy's progress expires").contains("AttributeName=expiresAt").contains("Enabled=true");
+    }
+
+    /** Issue 16: failures and missed thresholds go onto the default bus, and a rule sends them to the alarm topic. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void replicationEventsGoToTheDefaultBusAndOnToTheAlarmTopic() throws Exception {
+        synthesized.template().hasResourceProperties("AWS::Events::Rule", Match.objectLike(Map.of(
+                "EventPattern", Map.of("source", List.of("backbeat-serverless"),
+                        "detail-type", List.of("OperationFailedReplication", "OperationMissedThreshold")),
+                "Targets", List.of(Match.objectLike(Map.of("Arn", Map.of("Ref", Match.stringLikeRegexp("MonitoringAlarms.*"))))))));
+        List<String> statusPolicies = synthesized.template().findResources("AWS::IAM::Policy").values().stream()
+                .map(String::valueOf).filter(p -> p.contains("PolicyName=StatusProcessor")).toList();
+        assertThat(statusPolicies).singleElement().satisfies(p -> assertThat(p).contains("events:PutEvents").contains(":event-bus/default"));
+        Map<String, Object> status = synthesized.template().findResources("AWS::Lambda::Function").values().stream()
+                .map(f -> (Map<String, Object>) f).filter(f -> String.valueOf(f).contains("Handler=" + BackbeatStack.STATUS_HANDLER))
+                .findFirst().orElseThrow();
+        String config = String.valueOf(((Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) status.get("Properties"))
+                .get("Environment")).get("Variables")).get("BACKBEAT_CONFIG_JSON"));
+        assertThat(config).contains("\"events\":{\"eventBusName\":\"default\",\"thresholdMinutes\":15}");
     }
 
     /** Issue 12: a version retried late reads the status table (are its key's newer markers replicated?), never writes it. */

@@ -23,6 +23,17 @@ class OperationsTest extends StackScenario {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
+    private static final LogCapture LOGS = LogCapture.install();
+    private static final EmfCapture EMF = EmfCapture.install();
+
+    private static JsonNode readJson(String text) {
+        try {
+            return MAPPER.readTree(text);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @AfterEach
     void realTime() {
         SharedStack.CLOCK.reset();
@@ -53,6 +64,23 @@ class OperationsTest extends StackScenario {
         assertThat(one.path("Versions")).hasSize(1);
         JsonNode failedMetrics = stack.api("GET", "/_/metrics/crr/" + site + "/all");
         assertThat(count(failedMetrics, "failures") - count(before, "failures")).isEqualTo(20);
+        // Issue 16: each failure raised S3's OperationFailedReplication event with its reason (the local stack logs them).
+        List<JsonNode> events = await().atMost(Duration.ofSeconds(10)).until(() -> LOGS.lines().stream()
+                .filter(line -> line.contains(io.backbeatserverless.status.events.LoggedReplicationEvents.PREFIX))
+                .map(line -> readJson(line.substring(line.indexOf('{'))))
+                .filter(e -> e.path("s3").path("bucket").path("name").asText().equals(bucket)).toList(), e -> e.size() >= 20);
+        assertThat(events).hasSize(20).allSatisfy(e -> {
+            assertThat(e.path("eventName").asText()).isEqualTo("Replication:OperationFailedReplication");
+            assertThat(e.path("replicationEventData").path("destinationSite").asText()).isEqualTo(site);
+            assertThat(e.path("replicationEventData").path("failureReason").asText()).contains("NoSuchBucket");
+            assertThat(e.path("replicationEventData").path("s3Operation").asText()).isEqualTo("OBJECT_PUT");
+        });
+        assertThat(events.stream().map(e -> e.path("s3").path("object").path("versionId").asText()))
+                .containsExactlyInAnyOrderElementsOf(versions);
+        // ... and S3's OperationsFailedReplication metric counted them, in the status function's EMF lines.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(EMF.lines("BackbeatServerless").stream()
+                .filter(l -> l.path("SourceBucket").asText().equals(bucket) && l.path("Site").asText().equals(site))
+                .mapToLong(l -> l.path("OperationsFailedReplication").asLong()).sum()).isEqualTo(20));
 
         stack.createDestinationBucket("retry-bucket");
         ArrayNode retry = MAPPER.createArrayNode();

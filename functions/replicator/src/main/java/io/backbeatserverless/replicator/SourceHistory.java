@@ -1,10 +1,10 @@
 package io.backbeatserverless.replicator;
 
+import io.backbeatserverless.core.metadata.Timestamps;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ListObjectVersionsResponse;
 
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -35,8 +35,8 @@ final class SourceHistory {
      * missing or unreadable, or a tie neither version of which the source still lists).
      */
     boolean isNewer(String bucket, String key, String atSite, String atSiteModified, String entryVersion, String entryModified) {
-        Instant siteTime = instant(atSiteModified);
-        Instant entryTime = instant(entryModified);
+        Instant siteTime = Timestamps.parseOrNull(atSiteModified);
+        Instant entryTime = Timestamps.parseOrNull(entryModified);
         if (siteTime == null || entryTime == null || atSite == null || atSite.equals(entryVersion)) {
             return false; // the same version is not newer than itself (a forced copy over its own replica)
         }
@@ -107,17 +107,6 @@ final class SourceHistory {
             }
             keyMarker = page.nextKeyMarker();
             versionMarker = page.nextVersionIdMarker();
-        }
-    }
-
-    private static Instant instant(String text) {
-        if (text == null) {
-            return null;
-        }
-        try {
-            return Instant.parse(text);
-        } catch (DateTimeParseException e) {
-            return null;
         }
     }
 }

@@ -31,6 +31,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import io.backbeatserverless.core.events.ReplicationEvent;
+import io.backbeatserverless.core.ops.ReplicationMetrics;
+import io.backbeatserverless.status.metrics.EmfReplicationMetrics;
+import io.backbeatserverless.core.events.ReplicationEvents;
+import io.backbeatserverless.status.events.EventBridgeReplicationEvents;
+import io.backbeatserverless.status.events.LoggedReplicationEvents;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -67,9 +75,27 @@ public final class StatusRecorder implements AutoCloseable {
     private final SourceStatusWriter sourceWriter;
     private final Clock clock;
     private final AutoCloseable resources;
+    private final ReplicationEvents events;
+    private final Duration eventThreshold;
+    private final ReplicationMetrics replicationMetrics;
 
     public StatusRecorder(ReplicationStatusStore store, FailedEntryStore failedEntries, MetricsStore metrics,
                           SourceStatusWriter sourceWriter, Duration retention, Clock clock, AutoCloseable resources) {
+        this(store, failedEntries, metrics, sourceWriter, retention, clock, resources, ReplicationEvents.NONE, Duration.ofMinutes(15),
+                ReplicationMetrics.NONE);
+    }
+
+    /**
+     * @param events         where the replication events of the outcomes counted go (S3's OperationFailedReplication, ...)
+     * @param eventThreshold the replication time after which a completion raises the threshold events
+     * @param replicationMetrics where S3 Replication's metrics of the outcomes counted go (CloudWatch, in EMF)
+     */
+    public StatusRecorder(ReplicationStatusStore store, FailedEntryStore failedEntries, MetricsStore metrics,
+                          SourceStatusWriter sourceWriter, Duration retention, Clock clock, AutoCloseable resources,
+                          ReplicationEvents events, Duration eventThreshold, ReplicationMetrics replicationMetrics) {
+        this.replicationMetrics = replicationMetrics;
+        this.events = events;
+        this.eventThreshold = eventThreshold;
         this.store = store;
         this.sourceWriter = sourceWriter;
         this.failedEntries = failedEntries;
@@ -88,6 +114,11 @@ public final class StatusRecorder implements AutoCloseable {
         var tables = config.dynamodb().tables();
         CloudServerBackbeatRoutes routes = BackbeatConfig.SourceConfig.TYPE_CLOUDSERVER.equals(config.source().type())
                 ? new CloudServerBackbeatRoutes(config.source().endpoint(), 32) : null;
+        var eventSettings = config.events();
+        EventBridgeClient eventBridge = eventSettings.eventBusName() == null ? null : EventBridgeClient.builder()
+                .httpClientBuilder(software.amazon.awssdk.http.apache.ApacheHttpClient.builder()).build();
+        ReplicationEvents events = eventBridge == null ? new LoggedReplicationEvents()
+                : new EventBridgeReplicationEvents(eventBridge, eventSettings.eventBusName());
         return new StatusRecorder(new DynamoDbReplicationStatusStore(dynamo, tables.status(), clock),
                 new DynamoDbFailedEntryStore(dynamo, tables.failedEntries()), new DynamoDbMetricsStore(dynamo, tables.metrics()),
                 routes == null ? SourceStatusWriter.NONE : new CloudServerSourceStatusWriter(routes),
@@ -95,8 +126,11 @@ public final class StatusRecorder implements AutoCloseable {
             if (routes != null) {
                 routes.close();
             }
+            if (eventBridge != null) {
+                eventBridge.close();
+            }
             dynamo.close();
-        });
+        }, events, Duration.ofMinutes(eventSettings.thresholdMinutes()), EmfReplicationMetrics.create());
     }
 
     /** An outcome as read from the status topic. */
@@ -157,6 +191,9 @@ public final class StatusRecorder implements AutoCloseable {
      */
     private void count(List<Recorded> results, Map<String, Map<String, Long>> lastOffsetBySite) {
         Instant now = clock.instant();
+        Map<String, Counters> deltaBySite = new HashMap<>();
+        Map<String, Map<String, List<StatusEntry>>> countedBySiteAndBucket = new HashMap<>();
+        List<ReplicationEvent> raised = new ArrayList<>();
         lastOffsetBySite.forEach((site, lastOffsets) -> {
             Map<String, Long> countedThrough = metrics.countedThrough(site);
             Counters delta = Counters.ZERO;
@@ -165,9 +202,27 @@ public final class StatusRecorder implements AutoCloseable {
                 if (r.read().entry().site().equals(site) && r.transition().applied() && (r.transition().changed() || r.transition().again())
                         && record.offset() > countedThrough.getOrDefault(partitionOf(record), -1L)) {
                     delta = delta.plus(counted(r.read().entry()));
+                    raised.addAll(ReplicationEvent.of(r.read().entry(), eventThreshold, now));
+                    countedBySiteAndBucket.computeIfAbsent(site, k -> new java.util.TreeMap<>())
+                            .computeIfAbsent(r.read().entry().bucket(), k -> new ArrayList<>()).add(r.read().entry());
                 }
             }
-            metrics.add(site, now, delta, lastOffsets);
+            deltaBySite.put(site, delta);
+        });
+        // The events of the outcomes counted, before the counters move past them: a failure here retries the batch, and
+        // the same outcomes raise them again (at least once, as the counters are counted exactly once).
+        if (!raised.isEmpty()) {
+            events.send(raised);
+        }
+        lastOffsetBySite.forEach((site, lastOffsets) -> metrics.add(site, now, deltaBySite.get(site), lastOffsets));
+        // After the counters: a batch retried emits nothing twice (at most once; the counters table stays exact).
+        lastOffsetBySite.keySet().forEach(site -> {
+            try {
+                countedBySiteAndBucket.getOrDefault(site, Map.of()).forEach((bucket, outcomes) -> replicationMetrics.outcomes(site, bucket, outcomes));
+                replicationMetrics.pending(site, metrics.totals(site));
+            } catch (RuntimeException e) {
+                LOG.warn("site {}: replication metrics of this batch not emitted: {}", site, e.toString());
+            }
         });
     }
 

@@ -20,7 +20,7 @@ import java.util.function.UnaryOperator;
  */
 public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<SiteConfig> sites,
                              DynamoDbSettings dynamodb, EventSourceSettings eventSource, ReplicatorSettings replicator,
-                             OpsSettings ops) {
+                             OpsSettings ops, EventSettings events) {
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
@@ -42,8 +42,31 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
         eventSource = eventSource == null ? EventSourceSettings.DEFAULTS : eventSource;
         replicator = replicator == null ? ReplicatorSettings.DEFAULTS : replicator;
         ops = ops == null ? OpsSettings.DEFAULTS : ops;
+        events = events == null ? EventSettings.DEFAULTS : events;
         if (sites.stream().map(SiteConfig::name).distinct().count() != sites.size()) {
             throw new IllegalArgumentException("two sites share a name");
+        }
+    }
+
+    public BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<SiteConfig> sites, DynamoDbSettings dynamodb,
+                          EventSourceSettings eventSource, ReplicatorSettings replicator, OpsSettings ops) {
+        this(kafka, source, sites, dynamodb, eventSource, replicator, ops, null);
+    }
+
+    /**
+     * Replication events, shaped as S3's replication event notifications: {@code OperationFailedReplication} for each
+     * version that fails at a site, {@code OperationMissedThreshold} and {@code OperationReplicatedAfterThreshold} for
+     * one replicated later than the threshold after it was written (S3 RTC's 15 minutes by default).
+     *
+     * @param eventBusName the EventBridge bus they are put on (the CDK stack: the account's default bus); null: they
+     *                     are logged as JSON lines (the local stack)
+     * @param thresholdMinutes the replication time threshold, in minutes (15)
+     */
+    public record EventSettings(String eventBusName, int thresholdMinutes) {
+        public static final EventSettings DEFAULTS = new EventSettings(null, 15);
+
+        public EventSettings {
+            thresholdMinutes = thresholdMinutes <= 0 ? 15 : thresholdMinutes;
         }
     }
 
@@ -132,38 +155,42 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
     }
 
     public BackbeatConfig withKafka(KafkaSettings newKafka) {
-        return new BackbeatConfig(newKafka, source, sites, dynamodb, eventSource, replicator, ops);
+        return new BackbeatConfig(newKafka, source, sites, dynamodb, eventSource, replicator, ops, events);
     }
 
     public BackbeatConfig withSource(SourceConfig newSource) {
-        return new BackbeatConfig(kafka, newSource, sites, dynamodb, eventSource, replicator, ops);
+        return new BackbeatConfig(kafka, newSource, sites, dynamodb, eventSource, replicator, ops, events);
     }
 
     public BackbeatConfig withSites(UnaryOperator<SiteConfig> change) {
-        return new BackbeatConfig(kafka, source, sites.stream().map(change).toList(), dynamodb, eventSource, replicator, ops);
+        return new BackbeatConfig(kafka, source, sites.stream().map(change).toList(), dynamodb, eventSource, replicator, ops, events);
     }
 
     public BackbeatConfig withDynamodb(DynamoDbSettings newDynamodb) {
-        return new BackbeatConfig(kafka, source, sites, newDynamodb, eventSource, replicator, ops);
+        return new BackbeatConfig(kafka, source, sites, newDynamodb, eventSource, replicator, ops, events);
     }
 
     public BackbeatConfig withReplicator(ReplicatorSettings newReplicator) {
-        return new BackbeatConfig(kafka, source, sites, dynamodb, eventSource, newReplicator, ops);
+        return new BackbeatConfig(kafka, source, sites, dynamodb, eventSource, newReplicator, ops, events);
     }
 
     /** The same configuration with {@code extra} sites added (tests add sites behind fault-injecting proxies). */
     public BackbeatConfig withAddedSites(List<SiteConfig> extra) {
         List<SiteConfig> all = new java.util.ArrayList<>(sites);
         all.addAll(extra);
-        return new BackbeatConfig(kafka, source, all, dynamodb, eventSource, replicator, ops);
+        return new BackbeatConfig(kafka, source, all, dynamodb, eventSource, replicator, ops, events);
     }
 
     public BackbeatConfig withEventSource(EventSourceSettings newEventSource) {
-        return new BackbeatConfig(kafka, source, sites, dynamodb, newEventSource, replicator, ops);
+        return new BackbeatConfig(kafka, source, sites, dynamodb, newEventSource, replicator, ops, events);
+    }
+
+    public BackbeatConfig withEvents(EventSettings newEvents) {
+        return new BackbeatConfig(kafka, source, sites, dynamodb, eventSource, replicator, ops, newEvents);
     }
 
     public BackbeatConfig withOps(OpsSettings newOps) {
-        return new BackbeatConfig(kafka, source, sites, dynamodb, eventSource, replicator, newOps);
+        return new BackbeatConfig(kafka, source, sites, dynamodb, eventSource, replicator, newOps, events);
     }
 
     /**

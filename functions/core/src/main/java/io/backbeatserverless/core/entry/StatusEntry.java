@@ -35,4 +35,19 @@ public record StatusEntry(String bucket, VersionKey versionKey, String site, Rep
     public String messageKey() {
         return MessageKeys.forObject(bucket, versionKey.objectKey());
     }
+
+    /**
+     * From the version's write at the source (its last-modified time) to this outcome ({@code timestamp}): S3's
+     * {@code ReplicationLatency} for a completion; null when either time is missing or unreadable. Never negative (the
+     * source's clock and the replicator's may differ by a little).
+     */
+    public java.time.Duration replicationTime() {
+        java.time.Instant written = io.backbeatserverless.core.metadata.Timestamps.parseOrNull(metadata.lastModified());
+        java.time.Instant reported = io.backbeatserverless.core.metadata.Timestamps.parseOrNull(timestamp);
+        if (written == null || reported == null) {
+            return null;
+        }
+        java.time.Duration took = java.time.Duration.between(written, reported);
+        return took.isNegative() ? java.time.Duration.ZERO : took;
+    }
 }

@@ -169,7 +169,7 @@ public final class KeyAudit {
             case FAILED -> new Unmatched(Finding.Kind.FAILED, status.reason() == null ? "failed" : status.reason());
             case SKIPPED -> new Unmatched(Finding.Kind.SKIPPED, status.reason() == null ? "skipped" : status.reason());
             case PENDING, PROCESSING -> {
-                Instant since = latest(entry.listed().lastModified(), parse(status.updatedAt()));
+                Instant since = latest(entry.listed().lastModified(), io.backbeatserverless.core.metadata.Timestamps.parseOrNull(status.updatedAt()));
                 if (since != null && since.isAfter(youngerThan)) {
                     yield null;
                 }
@@ -240,13 +240,5 @@ public final class KeyAudit {
             return b;
         }
         return b == null || a.isAfter(b) ? a : b;
-    }
-
-    private static Instant parse(String instant) {
-        try {
-            return instant == null ? null : Instant.parse(instant);
-        } catch (java.time.format.DateTimeParseException e) {
-            return null;
-        }
     }
 }

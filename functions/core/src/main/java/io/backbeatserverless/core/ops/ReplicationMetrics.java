@@ -1,0 +1,29 @@
+package io.backbeatserverless.core.ops;
+
+import io.backbeatserverless.core.entry.StatusEntry;
+
+import java.util.List;
+
+/**
+ * S3 Replication's metrics, per site: how long replication took ({@code ReplicationLatency}), what failed
+ * ({@code OperationsFailedReplication}), what is still to replicate ({@code OperationsPendingReplication},
+ * {@code BytesPendingReplication}), and what completed ({@code OperationsReplicated}, {@code BytesReplicated}).
+ */
+public interface ReplicationMetrics {
+
+    /** The outcomes of one source bucket at one site that changed its status, counted once. */
+    void outcomes(String site, String bucket, List<StatusEntry> counted);
+
+    /** The site's backlog after a batch: operations and bytes queued and not yet replicated, failed or skipped. */
+    void pending(String site, Counters totals);
+
+    ReplicationMetrics NONE = new ReplicationMetrics() {
+        @Override
+        public void outcomes(String site, String bucket, List<StatusEntry> counted) {
+        }
+
+        @Override
+        public void pending(String site, Counters totals) {
+        }
+    };
+}
