@@ -126,6 +126,7 @@ public final class BackbeatStack extends Stack {
             tables.grantItemRead(replicator, tables.status);
             grantSourceRead(replicator);
             grantSiteWrite(replicator, site);
+            grantSecretsRead(replicator, runtimeConfiguration.replicatorSecrets(site.name()));
             CfnEventSourceMapping trigger = mskTrigger("ReplicatorTrigger-" + site.name(), replicator, kafka,
                     KafkaCluster.REPLICATION_TOPIC, site.consumerGroup(), triggerFailures);
             replicators.put(site.name(), replicator);
@@ -138,6 +139,7 @@ public final class BackbeatStack extends Stack {
         statusProcessor.getNode().addDependency(kafka);
         kafka.grantConsume(statusProcessor, KafkaCluster.STATUS_TOPIC, KafkaCluster.STATUS_CONSUMER_GROUP);
         tables.grantItemAccess(statusProcessor, tables.status, tables.failedEntries, tables.metrics);
+        grantSecretsRead(statusProcessor, runtimeConfiguration.sourceSecrets());
         statusProcessor.addToRolePolicy(PolicyStatement.Builder.create().actions(List.of("events:PutEvents"))
                 .resources(List.of("arn:" + Aws.PARTITION + ":events:" + Aws.REGION + ":" + Aws.ACCOUNT_ID + ":event-bus/"
                         + RuntimeConfiguration.EVENT_BUS)).build());
@@ -166,6 +168,7 @@ public final class BackbeatStack extends Stack {
         tables.grantItemAccess(verifier, tables.status, tables.failedEntries, tables.metrics, tables.rules, tables.verify);
         kafka.grantProduce(verifier, KafkaCluster.REPLICATION_TOPIC); // repairs are queued as any entry
         grantSourceRead(verifier);
+        grantSecretsRead(verifier, runtimeConfiguration.verifierSecrets());
         for (DeploymentConfig.Site site : deployment.sites()) {
             grantSiteRead(verifier, site);
         }
@@ -209,7 +212,7 @@ public final class BackbeatStack extends Stack {
                 .memorySize(memoryMiB)
                 .timeout(Duration.seconds(timeoutSeconds))
                 .vpc(vpc).vpcSubnets(subnets).securityGroups(List.of(securityGroup))
-                .environment(environment)
+                .environment(withLogging(environment, id))
                 .logGroup(logs)
                 .build();
         NagSuppressions.addResourceSuppressions(function, List.of(NagPackSuppression.builder()
@@ -224,6 +227,18 @@ public final class BackbeatStack extends Stack {
                         "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"))
                 .build()), true);
         return function;
+    }
+
+    /**
+     * Powertools' settings for the JSON logs (functions/log4j2-lambda.xml): the service name on every line, INFO (a line
+     * per version and stage at DEBUG, which an operator sets on one function while tracing, or samples with
+     * POWERTOOLS_LOGGER_SAMPLE_RATE).
+     */
+    private static Map<String, String> withLogging(Map<String, String> environment, String function) {
+        Map<String, String> all = new LinkedHashMap<>(environment);
+        all.put("POWERTOOLS_SERVICE_NAME", "backbeat-" + function.toLowerCase(java.util.Locale.ROOT));
+        all.put("POWERTOOLS_LOG_LEVEL", "INFO");
+        return all;
     }
 
     private CfnEventSourceMapping mskTrigger(String id, Function function, KafkaCluster kafka, String topic, String group,
@@ -310,8 +325,8 @@ public final class BackbeatStack extends Stack {
         task.addContainer("populator", ContainerDefinitionOptions.builder()
                 .image(ContainerImage.fromAsset(assets.populatorImageContext().toString(),
                         AssetImageProps.builder().platform(Platform.LINUX_AMD64).build()))
-                .environment(Map.of("BACKBEAT_CONFIG_JSON", runtimeConfiguration.forPopulator(),
-                        "BACKBEAT_POPULATOR_HEALTH_PORT", Integer.toString(POPULATOR_HEALTH_PORT)))
+                .environment(withLogging(Map.of("BACKBEAT_CONFIG_JSON", runtimeConfiguration.forPopulator(),
+                        "BACKBEAT_POPULATOR_HEALTH_PORT", Integer.toString(POPULATOR_HEALTH_PORT)), "Populator"))
                 .logging(LogDriver.awsLogs(AwsLogDriverProps.builder().streamPrefix("populator").logGroup(logs).build()))
                 .healthCheck(HealthCheck.builder()
                         .command(List.of("CMD-SHELL", "curl -fsS http://127.0.0.1:" + POPULATOR_HEALTH_PORT
@@ -323,6 +338,7 @@ public final class BackbeatStack extends Stack {
         kafka.grantProduce(task.getTaskRole(), KafkaCluster.REPLICATION_TOPIC);
         tables.grantItemAccess(task.getTaskRole(), tables.status, tables.checkpoints, tables.metrics, tables.rules);
         grantSourceRead(task.getTaskRole());
+        grantSecretsRead(task.getTaskRole(), runtimeConfiguration.sourceSecrets());
         if (deployment.source().isAwsS3()) {
             // The listing feed finds replication-enabled buckets with ListBuckets, which takes no resource scope.
             task.getTaskRole().addToPrincipalPolicy(PolicyStatement.Builder.create()
@@ -411,6 +427,17 @@ public final class BackbeatStack extends Stack {
         reader.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
                 .actions(List.of("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging"))
                 .resources(buckets.stream().map(arn -> arn + "/*").toList()).build());
+    }
+
+    /**
+     * Reading the stores' keys at run time from their secrets (the configuration names them, never holds them). A secret
+     * encrypted with a customer managed key also needs kms:Decrypt on that key, granted where the key is defined.
+     */
+    private static void grantSecretsRead(IGrantable grantee, List<String> secretArns) {
+        if (!secretArns.isEmpty()) {
+            grantee.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                    .actions(List.of("secretsmanager:GetSecretValue")).resources(secretArns).build());
+        }
     }
 
     private static String bucketArn(String bucket) {

@@ -2,8 +2,6 @@ package io.backbeatserverless.infra;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import software.amazon.awscdk.SecretValue;
-import software.amazon.awscdk.SecretsManagerSecretOptions;
 
 import java.util.Map;
 
@@ -136,7 +134,11 @@ final class RuntimeConfiguration {
         return root;
     }
 
-    /** An endpoint: no url for AWS; keys only as dynamic references to a secret, when one is given. */
+    /**
+     * An endpoint: no url for AWS; its keys by the name of their secret, which the function reads at run time (never the
+     * keys themselves, nor a {@code {{resolve:secretsmanager:…}}} reference, which CloudFormation would turn into the
+     * keys in clear in the function's environment).
+     */
     private ObjectNode endpoint(String url, String endpointRegion, String credentialsSecretArn) {
         ObjectNode node = JSON.createObjectNode();
         if (url != null) {
@@ -144,15 +146,37 @@ final class RuntimeConfiguration {
         }
         node.put("region", endpointRegion != null ? endpointRegion : region);
         if (credentialsSecretArn != null) {
-            node.put("accessKeyId", secretField(credentialsSecretArn, "accessKeyId"));
-            node.put("secretAccessKey", secretField(credentialsSecretArn, "secretAccessKey"));
+            node.put("credentialsSecret", credentialsSecretArn);
         }
         return node;
     }
 
-    private static String secretField(String secretArn, String field) {
-        // A {{resolve:secretsmanager:...}} reference: CloudFormation substitutes it at deploy time.
-        return SecretValue.secretsManager(secretArn, SecretsManagerSecretOptions.builder().jsonField(field).build())
-                .unsafeUnwrap();
+    /** The secrets of the source and sites whose keys the function of this configuration reads. */
+    java.util.List<String> secretsOf(boolean withSourceCredentials, String siteWithCredentials) {
+        java.util.List<String> secrets = new java.util.ArrayList<>();
+        if (withSourceCredentials && deployment.source().credentialsSecretArn() != null) {
+            secrets.add(deployment.source().credentialsSecretArn());
+        }
+        for (DeploymentConfig.Site site : deployment.sites()) {
+            if (site.credentialsSecretArn() != null && (site.name().equals(siteWithCredentials) || ALL_SITES.equals(siteWithCredentials))) {
+                secrets.add(site.credentialsSecretArn());
+            }
+        }
+        return secrets;
+    }
+
+    /** For the replicator of {@code site}: the source's and that site's secrets. */
+    java.util.List<String> replicatorSecrets(String site) {
+        return secretsOf(true, site);
+    }
+
+    /** For the status function and the populator: the source's secret. */
+    java.util.List<String> sourceSecrets() {
+        return secretsOf(true, null);
+    }
+
+    /** For the verifier: the source's and every site's secrets. */
+    java.util.List<String> verifierSecrets() {
+        return secretsOf(true, ALL_SITES);
     }
 }

@@ -240,6 +240,22 @@ class BackbeatStackTest {
                 .as("a copy's progress expires").contains("AttributeName=expiresAt").contains("Enabled=true");
     }
 
+    /** Issue 16: stores' keys are read from their secret at run time; no function or task has them in its environment. */
+    @Test
+    void noSecretIsInAnyEnvironmentAndItsReadersMayReadIt() {
+        String zenkoSecret = "arn:aws:secretsmanager:us-east-1:111122223333:secret:zenko-AbCdEf";
+        var template = synthesized.template();
+        String environments = String.valueOf(template.findResources("AWS::Lambda::Function").values())
+                + template.findResources("AWS::ECS::TaskDefinition").values();
+        assertThat(environments).doesNotContain("resolve:secretsmanager").doesNotContain("secretAccessKey")
+                .contains("\"credentialsSecret\":\"" + zenkoSecret + "\"");
+        List<String> readers = template.findResources("AWS::IAM::Policy").entrySet().stream()
+                .filter(e -> String.valueOf(e.getValue()).contains("secretsmanager:GetSecretValue"))
+                .map(e -> String.valueOf(e.getValue())).toList();
+        assertThat(readers).as("the zenko replicator and the verifier").hasSize(2)
+                .allSatisfy(p -> assertThat(p).contains(zenkoSecret));
+    }
+
     /** Issue 16: failures and missed thresholds go onto the default bus, and a rule sends them to the alarm topic. */
     @Test
     @SuppressWarnings("unchecked")

@@ -47,7 +47,13 @@ class ProvisionedKafkaStackTest {
     void nonAwsSourceGetsNoBucketNotificationsAndItsKeysByReference() {
         synthesized.template().resourceCountIs("Custom::S3BucketNotifications", 0);
         String templateJson = synthesized.template().toJSON().toString();
-        assertThat(templateJson).contains("{{resolve:secretsmanager:arn:aws:secretsmanager:us-east-1:111122223333:secret:source-AbCdEf:SecretString:secretAccessKey::}}");
+        // Issue 16: the secret by name, read at run time; no {{resolve:...}} (CloudFormation would put the keys in clear
+        // in the environment), and whoever reads the source may read its secret.
+        assertThat(templateJson).doesNotContain("{{resolve:secretsmanager").doesNotContain("secretAccessKey")
+                .contains("\"credentialsSecret\":\"arn:aws:secretsmanager:us-east-1:111122223333:secret:source-AbCdEf\"");
+        synthesized.template().hasResourceProperties("AWS::IAM::Policy", Match.objectLike(Map.of("PolicyDocument", Match.objectLike(Map.of(
+                "Statement", Match.arrayWith(List.of(Match.objectLike(Map.of("Action", "secretsmanager:GetSecretValue",
+                        "Resource", "arn:aws:secretsmanager:us-east-1:111122223333:secret:source-AbCdEf")))))))));
     }
 
     @Test

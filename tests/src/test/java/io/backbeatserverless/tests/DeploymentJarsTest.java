@@ -1,5 +1,11 @@
 package io.backbeatserverless.tests;
 
+import java.util.LinkedHashMap;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
 import io.backbeatserverless.adapters.config.BackbeatConfig;
 import io.backbeatserverless.adapters.config.Endpoint;
 import io.backbeatserverless.adapters.config.SiteConfig;
@@ -148,6 +154,23 @@ class DeploymentJarsTest extends StackScenario {
                 .find(new VersionRef(bucket, "object", versionId)).orElseThrow();
         assertThat(recorded.sites().get(SITE).status()).isEqualTo(ReplicationStatus.COMPLETED);
 
+        // Issue 16: each stage wrote a JSON line about this version, all with its one correlation id.
+        String correlationId = bucket + "/object/" + versionId;
+        Map<String, JsonNode> stages = new LinkedHashMap<>();
+        stages.put("populator", aboutTheVersion(Files.readAllLines(work.resolve("populator.log")), correlationId));
+        stages.put("replicator", aboutTheVersion(replicator, correlationId));
+        stages.put("status", aboutTheVersion(status, correlationId));
+        assertThat(stages.get("populator").path("message").asText()).contains("queued for [" + SITE + "]");
+        assertThat(stages.get("replicator").path("message").asText()).contains("COMPLETED");
+        assertThat(stages.get("replicator").path("site").asText()).isEqualTo(SITE);
+        assertThat(stages.get("status").path("message").asText()).contains("COMPLETED recorded");
+        assertThat(stages.values()).allSatisfy(line -> {
+            assertThat(line.path("level").asText()).isEqualTo("DEBUG");
+            assertThat(line.path("bucket").asText()).isEqualTo(bucket);
+            assertThat(line.path("versionId").asText()).isEqualTo(versionId);
+            assertThat(line.path("timestamp").asText()).isNotBlank();
+        });
+
         // The verifier, as its schedule invokes it: a run of the bucket started and walked to its end, clean.
         List<String> verifier = runToEnd("verifier", List.of(probeSource(MapEventHandlerProbe.class), VerifierHandler.class.getName(),
                 "60", "{\"action\":\"start\",\"buckets\":[\"" + bucket + "\"]}"), Map.of());
@@ -185,6 +208,20 @@ class DeploymentJarsTest extends StackScenario {
         assertThat(output).contains("PRODUCER built");
     }
 
+    /** The one JSON log line of a stage's output with this correlation id (the deployed jars log one JSON object a line). */
+    private static JsonNode aboutTheVersion(List<String> output, String correlationId) {
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> lines = output.stream().filter(l -> l.startsWith("{") && l.contains(correlationId)).map(l -> {
+            try {
+                return json.readTree(l);
+            } catch (IOException e) {
+                throw new AssertionError("not a JSON line: " + l, e);
+            }
+        }).filter(l -> l.path("correlation_id").asText().equals(correlationId)).toList();
+        assertThat(lines).as("JSON lines with correlation_id %s in %s", correlationId, output).hasSize(1);
+        return lines.getFirst();
+    }
+
     /** The probe's source and its arguments: the handler class, the topic, and a file per record. */
     private List<String> kafkaEventProbe(Class<?> handler, String topic, ConsumerRecord<String, byte[]> record) throws IOException {
         Path file = Files.createTempFile(work, "record-", ".txt");
@@ -215,6 +252,8 @@ class DeploymentJarsTest extends StackScenario {
         Map<String, String> environment = new HashMap<>(env);
         environment.put("BACKBEAT_CONFIG_JSON", config.toJson());
         environment.put("AWS_REGION", "us-east-1");
+        // A line per version and stage (the jars log JSON through Powertools' layout; INFO alone leaves these out).
+        environment.putIfAbsent("POWERTOOLS_LOG_LEVEL", "DEBUG");
         builder.environment().putAll(environment);
         return builder.start();
     }

@@ -39,6 +39,12 @@ public final class OpsHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
+        // Powertools' logging: the invocation's fields (request id, cold start, ...) on every JSON line.
+        return context == null ? handle(event)
+                : software.amazon.lambda.powertools.logging.PowertoolsLogging.withLogging(context, () -> handle(event));
+    }
+
+    private APIGatewayV2HTTPResponse handle(APIGatewayV2HTTPEvent event) {
         String method = event.getRequestContext() != null && event.getRequestContext().getHttp() != null
                 ? event.getRequestContext().getHttp().getMethod() : "GET";
         String path = event.getRawPath() == null ? "/" : event.getRawPath();

@@ -122,6 +122,13 @@ public final class Populator implements Runnable, AutoCloseable {
                     new ReplicationEntry.OverheadFields(version.commitTimestamp() != null ? version.commitTimestamp()
                             : version.metadata().lastModified(), now, version.metadata().versionId()));
             records.add(new ProducerRecord<>(topic, entry.messageKey(), EntryCodec.encode(entry)));
+            if (LOG.isDebugEnabled()) {
+                try (var logged = io.backbeatserverless.adapters.logging.VersionLogContext.of(entry.bucket(), entry.objectKey(),
+                        entry.versionId(), null)) {
+                    LOG.debug("{}/{} version {} queued for {}", entry.bucket(), entry.objectKey(), entry.versionId(),
+                            version.metadata().replicationInfo().orElseThrow().sites());
+                }
+            }
             batchBytes += version.metadata().contentLength();
             for (String site : version.metadata().replicationInfo().orElseThrow().sites()) {
                 if (sites.contains(site)) {

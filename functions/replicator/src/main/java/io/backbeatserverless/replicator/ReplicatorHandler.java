@@ -24,7 +24,10 @@ public final class ReplicatorHandler implements RequestHandler<KafkaEvent, Batch
 
     @Override
     public BatchReplicator.BatchResult handleRequest(KafkaEvent event, Context context) {
-        return replicator.replicate(event, stopStartingAt(context, java.time.Instant.now()));
+        java.time.Instant stopAt = stopStartingAt(context, java.time.Instant.now());
+        // Powertools' logging: the invocation's fields (request id, cold start, ...) on every JSON line.
+        return context == null ? replicator.replicate(event, stopAt)
+                : software.amazon.lambda.powertools.logging.PowertoolsLogging.withLogging(context, () -> replicator.replicate(event, stopAt));
     }
 
     /**

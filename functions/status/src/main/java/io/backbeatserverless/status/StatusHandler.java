@@ -23,6 +23,8 @@ public final class StatusHandler implements RequestHandler<KafkaEvent, StatusRec
 
     @Override
     public StatusRecorder.BatchResult handleRequest(KafkaEvent event, Context context) {
-        return recorder.record(event);
+        // Powertools' logging: the invocation's fields (request id, cold start, ...) on every JSON line.
+        return context == null ? recorder.record(event)
+                : software.amazon.lambda.powertools.logging.PowertoolsLogging.withLogging(context, () -> recorder.record(event));
     }
 }

@@ -232,6 +232,17 @@ public final class StatusRecorder implements AutoCloseable {
 
     private ReplicationStatusStore.Transition recordOne(Read read) {
         StatusEntry entry = read.entry();
+        try (var version = io.backbeatserverless.adapters.logging.VersionLogContext.of(entry.bucket(), entry.versionKey().objectKey(),
+                entry.versionKey().versionId(), entry.site())) {
+            ReplicationStatusStore.Transition transition = recordInContext(read);
+            LOG.debug("{}/{} version {} at {}: {} recorded ({} before, at {})", entry.bucket(), entry.versionKey().objectKey(),
+                    entry.versionKey().versionId(), entry.site(), transition.after(), transition.before(), read.record().position());
+            return transition;
+        }
+    }
+
+    private ReplicationStatusStore.Transition recordInContext(Read read) {
+        StatusEntry entry = read.entry();
         ReplicationStatusStore.Transition transition = store.recordOutcome(entry, read.record().position());
         if (!transition.applied()) {
             LOG.info("{}/{} version {} at {}: {} ignored, the site is already {}", entry.bucket(),

@@ -38,6 +38,12 @@ public final class VerifierHandler implements RequestHandler<Map<String, Object>
 
     @Override
     public Map<String, Object> handleRequest(Map<String, Object> input, Context context) {
+        // Powertools' logging: the invocation's fields (request id, cold start, ...) on every JSON line.
+        return context == null ? handle(input, null)
+                : software.amazon.lambda.powertools.logging.PowertoolsLogging.withLogging(context, () -> handle(input, context));
+    }
+
+    private Map<String, Object> handle(Map<String, Object> input, Context context) {
         Map<String, Object> result = new LinkedHashMap<>();
         if (input != null && "start".equals(input.get("action"))) {
             result.put("started", start(input));

@@ -77,6 +77,9 @@ public final class AwsClients {
     }
 
     public static AwsCredentialsProvider credentials(Endpoint endpoint) {
+        if (endpoint.credentialsSecret() != null) {
+            return SecretCredentialsProvider.of(endpoint.credentialsSecret());
+        }
         if (endpoint.hasStaticCredentials()) {
             return StaticCredentialsProvider.create(AwsBasicCredentials.create(endpoint.accessKeyId(), endpoint.secretAccessKey()));
         }

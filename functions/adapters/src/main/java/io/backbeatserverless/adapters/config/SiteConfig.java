@@ -69,7 +69,8 @@ public record SiteConfig(String name, String type, Endpoint endpoint, String buc
             return serverSideCopy;
         }
         return java.util.Objects.equals(endpoint.url(), source.url()) && java.util.Objects.equals(endpoint.accessKeyId(), source.accessKeyId())
-                && java.util.Objects.equals(endpoint.secretAccessKey(), source.secretAccessKey());
+                && java.util.Objects.equals(endpoint.secretAccessKey(), source.secretAccessKey())
+                && java.util.Objects.equals(endpoint.credentialsSecret(), source.credentialsSecret());
     }
 
     /** The bucket a version goes to: the site's fixed bucket, else its rule's Destination.Bucket (null if neither). */
