@@ -230,14 +230,14 @@ public final class BackbeatStack extends Stack {
     }
 
     /**
-     * Powertools' settings for the JSON logs (functions/log4j2-lambda.xml): the service name on every line, INFO (a line
-     * per version and stage at DEBUG, which an operator sets on one function while tracing, or samples with
-     * POWERTOOLS_LOGGER_SAMPLE_RATE).
+     * The JSON logs' settings (functions/log4j2-lambda.xml): the service name on every line (Powertools), our loggers
+     * at INFO (BACKBEAT_LOG_LEVEL=DEBUG adds a line per version and stage, which an operator sets on one function while
+     * tracing; POWERTOOLS_LOG_LEVEL is left unset: it would set the SDK's and Kafka's loggers too).
      */
     private static Map<String, String> withLogging(Map<String, String> environment, String function) {
         Map<String, String> all = new LinkedHashMap<>(environment);
         all.put("POWERTOOLS_SERVICE_NAME", "backbeat-" + function.toLowerCase(java.util.Locale.ROOT));
-        all.put("POWERTOOLS_LOG_LEVEL", "INFO");
+        all.put("BACKBEAT_LOG_LEVEL", "INFO");
         return all;
     }
 

@@ -164,6 +164,8 @@ class DeploymentJarsTest extends StackScenario {
         assertThat(stages.get("replicator").path("message").asText()).contains("COMPLETED");
         assertThat(stages.get("replicator").path("site").asText()).isEqualTo(SITE);
         assertThat(stages.get("status").path("message").asText()).contains("COMPLETED recorded");
+        assertThat(stages.get("replicator").path("function_request_id").asText()).as("Powertools' invocation fields").isEqualTo("probe-request-1");
+        assertThat(stages.get("status").path("function_request_id").asText()).isEqualTo("probe-request-1");
         assertThat(stages.values()).allSatisfy(line -> {
             assertThat(line.path("level").asText()).isEqualTo("DEBUG");
             assertThat(line.path("bucket").asText()).isEqualTo(bucket);
@@ -218,8 +220,12 @@ class DeploymentJarsTest extends StackScenario {
                 throw new AssertionError("not a JSON line: " + l, e);
             }
         }).filter(l -> l.path("correlation_id").asText().equals(correlationId)).toList();
-        assertThat(lines).as("JSON lines with correlation_id %s in %s", correlationId, output).hasSize(1);
-        return lines.getFirst();
+        // Ours only: a client's own line logged while the version's keys are set would carry them too.
+        List<JsonNode> ours = lines.stream().filter(l -> l.path("message").asText().contains(correlationId.substring(correlationId.lastIndexOf('/') + 1)))
+                .toList();
+        assertThat(ours).as("our JSON lines with correlation_id %s in %s", correlationId, output).hasSize(1);
+        assertThat(lines).as("nothing but ours at DEBUG: the clients' loggers stay at WARN").hasSize(1);
+        return ours.getFirst();
     }
 
     /** The probe's source and its arguments: the handler class, the topic, and a file per record. */
@@ -253,7 +259,7 @@ class DeploymentJarsTest extends StackScenario {
         environment.put("BACKBEAT_CONFIG_JSON", config.toJson());
         environment.put("AWS_REGION", "us-east-1");
         // A line per version and stage (the jars log JSON through Powertools' layout; INFO alone leaves these out).
-        environment.putIfAbsent("POWERTOOLS_LOG_LEVEL", "DEBUG");
+        environment.putIfAbsent("BACKBEAT_LOG_LEVEL", "DEBUG");
         builder.environment().putAll(environment);
         return builder.start();
     }

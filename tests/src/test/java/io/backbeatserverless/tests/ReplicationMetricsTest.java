@@ -59,6 +59,22 @@ class ReplicationMetricsTest extends StackScenario {
         });
     }
 
+    /** The minute tick (a schedule in AWS) reports every site's backlog, outcomes or not: a paused site's too. */
+    @Test
+    void theMinuteTickReportsEverySitesBacklog() {
+        int before = EMF.lines("BackbeatServerless").size();
+
+        JsonNode tick = stack.api(200, "POST", "/_/crr/resume/due", java.util.Map.of(), null);
+
+        assertThat(tick.path("backlogReported")).extracting(JsonNode::asText).contains(SharedStack.PAUSE_LOCATION, SharedStack.AWS_LOCATION);
+        List<JsonNode> reported = EMF.lines("BackbeatServerless").subList(before, EMF.lines("BackbeatServerless").size()).stream()
+                .filter(l -> l.has("OperationsPendingReplication")).toList();
+        assertThat(reported).extracting(l -> l.path("Site").asText()).contains(SharedStack.PAUSE_LOCATION, SharedStack.AWS_LOCATION);
+        JsonNode pending = stack.api("GET", "/_/metrics/crr/" + SharedStack.PAUSE_LOCATION + "/pending").path("pending").path("results");
+        assertThat(reported.stream().filter(l -> l.path("Site").asText().equals(SharedStack.PAUSE_LOCATION)).findFirst().orElseThrow()
+                .path("OperationsPendingReplication").asLong()).isEqualTo(pending.path("count").asLong());
+    }
+
     private static java.util.stream.Stream<Double> values(JsonNode metric) {
         if (metric.isMissingNode()) {
             return java.util.stream.Stream.empty();

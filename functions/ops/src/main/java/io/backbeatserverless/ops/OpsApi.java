@@ -175,8 +175,9 @@ public final class OpsApi {
             return only(method, "GET", this::backfillProgress);
         }
         if (path.equals("/_/crr/resume/due")) {
-            // Ours: resumes every site whose scheduled resume is due; what a periodic schedule invokes in AWS.
-            return only(method, "POST", () -> Response.json(200, Map.of("resumed", ops.fireDueResumes())));
+            // Ours: the minute tick a schedule invokes in AWS: resumes every site whose scheduled resume is due, and reports
+            // each site's backlog (S3's pending metrics).
+            return only(method, "POST", () -> Response.json(200, Map.of("resumed", ops.fireDueResumes(), "backlogReported", ops.reportBacklog())));
         }
         if ((m = SCHEDULE.matcher(path)).matches()) {
             String site = decode(m.group(1));

@@ -33,7 +33,8 @@ public final class OpsRuntime implements AutoCloseable {
                 new DynamoDbReplicationStatusStore(dynamo, tables.status(), clock), publisher, control,
                 new io.backbeatserverless.adapters.dynamodb.DynamoDbCheckpointStore(dynamo, tables.checkpoints(), clock),
                 new io.backbeatserverless.adapters.dynamodb.DynamoDbRuleStore(dynamo, tables.rules()),
-                new io.backbeatserverless.adapters.dynamodb.DynamoDbVerifyRunStore(dynamo, tables.verify()), clock);
+                new io.backbeatserverless.adapters.dynamodb.DynamoDbVerifyRunStore(dynamo, tables.verify()), clock,
+                io.backbeatserverless.adapters.metrics.EmfReplicationMetrics.create());
         return new OpsRuntime(service, new OpsApi(service, kafka), () -> {
             kafka.close();
             publisher.close();

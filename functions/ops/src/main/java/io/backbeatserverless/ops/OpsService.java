@@ -58,11 +58,22 @@ public final class OpsService {
     private volatile Runnable verifyStarted = () -> {
     };
     private final Clock clock;
+    private final io.backbeatserverless.core.ops.ReplicationMetrics replicationMetrics;
 
     public OpsService(BackbeatConfig config, FailedEntryStore failedEntries, SiteStateStore siteStates, MetricsStore metrics,
                       ReplicationStatusStore statuses, EntryPublisher publisher, SiteControl control,
                       io.backbeatserverless.core.ops.CheckpointStore checkpoints, io.backbeatserverless.core.rules.RuleStore rules,
                       VerifyRunStore verifyRuns, Clock clock) {
+        this(config, failedEntries, siteStates, metrics, statuses, publisher, control, checkpoints, rules, verifyRuns, clock,
+                io.backbeatserverless.core.ops.ReplicationMetrics.NONE);
+    }
+
+    /** @param replicationMetrics where each site's backlog goes every minute (S3's pending metrics, in EMF) */
+    public OpsService(BackbeatConfig config, FailedEntryStore failedEntries, SiteStateStore siteStates, MetricsStore metrics,
+                      ReplicationStatusStore statuses, EntryPublisher publisher, SiteControl control,
+                      io.backbeatserverless.core.ops.CheckpointStore checkpoints, io.backbeatserverless.core.rules.RuleStore rules,
+                      VerifyRunStore verifyRuns, Clock clock, io.backbeatserverless.core.ops.ReplicationMetrics replicationMetrics) {
+        this.replicationMetrics = replicationMetrics;
         this.verifyRuns = verifyRuns;
         this.checkpoints = checkpoints;
         this.rules = rules;
@@ -285,6 +296,20 @@ public final class OpsService {
             }
         }
         return resumed;
+    }
+
+    /**
+     * Each site's backlog as S3's OperationsPendingReplication and BytesPendingReplication, every minute (the tick that
+     * fires due resumes): a paused or stuck site, whose status function sees no outcome, still reports it. Returns the
+     * sites reported.
+     */
+    public List<String> reportBacklog() {
+        List<String> reported = new ArrayList<>();
+        for (String site : sites()) {
+            replicationMetrics.pending(site, metrics.totals(site));
+            reported.add(site);
+        }
+        return reported;
     }
 
     /** Re-applies every stored site state to where replicators run (at start-up). */

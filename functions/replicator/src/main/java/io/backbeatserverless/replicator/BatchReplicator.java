@@ -248,6 +248,7 @@ public final class BatchReplicator implements AutoCloseable {
      */
     private List<Done> replicateAll(java.util.Collection<List<ReplicationEntry>> objects, Instant stopAt, Map<String, String> copying) {
         List<java.util.concurrent.Callable<List<Done>>> tasks = new ArrayList<>(objects.size());
+        Map<String, String> invocation = io.backbeatserverless.adapters.logging.VersionLogContext.invocation();
         for (List<ReplicationEntry> versions : objects) {
             tasks.add(() -> {
                 List<Done> results = new ArrayList<>(versions.size());
@@ -260,7 +261,7 @@ public final class BatchReplicator implements AutoCloseable {
                         results.add(new Done(entry, null));
                         continue;
                     }
-                    Done done = replicateOne(entry, stopAt);
+                    Done done = replicateOne(entry, stopAt, invocation);
                     deferRest = done.status() == null;
                     results.add(done);
                 }
@@ -281,8 +282,10 @@ public final class BatchReplicator implements AutoCloseable {
         }
     }
 
-    private Done replicateOne(ReplicationEntry entry, Instant stopAt) {
-        try (var version = io.backbeatserverless.adapters.logging.VersionLogContext.of(entry.bucket(), entry.objectKey(), entry.versionId(), site)) {
+    /** @param invocation the invocation's log keys, carried onto this worker thread */
+    private Done replicateOne(ReplicationEntry entry, Instant stopAt, Map<String, String> invocation) {
+        try (var version = io.backbeatserverless.adapters.logging.VersionLogContext.of(invocation, entry.bucket(), entry.objectKey(),
+                entry.versionId(), site)) {
             return replicateInContext(entry, stopAt);
         }
     }
@@ -304,7 +307,7 @@ public final class BatchReplicator implements AutoCloseable {
             LOG.warn("site {}: {}/{} version {} {} after {} attempt(s): {}", site, entry.bucket(), entry.objectKey(),
                     entry.versionId(), outcome.status(), outcome.attempts(), outcome.reason());
         } else {
-            // A line per version and stage only when asked (POWERTOOLS_LOG_LEVEL=DEBUG, or sampled): at a billion
+            // A line per version and stage only when asked (BACKBEAT_LOG_LEVEL=DEBUG): at a billion
             // versions a month, one INFO line each would cost more in CloudWatch Logs than the replication.
             LOG.debug("site {}: {}/{} version {} {} ({} bytes, {} attempt(s))", site, entry.bucket(), entry.objectKey(),
                     entry.versionId(), outcome.status(), outcome.bytes(), outcome.attempts());

@@ -33,7 +33,7 @@ import java.time.Duration;
 import java.time.Instant;
 import io.backbeatserverless.core.events.ReplicationEvent;
 import io.backbeatserverless.core.ops.ReplicationMetrics;
-import io.backbeatserverless.status.metrics.EmfReplicationMetrics;
+import io.backbeatserverless.adapters.metrics.EmfReplicationMetrics;
 import io.backbeatserverless.core.events.ReplicationEvents;
 import io.backbeatserverless.status.events.EventBridgeReplicationEvents;
 import io.backbeatserverless.status.events.LoggedReplicationEvents;
@@ -167,11 +167,12 @@ public final class StatusRecorder implements AutoCloseable {
         }
         // One object's outcomes in order; different objects at once (the store round trips dominate).
         List<java.util.concurrent.Callable<List<Recorded>>> tasks = new ArrayList<>();
+        Map<String, String> invocation = io.backbeatserverless.adapters.logging.VersionLogContext.invocation();
         for (List<Read> outcomes : byObject.values()) {
             tasks.add(() -> {
                 List<Recorded> recorded = new ArrayList<>(outcomes.size());
                 for (Read read : outcomes) {
-                    recorded.add(new Recorded(read, recordOne(read)));
+                    recorded.add(new Recorded(read, recordOne(read, invocation)));
                 }
                 return recorded;
             });
@@ -230,10 +231,11 @@ public final class StatusRecorder implements AutoCloseable {
         return record.topic() + "-" + record.partition();
     }
 
-    private ReplicationStatusStore.Transition recordOne(Read read) {
+    /** @param invocation the invocation's log keys, carried onto this worker thread */
+    private ReplicationStatusStore.Transition recordOne(Read read, Map<String, String> invocation) {
         StatusEntry entry = read.entry();
-        try (var version = io.backbeatserverless.adapters.logging.VersionLogContext.of(entry.bucket(), entry.versionKey().objectKey(),
-                entry.versionKey().versionId(), entry.site())) {
+        try (var version = io.backbeatserverless.adapters.logging.VersionLogContext.of(invocation, entry.bucket(),
+                entry.versionKey().objectKey(), entry.versionKey().versionId(), entry.site())) {
             ReplicationStatusStore.Transition transition = recordInContext(read);
             LOG.debug("{}/{} version {} at {}: {} recorded ({} before, at {})", entry.bucket(), entry.versionKey().objectKey(),
                     entry.versionKey().versionId(), entry.site(), transition.after(), transition.before(), read.record().position());

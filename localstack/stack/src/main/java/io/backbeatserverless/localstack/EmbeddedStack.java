@@ -223,6 +223,14 @@ public final class EmbeddedStack implements AutoCloseable {
                 LOG.warn("scheduled resumes: {}", e.toString());
             }
         }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        // And each site's backlog as S3's pending metrics, every minute as the AWS schedule's tick does.
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                ops.service().reportBacklog();
+            } catch (RuntimeException e) {
+                LOG.warn("backlog metrics: {}", e.toString());
+            }
+        }, 60, 60, java.util.concurrent.TimeUnit.SECONDS);
         started.push(scheduler::shutdownNow);
         startVerifyWorker(clock);
         LOG.info("embedded stack ready in {} ms", (System.nanoTime() - t0) / 1_000_000);

@@ -1,4 +1,4 @@
-package io.backbeatserverless.status.metrics;
+package io.backbeatserverless.adapters.metrics;
 
 import io.backbeatserverless.core.entry.StatusEntry;
 import io.backbeatserverless.core.ops.Counters;
