@@ -16,8 +16,8 @@ import java.util.List;
 /**
  * {@link ReplicationMetrics} as CloudWatch embedded metric format lines (Powertools for AWS Lambda's metrics), which
  * CloudWatch Logs turns into metrics of namespace {@value #NAMESPACE} with dimension {@code Site}: one line per site and
- * source bucket of a batch ({@code SourceBucket} as a property, not a dimension: a dimension per bucket would be a
- * metric per bucket, each billed) and one per site for its backlog. {@code ReplicationLatency} is in seconds as S3's,
+ * source bucket of a status batch ({@code SourceBucket} as a property, not a dimension: a dimension per bucket would be a
+ * metric per bucket, each billed) and one per site for its backlog (the ops function's minute tick). {@code ReplicationLatency} is in seconds as S3's,
  * from the version's write at the source to its replica written (the replicator's outcome time). Outside Lambda (the
  * local stack) the lines go to standard output, never to a CloudWatch agent.
  */

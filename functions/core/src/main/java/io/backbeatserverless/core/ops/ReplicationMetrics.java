@@ -14,7 +14,7 @@ public interface ReplicationMetrics {
     /** The outcomes of one source bucket at one site that changed its status, counted once. */
     void outcomes(String site, String bucket, List<StatusEntry> counted);
 
-    /** The site's backlog after a batch: operations and bytes queued and not yet replicated, failed or skipped. */
+    /** The site's backlog (every minute): operations and bytes queued and not yet replicated, failed or skipped. */
     void pending(String site, Counters totals);
 
     ReplicationMetrics NONE = new ReplicationMetrics() {
