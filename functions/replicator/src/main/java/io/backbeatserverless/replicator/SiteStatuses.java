@@ -4,7 +4,6 @@ import io.backbeatserverless.core.status.ReplicationStatus;
 import io.backbeatserverless.core.status.ReplicationStatusStore;
 import io.backbeatserverless.core.status.SiteOutcome;
 import io.backbeatserverless.core.status.VersionRef;
-
 import io.backbeatserverless.core.status.VersionStatus;
 
 import java.util.List;

@@ -29,6 +29,11 @@ public final class SecretCredentialsProvider implements AwsCredentialsProvider {
 
     private final SecretsProvider secrets;
     private final String secretId;
+    /** The secret's text last read and its keys: the SDK asks for credentials on every request, the JSON is parsed once. */
+    private volatile Parsed last;
+
+    private record Parsed(String text, AwsCredentials keys) {
+    }
 
     public SecretCredentialsProvider(SecretsProvider secrets, String secretId) {
         this.secrets = secrets;
@@ -55,6 +60,10 @@ public final class SecretCredentialsProvider implements AwsCredentialsProvider {
     @Override
     public AwsCredentials resolveCredentials() {
         String text = secrets.withMaxAge(MAX_AGE_MINUTES, ChronoUnit.MINUTES).get(secretId);
+        Parsed parsed = last;
+        if (parsed != null && parsed.text().equals(text)) {
+            return parsed.keys();
+        }
         try {
             JsonNode keys = MAPPER.readTree(text);
             String accessKeyId = keys.path("accessKeyId").asText(null);
@@ -62,7 +71,9 @@ public final class SecretCredentialsProvider implements AwsCredentialsProvider {
             if (accessKeyId == null || secretAccessKey == null) {
                 throw new IllegalStateException("secret " + secretId + " has no 'accessKeyId' and 'secretAccessKey' fields");
             }
-            return AwsBasicCredentials.create(accessKeyId, secretAccessKey);
+            AwsCredentials credentials = AwsBasicCredentials.create(accessKeyId, secretAccessKey);
+            last = new Parsed(text, credentials);
+            return credentials;
         } catch (IOException e) {
             throw new IllegalStateException("secret " + secretId + " is not JSON with 'accessKeyId' and 'secretAccessKey'", e);
         }
