@@ -446,6 +446,13 @@ public final class EmbeddedStack implements AutoCloseable {
         return pids;
     }
 
+    /** The pid of each function running in a process of its own ({@link Options#withFunctionsInProcesses}), by its name. */
+    public Map<String, Long> functionPids() {
+        Map<String, Long> pids = new java.util.TreeMap<>();
+        functions.forEach((name, process) -> pids.put(name, process.pid()));
+        return pids;
+    }
+
     /** What an operator needs to reach each part, one line each. */
     public List<String> endpoints() {
         List<String> lines = new ArrayList<>();

@@ -28,14 +28,29 @@ public final class FunctionProcess implements AutoCloseable {
     /** @param site the site of a replicator; null for the populator and the status processor */
     static FunctionProcess start(String function, String site, Path configFile) throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx384m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError",
-                "-cp", System.getProperty("java.class.path"), LocalFunctionMain.class.getName(), function, configFile.toString()));
+        List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx384m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError"));
+        command.addAll(jitFlags(function));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), LocalFunctionMain.class.getName(), function, configFile.toString()));
         if (site != null) {
             command.add(site);
         }
         FunctionProcess process = new FunctionProcess(site == null ? function : function + "-" + site, command);
         process.restart();
         return process;
+    }
+
+    /** System property naming the JIT of the Lambda functions' processes: {@code c1} (the default) or {@code c2}. */
+    public static final String LAMBDA_JIT_PROPERTY = "backbeat.lambdaJit";
+
+    /**
+     * The replicator and the status processor run as Lambda's java21 runtime runs them: C1 only ({@code TieredStopAtLevel=1},
+     * the runtime's default), unless {@value #LAMBDA_JIT_PROPERTY} is {@code c2} (a benchmark comparing the two). The
+     * populator is a long-running container: the JVM's defaults (C2).
+     */
+    static List<String> jitFlags(String function) {
+        boolean lambda = !function.equals("populator");
+        return lambda && !"c2".equals(System.getProperty(LAMBDA_JIT_PROPERTY, "c1"))
+                ? List.of("-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1") : List.of();
     }
 
     public String name() {

@@ -6,12 +6,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * CPU time used by this JVM and by the stack's server processes (Linux /proc), so a run can say where
- * the two cores went: milliseconds of CPU per object, per process.
+ * the two cores went: milliseconds of CPU per object, per process. Each JVM's entry has a companion, its name plus
+ * {@link #JIT}: the part spent by its JIT compiler threads (already inside the process's figure: a fresh JVM compiles
+ * for tens of seconds, which a long-running one, or a Lambda execution environment kept busy, pays once).
  */
 final class ProcessCpu {
+
+    /** Suffix of the entry holding a process's JIT compiler threads' CPU. */
+    static final String JIT = " JIT";
 
     /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s. */
     private static final double MILLIS_PER_TICK = 10.0;
@@ -19,12 +25,16 @@ final class ProcessCpu {
     private ProcessCpu() {
     }
 
-    /** CPU milliseconds so far of this JVM ("harness") and of each named process. */
+    /** CPU milliseconds so far of this JVM ("harness") and of each named process, and of their JIT compilers ({@link #JIT}). */
     static Map<String, Double> snapshot(Map<String, Long> pids) {
         Map<String, Double> cpu = new LinkedHashMap<>();
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         cpu.put("harness JVM", os.getProcessCpuTime() / 1e6);
-        pids.forEach((name, pid) -> cpu.put(name, ofPid(pid)));
+        cpu.put("harness JVM" + JIT, compilerThreads(ProcessHandle.current().pid()));
+        for (Map.Entry<String, Long> p : pids.entrySet()) {
+            cpu.put(p.getKey(), ofStat(Path.of("/proc", Long.toString(p.getValue()), "stat")));
+            cpu.put(p.getKey() + JIT, compilerThreads(p.getValue()));
+        }
         return cpu;
     }
 
@@ -35,10 +45,29 @@ final class ProcessCpu {
         return per;
     }
 
-    private static double ofPid(long pid) {
+    /** CPU milliseconds of a process's JIT compiler threads (named "C1 CompilerThre…", "C2 CompilerThre…"); 0 for others. */
+    private static double compilerThreads(long pid) {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            return tasks.filter(t -> {
+                try {
+                    String name = Files.readString(t.resolve("comm")).strip();
+                    return name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre");
+                } catch (IOException e) {
+                    return false; // the thread ended
+                }
+            }).mapToDouble(t -> {
+                double ms = ofStat(t.resolve("stat"));
+                return Double.isNaN(ms) ? 0 : ms;
+            }).sum();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static double ofStat(Path stat) {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            String text = Files.readString(stat);
+            String[] fields = text.substring(text.lastIndexOf(')') + 2).split(" ");
             // After the command: state is field 3, utime 14 and stime 15 of the whole line.
             return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * MILLIS_PER_TICK;
         } catch (IOException | RuntimeException e) {

@@ -40,6 +40,12 @@ public final class AwsClients {
 
     /** @param timeouts a time limit on each request's attempt ({@link RequestTimeouts}); null: the socket timeout alone */
     public static S3Client s3(Endpoint endpoint, int maxConnections, boolean sdkRetries, RequestTimeouts timeouts) {
+        return s3Builder(endpoint, maxConnections, sdkRetries, timeouts).build();
+    }
+
+    /** The S3 client's builder with this project's settings, for a caller that changes one more (the benchmarks). */
+    public static software.amazon.awssdk.services.s3.S3ClientBuilder s3Builder(Endpoint endpoint, int maxConnections, boolean sdkRetries,
+                                                                                RequestTimeouts timeouts) {
         var builder = S3Client.builder()
                 .region(Region.of(endpoint.region()))
                 .credentialsProvider(credentials(endpoint))
@@ -62,10 +68,15 @@ public final class AwsClients {
         if (endpoint.url() != null) {
             builder.endpointOverride(endpoint.uri());
         }
-        return builder.build();
+        return builder;
     }
 
     public static DynamoDbClient dynamoDb(Endpoint endpoint) {
+        return dynamoDbBuilder(endpoint).build();
+    }
+
+    /** The DynamoDB client's builder with this project's settings, for a caller that changes one more (the benchmarks). */
+    public static software.amazon.awssdk.services.dynamodb.DynamoDbClientBuilder dynamoDbBuilder(Endpoint endpoint) {
         var builder = DynamoDbClient.builder()
                 .region(Region.of(endpoint.region()))
                 .credentialsProvider(credentials(endpoint))
@@ -73,7 +84,7 @@ public final class AwsClients {
         if (endpoint.url() != null) {
             builder.endpointOverride(endpoint.uri());
         }
-        return builder.build();
+        return builder;
     }
 
     public static AwsCredentialsProvider credentials(Endpoint endpoint) {
