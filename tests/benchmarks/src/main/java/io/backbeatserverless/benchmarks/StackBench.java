@@ -50,6 +50,8 @@ final class StackBench implements AutoCloseable {
     final DynamoDbClient dynamo;
     final DynamoDbMetricsStore metrics;
     private final int concurrency;
+    /** The record-log feed's journal, which {@link #put} writes to; null on the other feeds. */
+    private final RecordLogServer recordLog;
 
     /**
      * @param feed                 s3-events (the source server's event notifications via SQS) or listing
@@ -60,10 +62,13 @@ final class StackBench implements AutoCloseable {
         this.concurrency = concurrency;
         String file = switch (feed) {
             case "s3-events" -> "localstack/backbeat-s3-events.json";
-            case "listing" -> "localstack/backbeat.json";
-            default -> throw new IllegalArgumentException("--feed must be s3-events or listing, not '" + feed + "'");
+            case "listing", "record-log" -> "localstack/backbeat.json";
+            default -> throw new IllegalArgumentException("--feed must be s3-events, record-log or listing, not '" + feed + "'");
         };
-        config = EmbeddedStack.onFreePorts(BackbeatConfig.load(Path.of(file)));
+        BackbeatConfig onFreePorts = EmbeddedStack.onFreePorts(BackbeatConfig.load(Path.of(file)));
+        recordLog = feed.equals("record-log") ? RecordLogServer.start() : null;
+        config = recordLog == null ? onFreePorts : onFreePorts.withSource(onFreePorts.source().withFeed(new BackbeatConfig.FeedSettings(
+                BackbeatConfig.FeedSettings.CLOUDSERVER_RECORD_LOG, 20, recordLog.url(), null, null, 1000)));
         EmbeddedStack.Options defaults = EmbeddedStack.Options.defaults();
         stack = EmbeddedStack.start(config, new EmbeddedStack.Options(defaults.localstackDir(), "3g", "2g", java.util.Set.of(), null)
                 .withFunctionsInProcesses(functionsInProcesses));
@@ -108,7 +113,11 @@ final class StackBench implements AutoCloseable {
     }
 
     void put(String bucket, String key, byte[] body, Map<String, String> versions, Map<String, Instant> acked) {
-        versions.put(key, source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromBytes(body)).versionId());
+        var put = source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromBytes(body));
+        if (recordLog != null) {
+            recordLog.logPut(bucket, key, put.versionId(), body.length, put.eTag(), SITE);
+        }
+        versions.put(key, put.versionId());
         acked.put(key, Instant.now());
     }
 
@@ -221,17 +230,25 @@ final class StackBench implements AutoCloseable {
                 newDestinationBucket("lean"), versions, concurrency);
     }
 
-    /** {@code rclone copy} of the bucket (its latest versions) into a new bucket; returns seconds. */
-    double rclone(Path rclone, String bucket, String prefix, List<String> extra) throws Exception {
+    /** What an rclone copy took: wall seconds, and CPU milliseconds of rclone itself (user and system, from the shell's {@code times}). */
+    record RcloneRun(double seconds, double cpuMillis) {
+    }
+
+    /** {@code rclone copy} of the bucket (its latest versions) into a new bucket. */
+    RcloneRun rclone(Path rclone, String bucket, String prefix, List<String> extra) throws Exception {
         String target = newDestinationBucket(prefix); // --s3-no-check-bucket will not create it
         Path conf = Files.createTempFile("rclone", ".conf");
+        Path times = Files.createTempFile("rclone", ".times");
         try {
             Files.writeString(conf, remote("src", config.source().endpoint().url()) + remote("dst", config.requireSite(SITE).endpoint().url()));
             List<String> command = new ArrayList<>(List.of(rclone.toString(), "--config", conf.toString(), "copy",
                     "src:" + bucket, "dst:" + target, "--transfers", Integer.toString(concurrency), "--checkers",
                     Integer.toString(concurrency), "-q"));
             command.addAll(extra);
-            ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+            // Through a shell whose `times` prints its children's CPU once rclone has exited.
+            List<String> shell = new ArrayList<>(List.of("bash", "-c", "\"$@\"; rc=$?; times > '" + times + "'; exit $rc", "rclone"));
+            shell.addAll(command);
+            ProcessBuilder builder = new ProcessBuilder(shell).inheritIO();
             builder.environment().remove("AWS_CA_BUNDLE");
             long started = System.nanoTime();
             int exit = builder.start().waitFor();
@@ -239,10 +256,23 @@ final class StackBench implements AutoCloseable {
             if (exit != 0) {
                 throw new IllegalStateException("rclone exited with " + exit);
             }
-            return seconds;
+            return new RcloneRun(seconds, childrenCpuMillis(Files.readAllLines(times)));
         } finally {
             Files.deleteIfExists(conf);
+            Files.deleteIfExists(times);
         }
+    }
+
+    /** The second line of bash's {@code times} ("0m1.234s 0m0.567s": the children's user and system time), in ms. */
+    private static double childrenCpuMillis(List<String> times) {
+        double total = 0;
+        for (String field : times.get(1).strip().split("\\s+")) {
+            var m = java.util.regex.Pattern.compile("(\\d+)m([\\d.]+)s").matcher(field);
+            if (m.matches()) {
+                total += Long.parseLong(m.group(1)) * 60_000 + Double.parseDouble(m.group(2)) * 1000;
+            }
+        }
+        return total;
     }
 
     /** rclone tuned for a copy into an empty bucket: no bucket check, no destination listing, no HEAD after each PUT. */
@@ -260,5 +290,8 @@ final class StackBench implements AutoCloseable {
         destination.close();
         dynamo.close();
         stack.close();
+        if (recordLog != null) {
+            recordLog.close();
+        }
     }
 }
