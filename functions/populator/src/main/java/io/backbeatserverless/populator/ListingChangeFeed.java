@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.backbeatserverless.adapters.aws.BucketRules;
 import io.backbeatserverless.adapters.aws.VersionListing;
+import io.backbeatserverless.core.concurrent.BoundedTasks;
 import io.backbeatserverless.core.metadata.ObjectMetadata;
 import io.backbeatserverless.core.metadata.PendingVersions;
 import io.backbeatserverless.core.versions.KeyVersions;
@@ -12,9 +13,7 @@ import io.backbeatserverless.core.ops.CheckpointStore;
 import io.backbeatserverless.core.rules.ReplicationConfiguration;
 import io.backbeatserverless.core.rules.ReplicationRule;
 import io.backbeatserverless.core.status.ReplicationStatusStore;
-import io.backbeatserverless.core.status.ReplicationStatus;
 import io.backbeatserverless.core.status.VersionRef;
-import io.backbeatserverless.core.status.VersionStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -41,13 +40,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * progress are the checkpoint, saved after each batch is in Kafka, so a restarted populator resumes at
  * the page where it stopped. A new pass starts {@code passInterval} after the last one ended.
  *
- * <p>A version is new when the status store has never recorded it, or when it is still PENDING from before this feed
- * started (queued by a populator that may have died before publishing it: queued again, at least once). New versions
- * are recorded as queued (PENDING) in batches before their page is handed to the publisher: written after, a fast
- * outcome could land first and be overwritten; written one at a time, they cost a round trip per version (most of the
- * feed's CPU in the race benchmark). A page whose publish fails is served again, its versions still new. Rules are
- * matched here, with tags read only for rules that filter on them. Pages hold whole keys ({@link VersionListing}), each
- * key's versions queued oldest first.
+ * <p>A version is new when the status store has never recorded it; acknowledging a batch records its
+ * versions as queued (PENDING). Rules are matched here, with tags read only for rules that filter on
+ * them. Pages hold whole keys ({@link VersionListing}), each key's versions queued oldest first.
  */
 public final class ListingChangeFeed implements ChangeFeed {
 
@@ -89,10 +84,6 @@ public final class ListingChangeFeed implements ChangeFeed {
     private final Set<VersionRef> recorded = java.util.Collections.newSetFromMap(bounded(CACHE_LIMIT));
     /** Versions the bucket's rules (the value) did not select: asked again when the rules change. Bounded too. */
     private final Map<VersionRef, ReplicationConfiguration> notSelected = bounded(CACHE_LIMIT);
-    /** Versions recorded as queued by this feed and not yet acknowledged (their publish may have failed): still new. */
-    private final Set<VersionRef> unacknowledged = ConcurrentHashMap.newKeySet();
-    /** PENDING records older than this were queued by an earlier populator, which may have died before publishing them. */
-    private final Instant startedAt;
     private final VersionListing listing;
     private volatile Cursor cursor;
     /** Buckets' version counts, taken the first time a pass meets them (progress of a backfill), not every pass. */
@@ -109,7 +100,6 @@ public final class ListingChangeFeed implements ChangeFeed {
         this.pageSize = Math.min(1000, Math.max(10, pageSize));
         this.passInterval = passInterval;
         this.clock = clock;
-        this.startedAt = clock.instant();
     }
 
     @Override
@@ -193,10 +183,14 @@ public final class ListingChangeFeed implements ChangeFeed {
 
     @Override
     public void acknowledge(Batch batch) {
-        for (SourceVersion version : batch.versions()) {
+        // One status item per version: written 16 at a time, the store's round trips dominate a page.
+        BoundedTasks.run(batch.versions().stream().<java.util.concurrent.Callable<Void>>map(version -> () -> {
+            ObjectMetadata md = version.metadata();
+            statusStore.recordQueued(version.ref(), md.contentLength(), md.lastModified(),
+                    md.replicationInfo().map(ObjectMetadata.ReplicationInfo::sites).orElse(List.of()));
             recorded.add(version.ref());
-            unacknowledged.remove(version.ref());
-        }
+            return null;
+        }).toList(), 16);
         if (batch.position() instanceof Cursor next) {
             try {
                 checkpoints.saveState(checkpointName, MAPPER.writeValueAsString(next));
@@ -238,14 +232,13 @@ public final class ListingChangeFeed implements ChangeFeed {
         if (candidates.isEmpty()) {
             return List.of();
         }
-        Map<VersionRef, VersionStatus> known = statusStore.findAll(candidates.stream()
+        Set<VersionRef> alreadyRecorded = statusStore.recorded(candidates.stream()
                 .map(l -> new VersionRef(bucket, l.key(), l.versionId())).toList());
+        alreadyRecorded.forEach(recorded::add);
         List<SourceVersion> result = new ArrayList<>();
         for (ListedVersion l : candidates) {
             VersionRef ref = new VersionRef(bucket, l.key(), l.versionId());
-            VersionStatus status = known.get(ref);
-            if (status != null && !unacknowledged.contains(ref) && !queuedBeforeStart(status)) {
-                recorded.add(ref);
+            if (alreadyRecorded.contains(ref)) {
                 continue;
             }
             Map<String, String> tags = l.deleteMarker() || !rules.needsTagsFor(l.key()) ? Map.of() : tagsOf(bucket, l);
@@ -257,26 +250,7 @@ public final class ListingChangeFeed implements ChangeFeed {
             result.add(new SourceVersion(bucket, PendingVersions.metadataOf(l.key(), l.versionId(), l.size(), l.eTag(), l.lastModified(),
                     l.deleteMarker(), rules, rule, tags)));
         }
-        recordQueued(result);
         return result;
-    }
-
-    /** Records the page's new versions as queued (PENDING), before the publisher has them; already done for a page served again. */
-    private void recordQueued(List<SourceVersion> versions) {
-        List<ReplicationStatusStore.QueuedVersion> queued = versions.stream().filter(v -> !unacknowledged.contains(v.ref()))
-                .map(v -> new ReplicationStatusStore.QueuedVersion(v.ref(), v.metadata().contentLength(), v.metadata().lastModified(),
-                        v.metadata().replicationInfo().map(ObjectMetadata.ReplicationInfo::sites).orElse(List.of())))
-                .toList();
-        if (!queued.isEmpty()) {
-            statusStore.recordQueued(queued);
-        }
-        versions.forEach(v -> unacknowledged.add(v.ref()));
-    }
-
-    /** Some site still PENDING since before this feed started: queued by an earlier populator, maybe never published. */
-    private boolean queuedBeforeStart(VersionStatus status) {
-        return status.sites().values().stream().anyMatch(o -> o.status() == ReplicationStatus.PENDING
-                && (o.updatedAt() == null || Instant.parse(o.updatedAt()).isBefore(startedAt)));
     }
 
     private Map<String, String> tagsOf(String bucket, ListedVersion l) {

@@ -13,16 +13,17 @@ import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
-import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
 
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * {@link ReplicationStatusStore} on DynamoDB. One item per version ({@code object} = bucket/key,
@@ -33,7 +34,6 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
 
     private static final String SITE_PREFIX = "site:";
     private static final int BATCH_GET_LIMIT = 100;
-    private static final int BATCH_WRITE_LIMIT = 25;
 
     private final DynamoDbClient dynamo;
     private final String table;
@@ -46,33 +46,30 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
     }
 
     @Override
-    public void recordQueued(List<QueuedVersion> versions) {
-        AttributeValue pending = outcomeValue(SiteOutcome.pending(clock.instant().toString()));
-        List<WriteRequest> puts = new ArrayList<>(versions.size());
-        for (QueuedVersion queued : versions) {
-            Map<String, AttributeValue> item = new HashMap<>(key(queued.version()));
-            item.put("bucket", s(queued.version().bucket()));
-            item.put("key", s(queued.version().objectKey()));
-            item.put("size", n(queued.size()));
-            if (queued.lastModified() != null) {
-                item.put("lastModified", s(queued.lastModified()));
-            }
-            for (String site : queued.sites()) {
-                item.put(SITE_PREFIX + site, pending);
-            }
-            puts.add(WriteRequest.builder().putRequest(p -> p.item(item)).build());
+    public void recordQueued(VersionRef version, long size, String lastModified, Collection<String> sites) {
+        Map<String, String> names = new HashMap<>();
+        Map<String, AttributeValue> values = new HashMap<>();
+        StringBuilder update = new StringBuilder("SET #bucket = :bucket, #key = :key, #size = :size");
+        names.put("#bucket", "bucket");
+        names.put("#key", "key");
+        names.put("#size", "size");
+        values.put(":bucket", s(version.bucket()));
+        values.put(":key", s(version.objectKey()));
+        values.put(":size", n(size));
+        if (lastModified != null) {
+            update.append(", #lm = :lm");
+            names.put("#lm", "lastModified");
+            values.put(":lm", s(lastModified));
         }
-        // A page of versions is a few dozen requests of 25 (BatchWriteItem's limit), sent a few at a time.
-        List<java.util.concurrent.Callable<Void>> batches = new ArrayList<>();
-        for (int from = 0; from < puts.size(); from += BATCH_WRITE_LIMIT) {
-            List<WriteRequest> batch = puts.subList(from, Math.min(puts.size(), from + BATCH_WRITE_LIMIT));
-            batches.add(() -> {
-                UnprocessedItems.untilProcessed(Map.of(table, batch),
-                        request -> dynamo.batchWriteItem(r -> r.requestItems(request)).unprocessedItems());
-                return null;
-            });
+        values.put(":pending", outcomeValue(SiteOutcome.pending(clock.instant().toString())));
+        int i = 0;
+        for (String site : sites) {
+            String alias = "#s" + i++;
+            names.put(alias, SITE_PREFIX + site);
+            update.append(", ").append(alias).append(" = if_not_exists(").append(alias).append(", :pending)");
         }
-        io.backbeatserverless.core.concurrent.BoundedTasks.run(batches, 4);
+        dynamo.updateItem(r -> r.tableName(table).key(key(version)).updateExpression(update.toString())
+                .expressionAttributeNames(names).expressionAttributeValues(values));
     }
 
     @Override
@@ -131,9 +128,17 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
     }
 
     @Override
+    public Set<VersionRef> recorded(Collection<VersionRef> versions) {
+        Set<VersionRef> found = new HashSet<>();
+        batchGet(versions, "#pk, #sk, #bucket, #key", item -> found.add(new VersionRef(
+                item.get("bucket").s(), item.get("key").s(), item.get(TableSchemas.STATUS_SK).s())));
+        return found;
+    }
+
+    @Override
     public Map<VersionRef, VersionStatus> findAll(Collection<VersionRef> versions) {
         Map<VersionRef, VersionStatus> found = new HashMap<>();
-        batchGet(versions, item -> {
+        batchGet(versions, null, item -> {
             VersionStatus status = toStatus(item);
             found.put(new VersionRef(status.bucket(), status.objectKey(), status.versionId()), status);
         });
@@ -141,13 +146,17 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
     }
 
     /** Reads the items of {@code versions}, 100 keys a request, until none is left unprocessed. */
-    private void batchGet(Collection<VersionRef> versions, java.util.function.Consumer<Map<String, AttributeValue>> each) {
+    private void batchGet(Collection<VersionRef> versions, String projection, java.util.function.Consumer<Map<String, AttributeValue>> each) {
         List<VersionRef> all = List.copyOf(new java.util.LinkedHashSet<>(versions));
         for (int from = 0; from < all.size(); from += BATCH_GET_LIMIT) {
             List<Map<String, AttributeValue>> keys = all.subList(from, Math.min(all.size(), from + BATCH_GET_LIMIT))
                     .stream().map(DynamoDbReplicationStatusStore::key).toList();
-            KeysAndAttributes wanted = KeysAndAttributes.builder().keys(keys).consistentRead(true).build();
-            UnprocessedItems.untilProcessed(Map.of(table, wanted), request -> {
+            KeysAndAttributes.Builder wanted = KeysAndAttributes.builder().keys(keys).consistentRead(true);
+            if (projection != null) {
+                wanted.projectionExpression(projection).expressionAttributeNames(Map.of("#pk", TableSchemas.STATUS_PK,
+                        "#sk", TableSchemas.STATUS_SK, "#bucket", "bucket", "#key", "key"));
+            }
+            UnprocessedItems.untilProcessed(Map.of(table, wanted.build()), request -> {
                 BatchGetItemResponse response = dynamo.batchGetItem(r -> r.requestItems(request));
                 response.responses().getOrDefault(table, List.of()).forEach(each);
                 return response.unprocessedKeys();

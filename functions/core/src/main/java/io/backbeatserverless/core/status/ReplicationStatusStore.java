@@ -5,6 +5,7 @@ import io.backbeatserverless.core.entry.StatusEntry;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Per-version, per-site replication status for sources that cannot hold it in their own metadata
@@ -12,17 +13,8 @@ import java.util.Optional;
  */
 public interface ReplicationStatusStore {
 
-    /** A version about to be queued for {@code sites}. */
-    record QueuedVersion(VersionRef version, long size, String lastModified, Collection<String> sites) {
-    }
-
-    /**
-     * Records, before they are published, that these versions are queued: each one's record is written whole, PENDING
-     * at each of its sites, stamped with the store's clock, in batches (no round trip per version, no condition). For
-     * versions with no record, or whose record the caller publishes again right after (an outcome overwritten here is
-     * reported again by that publication).
-     */
-    void recordQueued(List<QueuedVersion> versions);
+    /** Records that a version was queued for {@code sites}; a site that already has a status keeps it. */
+    void recordQueued(VersionRef version, long size, String lastModified, Collection<String> sites);
 
     /**
      * Applies one site's reported outcome (or an operator's re-queue, PENDING) under {@link StatusMerge}'s
@@ -62,4 +54,7 @@ public interface ReplicationStatusStore {
 
     /** The recorded status of each of {@code versions} that has one. */
     java.util.Map<VersionRef, VersionStatus> findAll(Collection<VersionRef> versions);
+
+    /** Which of {@code versions} have been recorded at all (queued or reported). */
+    Set<VersionRef> recorded(Collection<VersionRef> versions);
 }
