@@ -165,20 +165,16 @@ final class StackBench implements AutoCloseable {
         }
     }
 
-    /** @param acked when each version's put was acknowledged; null: only when the last one was done */
+    /** @param acked when each version's put was acknowledged */
     Latencies latencies(String bucket, Map<String, String> versions, Map<String, Instant> acked) throws Exception {
-        return latencies(bucket, versions.entrySet().stream().map(e -> new VersionRef(bucket, e.getKey(), e.getValue())).toList(),
-                acked == null ? null : ref -> acked.get(ref.objectKey()));
-    }
-
-    Latencies latencies(String bucket, List<VersionRef> versions, java.util.function.Function<VersionRef, Instant> acked) throws Exception {
         var status = new DynamoDbReplicationStatusStore(dynamo, config.dynamodb().tables().status(), Clock.systemUTC());
         List<Double> millis = Collections.synchronizedList(new ArrayList<>());
         List<Instant> done = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger notCompleted = new AtomicInteger();
         try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
             List<Future<?>> reads = new ArrayList<>();
-            for (VersionRef v : versions) {
+            for (Map.Entry<String, String> e : versions.entrySet()) {
+                VersionRef v = new VersionRef(bucket, e.getKey(), e.getValue());
                 reads.add(pool.submit(() -> {
                     SiteOutcome outcome = status.find(v).map(s -> s.sites().get(SITE)).orElse(null);
                     if (outcome == null || outcome.status() != ReplicationStatus.COMPLETED || outcome.updatedAt() == null) {
@@ -187,9 +183,7 @@ final class StackBench implements AutoCloseable {
                     }
                     Instant at = Instant.parse(outcome.updatedAt());
                     done.add(at);
-                    if (acked != null) {
-                        millis.add((double) Duration.between(acked.apply(v), at).toMillis());
-                    }
+                    millis.add((double) Duration.between(acked.get(v.objectKey()), at).toMillis());
                 }));
             }
             for (Future<?> r : reads) {
