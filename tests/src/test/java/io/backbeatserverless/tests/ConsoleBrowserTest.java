@@ -19,6 +19,8 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -85,6 +87,10 @@ class ConsoleBrowserTest extends StackScenario {
                     + "', page error '" + browser.findElement(By.id("appError")).getText() + "'", e);
         }
         new Select(browser.findElement(By.id("failedSite"))).selectByValue(site);
+        assertThat(siteChoicesSeenDuringASitesRefresh())
+                .as("the failed-entries site list, read at every turn of the page's event loop while the sites redraw "
+                        + "(a click then reads it): it keeps the operator's choice throughout")
+                .containsExactly(site);
         try {
             wait.until(d -> row(bucket) != null);
         } catch (RuntimeException e) {
@@ -137,6 +143,31 @@ class ConsoleBrowserTest extends StackScenario {
             toggle.click();
             return true;
         });
+    }
+
+    /**
+     * Records the failed-entries site list's value at every turn of the page's event loop (what a click on Refresh or
+     * Retry all would read at that moment) for longer than the page's 10 s sites refresh, and how many times the sites
+     * table was redrawn meanwhile, so that the answer cannot come from a window with no refresh in it.
+     */
+    @SuppressWarnings("unchecked")
+    private static List<String> siteChoicesSeenDuringASitesRefresh() {
+        browser.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
+        Map<String, Object> watched = (Map<String, Object>) browser.executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                const seen = new Set();
+                let redraws = 0;
+                const redrawn = new MutationObserver(() => redraws++);
+                redrawn.observe(document.querySelector('#sites tbody'), { childList: true });
+                const until = Date.now() + 11000;
+                const look = () => {
+                  seen.add(document.getElementById('failedSite').value);
+                  if (Date.now() < until) { setTimeout(look, 0); } else { redrawn.disconnect(); done({ seen: [...seen], redraws }); }
+                };
+                look();
+                """);
+        assertThat(((Number) watched.get("redraws")).intValue()).as("sites table redraws while watching").isPositive();
+        return (List<String>) watched.get("seen");
     }
 
     private static void signIn(String accessKey, String secret) {
