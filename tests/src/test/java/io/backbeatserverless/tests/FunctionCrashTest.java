@@ -128,7 +128,8 @@ class FunctionCrashTest {
 
     /**
      * Each function dies exactly where a crash is most likely to lose or double something (CrashPoints), then starts
-     * again unarmed: the populator between publishing a batch and saving its checkpoint; the replicator between writing
+     * again unarmed: the populator between recording a page's versions PENDING and publishing them, and between
+     * publishing a batch and saving its checkpoint; the replicator between writing
      * replicas and publishing their outcomes, and between two parts of a multipart copy; the status processor between a
      * FAILED status and its failed entry. Verify says nothing was lost; the failed entry is there after the restart.
      */
@@ -140,6 +141,7 @@ class FunctionCrashTest {
         dieAt("replicator-" + SITE, "replicas-written", () -> written.addAll(putSmall(bucket, "replicas-written/", 12)));
         dieAt("replicator-" + SITE, "part-uploaded", () -> written.add(source.putObject(r -> r.bucket(bucket).key("part-uploaded/big"),
                 RequestBody.fromBytes(StackClients.randomBytes(20 * 1024 * 1024))).versionId()));
+        dieAt("populator", "queued-recorded", () -> written.addAll(putSmall(bucket, "queued-recorded/", 12)));
         dieAt("populator", "entries-published", () -> written.addAll(putSmall(bucket, "entries-published/", 12)));
         // A FAILED outcome to record: an entry for a site this deployment does not have (its replicator answers FAILED).
         dieAt("status", "status-written", () -> publishForUnservedSite(bucket));

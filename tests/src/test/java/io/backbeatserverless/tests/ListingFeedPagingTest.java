@@ -9,6 +9,7 @@ import io.backbeatserverless.adapters.dynamodb.TableSchemas;
 import io.backbeatserverless.populator.ChangeFeed;
 import io.backbeatserverless.populator.ListingChangeFeed;
 import io.backbeatserverless.populator.SourceVersion;
+import io.backbeatserverless.core.status.ReplicationStatus;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.ListObjectVersionsResponse;
@@ -89,6 +90,95 @@ class ListingFeedPagingTest extends StackScenario {
         assertThat(pass(feed.feed(), bucket)).as("b/1 is selected now; a/1 is already queued").containsExactly("b/1 " + b);
     }
 
+    /**
+     * A page's new versions are recorded as queued (PENDING) in batches of 25 before the publisher has them: before, one
+     * UpdateItem per version after the publish (a round trip per version: most of the populator's CPU in the race
+     * benchmark; and written after the publish, a fast outcome could land first). Nothing is lost between the record and
+     * the publish, and only the page in flight is queued again: a page whose publish failed (not acknowledged) is served
+     * again, its versions still new; a feed started later (a restarted populator) queues again, once, the page an earlier
+     * one recorded but never acknowledged, and not the versions of acknowledged pages that are still PENDING (queueing
+     * those again after every restart was a backlog of duplicates that the chaos run caught).
+     */
+    @Test
+    void queuedVersionsAreRecordedInBatchesBeforeThePublishAndOnlyThePageInFlightIsQueuedAgain() throws Exception {
+        String bucket = stack.newVersionedBucket("queued");
+        List<String> versions = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            String key = String.format("k%03d", i);
+            versions.add(key + " " + stack.source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString(key)).versionId());
+        }
+        Map<String, Integer> calls = new java.util.concurrent.ConcurrentHashMap<>();
+        var endpoint = stack.config.dynamodb().endpoint();
+        try (var counted = software.amazon.awssdk.services.dynamodb.DynamoDbClient.builder().endpointOverride(endpoint.uri())
+                .region(software.amazon.awssdk.regions.Region.of(endpoint.region()))
+                .credentialsProvider(io.backbeatserverless.adapters.aws.AwsClients.credentials(endpoint))
+                .overrideConfiguration(c -> c.addExecutionInterceptor(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+                    @Override
+                    public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
+                                                software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                        calls.merge(attributes.getAttribute(software.amazon.awssdk.core.interceptor.SdkExecutionAttribute.OPERATION_NAME), 1,
+                                Integer::sum);
+                    }
+                })).build()) {
+            Tables tables = Tables.create();
+            tables.rules().put(bucket, rule(bucket, ""));
+            ListingChangeFeed first = tables.feed(counted, 25, Duration.ofHours(1));
+
+            // The first page is published and acknowledged; its versions stay PENDING (nothing replicates them here).
+            ChangeFeed.Batch acknowledged = pageOf(first, bucket);
+            int firstPage = acknowledged.versions().size(); // a page holds whole keys: the last one may wait for the next
+            assertThat(firstPage).isBetween(20, 25);
+            assertThat(queued(acknowledged, bucket)).containsExactlyElementsOf(versions.subList(0, firstPage));
+            assertThat(tables.store().findAll(acknowledged.versions().stream().map(SourceVersion::ref).toList()).values())
+                    .as("recorded PENDING before the publisher has them").hasSize(firstPage)
+                    .allSatisfy(v -> assertThat(v.sites().get("aws-location").status()).isEqualTo(ReplicationStatus.PENDING));
+            first.acknowledge(acknowledged);
+
+            // The second page's publish fails: not acknowledged, it is served again, its versions still new (not written again).
+            List<String> secondPage = queued(first.next(), bucket);
+            assertThat(secondPage).hasSizeBetween(20, 25).containsExactlyElementsOf(versions.subList(firstPage, firstPage + secondPage.size()));
+            assertThat(queued(first.next(), bucket)).as("served again").containsExactlyElementsOf(secondPage);
+            assertThat(calls.getOrDefault("UpdateItem", 0)).as("no round trip per version").isZero();
+            assertThat(calls.get("BatchWriteItem")).as("two pages of 25 versions, once each").isEqualTo(2);
+
+            // That populator dies there; the next one queues the page in flight again, not the acknowledged page's versions.
+            ListingChangeFeed restarted = tables.feed(stack.dynamo, 25, Duration.ofHours(1));
+            ChangeFeed.Batch again = restarted.next();
+            assertThat(queued(again, bucket)).as("recorded, maybe never published: queued again").containsExactlyElementsOf(secondPage);
+            restarted.acknowledge(again);
+            List<String> rest = new ArrayList<>();
+            while (restarted.cursor().bucket() != null && restarted.cursor().bucket().equals(bucket)) {
+                ChangeFeed.Batch page = restarted.next();
+                rest.addAll(queued(page, bucket));
+                restarted.acknowledge(page);
+            }
+            assertThat(rest).containsExactlyElementsOf(versions.subList(firstPage + secondPage.size(), 60));
+            ListingChangeFeed restartedAgain = tables.feed(stack.dynamo, 25, Duration.ZERO);
+            List<String> queuedAfterRestart = new ArrayList<>(pass(restartedAgain, bucket)); // the rest of the pass
+            queuedAfterRestart.addAll(pass(restartedAgain, bucket)); // a whole pass, the bucket included
+            assertThat(restartedAgain.cursor().pass()).isEqualTo(2);
+            assertThat(queuedAfterRestart).as("every page acknowledged: nothing queued again, though all are PENDING").isEmpty();
+        }
+    }
+
+    /** The feed's next batch holding versions of {@code bucket}, the other buckets' batches (the stack's, no rules here) acknowledged. */
+    private static ChangeFeed.Batch pageOf(ListingChangeFeed feed, String bucket) throws Exception {
+        Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
+        while (Instant.now().isBefore(deadline)) {
+            ChangeFeed.Batch batch = feed.next();
+            if (batch.versions().stream().anyMatch(v -> v.bucket().equals(bucket))) {
+                return batch;
+            }
+            feed.acknowledge(batch);
+        }
+        throw new AssertionError("no page of " + bucket + " within a minute");
+    }
+
+    private static List<String> queued(ChangeFeed.Batch batch, String bucket) {
+        return batch.versions().stream().filter(v -> v.bucket().equals(bucket))
+                .map(v -> v.metadata().objectKey() + " " + v.metadata().versionId()).toList();
+    }
+
     private static String rule(String bucket, String prefix) {
         return """
                 {"Role":"arn:aws:iam::root:role/r","Rules":[{"Status":"Enabled","Prefix":"%s",
@@ -120,15 +210,34 @@ class ListingFeedPagingTest extends StackScenario {
 
     /** A feed of its own (status table, checkpoint), with its own rule store (empty), so the stack's populator leaves the bucket alone. */
     private static Feed feedOver(String bucket, int pageSize, Duration passInterval) {
-        String own = "paging-" + UUID.randomUUID().toString().substring(0, 8);
-        BackbeatConfig.TableNames tables = new BackbeatConfig.TableNames(own + "-status", own + "-failed", own + "-state",
-                own + "-checkpoints", own + "-metrics", own + "-rules");
-        TableSchemas.createMissing(stack.dynamo, tables, Duration.ofSeconds(30));
-        var rules = new DynamoDbRuleStore(stack.dynamo, tables.rules());
-        return new Feed(new ListingChangeFeed(stack.source, new DynamoDbReplicationStatusStore(stack.dynamo, tables.status(), Clock.systemUTC()),
-                BucketRules.fromStore(rules, stack.config.siteNames()),
-                new DynamoDbCheckpointStore(stack.dynamo, tables.checkpoints(), Clock.systemUTC()), own, pageSize,
-                passInterval, Clock.systemUTC()), rules);
+        Tables tables = Tables.create();
+        return new Feed(tables.feed(stack.dynamo, pageSize, passInterval), tables.rules());
+    }
+
+    /** Tables of a feed's own; each feed made over them is a populator (re)started on them. */
+    private record Tables(String name, BackbeatConfig.TableNames names, DynamoDbRuleStore rules) {
+        static Tables create() {
+            String own = "paging-" + UUID.randomUUID().toString().substring(0, 8);
+            BackbeatConfig.TableNames names = new BackbeatConfig.TableNames(own + "-status", own + "-failed", own + "-state",
+                    own + "-checkpoints", own + "-metrics", own + "-rules");
+            TableSchemas.createMissing(stack.dynamo, names, Duration.ofSeconds(30));
+            return new Tables(own, names, new DynamoDbRuleStore(stack.dynamo, names.rules()));
+        }
+
+        DynamoDbReplicationStatusStore store() {
+            return new DynamoDbReplicationStatusStore(stack.dynamo, names.status(), Clock.systemUTC());
+        }
+
+        ListingChangeFeed feed(software.amazon.awssdk.services.dynamodb.DynamoDbClient statusClient, Duration passInterval) {
+            return feed(statusClient, 100, passInterval);
+        }
+
+        ListingChangeFeed feed(software.amazon.awssdk.services.dynamodb.DynamoDbClient statusClient, int pageSize, Duration passInterval) {
+            return new ListingChangeFeed(stack.source, new DynamoDbReplicationStatusStore(statusClient, names.status(), Clock.systemUTC()),
+                    BucketRules.fromStore(rules, stack.config.siteNames()),
+                    new DynamoDbCheckpointStore(stack.dynamo, names.checkpoints(), Clock.systemUTC()), name, pageSize,
+                    passInterval, Clock.systemUTC());
+        }
     }
 
     /** Each key's versions and delete markers, oldest first, from one listing of the whole bucket. */

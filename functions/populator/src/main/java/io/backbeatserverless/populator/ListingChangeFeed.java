@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.backbeatserverless.adapters.aws.BucketRules;
 import io.backbeatserverless.adapters.aws.VersionListing;
-import io.backbeatserverless.core.concurrent.BoundedTasks;
+import io.backbeatserverless.core.crash.CrashPoints;
 import io.backbeatserverless.core.metadata.ObjectMetadata;
 import io.backbeatserverless.core.metadata.PendingVersions;
 import io.backbeatserverless.core.versions.KeyVersions;
@@ -12,8 +12,10 @@ import io.backbeatserverless.core.versions.ListedVersion;
 import io.backbeatserverless.core.ops.CheckpointStore;
 import io.backbeatserverless.core.rules.ReplicationConfiguration;
 import io.backbeatserverless.core.rules.ReplicationRule;
+import io.backbeatserverless.core.status.ReplicationStatus;
 import io.backbeatserverless.core.status.ReplicationStatusStore;
 import io.backbeatserverless.core.status.VersionRef;
+import io.backbeatserverless.core.status.VersionStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -40,9 +42,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * progress are the checkpoint, saved after each batch is in Kafka, so a restarted populator resumes at
  * the page where it stopped. A new pass starts {@code passInterval} after the last one ended.
  *
- * <p>A version is new when the status store has never recorded it; acknowledging a batch records its
- * versions as queued (PENDING). Rules are matched here, with tags read only for rules that filter on
- * them. Pages hold whole keys ({@link VersionListing}), each key's versions queued oldest first.
+ * <p>A version is new when the status store has never recorded it. A page's new versions are recorded as queued
+ * (PENDING) in batches <em>before</em> the publisher has them: written after, a fast outcome could land first and be
+ * overwritten; written one at a time, they cost a round trip per version (most of the feed's CPU in the race
+ * benchmark). Recorded but maybe never published (the publish failed, or the populator died in between), they must
+ * not be taken for queued: so before the record, the checkpoint notes how far the page reaches ({@code inFlightKey}),
+ * and on the keys up to there a version still PENDING is queued again, by this feed serving the page again or by the
+ * next populator resuming there. That page alone is replayed, at least once; the versions of pages already
+ * acknowledged are not (queueing again every version still PENDING after a restart was a backlog of duplicates the
+ * chaos run caught). Rules are matched here, with tags read only for rules that filter on them. Pages hold whole keys
+ * ({@link VersionListing}), each key's versions queued oldest first.
  */
 public final class ListingChangeFeed implements ChangeFeed {
 
@@ -54,18 +63,29 @@ public final class ListingChangeFeed implements ChangeFeed {
     /**
      * Where a pass stands, saved as the checkpoint: the pass number, the buckets it covers, the current
      * one and the last whole key listed in it ({@code keyMarker}; {@code versionIdMarker} is no longer used and
-     * stays null), and what it has done so far.
+     * stays null), what it has done so far, and {@code inFlightKey}: the last key of a page after {@code keyMarker}
+     * whose new versions were recorded PENDING but not acknowledged as published (null when there is none).
      */
     public record Cursor(long pass, String passStartedAt, List<String> buckets, int bucketIndex, String keyMarker,
                          String versionIdMarker, long scanned, long queued, long bucketScanned, long bucketTotal,
-                         boolean done, String passEndedAt) {
+                         boolean done, String passEndedAt, String inFlightKey) {
 
         static Cursor nothingYet() {
-            return new Cursor(0, null, List.of(), 0, null, null, 0, 0, 0, 0, true, null);
+            return new Cursor(0, null, List.of(), 0, null, null, 0, 0, 0, 0, true, null, null);
         }
 
         public String bucket() {
             return bucketIndex < buckets.size() ? buckets.get(bucketIndex) : null;
+        }
+
+        /** {@code key} is on a page recorded PENDING and maybe never published. */
+        boolean inFlight(String key) {
+            return inFlightKey != null && KeyVersions.KEY_ORDER.compare(key, inFlightKey) <= 0;
+        }
+
+        Cursor withInFlightKey(String key) {
+            return new Cursor(pass, passStartedAt, buckets, bucketIndex, keyMarker, versionIdMarker, scanned, queued, bucketScanned,
+                    bucketTotal, done, passEndedAt, key);
         }
     }
 
@@ -144,32 +164,55 @@ public final class ListingChangeFeed implements ChangeFeed {
 
     private Cursor newPass(long pass) {
         List<String> buckets = source.listBuckets().buckets().stream().map(Bucket::name).sorted().toList();
-        return new Cursor(pass, clock.instant().toString(), buckets, 0, null, null, 0, 0, 0, -1, false, null);
+        return new Cursor(pass, clock.instant().toString(), buckets, 0, null, null, 0, 0, 0, -1, false, null, null);
     }
 
     private Batch page(Cursor at, String bucket, ReplicationConfiguration rules) {
         VersionListing.Page page = listing.page(bucket, null, at.keyMarker(), pageSize);
         long listed = page.keys().stream().mapToLong(k -> k.versions().size()).sum();
-        List<SourceVersion> versions = newVersions(bucket, rules, page.keys());
+        Found found = newVersions(bucket, rules, page.keys(), at);
+        // An in-flight page that reached further than this one (the page size changed): the rest of it is still in flight.
+        String stillInFlight = !page.done() && at.inFlightKey() != null && at.inFlight(page.lastKey()) ? at.inFlightKey() : null;
         Cursor scannedTo = new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.bucketIndex(), page.lastKey(), null,
-                at.scanned() + listed, at.queued() + versions.size(), at.bucketScanned() + listed, at.bucketTotal(), false, null);
-        return new Batch(versions, page.done() ? nextBucket(scannedTo) : scannedTo);
+                at.scanned() + listed, at.queued() + found.queue().size(), at.bucketScanned() + listed, at.bucketTotal(), false, null,
+                stillInFlight);
+        if (!found.queue().isEmpty()) {
+            recordQueued(at, page.lastKey(), found.unrecorded());
+        }
+        return new Batch(found.queue(), page.done() ? nextBucket(scannedTo) : scannedTo);
+    }
+
+    /**
+     * Records the page's never-recorded versions as queued (PENDING), before the publisher has them. The checkpoint says
+     * first that the page, up to {@code lastKey}, is in flight: a populator that dies after the record and before the
+     * publish leaves versions recorded PENDING that no one queued, and the next one must queue them again.
+     */
+    private void recordQueued(Cursor at, String lastKey, List<SourceVersion> unrecorded) {
+        Cursor inFlight = at.withInFlightKey(at.inFlight(lastKey) ? at.inFlightKey() : lastKey);
+        saveCheckpoint(inFlight);
+        cursor = inFlight;
+        if (!unrecorded.isEmpty()) {
+            statusStore.recordQueued(unrecorded.stream().map(v -> new ReplicationStatusStore.QueuedVersion(v.ref(),
+                    v.metadata().contentLength(), v.metadata().lastModified(),
+                    v.metadata().replicationInfo().map(ObjectMetadata.ReplicationInfo::sites).orElse(List.of()))).toList());
+        }
+        CrashPoints.reached(CrashPoints.Point.QUEUED_RECORDED);
     }
 
     private Cursor nextBucket(Cursor at) {
         Cursor next = new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.bucketIndex() + 1, null, null, at.scanned(),
-                at.queued(), 0, -1, false, null);
+                at.queued(), 0, -1, false, null, null);
         return next.bucket() == null ? ended(next) : next;
     }
 
     private Cursor ended(Cursor at) {
         return new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.buckets().size(), null, null, at.scanned(), at.queued(),
-                0, 0, true, clock.instant().toString());
+                0, 0, true, clock.instant().toString(), null);
     }
 
     private static Cursor withTotal(Cursor at, long total) {
         return new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.bucketIndex(), at.keyMarker(), at.versionIdMarker(),
-                at.scanned(), at.queued(), at.bucketScanned(), total, at.done(), at.passEndedAt());
+                at.scanned(), at.queued(), at.bucketScanned(), total, at.done(), at.passEndedAt(), at.inFlightKey());
     }
 
     /** The bucket's versions and delete markers, counted for the progress figures. */
@@ -183,20 +226,9 @@ public final class ListingChangeFeed implements ChangeFeed {
 
     @Override
     public void acknowledge(Batch batch) {
-        // One status item per version: written 16 at a time, the store's round trips dominate a page.
-        BoundedTasks.run(batch.versions().stream().<java.util.concurrent.Callable<Void>>map(version -> () -> {
-            ObjectMetadata md = version.metadata();
-            statusStore.recordQueued(version.ref(), md.contentLength(), md.lastModified(),
-                    md.replicationInfo().map(ObjectMetadata.ReplicationInfo::sites).orElse(List.of()));
-            recorded.add(version.ref());
-            return null;
-        }).toList(), 16);
+        batch.versions().forEach(version -> recorded.add(version.ref()));
         if (batch.position() instanceof Cursor next) {
-            try {
-                checkpoints.saveState(checkpointName, MAPPER.writeValueAsString(next));
-            } catch (JsonProcessingException e) {
-                throw new IllegalStateException(e);
-            }
+            saveCheckpoint(next);
             if (next.done() && !cursor().done()) {
                 // A pass that found nothing new is routine; one that queued versions (a backfill) is worth a line.
                 if (next.queued() > 0) {
@@ -210,6 +242,14 @@ public final class ListingChangeFeed implements ChangeFeed {
         }
     }
 
+    private void saveCheckpoint(Cursor at) {
+        try {
+            checkpoints.saveState(checkpointName, MAPPER.writeValueAsString(at));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static Cursor parse(String json) {
         try {
             return MAPPER.readValue(json, Cursor.class);
@@ -219,26 +259,42 @@ public final class ListingChangeFeed implements ChangeFeed {
         }
     }
 
-    private List<SourceVersion> newVersions(String bucket, ReplicationConfiguration rules, List<KeyVersions> keys) {
+    /** A page's versions to queue, and which of them the status store has no record of yet. */
+    private record Found(List<SourceVersion> queue, List<SourceVersion> unrecorded) {
+        static final Found NOTHING = new Found(List.of(), List.of());
+    }
+
+    /**
+     * The page's versions to queue: those never recorded, and on keys of a page in flight ({@link Cursor#inFlight}) those
+     * still PENDING at some site (recorded, maybe never published; an outcome at every site means they were).
+     */
+    private Found newVersions(String bucket, ReplicationConfiguration rules, List<KeyVersions> keys, Cursor at) {
         List<ListedVersion> candidates = new ArrayList<>();
+        boolean anyInFlight = false;
         for (KeyVersions key : keys) {
+            boolean inFlight = at.inFlight(key.key());
             for (ListedVersion l : key.versions()) {
                 VersionRef ref = new VersionRef(bucket, l.key(), l.versionId());
-                if (!recorded.contains(ref) && !rules.equals(notSelected.get(ref))) {
+                if ((inFlight || !recorded.contains(ref)) && !rules.equals(notSelected.get(ref))) {
                     candidates.add(l);
+                    anyInFlight |= inFlight;
                 }
             }
         }
         if (candidates.isEmpty()) {
-            return List.of();
+            return Found.NOTHING;
         }
-        Set<VersionRef> alreadyRecorded = statusStore.recorded(candidates.stream()
-                .map(l -> new VersionRef(bucket, l.key(), l.versionId())).toList());
-        alreadyRecorded.forEach(recorded::add);
-        List<SourceVersion> result = new ArrayList<>();
+        List<VersionRef> refs = candidates.stream().map(l -> new VersionRef(bucket, l.key(), l.versionId())).toList();
+        // Only a page in flight needs the statuses themselves; elsewhere a record at all means queued.
+        Map<VersionRef, VersionStatus> statuses = anyInFlight ? statusStore.findAll(refs) : Map.of();
+        Set<VersionRef> alreadyRecorded = anyInFlight ? statuses.keySet() : statusStore.recorded(refs);
+        List<SourceVersion> queue = new ArrayList<>();
+        List<SourceVersion> unrecorded = new ArrayList<>();
         for (ListedVersion l : candidates) {
             VersionRef ref = new VersionRef(bucket, l.key(), l.versionId());
-            if (alreadyRecorded.contains(ref)) {
+            boolean isRecorded = alreadyRecorded.contains(ref);
+            if (isRecorded && !(at.inFlight(l.key()) && stillPending(statuses.get(ref)))) {
+                recorded.add(ref);
                 continue;
             }
             Map<String, String> tags = l.deleteMarker() || !rules.needsTagsFor(l.key()) ? Map.of() : tagsOf(bucket, l);
@@ -247,10 +303,18 @@ public final class ListingChangeFeed implements ChangeFeed {
                 notSelected.put(ref, rules);
                 continue;
             }
-            result.add(new SourceVersion(bucket, PendingVersions.metadataOf(l.key(), l.versionId(), l.size(), l.eTag(), l.lastModified(),
-                    l.deleteMarker(), rules, rule, tags)));
+            SourceVersion version = new SourceVersion(bucket, PendingVersions.metadataOf(l.key(), l.versionId(), l.size(), l.eTag(),
+                    l.lastModified(), l.deleteMarker(), rules, rule, tags));
+            queue.add(version);
+            if (!isRecorded) {
+                unrecorded.add(version);
+            }
         }
-        return result;
+        return new Found(queue, unrecorded);
+    }
+
+    private static boolean stillPending(VersionStatus status) {
+        return status != null && status.sites().values().stream().anyMatch(o -> o.status() == ReplicationStatus.PENDING);
     }
 
     private Map<String, String> tagsOf(String bucket, ListedVersion l) {

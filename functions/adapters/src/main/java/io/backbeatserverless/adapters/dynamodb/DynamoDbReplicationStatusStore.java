@@ -13,6 +13,7 @@ import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -34,6 +35,7 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
 
     private static final String SITE_PREFIX = "site:";
     private static final int BATCH_GET_LIMIT = 100;
+    private static final int BATCH_WRITE_LIMIT = 25;
 
     private final DynamoDbClient dynamo;
     private final String table;
@@ -46,30 +48,33 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
     }
 
     @Override
-    public void recordQueued(VersionRef version, long size, String lastModified, Collection<String> sites) {
-        Map<String, String> names = new HashMap<>();
-        Map<String, AttributeValue> values = new HashMap<>();
-        StringBuilder update = new StringBuilder("SET #bucket = :bucket, #key = :key, #size = :size");
-        names.put("#bucket", "bucket");
-        names.put("#key", "key");
-        names.put("#size", "size");
-        values.put(":bucket", s(version.bucket()));
-        values.put(":key", s(version.objectKey()));
-        values.put(":size", n(size));
-        if (lastModified != null) {
-            update.append(", #lm = :lm");
-            names.put("#lm", "lastModified");
-            values.put(":lm", s(lastModified));
+    public void recordQueued(List<QueuedVersion> versions) {
+        AttributeValue pending = outcomeValue(SiteOutcome.pending(clock.instant().toString()));
+        List<WriteRequest> puts = new ArrayList<>(versions.size());
+        for (QueuedVersion queued : versions) {
+            Map<String, AttributeValue> item = new HashMap<>(key(queued.version()));
+            item.put("bucket", s(queued.version().bucket()));
+            item.put("key", s(queued.version().objectKey()));
+            item.put("size", n(queued.size()));
+            if (queued.lastModified() != null) {
+                item.put("lastModified", s(queued.lastModified()));
+            }
+            for (String site : queued.sites()) {
+                item.put(SITE_PREFIX + site, pending);
+            }
+            puts.add(WriteRequest.builder().putRequest(p -> p.item(item)).build());
         }
-        values.put(":pending", outcomeValue(SiteOutcome.pending(clock.instant().toString())));
-        int i = 0;
-        for (String site : sites) {
-            String alias = "#s" + i++;
-            names.put(alias, SITE_PREFIX + site);
-            update.append(", ").append(alias).append(" = if_not_exists(").append(alias).append(", :pending)");
+        // A page of versions is a few dozen requests of 25 (BatchWriteItem's limit), sent a few at a time.
+        List<java.util.concurrent.Callable<Void>> batches = new ArrayList<>();
+        for (int from = 0; from < puts.size(); from += BATCH_WRITE_LIMIT) {
+            List<WriteRequest> batch = puts.subList(from, Math.min(puts.size(), from + BATCH_WRITE_LIMIT));
+            batches.add(() -> {
+                UnprocessedItems.untilProcessed(Map.of(table, batch),
+                        request -> dynamo.batchWriteItem(r -> r.requestItems(request)).unprocessedItems());
+                return null;
+            });
         }
-        dynamo.updateItem(r -> r.tableName(table).key(key(version)).updateExpression(update.toString())
-                .expressionAttributeNames(names).expressionAttributeValues(values));
+        io.backbeatserverless.core.concurrent.BoundedTasks.run(batches, 4);
     }
 
     @Override

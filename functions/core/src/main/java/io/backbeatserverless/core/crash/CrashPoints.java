@@ -16,6 +16,8 @@ public final class CrashPoints {
 
     /** The points, each between two steps whose order the design relies on (docs/reliability.md). */
     public enum Point {
+        /** Populator, listing feed: a page's new versions are recorded PENDING in the status table, not published yet. */
+        QUEUED_RECORDED("queued-recorded"),
         /** Populator: a batch's entries are in Kafka, the feed's checkpoint is not saved yet. */
         ENTRIES_PUBLISHED("entries-published"),
         /** Replicator: the batch's replicas are written at the site, their outcomes are not published yet. */

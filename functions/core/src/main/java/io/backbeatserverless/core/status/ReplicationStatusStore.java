@@ -13,8 +13,17 @@ import java.util.Set;
  */
 public interface ReplicationStatusStore {
 
-    /** Records that a version was queued for {@code sites}; a site that already has a status keeps it. */
-    void recordQueued(VersionRef version, long size, String lastModified, Collection<String> sites);
+    /** A version about to be queued for {@code sites}. */
+    record QueuedVersion(VersionRef version, long size, String lastModified, Collection<String> sites) {
+    }
+
+    /**
+     * Records, before they are published, that these versions are queued: each one's record is written whole, PENDING
+     * at each of its sites, stamped with the store's clock, in batches (no round trip per version, no condition). Only
+     * for versions with no record yet, published right after: an outcome overwritten here (a version an operator
+     * re-queued meanwhile) is reported again by that publication.
+     */
+    void recordQueued(List<QueuedVersion> versions);
 
     /**
      * Applies one site's reported outcome (or an operator's re-queue, PENDING) under {@link StatusMerge}'s
