@@ -225,13 +225,17 @@ final class RaceBenchmark implements Callable<Integer> {
             String stepBucket = null;
             int stepObjects = 0;
             double best = 0;
-            for (double rate = liveStart; ; rate *= liveStep) {
+            // Up while the steps hold; a first step that fails (a slow hour) steps down instead, to a quarter of the start.
+            for (double rate = liveStart; rate >= liveStart / 4; rate = best > 0 ? rate * liveStep : rate / liveStep) {
                 String bucket = bench.replicatedBucket();
                 Live step = paced(bench, bucket, "step", rate);
                 System.out.printf("live step: %s%n", step);
                 steps.add(step);
                 if (!step.sustained(p99LimitMs)) {
-                    break;
+                    if (best > 0) {
+                        break;
+                    }
+                    continue;
                 }
                 best = rate;
                 stepBucket = bucket;

@@ -228,7 +228,10 @@ final class StackBench implements AutoCloseable {
     record RcloneRun(double seconds, double cpuMillis) {
     }
 
-    /** {@code rclone copy} of the bucket (its latest versions) into a new bucket. */
+    /** Longest an rclone copy may take: ten times what the largest race copies take here. */
+    private static final java.time.Duration RCLONE_LIMIT = java.time.Duration.ofMinutes(10);
+
+    /** {@code rclone copy} of the bucket (its latest versions) into a new bucket; stopped, with its children, after {@link #RCLONE_LIMIT}. */
     RcloneRun rclone(Path rclone, String bucket, String prefix, List<String> extra) throws Exception {
         String target = newDestinationBucket(prefix); // --s3-no-check-bucket will not create it
         Path conf = Files.createTempFile("rclone", ".conf");
@@ -245,16 +248,37 @@ final class StackBench implements AutoCloseable {
             ProcessBuilder builder = new ProcessBuilder(shell).inheritIO();
             builder.environment().remove("AWS_CA_BUNDLE");
             long started = System.nanoTime();
-            int exit = builder.start().waitFor();
+            Process process = builder.start();
+            // rclone retries a server that is gone for as long as it is left to: one left behind by an interrupted run
+            // kept going for an hour. So it is stopped, with its children, at the limit or when this JVM is stopped.
+            Thread stopOnExit = new Thread(() -> stopTree(process));
+            Runtime.getRuntime().addShutdownHook(stopOnExit);
+            try {
+                if (!process.waitFor(RCLONE_LIMIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    throw new IllegalStateException("rclone did not finish within " + RCLONE_LIMIT + "; stopped");
+                }
+            } finally {
+                stopTree(process);
+                try {
+                    Runtime.getRuntime().removeShutdownHook(stopOnExit);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running or about to: it stops the same processes
+                }
+            }
             double seconds = (System.nanoTime() - started) / 1e9;
-            if (exit != 0) {
-                throw new IllegalStateException("rclone exited with " + exit);
+            if (process.exitValue() != 0) {
+                throw new IllegalStateException("rclone exited with " + process.exitValue());
             }
             return new RcloneRun(seconds, childrenCpuMillis(Files.readAllLines(times)));
         } finally {
             Files.deleteIfExists(conf);
             Files.deleteIfExists(times);
         }
+    }
+
+    private static void stopTree(Process process) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
     }
 
     /** The second line of bash's {@code times} ("0m1.234s 0m0.567s": the children's user and system time), in ms. */
