@@ -161,6 +161,33 @@ class ListingFeedPagingTest extends StackScenario {
         }
     }
 
+    /**
+     * A populator that died with a page of 50 in flight, followed by one configured with pages of 25: the whole in-flight
+     * range is queued again, over the two smaller pages it now spans, not only the first of them.
+     */
+    @Test
+    void thePageInFlightIsQueuedAgainWholeWhenThePageSizeShrinks() throws Exception {
+        String bucket = stack.newVersionedBucket("shrink");
+        List<String> versions = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            String key = String.format("k%03d", i);
+            versions.add(key + " " + stack.source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString(key)).versionId());
+        }
+        Tables tables = Tables.create();
+        tables.rules().put(bucket, rule(bucket, ""));
+        List<String> inFlight = queued(pageOf(tables.feed(stack.dynamo, 50, Duration.ofHours(1)), bucket), bucket);
+        assertThat(inFlight).hasSizeGreaterThan(25); // recorded PENDING, never acknowledged: that populator died
+
+        ListingChangeFeed smaller = tables.feed(stack.dynamo, 25, Duration.ofHours(1));
+        List<String> queuedAgain = new ArrayList<>();
+        do {
+            ChangeFeed.Batch page = smaller.next();
+            queuedAgain.addAll(queued(page, bucket));
+            smaller.acknowledge(page);
+        } while (bucket.equals(smaller.cursor().bucket()));
+        assertThat(queuedAgain).as("the in-flight versions again, then the rest, each once").containsExactlyElementsOf(versions);
+    }
+
     /** The feed's next batch holding versions of {@code bucket}, the other buckets' batches (the stack's, no rules here) acknowledged. */
     private static ChangeFeed.Batch pageOf(ListingChangeFeed feed, String bucket) throws Exception {
         Instant deadline = Instant.now().plus(Duration.ofMinutes(1));

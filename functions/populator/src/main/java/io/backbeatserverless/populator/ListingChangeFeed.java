@@ -172,7 +172,8 @@ public final class ListingChangeFeed implements ChangeFeed {
         long listed = page.keys().stream().mapToLong(k -> k.versions().size()).sum();
         Found found = newVersions(bucket, rules, page.keys(), at);
         // An in-flight page that reached further than this one (the page size changed): the rest of it is still in flight.
-        String stillInFlight = !page.done() && at.inFlightKey() != null && at.inFlight(page.lastKey()) ? at.inFlightKey() : null;
+        String stillInFlight = !page.done() && at.inFlightKey() != null
+                && KeyVersions.KEY_ORDER.compare(page.lastKey(), at.inFlightKey()) < 0 ? at.inFlightKey() : null;
         Cursor scannedTo = new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.bucketIndex(), page.lastKey(), null,
                 at.scanned() + listed, at.queued() + found.queue().size(), at.bucketScanned() + listed, at.bucketTotal(), false, null,
                 stillInFlight);
