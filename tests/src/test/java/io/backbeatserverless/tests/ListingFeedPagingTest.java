@@ -102,11 +102,7 @@ class ListingFeedPagingTest extends StackScenario {
     @Test
     void queuedVersionsAreRecordedInBatchesBeforeThePublishAndOnlyThePageInFlightIsQueuedAgain() throws Exception {
         String bucket = stack.newVersionedBucket("queued");
-        List<String> versions = new ArrayList<>();
-        for (int i = 0; i < 60; i++) {
-            String key = String.format("k%03d", i);
-            versions.add(key + " " + stack.source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString(key)).versionId());
-        }
+        List<String> versions = putKeys(bucket, 60);
         Map<String, Integer> calls = new java.util.concurrent.ConcurrentHashMap<>();
         var endpoint = stack.config.dynamodb().endpoint();
         try (var counted = software.amazon.awssdk.services.dynamodb.DynamoDbClient.builder().endpointOverride(endpoint.uri())
@@ -168,11 +164,7 @@ class ListingFeedPagingTest extends StackScenario {
     @Test
     void thePageInFlightIsQueuedAgainWholeWhenThePageSizeShrinks() throws Exception {
         String bucket = stack.newVersionedBucket("shrink");
-        List<String> versions = new ArrayList<>();
-        for (int i = 0; i < 60; i++) {
-            String key = String.format("k%03d", i);
-            versions.add(key + " " + stack.source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString(key)).versionId());
-        }
+        List<String> versions = putKeys(bucket, 60);
         Tables tables = Tables.create();
         tables.rules().put(bucket, rule(bucket, ""));
         List<String> inFlight = queued(pageOf(tables.feed(stack.dynamo, 50, Duration.ofHours(1)), bucket), bucket);
@@ -186,6 +178,16 @@ class ListingFeedPagingTest extends StackScenario {
             smaller.acknowledge(page);
         } while (bucket.equals(smaller.cursor().bucket()));
         assertThat(queuedAgain).as("the in-flight versions again, then the rest, each once").containsExactlyElementsOf(versions);
+    }
+
+    /** Puts keys k000, k001, … one version each; returns them as "key version", in key order. */
+    private static List<String> putKeys(String bucket, int count) {
+        List<String> versions = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String key = String.format("k%03d", i);
+            versions.add(key + " " + stack.source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString(key)).versionId());
+        }
+        return versions;
     }
 
     /** The feed's next batch holding versions of {@code bucket}, the other buckets' batches (the stack's, no rules here) acknowledged. */
