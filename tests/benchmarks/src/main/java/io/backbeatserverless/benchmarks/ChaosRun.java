@@ -336,12 +336,10 @@ final class ChaosRun implements Callable<Integer> {
      */
     private static long poisonAccounted(EmbeddedStack stack, int poison, Duration within) throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
-        long accounted;
-        while ((accounted = poisonListed(stack, poison, false)) < poison && System.nanoTime() < deadline) {
+        while (poisonListed(stack, poison, false) < poison && System.nanoTime() < deadline) {
             Thread.sleep(2_000);
         }
-        poisonListed(stack, poison, true);
-        return accounted;
+        return poisonListed(stack, poison, true); // read again, printed: the figure reported is the one shown
     }
 
     private static long poisonListed(EmbeddedStack stack, int poison, boolean print) {
