@@ -67,10 +67,63 @@ import java.util.Map;
  */
 public final class BackbeatStack extends Stack {
 
-    static final String REPLICATOR_HANDLER = "io.backbeatserverless.replicator.ReplicatorHandler::handleRequest";
-    static final String STATUS_HANDLER = "io.backbeatserverless.status.StatusHandler::handleRequest";
-    static final String OPS_HANDLER = "io.backbeatserverless.ops.OpsHandler::handleRequest";
-    static final String VERIFIER_HANDLER = "io.backbeatserverless.verifier.VerifierHandler::handleRequest";
+    public static final String REPLICATOR_HANDLER = "io.backbeatserverless.replicator.ReplicatorHandler::handleRequest";
+    public static final String STATUS_HANDLER = "io.backbeatserverless.status.StatusHandler::handleRequest";
+    public static final String OPS_HANDLER = "io.backbeatserverless.ops.OpsHandler::handleRequest";
+    public static final String VERIFIER_HANDLER = "io.backbeatserverless.verifier.VerifierHandler::handleRequest";
+    /** The topics' custom resource on MSK Serverless (in the ops jar, which has Kafka's admin client and MSK's IAM login). */
+    static final String TOPICS_HANDLER = "io.backbeatserverless.ops.KafkaTopicsResource::handleRequest";
+
+    /*
+     * S3 actions, by what the code calls (each API's permission: Amazon S3 API Reference, the operation's page, and the
+     * Service Authorization Reference for Amazon S3). A HEAD or GET of a version needs s3:GetObjectVersion; tagging calls
+     * with a versionId need the Version forms as well; ListObjectVersions needs s3:ListBucketVersions; s3:ListBucket makes
+     * a missing key a 404 rather than a 403 (API_HeadObject).
+     */
+
+    /** Writing replicas at an S3 site, on its bucket: a missing replica is a 404; a key's versions listed at the site. */
+    public static final List<String> SITE_WRITE_BUCKET_ACTIONS = List.of("s3:ListBucket", "s3:ListBucketVersions");
+    /**
+     * Writing replicas at an S3 site, on its objects: HEAD of the key and of a version; PUT, multipart uploads and
+     * server-side copies (s3:PutObject, with their tags: s3:PutObjectTagging); a metadata-only change re-tags a version
+     * (Put/DeleteObjectVersionTagging, with their unversioned forms); a delete marker (s3:DeleteObject); an abandoned
+     * upload aborted.
+     */
+    public static final List<String> SITE_WRITE_OBJECT_ACTIONS = List.of("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject",
+            "s3:PutObjectTagging", "s3:PutObjectVersionTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging",
+            "s3:DeleteObject", "s3:AbortMultipartUpload");
+    /** Verify at an S3 site, on its bucket: its versions, and the uploads left in progress. */
+    public static final List<String> SITE_READ_BUCKET_ACTIONS = List.of("s3:ListBucket", "s3:ListBucketVersions",
+            "s3:ListBucketMultipartUploads");
+    /** Verify at an S3 site, on its objects: each replica's metadata and tags. */
+    public static final List<String> SITE_READ_OBJECT_ACTIONS = List.of("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging",
+            "s3:GetObjectVersionTagging");
+    /** Copying from the source (the replicator): a key's versions listed, for their order. */
+    static final List<String> SOURCE_COPY_BUCKET_ACTIONS = List.of("s3:ListBucket", "s3:ListBucketVersions");
+    /**
+     * Copying from the source: HEAD and GET of the version, its tags; a server-side copy reads the same (CopyObject and
+     * UploadPartCopy of a version need s3:GetObjectVersion; a copy of its tags, s3:GetObjectVersionTagging).
+     */
+    static final List<String> SOURCE_COPY_OBJECT_ACTIONS = List.of("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging",
+            "s3:GetObjectVersionTagging");
+    /** Verify of the source: its versions. */
+    static final List<String> SOURCE_READ_BUCKET_ACTIONS = List.of("s3:ListBucket", "s3:ListBucketVersions");
+    /** Verify of the source: each version's metadata and tags. */
+    static final List<String> SOURCE_READ_OBJECT_ACTIONS = SOURCE_COPY_OBJECT_ACTIONS;
+
+    /** What a site's own keys (sites[].credentialsSecretArn) must allow on its bucket: the replicator's and verify's needs. */
+    public static List<String> siteKeyBucketActions() {
+        return union(SITE_WRITE_BUCKET_ACTIONS, SITE_READ_BUCKET_ACTIONS);
+    }
+
+    /** What a site's own keys must allow on its objects. */
+    public static List<String> siteKeyObjectActions() {
+        return union(SITE_WRITE_OBJECT_ACTIONS, SITE_READ_OBJECT_ACTIONS);
+    }
+
+    private static List<String> union(List<String> a, List<String> b) {
+        return java.util.stream.Stream.concat(a.stream(), b.stream()).distinct().toList();
+    }
     /** The populator's health server (PopulatorMain), inside its container. */
     static final int POPULATOR_HEALTH_PORT = 8901;
     /** A Function URL (payload 2.0) request for the route that resumes sites whose scheduled resume is due. */
@@ -104,28 +157,37 @@ public final class BackbeatStack extends Stack {
 
         KafkaCluster kafka = new KafkaCluster(this, "Kafka", deployment.kafka(), vpc, kafkaPeers);
         BackbeatTables tables = new BackbeatTables(this, "Tables");
+        // The S3-events feed: the source buckets' notifications into a queue the populator reads.
+        Queue sourceChanges = deployment.source().s3Events() ? notifySourceChanges() : null;
         RuntimeConfiguration runtimeConfiguration = new RuntimeConfiguration(deployment, Aws.REGION,
-                kafka.bootstrapServers(), tables.names());
+                kafka.bootstrapServers(), tables.names(), sourceChanges == null ? null : sourceChanges.getQueueUrl());
 
-        Queue triggerFailures = encryptedQueueWithDeadLetters("TriggerFailures");
+        // Batches an MSK trigger gave up on, with their records (an S3 on-failure destination receives the whole invocation
+        // record; SQS and SNS ones only its offsets: Lambda Developer Guide, with-msk-on-failure.html). The functions reach
+        // S3 through the VPC's S3 gateway endpoint, the endpoint AWS asks for in the cluster's VPC.
+        TriggerFailures triggerFailures = new TriggerFailures(this, "TriggerFailures");
 
         DeploymentConfig.Functions sizes = deployment.functions();
+        if (kafka.serverless()) {
+            Function topics = javaFunction("KafkaTopics", assets.opsJar().toString(), TOPICS_HANDLER, 512, 300, vpc, privateSubnets,
+                    kafkaPeers, Map.of());
+            kafka.createTopicsWith(topics);
+        }
         Map<String, Function> replicators = new LinkedHashMap<>();
         Map<String, CfnEventSourceMapping> replicatorTriggers = new LinkedHashMap<>();
         for (DeploymentConfig.Site site : deployment.sites()) {
             Function replicator = javaFunction("Replicator-" + site.name(), assets.replicatorJar().toString(), REPLICATOR_HANDLER,
                     sizes.replicatorMemoryMiB(), sizes.replicatorTimeoutSeconds(), vpc, privateSubnets, kafkaPeers,
                     Map.of("BACKBEAT_SITE", site.name(), "BACKBEAT_CONFIG_JSON", runtimeConfiguration.forReplicator(site.name())));
-            replicator.getNode().addDependency(kafka);
             kafka.grantConsume(replicator, KafkaCluster.REPLICATION_TOPIC, site.consumerGroup());
             kafka.grantProduce(replicator, KafkaCluster.STATUS_TOPIC);
             // A copy cut short by the invocation's deadline saves its progress (checkpoints table) and puts its entry back.
             kafka.grantProduce(replicator, KafkaCluster.REPLICATION_TOPIC);
-            tables.grantItemAccess(replicator, tables.checkpoints);
+            tables.grant(replicator, tables.checkpoints, "GetItem", "BatchGetItem", "PutItem", "DeleteItem");
             // A version retried late asks whether the newer delete markers of its key are replicated already.
-            tables.grantItemRead(replicator, tables.status);
-            grantSourceRead(replicator);
-            grantSiteWrite(replicator, site);
+            tables.grant(replicator, tables.status, "BatchGetItem");
+            grantSourceRead(replicator, SOURCE_COPY_BUCKET_ACTIONS, SOURCE_COPY_OBJECT_ACTIONS);
+            grantS3(replicator, site.writableBuckets(), SITE_WRITE_BUCKET_ACTIONS, SITE_WRITE_OBJECT_ACTIONS);
             grantSecretsRead(replicator, runtimeConfiguration.replicatorSecrets(site.name()));
             CfnEventSourceMapping trigger = mskTrigger("ReplicatorTrigger-" + site.name(), replicator, kafka,
                     KafkaCluster.REPLICATION_TOPIC, site.consumerGroup(), triggerFailures);
@@ -136,9 +198,11 @@ public final class BackbeatStack extends Stack {
         Function statusProcessor = javaFunction("StatusProcessor", assets.statusJar().toString(), STATUS_HANDLER,
                 sizes.statusMemoryMiB(), 300, vpc, privateSubnets, kafkaPeers,
                 Map.of("BACKBEAT_CONFIG_JSON", runtimeConfiguration.forStatusProcessor()));
-        statusProcessor.getNode().addDependency(kafka);
         kafka.grantConsume(statusProcessor, KafkaCluster.STATUS_TOPIC, KafkaCluster.STATUS_CONSUMER_GROUP);
-        tables.grantItemAccess(statusProcessor, tables.status, tables.failedEntries, tables.metrics);
+        // An outcome's conditional update (and a read when StatusMerge refuses it); its failed entry; its counts.
+        tables.grant(statusProcessor, tables.status, "UpdateItem", "GetItem");
+        tables.grant(statusProcessor, tables.failedEntries, "PutItem", "DeleteItem", "Query");
+        tables.grant(statusProcessor, tables.metrics, "UpdateItem", "GetItem");
         grantSecretsRead(statusProcessor, runtimeConfiguration.sourceSecrets());
         statusProcessor.addToRolePolicy(PolicyStatement.Builder.create().actions(List.of("events:PutEvents"))
                 .resources(List.of("arn:" + Aws.PARTITION + ":events:" + Aws.REGION + ":" + Aws.ACCOUNT_ID + ":event-bus/"
@@ -150,12 +214,19 @@ public final class BackbeatStack extends Stack {
         replicatorTriggers.forEach((site, trigger) -> mappingBySite.put(site, trigger.getRef()));
         Function ops = javaFunction("Ops", assets.opsJar().toString(), OPS_HANDLER, sizes.opsMemoryMiB(), 60, vpc, privateSubnets,
                 kafkaPeers, Map.of("BACKBEAT_CONFIG_JSON", runtimeConfiguration.forOps(mappingBySite)));
-        ops.getNode().addDependency(kafka);
-        tables.grantItemAccess(ops, tables.all().toArray(Table[]::new));
+        // Failed entries listed and retried; sites paused and resumed; metrics read (and a retry counted); a version's
+        // status read and, on a retry, made PENDING; the listing feed's progress read; rules kept; verify runs started.
+        tables.grant(ops, tables.failedEntries, "Query", "DeleteItem");
+        tables.grant(ops, tables.siteState, "GetItem", "PutItem");
+        tables.grant(ops, tables.metrics, "GetItem", "Query", "UpdateItem");
+        tables.grant(ops, tables.status, "GetItem", "UpdateItem");
+        tables.grant(ops, tables.checkpoints, "GetItem");
+        tables.grant(ops, tables.rules, "GetItem", "PutItem", "DeleteItem", "Scan");
+        tables.grant(ops, tables.verify, "PutItem", "GetItem", "Query", "UpdateItem");
         kafka.grantProduce(ops, KafkaCluster.REPLICATION_TOPIC); // retries re-publish entries
         kafka.grantDescribeTopics(ops);
         ops.addToRolePolicy(PolicyStatement.Builder.create()
-                .actions(List.of("lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"))
+                .actions(List.of("lambda:UpdateEventSourceMapping"))
                 .resources(replicatorTriggers.values().stream().map(trigger -> "arn:" + Aws.PARTITION + ":lambda:" + Aws.REGION
                         + ":" + Aws.ACCOUNT_ID + ":event-source-mapping:" + trigger.getRef()).toList())
                 .build());
@@ -164,23 +235,31 @@ public final class BackbeatStack extends Stack {
 
         Function verifier = javaFunction("Verifier", assets.verifierJar().toString(), VERIFIER_HANDLER, sizes.opsMemoryMiB(), 900,
                 vpc, privateSubnets, kafkaPeers, Map.of("BACKBEAT_CONFIG_JSON", runtimeConfiguration.forVerifier()));
-        verifier.getNode().addDependency(kafka);
-        tables.grantItemAccess(verifier, tables.status, tables.failedEntries, tables.metrics, tables.rules, tables.verify);
+        // Its runs and findings; the versions' statuses; a repair is a re-queue (status PENDING, the failed entry it replaces
+        // removed, the queued count added); each bucket's rules.
+        tables.grant(verifier, tables.verify, "PutItem", "GetItem", "Query", "UpdateItem", "BatchWriteItem");
+        tables.grant(verifier, tables.status, "BatchGetItem", "GetItem", "UpdateItem");
+        tables.grant(verifier, tables.failedEntries, "DeleteItem");
+        tables.grant(verifier, tables.metrics, "UpdateItem");
+        tables.grant(verifier, tables.rules, "GetItem");
         kafka.grantProduce(verifier, KafkaCluster.REPLICATION_TOPIC); // repairs are queued as any entry
-        grantSourceRead(verifier);
+        grantSourceRead(verifier, SOURCE_READ_BUCKET_ACTIONS, SOURCE_READ_OBJECT_ACTIONS);
         grantSecretsRead(verifier, runtimeConfiguration.verifierSecrets());
         for (DeploymentConfig.Site site : deployment.sites()) {
-            grantSiteRead(verifier, site);
+            grantS3(verifier, site.writableBuckets(), SITE_READ_BUCKET_ACTIONS, SITE_READ_OBJECT_ACTIONS);
+        }
+        if (deployment.source().isAwsS3()) {
+            // A run without a bucket walks every bucket with rules, found with ListBuckets, which takes no resource scope.
+            verifier.addToRolePolicy(PolicyStatement.Builder.create()
+                    .actions(List.of("s3:ListAllMyBuckets")).resources(List.of("*")).build());
         }
         scheduleVerify(verifier);
 
-        FargateService populator = populatorService(vpc, privateSubnets, kafkaPeers, kafka, tables, assets, runtimeConfiguration);
+        FargateService populator = populatorService(vpc, privateSubnets, kafkaPeers, kafka, tables, assets, runtimeConfiguration,
+                sourceChanges);
 
-        if (deployment.source().isAwsS3()) {
-            notifySourceChanges();
-        }
-
-        new ReplicationMonitoring(this, "Monitoring", deployment, replicators, statusProcessor, ops, triggerFailures, populator);
+        new ReplicationMonitoring(this, "Monitoring", deployment, replicators, statusProcessor, ops, triggerFailures, populator,
+                sourceChanges);
 
         CfnOutput.Builder.create(this, "OpsUrl").value(opsEndpoint.url())
                 .description("The ops API (SigV4-signed, service execute-api) and the console (<OpsUrl>console)").build();
@@ -242,8 +321,8 @@ public final class BackbeatStack extends Stack {
     }
 
     private CfnEventSourceMapping mskTrigger(String id, Function function, KafkaCluster kafka, String topic, String group,
-                                             Queue onFailure) {
-        onFailure.grantSendMessages(function);
+                                             TriggerFailures onFailure) {
+        onFailure.grantWrite(function);
         CfnEventSourceMapping trigger = CfnEventSourceMapping.Builder.create(this, id)
                 .functionName(function.getFunctionArn())
                 .eventSourceArn(kafka.clusterArn())
@@ -254,11 +333,11 @@ public final class BackbeatStack extends Stack {
                 .maximumBatchingWindowInSeconds(deployment.eventSource().batchWindowSeconds())
                 .startingPosition("TRIM_HORIZON")
                 .destinationConfig(CfnEventSourceMapping.DestinationConfigProperty.builder()
-                        .onFailure(CfnEventSourceMapping.OnFailureProperty.builder().destination(onFailure.getQueueArn()).build())
+                        .onFailure(CfnEventSourceMapping.OnFailureProperty.builder().destination(onFailure.bucketArn()).build())
                         .build())
                 .build();
-        // The mapping checks its permissions when created: after the role's policy and the topics exist.
-        trigger.getNode().addDependency(function);
+        // The mapping checks its permissions when created (its function's role policy, which the function itself waits
+        // for) and reads its topic: after both exist.
         kafka.topics().forEach(t -> trigger.getNode().addDependency(t));
         return trigger;
     }
@@ -315,7 +394,8 @@ public final class BackbeatStack extends Stack {
     }
 
     private FargateService populatorService(Vpc vpc, SubnetSelection subnets, SecurityGroup securityGroup, KafkaCluster kafka,
-                                            BackbeatTables tables, DeploymentAssets assets, RuntimeConfiguration runtimeConfiguration) {
+                                            BackbeatTables tables, DeploymentAssets assets, RuntimeConfiguration runtimeConfiguration,
+                                            Queue sourceChanges) {
         Cluster cluster = Cluster.Builder.create(this, "PopulatorCluster").vpc(vpc)
                 .containerInsightsV2(ContainerInsights.ENABLED).build();
         FargateTaskDefinition task = FargateTaskDefinition.Builder.create(this, "PopulatorTask")
@@ -329,20 +409,37 @@ public final class BackbeatStack extends Stack {
                         "BACKBEAT_POPULATOR_HEALTH_PORT", Integer.toString(POPULATOR_HEALTH_PORT)), "Populator"))
                 .logging(LogDriver.awsLogs(AwsLogDriverProps.builder().streamPrefix("populator").logGroup(logs).build()))
                 .healthCheck(HealthCheck.builder()
+                        // curl is in the image: populator-image/Dockerfile installs it (curl-minimal) for this check.
                         .command(List.of("CMD-SHELL", "curl -fsS http://127.0.0.1:" + POPULATOR_HEALTH_PORT
                                 + "/_/health/liveness || exit 1"))
                         .interval(Duration.seconds(30)).timeout(Duration.seconds(5)).retries(3)
                         .startPeriod(Duration.seconds(60))
                         .build())
                 .build());
-        kafka.grantProduce(task.getTaskRole(), KafkaCluster.REPLICATION_TOPIC);
-        tables.grantItemAccess(task.getTaskRole(), tables.status, tables.checkpoints, tables.metrics, tables.rules);
-        grantSourceRead(task.getTaskRole());
-        grantSecretsRead(task.getTaskRole(), runtimeConfiguration.sourceSecrets());
-        if (deployment.source().isAwsS3()) {
-            // The listing feed finds replication-enabled buckets with ListBuckets, which takes no resource scope.
-            task.getTaskRole().addToPrincipalPolicy(PolicyStatement.Builder.create()
-                    .actions(List.of("s3:ListAllMyBuckets")).resources(List.of("*")).build());
+        IGrantable populator = task.getTaskRole();
+        kafka.grantProduce(populator, KafkaCluster.REPLICATION_TOPIC);
+        // Its published counts; each bucket's rules (AWS S3 sources keep them in the rule store).
+        tables.grant(populator, tables.metrics, "UpdateItem");
+        tables.grant(populator, tables.rules, "GetItem");
+        grantSecretsRead(populator, runtimeConfiguration.sourceSecrets());
+        if (sourceChanges != null) {
+            // The S3-events feed: receives the notifications and deletes them once their entries are in Kafka; reads a
+            // version's tags when a rule filters on them.
+            populator.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                    .actions(List.of("sqs:ReceiveMessage", "sqs:DeleteMessage")).resources(List.of(sourceChanges.getQueueArn())).build());
+            grantSourceRead(populator, List.of(), List.of("s3:GetObjectTagging", "s3:GetObjectVersionTagging"));
+        } else {
+            // The listing feed: its cursor (checkpoints); the versions it queued (status table, PENDING before the publish);
+            // passes over the buckets' versions and their tags.
+            tables.grant(populator, tables.checkpoints, "GetItem", "PutItem");
+            tables.grant(populator, tables.status, "BatchGetItem", "BatchWriteItem");
+            grantSourceRead(populator, List.of("s3:ListBucket", "s3:ListBucketVersions"),
+                    List.of("s3:GetObjectTagging", "s3:GetObjectVersionTagging"));
+            if (deployment.source().isAwsS3()) {
+                // It finds the buckets with rules with ListBuckets, which takes no resource scope.
+                populator.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                        .actions(List.of("s3:ListAllMyBuckets")).resources(List.of("*")).build());
+            }
         }
         FargateService service = FargateService.Builder.create(this, "Populator")
                 .cluster(cluster).taskDefinition(task)
@@ -351,7 +448,7 @@ public final class BackbeatStack extends Stack {
                 .vpcSubnets(subnets).securityGroups(List.of(securityGroup))
                 .circuitBreaker(DeploymentCircuitBreaker.builder().rollback(true).build())
                 .build();
-        service.getNode().addDependency(kafka);
+        kafka.topics().forEach(topic -> service.getNode().addDependency(topic));
         NagSuppressions.addResourceSuppressions(task, List.of(NagPackSuppression.builder()
                 .id("AwsSolutions-ECS2")
                 .reason("The environment holds the populator's configuration (endpoints, table names, brokers); stored "
@@ -360,17 +457,24 @@ public final class BackbeatStack extends Stack {
         return service;
     }
 
-    /** S3 event notifications of the AWS source buckets into a queue, for an event-driven change feed. */
-    private void notifySourceChanges() {
+    /**
+     * S3 event notifications of the AWS source buckets into a queue, the S3-events feed: new versions, delete markers and
+     * tag changes (s3:ObjectTagging:Put/Delete, their own events: S3 User Guide, notification-how-to-event-types-and-
+     * destinations). A message the populator cannot use goes to the queue's dead-letter queue after 5 receives, which
+     * has an alarm.
+     */
+    private Queue notifySourceChanges() {
         Queue sourceChanges = encryptedQueueWithDeadLetters("SourceChanges");
         SqsDestination destination = new SqsDestination(sourceChanges);
         for (String bucketName : deployment.source().buckets()) {
             var bucket = Bucket.fromBucketName(this, "Source-" + bucketName, bucketName);
             bucket.addEventNotification(EventType.OBJECT_CREATED, destination);
-            bucket.addEventNotification(EventType.OBJECT_REMOVED, destination);
+            bucket.addEventNotification(EventType.OBJECT_REMOVED_DELETE_MARKER_CREATED, destination);
+            bucket.addEventNotification(EventType.OBJECT_TAGGING, destination);
         }
         CfnOutput.Builder.create(this, "SourceChangesQueueUrl").value(sourceChanges.getQueueUrl())
-                .description("S3 event notifications of the source buckets").build();
+                .description("S3 event notifications of the source buckets (the populator's feed)").build();
+        return sourceChanges;
     }
 
     private Queue encryptedQueueWithDeadLetters(String id) {
@@ -382,51 +486,26 @@ public final class BackbeatStack extends Stack {
                 .build();
     }
 
-    /** Reading the source's versions, tags and replication configuration (AWS S3 sources; others use keys). */
-    private void grantSourceRead(IGrantable grantee) {
-        if (!deployment.source().isAwsS3()) {
-            return;
+    /** {@code bucketActions} on the AWS source buckets and {@code objectActions} on their objects (others use keys). */
+    private void grantSourceRead(IGrantable grantee, List<String> bucketActions, List<String> objectActions) {
+        if (deployment.source().isAwsS3()) {
+            grantS3(grantee, deployment.source().buckets(), bucketActions, objectActions);
         }
-        List<String> buckets = new ArrayList<>();
-        List<String> objects = new ArrayList<>();
-        for (String bucket : deployment.source().buckets()) {
-            buckets.add(bucketArn(bucket));
-            objects.add(bucketArn(bucket) + "/*");
-        }
-        grantee.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("s3:ListBucket", "s3:ListBucketVersions", "s3:GetReplicationConfiguration"))
-                .resources(buckets).build());
-        grantee.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging"))
-                .resources(objects).build());
     }
 
-    /** Writing replicas (data, tags, delete markers) to an AWS S3 site through the replicator's own role. */
-    private void grantSiteWrite(IGrantable replicator, DeploymentConfig.Site site) {
-        List<String> buckets = site.writableBuckets().stream().map(BackbeatStack::bucketArn).toList();
+    /** {@code bucketActions} on {@code buckets} and {@code objectActions} on their objects; nothing for no bucket. */
+    private static void grantS3(IGrantable grantee, List<String> buckets, List<String> bucketActions, List<String> objectActions) {
         if (buckets.isEmpty()) {
             return;
         }
-        replicator.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("s3:ListBucket")) // so that a missing replica is a 404, not a 403
-                .resources(buckets).build());
-        replicator.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectTagging",
-                        "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"))
-                .resources(buckets.stream().map(arn -> arn + "/*").toList()).build());
-    }
-
-    /** Reading replicas (verify) at an AWS S3 site through the function's own role. */
-    private void grantSiteRead(IGrantable reader, DeploymentConfig.Site site) {
-        List<String> buckets = site.writableBuckets().stream().map(BackbeatStack::bucketArn).toList();
-        if (buckets.isEmpty()) {
-            return;
+        if (!bucketActions.isEmpty()) {
+            grantee.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                    .actions(bucketActions).resources(buckets.stream().map(BackbeatStack::bucketArn).toList()).build());
         }
-        reader.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("s3:ListBucket", "s3:ListBucketVersions")).resources(buckets).build());
-        reader.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging"))
-                .resources(buckets.stream().map(arn -> arn + "/*").toList()).build());
+        if (!objectActions.isEmpty()) {
+            grantee.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                    .actions(objectActions).resources(buckets.stream().map(bucket -> bucketArn(bucket) + "/*").toList()).build());
+        }
     }
 
     /**

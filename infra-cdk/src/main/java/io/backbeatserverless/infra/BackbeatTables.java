@@ -23,14 +23,6 @@ import java.util.List;
  */
 final class BackbeatTables extends Construct {
 
-    /** Item reads and writes the stores use; no table management, no streams. */
-    private static final List<String> ITEM_ACTIONS = List.of("dynamodb:GetItem", "dynamodb:BatchGetItem",
-            "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-            "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem");
-
-    /** Item reads only: a function that consults a table another one writes. */
-    private static final List<String> ITEM_READ_ACTIONS = List.of("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query");
-
     final Table status;
     final Table failedEntries;
     final Table siteState;
@@ -66,23 +58,20 @@ final class BackbeatTables extends Construct {
                 verify.getTableName());
     }
 
-    /** Item reads and writes on {@code tables} (and the failed entries' index when that table is among them). */
-    void grantItemAccess(IGrantable grantee, Table... tables) {
-        List<String> resources = new ArrayList<>();
-        for (Table table : tables) {
-            resources.add(table.getTableArn());
-            if (table == failedEntries) {
-                resources.add(table.getTableArn() + "/index/" + TableSchemas.FAILED_BY_VERSION_INDEX);
-            }
+    /**
+     * {@code actions} (DynamoDB's, without the {@code dynamodb:} prefix) on {@code table}, and on the failed entries'
+     * {@code byVersion} index when a Query is among them (a query of an index is authorized on the index's ARN: Service
+     * Authorization Reference, Amazon DynamoDB, resource types table and index). Each function is granted, table by
+     * table, what its code does there and nothing more (docs/deploy.md lists them).
+     */
+    void grant(IGrantable grantee, Table table, String... actions) {
+        List<String> resources = new ArrayList<>(List.of(table.getTableArn()));
+        if (table == failedEntries && java.util.Arrays.asList(actions).contains("Query")) {
+            resources.add(table.getTableArn() + "/index/" + TableSchemas.FAILED_BY_VERSION_INDEX);
         }
         grantee.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(ITEM_ACTIONS).resources(resources).build());
-    }
-
-    /** Item reads on {@code tables}, no writes. */
-    void grantItemRead(IGrantable grantee, Table... tables) {
-        grantee.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(ITEM_READ_ACTIONS).resources(java.util.Arrays.stream(tables).map(Table::getTableArn).toList()).build());
+                .actions(java.util.Arrays.stream(actions).map(action -> "dynamodb:" + action).toList())
+                .resources(resources).build());
     }
 
     private Table table(String id, String partitionKey, String sortKey, String ttlAttribute) {

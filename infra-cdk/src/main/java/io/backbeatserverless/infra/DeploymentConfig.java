@@ -15,14 +15,20 @@ import java.util.regex.Pattern;
  * their credentials are found, the Kafka cluster, the function and container sizes, the alarm
  * thresholds. Read from a JSON file (see {@code infra-cdk/deployment.example.json} and docs/deploy.md);
  * unknown fields are rejected so that a typo does not silently fall back to a default.
+ *
+ * <p>{@code statusRetentionDays}: how long a version's record in the status table is kept once every site is done with
+ * it (COMPLETED or SKIPPED); 0 keeps it. Records of versions still PENDING or FAILED are kept. Default: 30 on the
+ * S3-events feed; 0 on the listing feed, whose memory of what it queued those records are (an expired record makes it
+ * queue the version again, once: a HEAD at each site finds the replica and records COMPLETED again).
  */
 public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, EventSource eventSource,
                                Functions functions, Populator populator, Alarms alarms, int failedEntryRetentionHours,
-                               String alarmEmail, Verify verify) {
+                               String alarmEmail, Verify verify, Integer statusRetentionDays) {
 
+    /** Without {@code statusRetentionDays}: its default for the source's feed. */
     public DeploymentConfig(Source source, List<Site> sites, Kafka kafka, EventSource eventSource, Functions functions,
-                            Populator populator, Alarms alarms, int failedEntryRetentionHours, String alarmEmail) {
-        this(source, sites, kafka, eventSource, functions, populator, alarms, failedEntryRetentionHours, alarmEmail, null);
+                            Populator populator, Alarms alarms, int failedEntryRetentionHours, String alarmEmail, Verify verify) {
+        this(source, sites, kafka, eventSource, functions, populator, alarms, failedEntryRetentionHours, alarmEmail, verify, null);
     }
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
@@ -48,6 +54,12 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
         alarms = alarms == null ? new Alarms(0, 0, 0, 0, 0) : alarms;
         verify = verify == null ? new Verify(null, List.of(), false) : verify;
         failedEntryRetentionHours = failedEntryRetentionHours <= 0 ? 24 : failedEntryRetentionHours;
+        if (statusRetentionDays == null) {
+            statusRetentionDays = source.feed().equals(Source.FEED_S3_EVENTS) ? 30 : 0;
+        }
+        if (statusRetentionDays < 0) {
+            throw new IllegalArgumentException("statusRetentionDays must be 0 (keep) or a number of days, not " + statusRetentionDays);
+        }
     }
 
     public static DeploymentConfig load(Path file) {
@@ -77,17 +89,39 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
      *                             {@code {"accessKeyId":..,"secretAccessKey":..}}; AWS sources use the IAM roles
      */
     public record Source(String type, String endpointUrl, String region, List<String> buckets,
-                         String credentialsSecretArn, long feedIntervalMs) {
+                         String credentialsSecretArn, long feedIntervalMs, String feed) {
+        /** S3 event notifications of the source buckets, through the stack's queue: the live feed of an AWS S3 source. */
+        public static final String FEED_S3_EVENTS = "s3-events";
+        /** ListObjectVersions passes over the buckets with rules: any S3-compatible source, and backfills. */
+        public static final String FEED_LISTING = "listing";
+
         public Source {
             type = type == null ? "s3" : type;
             if (!type.equals("s3") && !type.equals("cloudserver")) {
                 throw new IllegalArgumentException("source.type '" + type + "' is not supported (s3, cloudserver)");
             }
             buckets = buckets == null ? List.of() : List.copyOf(buckets);
+            boolean awsS3 = endpointUrl == null && type.equals("s3");
             if (endpointUrl == null && buckets.isEmpty()) {
                 throw new IllegalArgumentException("an AWS S3 source needs its 'buckets' (IAM grants are scoped to them)");
             }
             feedIntervalMs = feedIntervalMs <= 0 ? 1000 : feedIntervalMs;
+            feed = feed == null ? (awsS3 ? FEED_S3_EVENTS : FEED_LISTING) : feed;
+            if (!feed.equals(FEED_S3_EVENTS) && !feed.equals(FEED_LISTING)) {
+                throw new IllegalArgumentException("source.feed '" + feed + "' is not supported (" + FEED_S3_EVENTS + ", " + FEED_LISTING + ")");
+            }
+            if (feed.equals(FEED_S3_EVENTS) && !awsS3) {
+                throw new IllegalArgumentException("source.feed '" + FEED_S3_EVENTS + "' needs an AWS S3 source (the stack sends its "
+                        + "buckets' event notifications to its queue); use '" + FEED_LISTING + "' for " + (endpointUrl == null ? type : endpointUrl));
+            }
+        }
+
+        public Source(String type, String endpointUrl, String region, List<String> buckets, String credentialsSecretArn, long feedIntervalMs) {
+            this(type, endpointUrl, region, buckets, credentialsSecretArn, feedIntervalMs, null);
+        }
+
+        public boolean s3Events() {
+            return feed.equals(FEED_S3_EVENTS);
         }
 
         public boolean isAwsS3() {

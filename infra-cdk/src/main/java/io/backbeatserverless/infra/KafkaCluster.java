@@ -1,6 +1,7 @@
 package io.backbeatserverless.infra;
 
 import software.amazon.awscdk.ArnComponents;
+import software.amazon.awscdk.CustomResource;
 import software.amazon.awscdk.Fn;
 import software.amazon.awscdk.RemovalPolicy;
 import software.amazon.awscdk.Stack;
@@ -14,19 +15,27 @@ import software.amazon.awscdk.services.ec2.SubnetSelection;
 import software.amazon.awscdk.services.ec2.SubnetType;
 import software.amazon.awscdk.services.iam.IGrantable;
 import software.amazon.awscdk.services.iam.PolicyStatement;
+import software.amazon.awscdk.services.lambda.IFunction;
 import software.amazon.awscdk.services.logs.LogGroup;
 import software.amazon.awscdk.services.logs.RetentionDays;
 import software.amazon.awscdk.services.msk.CfnCluster;
 import software.amazon.awscdk.services.msk.CfnServerlessCluster;
 import software.amazon.awscdk.services.msk.CfnTopic;
 import software.constructs.Construct;
+import software.constructs.IConstruct;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The MSK cluster (Serverless by default, provisioned as an option), IAM-authenticated over TLS, with
  * the two topics, and the IAM grants of its clients scoped to the cluster, topic and group ARNs.
+ *
+ * <p>Topics: on a provisioned cluster, {@code AWS::MSK::Topic}; on MSK Serverless, whose topic APIs (and so that
+ * resource) do not exist ("These APIs are not available for MSK Serverless clusters", MSK Developer Guide,
+ * msk-topic-operations-information.html), a custom resource whose function creates them with Kafka's admin client from
+ * inside the VPC ({@link #createTopicsWith}).
  */
 final class KafkaCluster extends Construct {
 
@@ -37,13 +46,17 @@ final class KafkaCluster extends Construct {
     private final String clusterName;
     private final String clusterArn;
     private final String bootstrapServers;
-    private final List<CfnTopic> topics = new ArrayList<>();
+    private final boolean serverless;
+    private final int partitions;
+    private final List<IConstruct> topics = new ArrayList<>();
 
     KafkaCluster(Construct scope, String id, DeploymentConfig.Kafka settings, IVpc vpc, ISecurityGroup securityGroup) {
         super(scope, id);
         List<String> subnetIds = vpc.selectSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
                 .getSubnetIds();
         clusterName = Stack.of(this).getStackName() + "-kafka";
+        serverless = settings.serverless();
+        partitions = settings.partitions();
         int replicationFactor;
         if (settings.serverless()) {
             CfnServerlessCluster cluster = CfnServerlessCluster.Builder.create(this, "Serverless")
@@ -93,13 +106,15 @@ final class KafkaCluster extends Construct {
             replicationFactor = Math.min(3, provisioned.brokerCount());
         }
 
-        for (String topic : List.of(REPLICATION_TOPIC, STATUS_TOPIC)) {
-            topics.add(CfnTopic.Builder.create(this, topic.equals(REPLICATION_TOPIC) ? "ReplicationTopic" : "StatusTopic")
-                    .clusterArn(clusterArn)
-                    .topicName(topic)
-                    .partitionCount(settings.partitions())
-                    .replicationFactor(replicationFactor)
-                    .build());
+        if (!serverless) {
+            for (String topic : List.of(REPLICATION_TOPIC, STATUS_TOPIC)) {
+                topics.add(CfnTopic.Builder.create(this, topic.equals(REPLICATION_TOPIC) ? "ReplicationTopic" : "StatusTopic")
+                        .clusterArn(clusterArn)
+                        .topicName(topic)
+                        .partitionCount(settings.partitions())
+                        .replicationFactor(replicationFactor)
+                        .build());
+            }
         }
 
         // Neither cluster kind exposes its brokers as a CloudFormation attribute; ask the MSK API once per deployment.
@@ -126,8 +141,37 @@ final class KafkaCluster extends Construct {
         return bootstrapServers;
     }
 
-    List<CfnTopic> topics() {
+    /** What creates the topics: what the event source mappings and the clients wait for. */
+    List<IConstruct> topics() {
         return topics;
+    }
+
+    boolean serverless() {
+        return serverless;
+    }
+
+    /**
+     * On MSK Serverless: the topics, as a custom resource ({@code Custom::KafkaTopics}) that {@code function} (the ops
+     * jar's {@code KafkaTopicsResource}, in the VPC) creates, with its role allowed to create and describe these two topics
+     * and to raise their partitions, nothing else. CloudFormation invokes the function with the deployer's rights.
+     */
+    void createTopicsWith(IFunction function) {
+        function.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                .actions(List.of("kafka-cluster:Connect")).resources(List.of(clusterArn)).build());
+        function.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                .actions(List.of("kafka-cluster:CreateTopic", "kafka-cluster:DescribeTopic", "kafka-cluster:AlterTopic"))
+                .resources(List.of(topicArn(REPLICATION_TOPIC), topicArn(STATUS_TOPIC))).build());
+        CustomResource resource = CustomResource.Builder.create(this, "Topics")
+                .resourceType("Custom::KafkaTopics")
+                .serviceToken(function.getFunctionArn())
+                .properties(Map.of(
+                        "ClusterArn", clusterArn,
+                        "BootstrapServers", bootstrapServers,
+                        "IamAuth", "true",
+                        "Topics", List.of(Map.of("Name", REPLICATION_TOPIC, "Partitions", Integer.toString(partitions)),
+                                Map.of("Name", STATUS_TOPIC, "Partitions", Integer.toString(partitions)))))
+                .build();
+        topics.add(resource);
     }
 
     /** arn:aws:kafka:region:account:topic/clusterName/clusterUuid/topic (the cluster's ARN ends in cluster/name/uuid). */
@@ -150,8 +194,9 @@ final class KafkaCluster extends Construct {
      * topic in its consumer group, and find the cluster's brokers and network.
      */
     void grantConsume(IGrantable consumer, String topic, String group) {
+        // The mapping's pollers, with the function's role (Lambda Developer Guide, with-msk-permissions.html).
         consumer.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
-                .actions(List.of("kafka:DescribeCluster", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers",
+                .actions(List.of("kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers",
                         "kafka-cluster:Connect", "kafka-cluster:DescribeClusterDynamicConfiguration"))
                 .resources(List.of(clusterArn)).build());
         consumer.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()

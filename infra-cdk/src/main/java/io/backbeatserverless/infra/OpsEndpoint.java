@@ -33,6 +33,19 @@ import java.util.List;
  */
 final class OpsEndpoint extends Construct {
 
+    /**
+     * The stage's access-log line: JSON of HTTP API variables only (API Gateway Developer Guide, http-api-logging-
+     * variables.html: REST API variables such as $context.resourcePath do not exist on HTTP APIs, so CDK's REST helper
+     * AccessLogFormat.jsonWithStandardFields() does not fit). Who called (IAM), which route, the outcome and its latency.
+     */
+    static final String ACCESS_LOG_FORMAT = "{\"requestId\":\"$context.requestId\",\"requestTime\":\"$context.requestTime\","
+            + "\"ip\":\"$context.identity.sourceIp\",\"caller\":\"$context.identity.caller\",\"user\":\"$context.identity.user\","
+            + "\"userArn\":\"$context.identity.userArn\",\"httpMethod\":\"$context.httpMethod\",\"routeKey\":\"$context.routeKey\","
+            + "\"path\":\"$context.path\",\"protocol\":\"$context.protocol\",\"status\":\"$context.status\","
+            + "\"responseLength\":\"$context.responseLength\",\"responseLatency\":\"$context.responseLatency\","
+            + "\"integrationStatus\":\"$context.integrationStatus\",\"integrationError\":\"$context.integrationErrorMessage\","
+            + "\"error\":\"$context.error.message\"}";
+
     /** The console's static files: the page, its signing library, its icon (the ops function's ConsoleFiles serves them). */
     static final List<String> PUBLIC_PATHS = List.of("/console", "/console/aws4fetch-1.0.20.esm.mjs", "/favicon.ico");
 
@@ -59,7 +72,7 @@ final class OpsEndpoint extends Construct {
 
                     @Override
                     public AccessLogFormat getFormat() {
-                        return AccessLogFormat.jsonWithStandardFields();
+                        return AccessLogFormat.custom(ACCESS_LOG_FORMAT);
                     }
                 })
                 .build());

@@ -36,14 +36,25 @@ final class ReplicationMonitoring extends Construct {
 
     private final SnsAction notify;
 
+    /** @param sourceChanges the S3-events feed's queue (its dead-letter queue is watched), or null on another feed */
     ReplicationMonitoring(Construct scope, String id, DeploymentConfig deployment, Map<String, Function> replicators,
-                          Function statusProcessor, Function ops, Queue triggerFailures, FargateService populator) {
+                          Function statusProcessor, Function ops, TriggerFailures triggerFailures, FargateService populator,
+                          Queue sourceChanges) {
         super(scope, id);
         Key topicKey = Key.Builder.create(this, "AlarmTopicKey").enableKeyRotation(true)
                 .description("Encrypts the Backbeat alarm notifications").build();
         // CloudWatch publishes to the encrypted topic.
         topicKey.grant(new ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*");
         Topic topic = Topic.Builder.create(this, "Alarms").masterKey(topicKey).enforceSsl(true).build();
+        // CloudWatch alarms may publish only where the topic's access policy allows it, and an explicit policy must say so
+        // (CloudWatch User Guide, "Using Amazon SNS to notify": a permissions error otherwise), for this account's alarms.
+        topic.addToResourcePolicy(software.amazon.awscdk.services.iam.PolicyStatement.Builder.create()
+                .sid("CloudWatchAlarms")
+                .principals(List.of(new ServicePrincipal("cloudwatch.amazonaws.com")))
+                .actions(List.of("sns:Publish"))
+                .resources(List.of(topic.getTopicArn()))
+                .conditions(Map.of("StringEquals", Map.of("aws:SourceAccount", software.amazon.awscdk.Aws.ACCOUNT_ID)))
+                .build());
         if (deployment.alarmEmail() != null) {
             topic.addSubscription(new EmailSubscription(deployment.alarmEmail()));
         }
@@ -89,10 +100,15 @@ final class ReplicationMonitoring extends Construct {
         Metric statusBacklog = lambdaMetric(statusProcessor, "OffsetLag", "Maximum");
         alarm("StatusErrors", statusErrors, thresholds.errorsPerFiveMinutes(), 1, "Status processor invocations failed");
         alarm("StatusBacklog", statusBacklog, thresholds.backlogRecords(), 3, "Status entries are not being recorded");
-        Metric failedBatches = triggerFailures.metricApproximateNumberOfMessagesVisible(
-                MetricOptions.builder().period(PERIOD).statistic("Maximum").build());
-        alarm("TriggerFailures", failedBatches, 1, 1,
-                "An MSK trigger gave up on a batch: its record is in the trigger failure queue");
+        notifyTriggerFailures(topic, triggerFailures);
+        Metric sourceDeadLetters = null;
+        if (sourceChanges != null && sourceChanges.getDeadLetterQueue() != null) {
+            sourceDeadLetters = sourceChanges.getDeadLetterQueue().getQueue().metricApproximateNumberOfMessagesVisible(
+                    MetricOptions.builder().period(PERIOD).statistic("Maximum").build());
+            alarm("SourceChangesDeadLetters", sourceDeadLetters, 1, 1,
+                    "S3 event notifications the populator could not use are in the source changes' dead-letter queue: their "
+                            + "versions are not queued until they are redriven (docs/operations.md)");
+        }
         Metric opsErrors = ops.metricErrors(MetricOptions.builder().period(PERIOD).statistic("Sum").build());
 
         Metric runningPopulators = Metric.Builder.create()
@@ -110,7 +126,8 @@ final class ReplicationMonitoring extends Construct {
         // The populator's own progress (its embedded-metric log lines): running but not moving is a stall too.
         Metric sinceLastBatch = Metric.Builder.create()
                 .namespace("BackbeatServerless").metricName("PopulatorSecondsSinceLastBatch")
-                .dimensionsMap(Map.of("Feed", "listing")).statistic("Maximum").period(PERIOD).build();
+                .dimensionsMap(Map.of("Feed", deployment.source().s3Events() ? "s3-events-sqs" : "listing"))
+                .statistic("Maximum").period(PERIOD).build();
         Alarm populatorStalled = Alarm.Builder.create(this, "PopulatorStalled")
                 .metric(sinceLastBatch).threshold(thresholds.populatorStallSeconds()).evaluationPeriods(1)
                 .comparisonOperator(ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
@@ -120,9 +137,11 @@ final class ReplicationMonitoring extends Construct {
                 .build();
         populatorStalled.addAlarmAction(notify);
 
+        if (sourceDeadLetters != null) {
+            dashboard.addWidgets(graph("Source changes: dead letters", sourceDeadLetters));
+        }
         dashboard.addWidgets(
                 graph("Status processor: backlog and errors", statusBacklog, statusErrors),
-                graph("MSK trigger failures (queued batches)", failedBatches),
                 graph("Populator running tasks", runningPopulators),
                 graph("Populator: seconds since a batch went through", sinceLastBatch),
                 graph("Ops API errors", opsErrors));
@@ -150,6 +169,19 @@ final class ReplicationMonitoring extends Construct {
 
     private static GraphWidget graph(String title, IMetric... metrics) {
         return GraphWidget.Builder.create().title(title).width(8).left(List.of(metrics)).build();
+    }
+
+    /**
+     * A batch an MSK trigger gave up on lands in the trigger failures bucket (with its records): each object is an alarm,
+     * through the bucket's EventBridge notifications.
+     */
+    private void notifyTriggerFailures(Topic topic, TriggerFailures triggerFailures) {
+        Rule.Builder.create(this, "TriggerFailureObjects")
+                .description("An MSK trigger gave up on a batch: its records are in the trigger failures bucket (replay them)")
+                .eventPattern(EventPattern.builder().source(List.of("aws.s3")).detailType(List.of("Object Created"))
+                        .detail(Map.of("bucket", Map.of("name", List.of(triggerFailures.bucket().getBucketName())))).build())
+                .targets(List.of(new software.amazon.awscdk.services.events.targets.SnsTopic(topic)))
+                .build();
     }
 
     /**

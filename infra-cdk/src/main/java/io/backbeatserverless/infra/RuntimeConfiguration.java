@@ -27,17 +27,24 @@ final class RuntimeConfiguration {
     private final String region;
     private final String bootstrapServers;
     private final TableNames tables;
+    private final String sourceChangesQueueUrl;
 
     /** The table names the stack created (tokens). */
     record TableNames(String status, String failedEntries, String siteState, String checkpoints, String metrics, String rules,
                       String verify) {
     }
 
-    RuntimeConfiguration(DeploymentConfig deployment, String region, String bootstrapServers, TableNames tables) {
+    /** @param sourceChangesQueueUrl the S3-events feed's queue (a token), or null on the listing feed */
+    RuntimeConfiguration(DeploymentConfig deployment, String region, String bootstrapServers, TableNames tables,
+                         String sourceChangesQueueUrl) {
         this.deployment = deployment;
         this.region = region;
         this.bootstrapServers = bootstrapServers;
         this.tables = tables;
+        this.sourceChangesQueueUrl = sourceChangesQueueUrl;
+        if (deployment.source().s3Events() && sourceChangesQueueUrl == null) {
+            throw new IllegalArgumentException("the S3-events feed needs its queue");
+        }
     }
 
     /** For the replicator of {@code site}: the source's and that site's credentials. */
@@ -89,7 +96,13 @@ final class RuntimeConfiguration {
         sourceNode.put("type", source.type());
         sourceNode.set("endpoint", endpoint(source.endpointUrl(), source.region(),
                 withSourceCredentials ? source.credentialsSecretArn() : null));
-        sourceNode.putObject("feed").put("type", "listing").put("intervalMs", source.feedIntervalMs());
+        // The feed the deployment names: S3 event notifications through the stack's queue (an AWS S3 source's default),
+        // or listing passes.
+        if (source.s3Events()) {
+            sourceNode.putObject("feed").put("type", "s3-events-sqs").put("url", sourceChangesQueueUrl);
+        } else {
+            sourceNode.putObject("feed").put("type", "listing").put("intervalMs", source.feedIntervalMs());
+        }
         if ("s3".equals(source.type()) && source.endpointUrl() == null) {
             // AWS S3 buckets must not hold a Backbeat-style configuration: their rules come from the rule store.
             sourceNode.put("rulesFrom", "store");

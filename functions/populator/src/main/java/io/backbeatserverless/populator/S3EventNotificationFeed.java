@@ -25,8 +25,10 @@ import java.util.Map;
 
 /**
  * The AWS-native feed: S3 Event Notifications delivered to an SQS queue. {@code ObjectCreated:*} events
- * become new versions and {@code ObjectRemoved:DeleteMarkerCreated} delete markers, matched against the
- * bucket's replication rules here (S3 does not do it for us). Within a batch, the versions of one key
+ * become new versions, {@code ObjectRemoved:DeleteMarkerCreated} delete markers and {@code ObjectTagging:Put} /
+ * {@code ObjectTagging:Delete} changes of a version's tags (metadata-only entries: the replicator re-tags the replica,
+ * as S3 Replication replicates tag changes), matched against the bucket's replication rules here (S3 does not do it
+ * for us). Within a batch, the versions of one key
  * are ordered by their S3 {@code sequencer}. Messages are deleted only in {@link #acknowledge}, after
  * every entry of the batch is in Kafka: a populator killed in between leaves them in the queue, which
  * delivers them again after the visibility timeout (duplicates, never gaps). A message that is not an
@@ -79,7 +81,7 @@ public final class S3EventNotificationFeed implements ChangeFeed {
     }
 
     private record Event(String bucket, String key, String versionId, long size, String eTag, String sequencer, Instant time,
-                         boolean deleteMarker) {
+                         boolean deleteMarker, boolean tagChange) {
     }
 
     @Override
@@ -135,8 +137,10 @@ public final class S3EventNotificationFeed implements ChangeFeed {
             if (rule == null || (e.deleteMarker() && !rule.deleteMarkerReplication())) {
                 continue;
             }
-            versions.add(new SourceVersion(e.bucket(), PendingVersions.metadataOf(e.key(), e.versionId(), e.size(), e.eTag(), e.time(),
-                    e.deleteMarker(), rules, rule, tags), -1, e.time() == null ? null : e.time().toString()));
+            var metadata = e.tagChange()
+                    ? PendingVersions.metadataChangeOf(e.key(), e.versionId(), e.size(), e.eTag(), rules, rule, tags)
+                    : PendingVersions.metadataOf(e.key(), e.versionId(), e.size(), e.eTag(), e.time(), e.deleteMarker(), rules, rule, tags);
+            versions.add(new SourceVersion(e.bucket(), metadata, -1, e.time() == null ? null : e.time().toString()));
         }
         return new Batch(versions, handles);
     }
@@ -154,7 +158,8 @@ public final class S3EventNotificationFeed implements ChangeFeed {
             String name = record.path("eventName").asText("");
             boolean created = name.startsWith("ObjectCreated:");
             boolean deleteMarker = name.equals("ObjectRemoved:DeleteMarkerCreated");
-            if (!created && !deleteMarker) {
+            boolean tagChange = name.startsWith("ObjectTagging:");
+            if (!created && !deleteMarker && !tagChange) {
                 continue;
             }
             JsonNode object = record.path("s3").path("object");
@@ -165,7 +170,7 @@ public final class S3EventNotificationFeed implements ChangeFeed {
             events.add(new Event(record.path("s3").path("bucket").path("name").asText(),
                     URLDecoder.decode(object.path("key").asText(), StandardCharsets.UTF_8), versionId,
                     object.path("size").asLong(0), object.path("eTag").asText(null), object.path("sequencer").asText(null),
-                    record.hasNonNull("eventTime") ? Instant.parse(record.path("eventTime").asText()) : null, deleteMarker));
+                    record.hasNonNull("eventTime") ? Instant.parse(record.path("eventTime").asText()) : null, deleteMarker, tagChange));
         }
         return events;
     }

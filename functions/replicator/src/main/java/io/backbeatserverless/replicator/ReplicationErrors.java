@@ -57,7 +57,8 @@ public final class ReplicationErrors {
         if (service.isThrottlingException() || RETRYABLE_STATUS.contains(service.statusCode())) {
             return Kind.RETRYABLE;
         }
-        if (service instanceof AwsServiceException aws && aws.awsErrorDetails() != null
+        // An error answer to a HEAD has no body, so no code (a 403 to a HEAD at a site that refuses us, say).
+        if (service instanceof AwsServiceException aws && aws.awsErrorDetails() != null && aws.awsErrorDetails().errorCode() != null
                 && RETRYABLE_CODES.contains(aws.awsErrorDetails().errorCode())) {
             return Kind.RETRYABLE;
         }
@@ -80,6 +81,20 @@ public final class ReplicationErrors {
 
     public static boolean isRetryable(Throwable failure) {
         return classify(failure) == Kind.RETRYABLE;
+    }
+
+    /**
+     * Whether {@code failure} is our own bug rather than an answer of a store or the network: nothing in its cause chain
+     * is an SDK exception, an I/O error, or one of ours. Such a failure is logged with its stack trace, for a developer.
+     */
+    public static boolean isInternal(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof software.amazon.awssdk.core.exception.SdkException || t instanceof IOException
+                    || t instanceof UncheckedIOException || t instanceof IntegrityException || t instanceof SourceReadException) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A one-line reason an operator can act on: the service's error code and message, or the exception. */

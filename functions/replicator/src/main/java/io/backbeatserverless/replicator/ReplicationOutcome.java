@@ -1,5 +1,7 @@
 package io.backbeatserverless.replicator;
 
+import org.slf4j.LoggerFactory;
+
 import io.backbeatserverless.core.status.ReplicationStatus;
 
 /**
@@ -25,6 +27,11 @@ public record ReplicationOutcome(ReplicationStatus status, String reason, int at
         if (failure instanceof InterruptedException) {
             Thread.currentThread().interrupt();
             return failed("interrupted", attempts);
+        }
+        if (ReplicationErrors.isInternal(failure)) {
+            // A bug: still an outcome (the version is FAILED, visible and retryable), and its stack trace in the log.
+            LoggerFactory.getLogger(ReplicationOutcome.class).error("internal error while replicating", failure);
+            return failed("internal error: " + ReplicationErrors.describe(failure), attempts);
         }
         String reason = ReplicationErrors.describe(failure);
         return switch (ReplicationErrors.classify(failure)) {

@@ -234,19 +234,7 @@ public final class S3SiteReplicator implements SiteReplicator {
                 }
             }
             if (deleteMarkerEntry) {
-                if (head.replica().isEmpty() && (head.deleteMarker() != null ? head.deleteMarker()
-                        : retrier.call(budget, () -> deletedAt(bucket, key)))) {
-                    return ReplicationOutcome.completed(budget.attempts(), 0); // deleted there already: a replay adds no marker
-                }
-                AnswerLost lost = new AnswerLost();
-                retrier.call(budget, () -> {
-                    // Each DELETE adds a marker: after one whose answer never came, look before deleting again.
-                    if (lost.workThere(() -> latestIsDeleteMarker(bucket, key))) {
-                        return null;
-                    }
-                    return lost.noting(() -> destination.deleteObject(r -> r.bucket(bucket).key(key)));
-                });
-                return ReplicationOutcome.completed(budget.attempts(), 0);
+                return replicateDeleteMarker(budget, entry, version, bucket, key, head);
             }
             long bytes = entry.metadata().contentLength() >= settings.multipartThresholdBytes()
                     ? copyInParts(budget, entry, version, bucket, key, mismatches, copyProgress == null ? null : deadline)
@@ -264,11 +252,10 @@ public final class S3SiteReplicator implements SiteReplicator {
 
     /**
      * The newest of the source's delete markers above this version that the status table has COMPLETED at this site, if
-     * one is: then the marker on top at the site stands for it, and this version, replicated late (an operator's retry
-     * of a failed version, a replay), must not go over it. The site keeps one marker for consecutive ones (a marker
-     * finding a marker on top writes none), so the marker itself cannot say which source marker it is (found by the
-     * chaos run: a retried version landed over two newer markers, the site's latest a version where the source's is a
-     * marker). Markers not replicated yet are still to come after this version, which is then copied, as in order.
+     * one is: then the markers on top at the site stand for it, and this version, replicated late (an operator's retry
+     * of a failed version, a replay), must not go over them. A marker at the site cannot say which source marker it is
+     * (found by the chaos run: a retried version landed over two newer markers, the site's latest a version where the
+     * source's is a marker). Markers not replicated yet are still to come after this version, which is then copied, as in order.
      */
     private Optional<String> supersededByMarkers(ReplicationEntry entry, String version) {
         List<String> newerMarkers = sourceHistory.deleteMarkersNewerThan(entry.bucket(), entry.objectKey(), version);
@@ -311,24 +298,59 @@ public final class S3SiteReplicator implements SiteReplicator {
         }
     }
 
-    private boolean latestIsDeleteMarker(String bucket, String key) {
-        Latest latest = headLatest(bucket, key);
-        return latest.replica().isEmpty() && (latest.deleteMarker() != null ? latest.deleteMarker() : deletedAt(bucket, key));
+    /**
+     * A delete marker becomes a DELETE at the site, so that the site has, on top of its replica of the key's newest
+     * version beneath, as many markers as the source has from that version up to this one: each source marker has its
+     * own at the site, as S3 Replication replicates each (found running as deployed: two markers in a row at the source
+     * were one at the site). A marker is the same as any other, so it is their count that makes a replay idempotent: a
+     * replayed marker finds the count reached and writes nothing, a DELETE whose answer was lost is not sent again once
+     * the count is there, and markers whose entries are late are made up by the first that comes.
+     */
+    private ReplicationOutcome replicateDeleteMarker(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket,
+                                                     String key, Latest head) throws Exception {
+        SiteTop top = head.replica().isPresent() ? new SiteTop(0, head.replica().get().metadata().get(SOURCE_VERSION_META))
+                : Boolean.FALSE.equals(head.deleteMarker()) ? new SiteTop(0, null) : retrier.call(budget, () -> siteTop(bucket, key));
+        int counted = retrier.call(budget, () -> sourceHistory.markersUpTo(entry.bucket(), entry.objectKey(), top.replicaOf(), version));
+        // A marker the source no longer lists (its version was deleted there): one marker on top stands for it.
+        int wanted = counted < 0 ? 1 : Math.max(1, counted);
+        AnswerLost lost = new AnswerLost();
+        for (int present = top.markers(); present < wanted; present++) {
+            int needed = present + 1;
+            retrier.call(budget, () -> {
+                // Each DELETE adds a marker: after one whose answer never came, look before deleting again.
+                if (lost.workThere(() -> siteTop(bucket, key).markers() >= needed)) {
+                    return null;
+                }
+                return lost.noting(() -> destination.deleteObject(r -> r.bucket(bucket).key(key)));
+            });
+        }
+        return ReplicationOutcome.completed(budget.attempts(), 0);
+    }
+
+    /** The delete markers on top of a key at the site, and the source version its newest replica beneath is of (or null). */
+    private record SiteTop(int markers, String replicaOf) {
+    }
+
+    private SiteTop siteTop(String bucket, String key) {
+        int[] markers = {0};
+        String[] newestVersion = {null};
+        KeyEntries.newestFirst(destination, bucket, key, listed -> {
+            if (listed.deleteMarker()) {
+                markers[0]++;
+                return true;
+            }
+            newestVersion[0] = listed.versionId();
+            return false;
+        });
+        String replicaOf = newestVersion[0] == null ? null
+                : destination.headObject(r -> r.bucket(bucket).key(key).versionId(newestVersion[0])).metadata().get(SOURCE_VERSION_META);
+        return new SiteTop(markers[0], replicaOf);
     }
 
     /** The key's latest replica at the site if it is of this source version, the same size. */
     private Optional<HeadObjectResponse> replicaOf(String bucket, String key, String version, long contentLength) {
         return headLatest(bucket, key).replica().filter(h -> version.equals(h.metadata().get(SOURCE_VERSION_META))
                 && h.contentLength() != null && h.contentLength() == contentLength);
-    }
-
-    /**
-     * Whether the key's latest entry at the site is a delete marker (HEAD answered 404). S3 says so in the 404
-     * itself ({@code x-amz-delete-marker}); stores that do not are asked for the key's newest entry.
-     */
-    private boolean deletedAt(String bucket, String key) {
-        var page = destination.listObjectVersions(r -> r.bucket(bucket).prefix(key).maxKeys(1));
-        return page.deleteMarkers().stream().anyMatch(d -> d.key().equals(key) && Boolean.TRUE.equals(d.isLatest()));
     }
 
     /**

@@ -2,7 +2,6 @@ package io.backbeatserverless.replicator;
 
 import io.backbeatserverless.core.metadata.Timestamps;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.ListObjectVersionsResponse;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -10,7 +9,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 /**
  * Which of two versions of a key is newer at the source. Their source last-modified times decide, except when they are
@@ -19,9 +17,6 @@ import java.util.stream.Stream;
  * source's version listing, which lists a key's versions and delete markers newest first, decides.
  */
 final class SourceHistory {
-
-    /** How far down a key's history a tie is looked for before giving up (ties are between neighbours in practice). */
-    static final int MAX_ENTRIES_READ = 100;
 
     private final S3Client source;
 
@@ -49,7 +44,7 @@ final class SourceHistory {
 
     /**
      * Of two version ids of the key, the one the source lists first (the newer); empty when neither is among the key's
-     * newest {@value #MAX_ENTRIES_READ} entries.
+     * newest {@value KeyEntries#MAX_ENTRIES_READ} entries.
      */
     private Optional<String> listedFirst(String bucket, String key, String a, String b) {
         AtomicReference<String> first = new AtomicReference<>();
@@ -65,7 +60,7 @@ final class SourceHistory {
 
     /**
      * The delete markers the source lists above {@code version} for the key (newer than it), newest first; all of the
-     * key's newest {@value #MAX_ENTRIES_READ} entries that are markers when the version is not among them.
+     * key's newest {@value KeyEntries#MAX_ENTRIES_READ} entries that are markers when the version is not among them.
      */
     List<String> deleteMarkersNewerThan(String bucket, String key, String version) {
         List<String> markers = new ArrayList<>();
@@ -81,32 +76,31 @@ final class SourceHistory {
         return markers;
     }
 
-    private record Listed(String versionId, boolean deleteMarker) {
+    /**
+     * How many delete markers the source has from {@code marker} down to the version {@code since} (excluded; null: to
+     * the key's oldest entry read): the markers a site must have on top of its replica of {@code since} once
+     * {@code marker} is replicated there. Versions between them (not replicated there, or superseded) are not counted.
+     * -1 when the source no longer lists {@code marker} among the key's newest entries.
+     */
+    int markersUpTo(String bucket, String key, String since, String marker) {
+        int[] count = {0};
+        boolean[] seen = {false};
+        KeyEntries.newestFirst(source, bucket, key, listed -> {
+            if (listed.versionId().equals(marker)) {
+                seen[0] = true;
+            }
+            if (seen[0] && listed.versionId().equals(since)) {
+                return false;
+            }
+            if (seen[0] && listed.deleteMarker()) {
+                count[0]++;
+            }
+            return true;
+        });
+        return seen[0] ? count[0] : -1;
     }
 
-    /**
-     * Hands the key's versions and delete markers to {@code visitor}, newest first, while it answers true, at most
-     * {@value #MAX_ENTRIES_READ}. One entry per page: the SDK splits a page into versions and delete markers, which
-     * would lose the order between a version and a marker.
-     */
-    private void newestFirst(String bucket, String key, Predicate<Listed> visitor) {
-        String keyMarker = null;
-        String versionMarker = null;
-        for (int read = 0; read < MAX_ENTRIES_READ; read++) {
-            String fromKey = keyMarker;
-            String fromVersion = versionMarker;
-            ListObjectVersionsResponse page = source.listObjectVersions(r -> r.bucket(bucket).prefix(key).maxKeys(1)
-                    .keyMarker(fromKey).versionIdMarker(fromVersion));
-            Optional<Listed> listed = Stream.concat(
-                            page.versions().stream().filter(v -> v.key().equals(key)).map(v -> new Listed(v.versionId(), false)),
-                            page.deleteMarkers().stream().filter(d -> d.key().equals(key)).map(d -> new Listed(d.versionId(), true)))
-                    .findFirst();
-            // Past the key's history when a longer key with the same prefix comes next.
-            if (listed.isEmpty() || !visitor.test(listed.get()) || !Boolean.TRUE.equals(page.isTruncated())) {
-                return;
-            }
-            keyMarker = page.nextKeyMarker();
-            versionMarker = page.nextVersionIdMarker();
-        }
+    private void newestFirst(String bucket, String key, Predicate<KeyEntries.Listed> visitor) {
+        KeyEntries.newestFirst(source, bucket, key, visitor);
     }
 }

@@ -70,6 +70,27 @@ class ReplicationErrorsTest {
         assertThat(ReplicationErrors.describe(toHead)).isEqualTo("Service Unavailable (HTTP 503): no error body (an answer to a HEAD has none)");
     }
 
+    /**
+     * Found running as deployed (IAM enforced): a site refusing a HEAD answers 403 with no body, so no error code, and
+     * classifying that threw a NullPointerException (Set.contains(null)): the version was FAILED "internal error".
+     */
+    @Test
+    void anErrorAnswerWithoutACodeIsClassifiedByItsStatus() {
+        S3Exception forbiddenHead = (S3Exception) S3Exception.builder().statusCode(403).awsErrorDetails(AwsErrorDetails.builder().build()).build();
+        assertThat(ReplicationErrors.classify(forbiddenHead)).isEqualTo(Kind.PERMANENT);
+        ReplicationOutcome outcome = ReplicationOutcome.of(forbiddenHead, 1);
+        assertThat(outcome.reason()).isEqualTo("Forbidden (HTTP 403): no error body (an answer to a HEAD has none)");
+        S3Exception unavailableHead = (S3Exception) S3Exception.builder().statusCode(503).awsErrorDetails(AwsErrorDetails.builder().build()).build();
+        assertThat(ReplicationErrors.classify(unavailableHead)).isEqualTo(Kind.RETRYABLE);
+    }
+
+    @Test
+    void aBugIsAnInternalErrorWithItsStackTraceLogged() {
+        assertThat(ReplicationErrors.isInternal(new NullPointerException())).isTrue();
+        assertThat(ReplicationErrors.isInternal(s3(403, "AccessDenied"))).isFalse();
+        assertThat(ReplicationOutcome.of(new IllegalStateException("a bug"), 1).reason()).isEqualTo("internal error: java.lang.IllegalStateException: a bug");
+    }
+
     private static S3Exception s3(int status, String code) {
         return (S3Exception) S3Exception.builder().statusCode(status)
                 .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage("msg " + code).build()).build();

@@ -47,14 +47,28 @@ public final class ChildProcess implements AutoCloseable {
         return start(name, command, java.util.Map.of(), readyLine, timeout);
     }
 
-    /** @param environment variables set for the child on top of ours */
+    /** @param environment variables set for the child on top of ours; a null value removes the variable */
     public static ChildProcess start(String name, List<String> command, java.util.Map<String, String> environment,
                                      Predicate<String> readyLine, Duration timeout)
             throws IOException, TimeoutException, InterruptedException {
+        return start(name, command, environment, readyLine, timeout, List.of());
+    }
+
+    /** @param watchers given every line of the child's output from its first (see {@link #watch}) */
+    public static ChildProcess start(String name, List<String> command, java.util.Map<String, String> environment,
+                                     Predicate<String> readyLine, Duration timeout, List<java.util.function.Consumer<String>> watchers)
+            throws IOException, TimeoutException, InterruptedException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().putAll(environment);
+        environment.forEach((variable, value) -> {
+            if (value == null) {
+                builder.environment().remove(variable);
+            } else {
+                builder.environment().put(variable, value);
+            }
+        });
         Process process = builder.start();
         ChildProcess child = new ChildProcess(name, process);
+        child.watchers.addAll(watchers);
         CompletableFuture<Void> ready = new CompletableFuture<>();
         Thread.ofPlatform().daemon().name(name + "-output").start(() -> child.relayOutput(readyLine, ready));
         process.onExit().thenAccept(p -> {

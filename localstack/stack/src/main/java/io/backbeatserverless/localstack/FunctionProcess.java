@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A function of the pipeline ({@link LocalFunctionMain}) in its own JVM, which can be killed (SIGKILL, as a Lambda
@@ -17,12 +19,14 @@ public final class FunctionProcess implements AutoCloseable {
 
     private final String name;
     private final List<String> command;
+    private final Map<String, String> environment;
     private ChildProcess child;
     private boolean enabled = true;
 
-    private FunctionProcess(String name, List<String> command) {
+    private FunctionProcess(String name, List<String> command, Map<String, String> environment) {
         this.name = name;
         this.command = command;
+        this.environment = environment;
     }
 
     /** @param site the site of a replicator; null for the populator and the status processor */
@@ -34,7 +38,30 @@ public final class FunctionProcess implements AutoCloseable {
         if (site != null) {
             command.add(site);
         }
-        FunctionProcess process = new FunctionProcess(site == null ? function : function + "-" + site, command);
+        FunctionProcess process = new FunctionProcess(site == null ? function : function + "-" + site, command, Map.of());
+        process.restart();
+        return process;
+    }
+
+    /**
+     * A deployed function ({@link LambdaRuntimeStandIn}) in a JVM of its own, with exactly the environment AWS would
+     * give it: {@code environment} replaces every {@code AWS_*} variable of this JVM's (a developer's own keys or profile
+     * must not reach a function that is meant to run with its role's credentials alone).
+     *
+     * @param lambda true for a Lambda function (C1 only, as Lambda's java21 runtime), false for a container
+     * @param output  every line the function prints, from its first
+     */
+    public static FunctionProcess startDeployed(String name, List<String> trigger, Map<String, String> environment, boolean lambda,
+                                                java.util.function.Consumer<String> output) throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx384m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError"));
+        command.addAll(jitFlags(lambda ? "deployed" : "populator"));
+        command.addAll(LambdaRuntimeStandIn.command(trigger));
+        Map<String, String> clean = new HashMap<>();
+        System.getenv().keySet().stream().filter(variable -> variable.startsWith("AWS_")).forEach(variable -> clean.put(variable, null));
+        clean.putAll(environment);
+        FunctionProcess process = new FunctionProcess(name, command, clean);
+        process.watchers.add(output);
         process.restart();
         return process;
     }
@@ -59,7 +86,7 @@ public final class FunctionProcess implements AutoCloseable {
 
     /** Starts it again (after {@link #kill()}): it resumes from the committed offsets and saved checkpoints. */
     public synchronized void restart() throws Exception {
-        restart(java.util.Map.of());
+        restart(Map.of());
     }
 
     /**
@@ -69,15 +96,16 @@ public final class FunctionProcess implements AutoCloseable {
      */
     public synchronized void restartArmed(String crashAt) throws Exception {
         io.backbeatserverless.core.crash.CrashPoints.Arming.parse(crashAt); // a bad point fails here, not in the child
-        restart(java.util.Map.of(io.backbeatserverless.core.crash.CrashPoints.VARIABLE, crashAt));
+        restart(Map.of(io.backbeatserverless.core.crash.CrashPoints.VARIABLE, crashAt));
     }
 
-    private void restart(java.util.Map<String, String> environment) throws Exception {
+    private void restart(Map<String, String> environment) throws Exception {
         if (child != null && child.isAlive()) {
             throw new IllegalStateException(name + " is running (pid " + child.pid() + ")");
         }
-        child = ChildProcess.start(name, command, environment, "READY"::equals, Duration.ofSeconds(60));
-        watchers.forEach(child::watch);
+        Map<String, String> all = new HashMap<>(this.environment);
+        all.putAll(environment);
+        child = ChildProcess.start(name, command, all, "READY"::equals, Duration.ofSeconds(60), watchers);
         LOG.info("function {} runs in pid {}", name, child.pid());
         if (!enabled) {
             child.send("disable");
@@ -108,7 +136,7 @@ public final class FunctionProcess implements AutoCloseable {
         return child != null && child.isAlive();
     }
 
-    synchronized void setEnabled(boolean on) {
+    public synchronized void setEnabled(boolean on) {
         enabled = on;
         if (isAlive()) {
             try {

@@ -20,6 +20,22 @@ public final class PendingVersions {
 
     public static ObjectMetadata metadataOf(String key, String versionId, long size, String eTag, Instant lastModified, boolean deleteMarker,
                                      ReplicationConfiguration rules, ReplicationRule rule, Map<String, String> tags) {
+        return metadataOf(key, versionId, size, eTag, lastModified, deleteMarker, rules, rule, tags, List.of("DATA", "METADATA"));
+    }
+
+    /**
+     * A change of a version's metadata alone (its tags: S3's s3:ObjectTagging:Put and :Delete events): content
+     * {@code METADATA}, as CloudServer logs a tag change, so the replicator re-tags the replica and copies no byte. No
+     * last-modified time: the change's own time is not the version's, which orders it among the key's versions.
+     */
+    public static ObjectMetadata metadataChangeOf(String key, String versionId, long size, String eTag,
+                                                  ReplicationConfiguration rules, ReplicationRule rule, Map<String, String> tags) {
+        return metadataOf(key, versionId, size, eTag, null, false, rules, rule, tags, List.of("METADATA"));
+    }
+
+    private static ObjectMetadata metadataOf(String key, String versionId, long size, String eTag, Instant lastModified, boolean deleteMarker,
+                                             ReplicationConfiguration rules, ReplicationRule rule, Map<String, String> tags,
+                                             List<String> content) {
         List<ObjectMetadata.Backend> backends = rule.sites().stream()
                 .map(site -> new ObjectMetadata.Backend(site, ReplicationStatus.PENDING, "")).toList();
         return ObjectMetadata.builder(key, versionId)
@@ -29,7 +45,7 @@ public final class PendingVersions {
                 .deleteMarker(deleteMarker)
                 .tags(tags)
                 .replicationInfo(new ObjectMetadata.ReplicationInfo(ReplicationStatus.PENDING, backends,
-                        List.of("DATA", "METADATA"), rule.destinationBucket(), String.join(",", rule.sites()), rules.role()))
+                        content, rule.destinationBucket(), String.join(",", rule.sites()), rules.role()))
                 .build();
     }
 }

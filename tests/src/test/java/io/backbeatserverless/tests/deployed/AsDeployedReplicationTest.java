@@ -1,0 +1,445 @@
+package io.backbeatserverless.tests.deployed;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.Tag;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The stack as {@code cdk deploy} makes it, each function under its own synthesized role on moto with IAM enforced
+ * ({@link AsDeployedStack}): an operator's scenarios through the S3-events feed, each asserting both sites' versions in
+ * their order (a site's history of a key must be the source's: versions and delete markers alike), the status table,
+ * and — once all have run — that no function's role was denied anything. Site {@code aws-role} is written with the
+ * replicator's role (S3's server-side copies), site {@code keyed} with keys read from Secrets Manager (streamed copies).
+ */
+@ExtendWith(AsDeployedStack.class)
+class AsDeployedReplicationTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration DEADLINE = Duration.ofSeconds(60);
+    static final List<String> SITES = List.of(AsDeployedStack.ROLE_SITE, AsDeployedStack.KEYED_SITE);
+    private static AsDeployedStack.Running stack;
+
+    @BeforeAll
+    static void rules() throws Exception {
+        stack = AsDeployedStack.stack();
+        // AWS S3 sources keep their rules in the rule store, set through the ops API (docs/deploy.md, step 6).
+        String rules = "{\"Role\":\"arn:aws:iam::123456789012:role/s3-replication-role\",\"Rules\":[{\"Status\":\"Enabled\","
+                + "\"Prefix\":\"\",\"Destination\":{\"Bucket\":\"arn:aws:s3:::" + AsDeployedStack.ROLE_SITE_BUCKET + "\","
+                + "\"StorageClass\":\"" + String.join(",", SITES) + "\"}}]}";
+        assertThat(ops("PUT", "/_/rules/" + AsDeployedStack.SOURCE_BUCKET, rules).statusCode()).isEqualTo(200);
+    }
+
+    @AfterAll
+    static void noRoleWasDeniedAnything() {
+        assertThat(stack.deniedToRoles()).as("lines where a function's role was denied something").isEmpty();
+    }
+
+    @Test
+    void quickstartAPutReachesBothSitesWithItsMetadataAndIsRecordedCompleted() {
+        String key = key("quickstart");
+        String version = put(key, "hello, replica", Map.of("color", "blue"));
+
+        awaitCompleted(key, version);
+        for (String site : SITES) {
+            var replica = stack.s3.headObject(r -> r.bucket(bucketOf(site)).key(replicaKey(key)));
+            assertThat(replica.metadata()).as(site).containsEntry("color", "blue").containsEntry("scal-version-id", version)
+                    .containsEntry("scal-replication-status", "REPLICA");
+            assertThat(replica.contentLength()).isEqualTo(14);
+        }
+    }
+
+    @Test
+    void anOverwriteLandsOnTopOfTheVersionBefore() {
+        String key = key("overwrite");
+        String first = put(key, "one", Map.of());
+        String second = put(key, "two", Map.of());
+
+        awaitCompleted(key, first);
+        awaitCompleted(key, second);
+        awaitSameHistoryAtEverySite(key);
+        for (String site : SITES) {
+            assertThat(stack.s3.getObjectAsBytes(r -> r.bucket(bucketOf(site)).key(replicaKey(key))).asUtf8String()).as(site).isEqualTo("two");
+        }
+    }
+
+    @Test
+    void aDeleteMarkerHidesTheReplica() {
+        String key = key("deleted");
+        String version = put(key, "soon gone", Map.of());
+        String marker = stack.s3.deleteObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).versionId();
+
+        awaitCompleted(key, version);
+        awaitCompleted(key, marker);
+        awaitSameHistoryAtEverySite(key);
+        assertThat(history(AsDeployedStack.SOURCE_BUCKET, key).getFirst().deleteMarker()).isTrue();
+    }
+
+    /** The replicator lists the site's versions of the key here (s3:ListBucketVersions): the finding that started this suite. */
+    @Test
+    void aKeyRecreatedAfterADeleteHasItsWholeHistoryAtTheSites() {
+        String key = key("recreated");
+        String first = put(key, "first life", Map.of());
+        String marker = stack.s3.deleteObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).versionId();
+        String second = put(key, "second life", Map.of());
+
+        for (String version : List.of(first, marker, second)) {
+            awaitCompleted(key, version);
+        }
+        awaitSameHistoryAtEverySite(key);
+        for (String site : SITES) {
+            assertThat(stack.s3.getObjectAsBytes(r -> r.bucket(bucketOf(site)).key(replicaKey(key))).asUtf8String())
+                    .as(site).isEqualTo("second life");
+        }
+    }
+
+    @Test
+    void twoDeleteMarkersInARowAreBothReplicated() {
+        String key = key("two-markers");
+        String version = put(key, "deleted twice", Map.of());
+        String firstMarker = stack.s3.deleteObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).versionId();
+        String secondMarker = stack.s3.deleteObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).versionId();
+
+        for (String entry : List.of(version, firstMarker, secondMarker)) {
+            awaitCompleted(key, entry);
+        }
+        awaitSameHistoryAtEverySite(key);
+    }
+
+    /** Tags travel with the version, and a later change of them (s3:ObjectTagging:Put) re-tags the replica, no bytes copied. */
+    @Test
+    void tagsSetAtPutAndChangedLaterReachTheReplica() {
+        String key = key("tagged");
+        String version = stack.s3.putObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).tagging("team=ops&tier=gold"),
+                RequestBody.fromString("tagged")).versionId();
+        awaitCompleted(key, version);
+        for (String site : SITES) {
+            assertThat(tagsAt(bucketOf(site), replicaKey(key))).as(site).containsExactlyInAnyOrderEntriesOf(Map.of("team", "ops", "tier", "gold"));
+        }
+        int versionsBefore = history(bucketOf(AsDeployedStack.KEYED_SITE), replicaKey(key)).size();
+
+        stack.s3.putObjectTagging(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).versionId(version)
+                .tagging(t -> t.tagSet(Tag.builder().key("team").value("storage").build())));
+
+        await().atMost(DEADLINE).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+            for (String site : SITES) {
+                assertThat(tagsAt(bucketOf(site), replicaKey(key))).as(site).containsExactlyEntriesOf(Map.of("team", "storage"));
+            }
+        });
+        assertThat(history(bucketOf(AsDeployedStack.KEYED_SITE), replicaKey(key))).as("re-tagged in place, not copied again")
+                .hasSize(versionsBefore);
+    }
+
+    /** 17 MiB in three parts: above the replicators' multipart threshold (UploadPartCopy at one site, UploadPart at the other). */
+    @Test
+    void aMultipartObjectArrivesWholeAtBothSites() {
+        String key = key("multipart");
+        byte[] body = new byte[17 * 1024 * 1024];
+        ThreadLocalRandom.current().nextBytes(body);
+        String upload = stack.s3.createMultipartUpload(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).uploadId();
+        List<CompletedPart> parts = new ArrayList<>();
+        int partSize = 6 * 1024 * 1024;
+        for (int number = 1, from = 0; from < body.length; number++, from += partSize) {
+            int part = number;
+            byte[] bytes = java.util.Arrays.copyOfRange(body, from, Math.min(body.length, from + partSize));
+            String eTag = stack.s3.uploadPart(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).uploadId(upload).partNumber(part),
+                    RequestBody.fromBytes(bytes)).eTag();
+            parts.add(CompletedPart.builder().partNumber(part).eTag(eTag).build());
+        }
+        String version = stack.s3.completeMultipartUpload(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).uploadId(upload)
+                .multipartUpload(m -> m.parts(parts))).versionId();
+
+        awaitCompleted(key, version);
+        for (String site : SITES) {
+            assertThat(stack.s3.getObjectAsBytes(r -> r.bucket(bucketOf(site)).key(replicaKey(key))).asByteArray()).as(site).isEqualTo(body);
+        }
+    }
+
+    /** At least once: an entry delivered again (a replayed batch) changes nothing at the sites. */
+    @Test
+    void aReplayedEntryAddsNoVersionAtTheSites() throws Exception {
+        String key = key("replayed");
+        String version = put(key, "once", Map.of());
+        awaitCompleted(key, version);
+        Map<String, Integer> before = new java.util.HashMap<>();
+        for (String site : SITES) {
+            before.put(site, history(bucketOf(site), replicaKey(key)).size());
+        }
+
+        ConsumerRecord<byte[], byte[]> entry = entryOf(key);
+        try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", stack.kafka.bootstrapServers()),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(entry.topic(), entry.key(), entry.value())).get();
+        }
+        // Both replicators have taken the replayed entry when their consumer groups are past it.
+        await().atMost(DEADLINE).pollInterval(Duration.ofMillis(250)).until(() -> consumedEverywhere(entry.topic()));
+        for (String site : SITES) {
+            assertThat(history(bucketOf(site), replicaKey(key))).as(site).hasSize(before.get(site));
+        }
+        awaitCompleted(key, version);
+    }
+
+    /**
+     * A version a site refuses (its owner took the keys' rights away) is FAILED with the site's reason, listed by the ops
+     * API, announced on EventBridge as S3's OperationFailedReplication (the template's rule matches it), and retried to
+     * COMPLETED once the rights are back; the other site is not held up.
+     */
+    @Test
+    void aFailureIsListedAnnouncedAndRetriedToCompleted() throws Exception {
+        String key = key("refused");
+        String policy = stack.iam.getUserPolicy(r -> r.userName(AsDeployedStack.KEYED_SITE_WRITER).policyName("site-keys")).policyDocument();
+        stack.iam.deleteUserPolicy(r -> r.userName(AsDeployedStack.KEYED_SITE_WRITER).policyName("site-keys"));
+        String version;
+        try {
+            version = put(key, "refused at one site", Map.of());
+            awaitStatus(key, version, AsDeployedStack.ROLE_SITE, "COMPLETED");
+            awaitStatus(key, version, AsDeployedStack.KEYED_SITE, "FAILED");
+        } finally {
+            stack.iam.putUserPolicy(r -> r.userName(AsDeployedStack.KEYED_SITE_WRITER).policyName("site-keys")
+                    .policyDocument(java.net.URLDecoder.decode(policy, StandardCharsets.UTF_8)));
+        }
+        JsonNode failed = opsJson("GET", "/_/crr/failed?sitename=" + AsDeployedStack.KEYED_SITE, null);
+        JsonNode listed = null;
+        for (JsonNode entry : failed.path("Versions")) {
+            if (entry.path("Key").asText().equals(key)) {
+                listed = entry;
+            }
+        }
+        assertThat(listed).as("failed entries of site keyed: %s", failed).isNotNull();
+        assertThat(listed.path("VersionId").asText()).isEqualTo(version);
+        // The site's first answer is to a HEAD of the replica: a 403 without a body, as S3 answers a HEAD it refuses.
+        assertThat(listed.path("Reason").asText()).contains("HTTP 403");
+
+        JsonNode event = awaitFailureEvent(version);
+        assertThat(event.path("detail-type").asText()).isEqualTo("OperationFailedReplication");
+        assertThat(event.toString()).contains(AsDeployedStack.KEYED_SITE);
+
+        JsonNode retried = opsJson("POST", "/_/crr/failed", "[{\"Bucket\":\"" + AsDeployedStack.SOURCE_BUCKET + "\",\"Key\":\"" + key
+                + "\",\"VersionId\":\"" + version + "\",\"StorageClass\":\"" + AsDeployedStack.KEYED_SITE + "\"}]");
+        assertThat(retried.toString()).contains("PENDING");
+        awaitCompleted(key, version);
+        assertThat(stack.s3.getObjectAsBytes(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(key))).asUtf8String())
+                .isEqualTo("refused at one site");
+    }
+
+    /** Pausing a site disables its MSK trigger (UpdateEventSourceMapping under the ops role); nothing is lost, and resume catches up. */
+    @Test
+    void aPausedSiteWaitsAndCatchesUpOnResume() throws Exception {
+        opsJson("POST", "/_/crr/pause/" + AsDeployedStack.KEYED_SITE, null);
+        String key = key("paused");
+        String version;
+        try {
+            stack.awaitTrigger(AsDeployedStack.KEYED_SITE, false);
+            assertThat(opsJson("GET", "/_/crr/status", null).path(AsDeployedStack.KEYED_SITE).asText()).isEqualTo("disabled");
+            version = put(key, "while paused", Map.of());
+            awaitStatus(key, version, AsDeployedStack.ROLE_SITE, "COMPLETED");
+            // The paused site gets nothing while its mapping is disabled.
+            await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> history(AsDeployedStack.KEYED_SITE_BUCKET,
+                    replicaKey(key)).isEmpty());
+        } finally {
+            opsJson("POST", "/_/crr/resume/" + AsDeployedStack.KEYED_SITE, null);
+        }
+        assertThat(opsJson("GET", "/_/crr/status", null).path(AsDeployedStack.KEYED_SITE).asText()).isEqualTo("enabled");
+        awaitCompleted(key, version);
+    }
+
+    /** Verify under its own role proves both sites, and --repair puts back a replica the site lost. */
+    @Test
+    void verifyFindsALostReplicaAndRepairsIt() throws Exception {
+        String key = key("verified");
+        String version = put(key, "proven", Map.of());
+        awaitCompleted(key, version);
+        String lost = stack.s3.headObject(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(key))).versionId();
+        stack.s3.deleteObject(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(key)).versionId(lost));
+
+        JsonNode run = opsJson(202, "POST", "/_/crr/verify", "{\"Bucket\":\"" + AsDeployedStack.SOURCE_BUCKET + "\",\"Prefix\":\"" + key
+                + "\",\"Repair\":true}");
+        String id = run.path("Id").asText();
+        JsonNode done = await().atMost(DEADLINE).pollInterval(Duration.ofMillis(500)).until(
+                () -> opsJson("GET", "/_/crr/verify/" + id, null), r -> r.path("Phase").asText().equals("DONE"));
+        assertThat(done.path("Sites").path(AsDeployedStack.KEYED_SITE).path("Missing").asInt()).as("%s", done).isEqualTo(1);
+        assertThat(done.path("Sites").path(AsDeployedStack.KEYED_SITE).path("Repaired").asInt()).as("%s", done).isEqualTo(1);
+        assertThat(done.path("Sites").path(AsDeployedStack.ROLE_SITE).path("Identical").asInt()).as("%s", done).isEqualTo(1);
+        await().atMost(DEADLINE).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> assertThat(stack.s3.getObjectAsBytes(
+                r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(key))).asUtf8String()).isEqualTo("proven"));
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    static String key(String scenario) {
+        return scenario + "/" + UUID.randomUUID();
+    }
+
+    static String replicaKey(String key) {
+        return AsDeployedStack.SOURCE_BUCKET + "/" + key; // bucketMatch false: the source bucket prefixes the key
+    }
+
+    static String bucketOf(String site) {
+        return site.equals(AsDeployedStack.ROLE_SITE) ? AsDeployedStack.ROLE_SITE_BUCKET : AsDeployedStack.KEYED_SITE_BUCKET;
+    }
+
+    static String put(String key, String body, Map<String, String> metadata) {
+        return stack.s3.putObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).metadata(metadata), RequestBody.fromString(body))
+                .versionId();
+    }
+
+    static void awaitCompleted(String key, String versionId) {
+        for (String site : SITES) {
+            awaitStatus(key, versionId, site, "COMPLETED");
+        }
+    }
+
+    static void awaitStatus(String key, String versionId, String site, String status) {
+        await().atMost(DEADLINE).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+            Map<String, AttributeValue> item = stack.dynamo.getItem(r -> r.tableName(stack.table("TablesReplicationStatus"))
+                    .key(Map.of("object", AttributeValue.fromS(AsDeployedStack.SOURCE_BUCKET + "/" + key),
+                            "versionId", AttributeValue.fromS(versionId))).consistentRead(true)).item();
+            assertThat(item).as("status of %s %s", key, versionId).containsKey("site:" + site);
+            assertThat(item.get("site:" + site).m().get("status").s()).as("%s at %s: %s", versionId, site, item).isEqualTo(status);
+        });
+    }
+
+    /** One entry of a key's history: a version (with the source version it replicates, at a site) or a delete marker. */
+    record Entry(String versionId, boolean deleteMarker, String replicaOf) {
+    }
+
+    /** A key's versions and delete markers, newest first, one a page: the SDK splits a page into the two kinds, losing their order. */
+    static List<Entry> history(String bucket, String key) {
+        List<Entry> entries = new ArrayList<>();
+        String keyMarker = null;
+        String versionMarker = null;
+        while (true) {
+            String fromKey = keyMarker;
+            String fromVersion = versionMarker;
+            var page = stack.s3.listObjectVersions(r -> r.bucket(bucket).prefix(key).maxKeys(1).keyMarker(fromKey).versionIdMarker(fromVersion));
+            page.versions().stream().filter(v -> v.key().equals(key)).forEach(v -> entries.add(new Entry(v.versionId(), false,
+                    stack.s3.headObject(r -> r.bucket(bucket).key(key).versionId(v.versionId())).metadata().get("scal-version-id"))));
+            page.deleteMarkers().stream().filter(d -> d.key().equals(key)).forEach(d -> entries.add(new Entry(d.versionId(), true, null)));
+            if (!Boolean.TRUE.equals(page.isTruncated())) {
+                return entries;
+            }
+            keyMarker = page.nextKeyMarker();
+            versionMarker = page.nextVersionIdMarker();
+        }
+    }
+
+    /** Every site holds the key's whole history in the source's order: each version as its replica, each marker as a marker. */
+    static void awaitSameHistoryAtEverySite(String key) {
+        List<String> source = history(AsDeployedStack.SOURCE_BUCKET, key).stream()
+                .map(e -> e.deleteMarker() ? "marker" : e.versionId()).toList();
+        await().atMost(DEADLINE).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+            for (String site : SITES) {
+                List<String> atSite = history(bucketOf(site), replicaKey(key)).stream()
+                        .map(e -> e.deleteMarker() ? "marker" : e.replicaOf()).toList();
+                assertThat(atSite).as("history of %s at %s, newest first", key, site).containsExactlyElementsOf(source);
+            }
+        });
+    }
+
+    static Map<String, String> tagsAt(String bucket, String key) {
+        Map<String, String> tags = new java.util.TreeMap<>();
+        stack.s3.getObjectTagging(r -> r.bucket(bucket).key(key)).tagSet().forEach(t -> tags.put(t.key(), t.value()));
+        return tags;
+    }
+
+    /** The key's entry as the populator queued it. */
+    private static ConsumerRecord<byte[], byte[]> entryOf(String key) {
+        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka.bootstrapServers(),
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor("backbeat-replication").stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + DEADLINE.toNanos();
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    if (new String(record.value(), StandardCharsets.UTF_8).contains(key)) {
+                        return record;
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no entry of " + key + " on backbeat-replication");
+    }
+
+    /** Whether every replicator's consumer group has committed the end of every partition of {@code topic}. */
+    private static boolean consumedEverywhere(String topic) throws Exception {
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", stack.kafka.bootstrapServers()))) {
+            var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            var ends = admin.listOffsets(partitions.stream().collect(java.util.stream.Collectors.toMap(p -> p,
+                    p -> org.apache.kafka.clients.admin.OffsetSpec.latest()))).all().get();
+            for (String site : SITES) {
+                var committed = admin.listConsumerGroupOffsets("backbeat-replication-" + site).partitionsToOffsetAndMetadata().get();
+                for (TopicPartition partition : partitions) {
+                    long end = ends.get(partition).offset();
+                    var at = committed.get(partition);
+                    if (end > 0 && (at == null || at.offset() < end)) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+    }
+
+    /** The OperationFailedReplication event of a version, as the template's event rule delivered it. */
+    private static JsonNode awaitFailureEvent(String versionId) {
+        List<JsonNode> seen = new ArrayList<>();
+        return await().atMost(DEADLINE).pollInterval(Duration.ofMillis(250)).until(() -> {
+            for (var message : stack.sqs.receiveMessage(r -> r.queueUrl(stack.eventRuleQueueUrl).maxNumberOfMessages(10)).messages()) {
+                JsonNode event = JSON.readTree(message.body());
+                seen.add(event);
+                stack.sqs.deleteMessage(r -> r.queueUrl(stack.eventRuleQueueUrl).receiptHandle(message.receiptHandle()));
+            }
+            return seen.stream().filter(e -> e.toString().contains(versionId)).findFirst().orElse(null);
+        }, java.util.Objects::nonNull);
+    }
+
+    static HttpResponse<String> ops(String method, String path, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(stack.opsUrl.toString() + path.substring(1)))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            return client.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        }
+    }
+
+    static JsonNode opsJson(String method, String path, String body) throws Exception {
+        return opsJson(200, method, path, body);
+    }
+
+    static JsonNode opsJson(int expected, String method, String path, String body) throws Exception {
+        HttpResponse<String> response = ops(method, path, body);
+        assertThat(response.statusCode()).as("%s %s: %s", method, path, response.body()).isEqualTo(expected);
+        return JSON.readTree(response.body());
+    }
+}
