@@ -277,6 +277,23 @@ public final class BackbeatStack extends Stack {
         }
         CfnOutput.Builder.create(this, "KafkaClusterArn").value(kafka.clusterArn()).build();
         suppressFindingsOfGeneratedResources();
+        software.amazon.awscdk.Aspects.of(this).add(new RedundantDependsOnOfGeneratedResources());
+    }
+
+    /**
+     * cfn-lint's W3005 (a DependsOn that a Ref or GetAtt already implies) on what CDK writes itself: a Lambda function's
+     * DependsOn its service role (and the role's policy, which the function must wait for: the Role GetAtt alone would
+     * not wait for the policy), and S3 notifications' DependsOn their queue. Suppressed on those resources only, in their
+     * metadata, as cfn-lint reads it; every other warning stays an error of the lint test.
+     */
+    private static final class RedundantDependsOnOfGeneratedResources implements software.amazon.awscdk.IAspect {
+        @Override
+        public void visit(IConstruct node) {
+            if (node instanceof software.amazon.awscdk.CfnResource resource
+                    && List.of("AWS::Lambda::Function", "Custom::S3BucketNotifications").contains(resource.getCfnResourceType())) {
+                resource.addMetadata("cfn-lint", Map.of("config", Map.of("ignore_checks", List.of("W3005"))));
+            }
+        }
     }
 
     private Function javaFunction(String id, String jar, String handler, int memoryMiB, int timeoutSeconds, Vpc vpc,
@@ -451,8 +468,8 @@ public final class BackbeatStack extends Stack {
         kafka.topics().forEach(topic -> service.getNode().addDependency(topic));
         NagSuppressions.addResourceSuppressions(task, List.of(NagPackSuppression.builder()
                 .id("AwsSolutions-ECS2")
-                .reason("The environment holds the populator's configuration (endpoints, table names, brokers); stored "
-                        + "credentials are CloudFormation dynamic references to Secrets Manager, not template values.")
+                .reason("The environment holds the populator's configuration (endpoints, table names, brokers); a store's "
+                        + "credentials are named there by their Secrets Manager secret's ARN and read at run time, never held.")
                 .build()), true);
         return service;
     }
@@ -530,12 +547,15 @@ public final class BackbeatStack extends Stack {
     private void suppressFindingsOfGeneratedResources() {
         NagPackSuppression scopedWildcards = NagPackSuppression.builder()
                 .id("AwsSolutions-IAM5")
-                .reason("Object permissions are scoped to the objects of the configured buckets (arn:...:s3:::<bucket>/*). "
+                .reason("Object permissions are scoped to the objects of the configured buckets (arn:...:s3:::<bucket>/*) and of "
+                        + "the stack's trigger failures bucket (s3:PutObject of the batches an MSK trigger gives up on). "
                         + "Resource * is only granted for actions without resource-level permissions: the MSK triggers' "
-                        + "ec2:DescribeVpcs/DescribeSubnets/DescribeSecurityGroups, the populator's s3:ListAllMyBuckets "
-                        + "and its execution role's ecr:GetAuthorizationToken.")
+                        + "ec2:DescribeVpcs/DescribeSubnets/DescribeSecurityGroups, s3:ListAllMyBuckets (the listing feed's and "
+                        + "verify's walk of every bucket with rules) and the populator's execution role's ecr:GetAuthorizationToken.")
                 .appliesTo(List.of(
                         RegexAppliesTo.builder().regex("/^Resource::arn:<AWS::Partition>:s3:::[^*/]+/\\*$/g").build(),
+                        // The MSK triggers write a failed batch as an object of a name Lambda chooses, in the stack's bucket.
+                        RegexAppliesTo.builder().regex("/^Resource::<TriggerFailuresBucket[0-9A-F]+\\.Arn>/\\*$/g").build(),
                         "Resource::*"))
                 .build();
         for (IConstruct construct : getNode().findAll()) {
