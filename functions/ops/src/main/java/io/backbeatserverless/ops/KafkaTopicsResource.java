@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  * (IAM, {@code kafka-cluster:CreateTopic}). The replication factor is left to the cluster (Serverless keeps three).
  *
  * <p>Properties: {@code BootstrapServers}, {@code IamAuth} ({@code "true"}), {@code Topics}: {@code [{"Name", "Partitions"}]}
- * (CloudFormation passes numbers as strings). Create and Update create the missing topics and raise a topic's partitions
+ * (CloudFormation passes numbers as strings), and {@code TimeoutSeconds}, how long the cluster may take to answer (60). Create and Update create the missing topics and raise a topic's partitions
  * to the number asked (Kafka cannot lower them: a smaller number is reported and left); Delete keeps the topics, whose
  * entries are the replication backlog (the cluster goes with the stack anyway).
  */
@@ -74,14 +74,15 @@ public final class KafkaTopicsResource extends AbstractCustomResourceHandler {
         try {
             String bootstrap = String.valueOf(properties.get("BootstrapServers"));
             boolean iam = Boolean.parseBoolean(String.valueOf(properties.getOrDefault("IamAuth", "true")));
-            List<String> done = ensure(new BackbeatConfig.KafkaSettings(bootstrap, null, null, 0, iam), topics(properties));
+            java.time.Duration timeout = java.time.Duration.ofSeconds(Long.parseLong(String.valueOf(properties.getOrDefault("TimeoutSeconds", "60"))));
+            List<String> done = ensure(new BackbeatConfig.KafkaSettings(bootstrap, null, null, 0, iam), topics(properties), timeout);
             LOG.info("topics: {}", done);
             return Response.builder().status(Response.Status.SUCCESS).physicalResourceId(physicalId)
                     .value(Map.of("Topics", String.join(", ", done))).build();
         } catch (RuntimeException e) {
             LOG.error("topics could not be created", e);
             return Response.builder().status(Response.Status.FAILED).physicalResourceId(physicalId)
-                    .reason("topics " + topics(properties) + " on " + properties.get("BootstrapServers") + ": " + e.getMessage()).build();
+                    .reason("topics " + properties.get("Topics") + " on " + properties.get("BootstrapServers") + ": " + e.getMessage()).build();
         }
     }
 
@@ -90,25 +91,26 @@ public final class KafkaTopicsResource extends AbstractCustomResourceHandler {
      *
      * @throws IllegalStateException naming the topic and Kafka's error when the cluster refuses
      */
-    public static List<String> ensure(BackbeatConfig.KafkaSettings kafka, List<TopicSpec> wanted) {
+    public static List<String> ensure(BackbeatConfig.KafkaSettings kafka, List<TopicSpec> wanted, java.time.Duration timeout) {
         Map<String, Object> settings = new java.util.HashMap<>(KafkaClientSecurity.properties(kafka));
-        settings.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000);
-        settings.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000);
+        int millis = (int) timeout.toMillis();
+        settings.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(15_000, millis));
+        settings.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, millis);
         List<String> done = new ArrayList<>();
         try (Admin admin = Admin.create(settings)) {
-            Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
+            Set<String> existing = admin.listTopics().names().get(millis, TimeUnit.MILLISECONDS);
             for (TopicSpec topic : wanted) {
                 if (!existing.contains(topic.name())) {
                     admin.createTopics(List.of(new NewTopic(topic.name(), Optional.of(topic.partitions()), Optional.empty())))
-                            .all().get(60, TimeUnit.SECONDS);
+                            .all().get(millis, TimeUnit.MILLISECONDS);
                     done.add(topic.name() + ": created with " + topic.partitions() + " partitions");
                     continue;
                 }
-                TopicDescription description = admin.describeTopics(List.of(topic.name())).allTopicNames().get(60, TimeUnit.SECONDS)
+                TopicDescription description = admin.describeTopics(List.of(topic.name())).allTopicNames().get(millis, TimeUnit.MILLISECONDS)
                         .get(topic.name());
                 int current = description.partitions().size();
                 if (current < topic.partitions()) {
-                    admin.createPartitions(Map.of(topic.name(), NewPartitions.increaseTo(topic.partitions()))).all().get(60, TimeUnit.SECONDS);
+                    admin.createPartitions(Map.of(topic.name(), NewPartitions.increaseTo(topic.partitions()))).all().get(millis, TimeUnit.MILLISECONDS);
                     done.add(topic.name() + ": partitions raised from " + current + " to " + topic.partitions());
                 } else if (current > topic.partitions()) {
                     done.add(topic.name() + ": keeps its " + current + " partitions (Kafka cannot lower them to " + topic.partitions() + ")");
@@ -120,7 +122,7 @@ public final class KafkaTopicsResource extends AbstractCustomResourceHandler {
         } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause().toString(), e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException("the cluster did not answer within 60 s", e);
+            throw new IllegalStateException("the cluster did not answer within " + timeout.toSeconds() + " s", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);

@@ -11,7 +11,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -47,21 +46,14 @@ class AsDeployedReplicationTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration DEADLINE = Duration.ofSeconds(60);
     static final List<String> SITES = List.of(AsDeployedStack.ROLE_SITE, AsDeployedStack.KEYED_SITE);
-    private static AsDeployedStack.Running stack;
 
-    @BeforeAll
-    static void rules() throws Exception {
-        stack = AsDeployedStack.stack();
-        // AWS S3 sources keep their rules in the rule store, set through the ops API (docs/deploy.md, step 6).
-        String rules = "{\"Role\":\"arn:aws:iam::123456789012:role/s3-replication-role\",\"Rules\":[{\"Status\":\"Enabled\","
-                + "\"Prefix\":\"\",\"Destination\":{\"Bucket\":\"arn:aws:s3:::" + AsDeployedStack.ROLE_SITE_BUCKET + "\","
-                + "\"StorageClass\":\"" + String.join(",", SITES) + "\"}}]}";
-        assertThat(ops("PUT", "/_/rules/" + AsDeployedStack.SOURCE_BUCKET, rules).statusCode()).isEqualTo(200);
+    private static AsDeployedStack.Running stack() {
+        return AsDeployedStack.stack();
     }
 
     @AfterAll
     static void noRoleWasDeniedAnything() {
-        assertThat(stack.deniedToRoles()).as("lines where a function's role was denied something").isEmpty();
+        assertThat(stack().deniedToRoles()).as("lines where a function's role was denied something").isEmpty();
     }
 
     @Test
@@ -71,7 +63,7 @@ class AsDeployedReplicationTest {
 
         awaitCompleted(key, version);
         for (String site : SITES) {
-            var replica = stack.s3.headObject(r -> r.bucket(bucketOf(site)).key(replicaKey(key)));
+            var replica = stack().s3.headObject(r -> r.bucket(bucketOf(site)).key(replicaKey(key)));
             assertThat(replica.metadata()).as(site).containsEntry("color", "blue").containsEntry("scal-version-id", version)
                     .containsEntry("scal-replication-status", "REPLICA");
             assertThat(replica.contentLength()).isEqualTo(14);
@@ -88,7 +80,7 @@ class AsDeployedReplicationTest {
         awaitCompleted(key, second);
         awaitSameHistoryAtEverySite(key);
         for (String site : SITES) {
-            assertThat(stack.s3.getObjectAsBytes(r -> r.bucket(bucketOf(site)).key(replicaKey(key))).asUtf8String()).as(site).isEqualTo("two");
+            assertThat(stack().s3.getObjectAsBytes(r -> r.bucket(bucketOf(site)).key(replicaKey(key))).asUtf8String()).as(site).isEqualTo("two");
         }
     }
 
@@ -96,7 +88,7 @@ class AsDeployedReplicationTest {
     void aDeleteMarkerHidesTheReplica() {
         String key = key("deleted");
         String version = put(key, "soon gone", Map.of());
-        String marker = stack.s3.deleteObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).versionId();
+        String marker = stack().s3.deleteObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).versionId();
 
         awaitCompleted(key, version);
         awaitCompleted(key, marker);
@@ -109,7 +101,7 @@ class AsDeployedReplicationTest {
     void aKeyRecreatedAfterADeleteHasItsWholeHistoryAtTheSites() {
         String key = key("recreated");
         String first = put(key, "first life", Map.of());
-        String marker = stack.s3.deleteObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).versionId();
+        String marker = stack().s3.deleteObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).versionId();
         String second = put(key, "second life", Map.of());
 
         for (String version : List.of(first, marker, second)) {
@@ -117,7 +109,7 @@ class AsDeployedReplicationTest {
         }
         awaitSameHistoryAtEverySite(key);
         for (String site : SITES) {
-            assertThat(stack.s3.getObjectAsBytes(r -> r.bucket(bucketOf(site)).key(replicaKey(key))).asUtf8String())
+            assertThat(stack().s3.getObjectAsBytes(r -> r.bucket(bucketOf(site)).key(replicaKey(key))).asUtf8String())
                     .as(site).isEqualTo("second life");
         }
     }
@@ -126,8 +118,8 @@ class AsDeployedReplicationTest {
     void twoDeleteMarkersInARowAreBothReplicated() {
         String key = key("two-markers");
         String version = put(key, "deleted twice", Map.of());
-        String firstMarker = stack.s3.deleteObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).versionId();
-        String secondMarker = stack.s3.deleteObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).versionId();
+        String firstMarker = stack().s3.deleteObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).versionId();
+        String secondMarker = stack().s3.deleteObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).versionId();
 
         for (String entry : List.of(version, firstMarker, secondMarker)) {
             awaitCompleted(key, entry);
@@ -139,7 +131,7 @@ class AsDeployedReplicationTest {
     @Test
     void tagsSetAtPutAndChangedLaterReachTheReplica() {
         String key = key("tagged");
-        String version = stack.s3.putObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).tagging("team=ops&tier=gold"),
+        String version = stack().s3.putObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).tagging("team=ops&tier=gold"),
                 RequestBody.fromString("tagged")).versionId();
         awaitCompleted(key, version);
         for (String site : SITES) {
@@ -147,7 +139,7 @@ class AsDeployedReplicationTest {
         }
         int versionsBefore = history(bucketOf(AsDeployedStack.KEYED_SITE), replicaKey(key)).size();
 
-        stack.s3.putObjectTagging(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).versionId(version)
+        stack().s3.putObjectTagging(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).versionId(version)
                 .tagging(t -> t.tagSet(Tag.builder().key("team").value("storage").build())));
 
         await().atMost(DEADLINE).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
@@ -165,22 +157,22 @@ class AsDeployedReplicationTest {
         String key = key("multipart");
         byte[] body = new byte[17 * 1024 * 1024];
         ThreadLocalRandom.current().nextBytes(body);
-        String upload = stack.s3.createMultipartUpload(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).uploadId();
+        String upload = stack().s3.createMultipartUpload(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).uploadId();
         List<CompletedPart> parts = new ArrayList<>();
         int partSize = 6 * 1024 * 1024;
         for (int number = 1, from = 0; from < body.length; number++, from += partSize) {
             int part = number;
             byte[] bytes = java.util.Arrays.copyOfRange(body, from, Math.min(body.length, from + partSize));
-            String eTag = stack.s3.uploadPart(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).uploadId(upload).partNumber(part),
+            String eTag = stack().s3.uploadPart(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).uploadId(upload).partNumber(part),
                     RequestBody.fromBytes(bytes)).eTag();
             parts.add(CompletedPart.builder().partNumber(part).eTag(eTag).build());
         }
-        String version = stack.s3.completeMultipartUpload(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).uploadId(upload)
+        String version = stack().s3.completeMultipartUpload(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).uploadId(upload)
                 .multipartUpload(m -> m.parts(parts))).versionId();
 
         awaitCompleted(key, version);
         for (String site : SITES) {
-            assertThat(stack.s3.getObjectAsBytes(r -> r.bucket(bucketOf(site)).key(replicaKey(key))).asByteArray()).as(site).isEqualTo(body);
+            assertThat(stack().s3.getObjectAsBytes(r -> r.bucket(bucketOf(site)).key(replicaKey(key))).asByteArray()).as(site).isEqualTo(body);
         }
     }
 
@@ -196,7 +188,7 @@ class AsDeployedReplicationTest {
         }
 
         ConsumerRecord<byte[], byte[]> entry = entryOf(key);
-        try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", stack.kafka.bootstrapServers()),
+        try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", stack().kafka.bootstrapServers()),
                 new ByteArraySerializer(), new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(entry.topic(), entry.key(), entry.value())).get();
         }
@@ -216,15 +208,15 @@ class AsDeployedReplicationTest {
     @Test
     void aFailureIsListedAnnouncedAndRetriedToCompleted() throws Exception {
         String key = key("refused");
-        String policy = stack.iam.getUserPolicy(r -> r.userName(AsDeployedStack.KEYED_SITE_WRITER).policyName("site-keys")).policyDocument();
-        stack.iam.deleteUserPolicy(r -> r.userName(AsDeployedStack.KEYED_SITE_WRITER).policyName("site-keys"));
+        String policy = stack().iam.getUserPolicy(r -> r.userName(AsDeployedStack.KEYED_SITE_WRITER).policyName("site-keys")).policyDocument();
+        stack().iam.deleteUserPolicy(r -> r.userName(AsDeployedStack.KEYED_SITE_WRITER).policyName("site-keys"));
         String version;
         try {
             version = put(key, "refused at one site", Map.of());
             awaitStatus(key, version, AsDeployedStack.ROLE_SITE, "COMPLETED");
             awaitStatus(key, version, AsDeployedStack.KEYED_SITE, "FAILED");
         } finally {
-            stack.iam.putUserPolicy(r -> r.userName(AsDeployedStack.KEYED_SITE_WRITER).policyName("site-keys")
+            stack().iam.putUserPolicy(r -> r.userName(AsDeployedStack.KEYED_SITE_WRITER).policyName("site-keys")
                     .policyDocument(java.net.URLDecoder.decode(policy, StandardCharsets.UTF_8)));
         }
         JsonNode failed = opsJson("GET", "/_/crr/failed?sitename=" + AsDeployedStack.KEYED_SITE, null);
@@ -247,7 +239,7 @@ class AsDeployedReplicationTest {
                 + "\",\"VersionId\":\"" + version + "\",\"StorageClass\":\"" + AsDeployedStack.KEYED_SITE + "\"}]");
         assertThat(retried.toString()).contains("PENDING");
         awaitCompleted(key, version);
-        assertThat(stack.s3.getObjectAsBytes(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(key))).asUtf8String())
+        assertThat(stack().s3.getObjectAsBytes(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(key))).asUtf8String())
                 .isEqualTo("refused at one site");
     }
 
@@ -258,7 +250,7 @@ class AsDeployedReplicationTest {
         String key = key("paused");
         String version;
         try {
-            stack.awaitTrigger(AsDeployedStack.KEYED_SITE, false);
+            stack().awaitTrigger(AsDeployedStack.KEYED_SITE, false);
             assertThat(opsJson("GET", "/_/crr/status", null).path(AsDeployedStack.KEYED_SITE).asText()).isEqualTo("disabled");
             version = put(key, "while paused", Map.of());
             awaitStatus(key, version, AsDeployedStack.ROLE_SITE, "COMPLETED");
@@ -278,8 +270,8 @@ class AsDeployedReplicationTest {
         String key = key("verified");
         String version = put(key, "proven", Map.of());
         awaitCompleted(key, version);
-        String lost = stack.s3.headObject(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(key))).versionId();
-        stack.s3.deleteObject(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(key)).versionId(lost));
+        String lost = stack().s3.headObject(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(key))).versionId();
+        stack().s3.deleteObject(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(key)).versionId(lost));
 
         JsonNode run = opsJson(202, "POST", "/_/crr/verify", "{\"Bucket\":\"" + AsDeployedStack.SOURCE_BUCKET + "\",\"Prefix\":\"" + key
                 + "\",\"Repair\":true}");
@@ -289,7 +281,7 @@ class AsDeployedReplicationTest {
         assertThat(done.path("Sites").path(AsDeployedStack.KEYED_SITE).path("Missing").asInt()).as("%s", done).isEqualTo(1);
         assertThat(done.path("Sites").path(AsDeployedStack.KEYED_SITE).path("Repaired").asInt()).as("%s", done).isEqualTo(1);
         assertThat(done.path("Sites").path(AsDeployedStack.ROLE_SITE).path("Identical").asInt()).as("%s", done).isEqualTo(1);
-        await().atMost(DEADLINE).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> assertThat(stack.s3.getObjectAsBytes(
+        await().atMost(DEADLINE).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> assertThat(stack().s3.getObjectAsBytes(
                 r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(key))).asUtf8String()).isEqualTo("proven"));
     }
 
@@ -308,7 +300,7 @@ class AsDeployedReplicationTest {
     }
 
     static String put(String key, String body, Map<String, String> metadata) {
-        return stack.s3.putObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).metadata(metadata), RequestBody.fromString(body))
+        return stack().s3.putObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).metadata(metadata), RequestBody.fromString(body))
                 .versionId();
     }
 
@@ -320,7 +312,7 @@ class AsDeployedReplicationTest {
 
     static void awaitStatus(String key, String versionId, String site, String status) {
         await().atMost(DEADLINE).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
-            Map<String, AttributeValue> item = stack.dynamo.getItem(r -> r.tableName(stack.table("TablesReplicationStatus"))
+            Map<String, AttributeValue> item = stack().dynamo.getItem(r -> r.tableName(stack().table("TablesReplicationStatus"))
                     .key(Map.of("object", AttributeValue.fromS(AsDeployedStack.SOURCE_BUCKET + "/" + key),
                             "versionId", AttributeValue.fromS(versionId))).consistentRead(true)).item();
             assertThat(item).as("status of %s %s", key, versionId).containsKey("site:" + site);
@@ -340,9 +332,9 @@ class AsDeployedReplicationTest {
         while (true) {
             String fromKey = keyMarker;
             String fromVersion = versionMarker;
-            var page = stack.s3.listObjectVersions(r -> r.bucket(bucket).prefix(key).maxKeys(1).keyMarker(fromKey).versionIdMarker(fromVersion));
+            var page = stack().s3.listObjectVersions(r -> r.bucket(bucket).prefix(key).maxKeys(1).keyMarker(fromKey).versionIdMarker(fromVersion));
             page.versions().stream().filter(v -> v.key().equals(key)).forEach(v -> entries.add(new Entry(v.versionId(), false,
-                    stack.s3.headObject(r -> r.bucket(bucket).key(key).versionId(v.versionId())).metadata().get("scal-version-id"))));
+                    stack().s3.headObject(r -> r.bucket(bucket).key(key).versionId(v.versionId())).metadata().get("scal-version-id"))));
             page.deleteMarkers().stream().filter(d -> d.key().equals(key)).forEach(d -> entries.add(new Entry(d.versionId(), true, null)));
             if (!Boolean.TRUE.equals(page.isTruncated())) {
                 return entries;
@@ -367,13 +359,13 @@ class AsDeployedReplicationTest {
 
     static Map<String, String> tagsAt(String bucket, String key) {
         Map<String, String> tags = new java.util.TreeMap<>();
-        stack.s3.getObjectTagging(r -> r.bucket(bucket).key(key)).tagSet().forEach(t -> tags.put(t.key(), t.value()));
+        stack().s3.getObjectTagging(r -> r.bucket(bucket).key(key)).tagSet().forEach(t -> tags.put(t.key(), t.value()));
         return tags;
     }
 
     /** The key's entry as the populator queued it. */
     private static ConsumerRecord<byte[], byte[]> entryOf(String key) {
-        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka.bootstrapServers(),
+        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack().kafka.bootstrapServers(),
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor("backbeat-replication").stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
@@ -393,7 +385,7 @@ class AsDeployedReplicationTest {
 
     /** Whether every replicator's consumer group has committed the end of every partition of {@code topic}. */
     private static boolean consumedEverywhere(String topic) throws Exception {
-        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", stack.kafka.bootstrapServers()))) {
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", stack().kafka.bootstrapServers()))) {
             var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().stream()
                     .map(p -> new TopicPartition(topic, p.partition())).toList();
             var ends = admin.listOffsets(partitions.stream().collect(java.util.stream.Collectors.toMap(p -> p,
@@ -416,17 +408,17 @@ class AsDeployedReplicationTest {
     private static JsonNode awaitFailureEvent(String versionId) {
         List<JsonNode> seen = new ArrayList<>();
         return await().atMost(DEADLINE).pollInterval(Duration.ofMillis(250)).until(() -> {
-            for (var message : stack.sqs.receiveMessage(r -> r.queueUrl(stack.eventRuleQueueUrl).maxNumberOfMessages(10)).messages()) {
+            for (var message : stack().sqs.receiveMessage(r -> r.queueUrl(stack().eventRuleQueueUrl).maxNumberOfMessages(10)).messages()) {
                 JsonNode event = JSON.readTree(message.body());
                 seen.add(event);
-                stack.sqs.deleteMessage(r -> r.queueUrl(stack.eventRuleQueueUrl).receiptHandle(message.receiptHandle()));
+                stack().sqs.deleteMessage(r -> r.queueUrl(stack().eventRuleQueueUrl).receiptHandle(message.receiptHandle()));
             }
             return seen.stream().filter(e -> e.toString().contains(versionId)).findFirst().orElse(null);
         }, java.util.Objects::nonNull);
     }
 
     static HttpResponse<String> ops(String method, String path, String body) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(stack.opsUrl.toString() + path.substring(1)))
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(stack().opsUrl.toString() + path.substring(1)))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         try (HttpClient client = HttpClient.newHttpClient()) {
             return client.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));

@@ -173,6 +173,25 @@ public final class AsDeployedStack implements BeforeAllCallback {
             startFunctions();
             Thread mirror = Thread.ofPlatform().daemon().name("esm-state").start(this::mirrorMappingStates);
             started.add(mirror::interrupt);
+            setRules();
+        }
+
+        /**
+         * The operator's step after the deploy (docs/deploy.md, step 6): AWS S3 sources keep their rules in the rule store,
+         * set through the ops API. One rule, every key, both sites.
+         */
+        private void setRules() throws Exception {
+            String rules = "{\"Role\":\"arn:aws:iam::" + DeployedTemplate.ACCOUNT + ":role/s3-replication-role\",\"Rules\":[{"
+                    + "\"Status\":\"Enabled\",\"Prefix\":\"\",\"Destination\":{\"Bucket\":\"arn:aws:s3:::" + ROLE_SITE_BUCKET + "\","
+                    + "\"StorageClass\":\"" + ROLE_SITE + "," + KEYED_SITE + "\"}}]}";
+            var request = java.net.http.HttpRequest.newBuilder(opsUrl.resolve("_/rules/" + SOURCE_BUCKET))
+                    .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(rules)).build();
+            try (var client = java.net.http.HttpClient.newHttpClient()) {
+                var response = client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() != 200) {
+                    throw new IllegalStateException("PUT /_/rules/" + SOURCE_BUCKET + ": " + response.statusCode() + " " + response.body());
+                }
+            }
         }
 
         // ---------------------------------------------------------------- what CloudFormation would create
@@ -205,7 +224,7 @@ public final class AsDeployedStack implements BeforeAllCallback {
                 template.resolve(properties.path("Topics")).forEach(topic -> wanted.add(new io.backbeatserverless.ops.KafkaTopicsResource.TopicSpec(
                         topic.path("Name").asText(), Integer.parseInt(topic.path("Partitions").asText()))));
                 io.backbeatserverless.ops.KafkaTopicsResource.ensure(new io.backbeatserverless.adapters.config.BackbeatConfig.KafkaSettings(
-                        template.resolveText(properties.path("BootstrapServers")), null, null, 0, false), wanted);
+                        template.resolveText(properties.path("BootstrapServers")), null, null, 0, false), wanted, Duration.ofSeconds(60));
                 template.bind(id, "kafka-topics:" + clusterArn, Map.of());
             });
         }
