@@ -33,7 +33,8 @@ final class BackbeatTables extends Construct {
 
     BackbeatTables(Construct scope, String id) {
         super(scope, id);
-        status = table("ReplicationStatus", TableSchemas.STATUS_PK, TableSchemas.STATUS_SK, null);
+        // TTL: a version's record expires once every site of its rule has COMPLETED it (deployment's statusRetentionDays).
+        status = table("ReplicationStatus", TableSchemas.STATUS_PK, TableSchemas.STATUS_SK, TableSchemas.TTL_ATTRIBUTE);
         failedEntries = table("FailedEntries", TableSchemas.FAILED_PK, TableSchemas.FAILED_SK, TableSchemas.TTL_ATTRIBUTE);
         failedEntries.addGlobalSecondaryIndex(GlobalSecondaryIndexProps.builder()
                 .indexName(TableSchemas.FAILED_BY_VERSION_INDEX)

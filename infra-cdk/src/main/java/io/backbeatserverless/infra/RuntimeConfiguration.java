@@ -142,6 +142,7 @@ final class RuntimeConfiguration {
 
         ObjectNode ops = root.putObject("ops");
         ops.put("failedEntryRetentionHours", deployment.failedEntryRetentionHours());
+        ops.put("statusRetentionDays", deployment.statusRetentionDays());
         ObjectNode mappingNode = ops.putObject("eventSourceMappings");
         mappings.forEach(mappingNode::put);
         return root;

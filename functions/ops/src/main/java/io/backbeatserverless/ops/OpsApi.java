@@ -339,7 +339,8 @@ public final class OpsApi {
     private Response progress(String site, String bucket, String key, String versionId) {
         ops.resolveSites(site);
         VersionStatus status = ops.versionStatus(bucket, key, versionId)
-                .orElseThrow(() -> OpsException.notFound("no replication status for " + bucket + "/" + key + " version " + versionId));
+                .orElseThrow(() -> OpsException.notFound("no replication status for " + bucket + "/" + key + " version " + versionId
+                        + ": never queued, or its record expired after every site had completed it (ops.statusRetentionDays)"));
         SiteOutcome outcome = status.sites().get(site);
         if (outcome == null) {
             throw OpsException.notFound(bucket + "/" + key + " version " + versionId + " is not replicated to " + site);

@@ -119,7 +119,8 @@ public final class StatusRecorder implements AutoCloseable {
                 .httpClientBuilder(software.amazon.awssdk.http.apache.ApacheHttpClient.builder()).build();
         ReplicationEvents events = eventBridge == null ? new LoggedReplicationEvents()
                 : new EventBridgeReplicationEvents(eventBridge, eventSettings.eventBusName());
-        return new StatusRecorder(new DynamoDbReplicationStatusStore(dynamo, tables.status(), clock),
+        return new StatusRecorder(new DynamoDbReplicationStatusStore(dynamo, tables.status(), clock,
+                        Duration.ofDays(config.ops().statusRetentionDays())),
                 new DynamoDbFailedEntryStore(dynamo, tables.failedEntries()), new DynamoDbMetricsStore(dynamo, tables.metrics()),
                 routes == null ? SourceStatusWriter.NONE : new CloudServerSourceStatusWriter(routes),
                 Duration.ofHours(config.ops().failedEntryRetentionHours()), clock, () -> {

@@ -68,6 +68,16 @@ class AsDeployedReplicationTest {
                     .containsEntry("scal-replication-status", "REPLICA");
             assertThat(replica.contentLength()).isEqualTo(14);
         }
+        // Issue 35: the record expires once both sites completed it (statusRetentionDays, 30 on the S3-events feed).
+        long inThirtyDays = java.time.Instant.now().plus(Duration.ofDays(30)).getEpochSecond();
+        await().atMost(DEADLINE).untilAsserted(() -> assertThat(statusItem(key, version)).containsKey("expiresAt"));
+        assertThat(Long.parseLong(statusItem(key, version).get("expiresAt").n())).isBetween(inThirtyDays - 600, inThirtyDays + 60);
+    }
+
+    private static Map<String, AttributeValue> statusItem(String key, String versionId) {
+        return stack().dynamo.getItem(r -> r.tableName(stack().table("TablesReplicationStatus"))
+                .key(Map.of("object", AttributeValue.fromS(AsDeployedStack.SOURCE_BUCKET + "/" + key),
+                        "versionId", AttributeValue.fromS(versionId))).consistentRead(true)).item();
     }
 
     @Test
@@ -312,9 +322,7 @@ class AsDeployedReplicationTest {
 
     static void awaitStatus(String key, String versionId, String site, String status) {
         await().atMost(DEADLINE).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
-            Map<String, AttributeValue> item = stack().dynamo.getItem(r -> r.tableName(stack().table("TablesReplicationStatus"))
-                    .key(Map.of("object", AttributeValue.fromS(AsDeployedStack.SOURCE_BUCKET + "/" + key),
-                            "versionId", AttributeValue.fromS(versionId))).consistentRead(true)).item();
+            Map<String, AttributeValue> item = statusItem(key, versionId);
             assertThat(item).as("status of %s %s", key, versionId).containsKey("site:" + site);
             assertThat(item.get("site:" + site).m().get("status").s()).as("%s at %s: %s", versionId, site, item).isEqualTo(status);
         });

@@ -198,7 +198,8 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
      * {@code lambda}, as an IAM-authenticated Function URL expects), and how long failed entries are kept.
      */
     public record OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours,
-                              Map<String, String> eventSourceMappings, int verifyRequestsPerSecond, int verifyPageSize) {
+                              Map<String, String> eventSourceMappings, int verifyRequestsPerSecond, int verifyPageSize,
+                              int statusRetentionDays) {
         public static final OpsSettings DEFAULTS = new OpsSettings(0, null, 0, null);
 
         /**
@@ -207,6 +208,9 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
          * @param verifyRequestsPerSecond the most requests verify makes to the source and the sites per second, so
          *                                a run can go on beside live replication
          * @param verifyPageSize          versions verify walks per step (a step is saved: a run resumes after it)
+         * @param statusRetentionDays     how long a version's record in the status table is kept once every site of its
+         *                                rule has COMPLETED it (DynamoDB's TTL removes it then); 0: kept. Records of
+         *                                versions still PENDING, FAILED or SKIPPED somewhere are kept
          */
         public OpsSettings {
             port = port <= 0 ? 8900 : port;
@@ -215,6 +219,14 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
             eventSourceMappings = eventSourceMappings == null ? Map.of() : Map.copyOf(eventSourceMappings);
             verifyRequestsPerSecond = verifyRequestsPerSecond <= 0 ? 200 : verifyRequestsPerSecond;
             verifyPageSize = verifyPageSize <= 0 ? 500 : Math.min(1000, verifyPageSize);
+            if (statusRetentionDays < 0) {
+                throw new IllegalArgumentException("ops.statusRetentionDays must be 0 (keep) or a number of days, not " + statusRetentionDays);
+            }
+        }
+
+        public OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours, Map<String, String> eventSourceMappings,
+                           int verifyRequestsPerSecond, int verifyPageSize) {
+            this(port, credentials, failedEntryRetentionHours, eventSourceMappings, verifyRequestsPerSecond, verifyPageSize, 0);
         }
 
         public OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours, Map<String, String> eventSourceMappings) {
@@ -223,7 +235,7 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
 
         public OpsSettings withPort(int newPort) {
             return new OpsSettings(newPort, credentials, failedEntryRetentionHours, eventSourceMappings, verifyRequestsPerSecond,
-                    verifyPageSize);
+                    verifyPageSize, statusRetentionDays);
         }
     }
 

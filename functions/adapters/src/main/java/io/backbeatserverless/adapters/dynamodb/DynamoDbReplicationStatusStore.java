@@ -40,11 +40,23 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
     private final DynamoDbClient dynamo;
     private final String table;
     private final Clock clock;
+    private final java.time.Duration completedRetention;
 
     public DynamoDbReplicationStatusStore(DynamoDbClient dynamo, String table, Clock clock) {
+        this(dynamo, table, clock, null);
+    }
+
+    /**
+     * @param completedRetention how long a version's record is kept once every site its rule names has COMPLETED it (the
+     *                           table's TTL attribute, {@value TableSchemas#TTL_ATTRIBUTE}, epoch seconds, removes it then);
+     *                           null: kept. A record with a site PENDING, FAILED or SKIPPED carries no expiry: every write
+     *                           of such an outcome removes it.
+     */
+    public DynamoDbReplicationStatusStore(DynamoDbClient dynamo, String table, Clock clock, java.time.Duration completedRetention) {
         this.dynamo = dynamo;
         this.table = table;
         this.clock = clock;
+        this.completedRetention = completedRetention == null || completedRetention.isZero() ? null : completedRetention;
     }
 
     @Override
@@ -101,11 +113,28 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
         }
         String condition = "attribute_not_exists(#site)" + (replaceable.isEmpty() ? ""
                 : " OR #site.#status IN (" + String.join(", ", replaceable) + ")");
+        // Retention: a record expires once every site of the version's rule has COMPLETED it. With one site, this write says
+        // so itself; with more, the write that completes the last one sets it (expireIfAllCompleted); any other outcome
+        // removes it, so a record that a retry or a failure reopened is kept.
+        boolean completed = outcome.status() == ReplicationStatus.COMPLETED;
+        Set<String> ruleSites = ruleSites(outcome);
+        names.put("#ttl", TableSchemas.TTL_ATTRIBUTE);
+        if (completed && completedRetention != null && ruleSites.equals(Set.of(outcome.site()))) {
+            values.put(":ttl", expiry());
+            update.append(", #ttl = :ttl");
+        } else if (!completed) {
+            update.append(" REMOVE #ttl");
+        } else {
+            names.remove("#ttl");
+        }
         try {
             Map<String, AttributeValue> old = dynamo.updateItem(r -> r.tableName(table).key(key(version))
                     .updateExpression(update.toString()).conditionExpression(condition)
                     .expressionAttributeNames(names).expressionAttributeValues(values)
-                    .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.UPDATED_OLD)).attributes();
+                    .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.ALL_OLD)).attributes();
+            if (completed && completedRetention != null && ruleSites.size() > 1) {
+                expireIfAllCompleted(version, ruleSites, outcome.site(), old);
+            }
             AttributeValue before = old == null ? null : old.get(SITE_PREFIX + outcome.site());
             boolean again = position != null && before != null && before.m().containsKey("by") && position.equals(before.m().get("by").s());
             return new Transition(before == null ? null : ReplicationStatus.parse(before.m().get("status").s()), outcome.status(), true, again);
@@ -113,6 +142,43 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
             ReplicationStatus now = find(version).map(v -> v.sites().get(outcome.site()))
                     .map(SiteOutcome::status).orElse(ReplicationStatus.COMPLETED);
             return new Transition(now, now, false);
+        }
+    }
+
+    /** The sites the version's rule names (its metadata's backends), and the outcome's own. */
+    private static Set<String> ruleSites(StatusEntry outcome) {
+        Set<String> sites = new HashSet<>();
+        outcome.metadata().replicationInfo().ifPresent(info -> info.backends().forEach(b -> sites.add(b.site())));
+        sites.add(outcome.site());
+        return sites;
+    }
+
+    private AttributeValue expiry() {
+        return n(clock.instant().plus(completedRetention).getEpochSecond());
+    }
+
+    /**
+     * After {@code site}'s COMPLETED: when the record's other rule sites were COMPLETED already, the record's expiry, on the
+     * condition that all still are (a retry or a failure of one in between reopened it, and its write removed the expiry).
+     */
+    private void expireIfAllCompleted(VersionRef version, Set<String> ruleSites, String site, Map<String, AttributeValue> old) {
+        Map<String, String> names = new HashMap<>(Map.of("#ttl", TableSchemas.TTL_ATTRIBUTE, "#status", "status"));
+        Map<String, AttributeValue> values = new HashMap<>(Map.of(":ttl", expiry(), ":completed", s(ReplicationStatus.COMPLETED.name())));
+        List<String> conditions = new ArrayList<>();
+        for (String other : ruleSites) {
+            AttributeValue recorded = old == null ? null : old.get(SITE_PREFIX + other);
+            if (!other.equals(site) && (recorded == null || !ReplicationStatus.COMPLETED.name().equals(recorded.m().get("status").s()))) {
+                return;
+            }
+            String name = "#s" + conditions.size();
+            names.put(name, SITE_PREFIX + other);
+            conditions.add(name + ".#status = :completed");
+        }
+        try {
+            dynamo.updateItem(r -> r.tableName(table).key(key(version)).updateExpression("SET #ttl = :ttl")
+                    .conditionExpression(String.join(" AND ", conditions)).expressionAttributeNames(names).expressionAttributeValues(values));
+        } catch (ConditionalCheckFailedException reopened) {
+            // a site's retry or failure came in between: the record stays
         }
     }
 

@@ -21,7 +21,7 @@ import java.util.Set;
  *       ({@link ReplicaComparison}); the most recent copy counts.</li>
  *   <li>A delete marker is matched by id where the site keeps source ids (CloudServer), else by place: a
  *       delete marker at the site after the replicas of the source's older versions and before those of its
- *       newer ones (consecutive delete markers at the source are one deleted state).</li>
+ *       newer ones, each source marker its own (or, at a site that kept one for consecutive ones, that one).</li>
  *   <li>An entry with no match is in flight while younger than the stuck threshold, else explained by its
  *       status: FAILED and SKIPPED with their reasons, PENDING too long is stuck, anything else missing.</li>
  *   <li>The site's current entry must be the source's: the replica of its newest version, or a delete marker
@@ -89,7 +89,7 @@ public final class KeyAudit {
             counts = counts.plus(new SiteCounts(1, 0, 0, 0, 0, 0, 0, 0, 0, 0));
             boolean newest = e == expected.size() - 1;
             if (v.deleteMarker()) {
-                Integer marker = matchDeleteMarker(v, sourceOrder, copies, siteHistory);
+                Integer marker = matchDeleteMarker(v, sourceOrder, copies, siteHistory, usedMarkers);
                 if (marker != null) {
                     usedMarkers.add(marker);
                     counts = counts.plus(new SiteCounts(0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
@@ -163,7 +163,9 @@ public final class KeyAudit {
         boolean young = entry.listed().lastModified() != null && entry.listed().lastModified().isAfter(youngerThan);
         String what = entry.listed().deleteMarker() ? "delete marker" : "version";
         if (status == null) {
-            return young ? null : new Unmatched(Finding.Kind.MISSING, "no " + what + " at the site and no replication status: never queued");
+            // A record expires once every site has COMPLETED the version (statusRetentionDays): a replica lost since reads so too.
+            return young ? null : new Unmatched(Finding.Kind.MISSING, "no " + what + " at the site and no replication status: never "
+                    + "queued, or its record expired after every site had completed it");
         }
         return switch (status.status()) {
             case FAILED -> new Unmatched(Finding.Kind.FAILED, status.reason() == null ? "failed" : status.reason());
@@ -181,8 +183,14 @@ public final class KeyAudit {
         };
     }
 
+    /**
+     * The site's delete marker in this source marker's place: by id where the site keeps them, else the oldest marker not
+     * matched yet between the replicas of the source's older and newer versions (each source marker has its own at the
+     * site), or, when none is left, one matched already (a site that kept one marker for consecutive ones: replicated
+     * before each had its own).
+     */
     private static Integer matchDeleteMarker(ListedVersion marker, Map<String, Integer> sourceOrder, Map<String, List<Integer>> copies,
-                                             List<SiteEntry> siteHistory) {
+                                             List<SiteEntry> siteHistory, Set<Integer> used) {
         List<Integer> byId = copies.get(marker.versionId());
         if (byId != null) {
             for (int p : byId) {
@@ -205,13 +213,17 @@ public final class KeyAudit {
                 upper = Math.min(upper, copy.getValue().getFirst());
             }
         }
+        Integer matchedAlready = null;
         for (int p = lower + 1; p < upper; p++) {
             SiteEntry entry = siteHistory.get(p);
             if (entry.listed().deleteMarker() && entry.replicaOf() == null) {
-                return p;
+                if (!used.contains(p)) {
+                    return p;
+                }
+                matchedAlready = matchedAlready == null ? p : matchedAlready;
             }
         }
-        return null;
+        return matchedAlready;
     }
 
     /** Null when the site's current entry is what the source's newest expected entry calls for. */

@@ -164,6 +164,23 @@ class KeyAuditTest {
                 org.assertj.core.groups.Tuple.tuple("site-2", Finding.Kind.EXTRA));
     }
 
+    /** Each source marker has its own at the site now (found running as deployed): two in a row are two, none extra. */
+    @Test
+    void consecutiveDeleteMarkersEachMatchTheirOwn() {
+        version("v1", 60, DONE);
+        marker("d1", 50, DONE);
+        marker("d2", 45, DONE);
+        replica("v1");
+        siteMarker();
+        siteMarker();
+
+        KeyAudit.Result result = audit();
+
+        assertThat(result.findings()).isEmpty();
+        assertThat(result.counts().identical()).isEqualTo(3);
+    }
+
+    /** A site replicated before then kept one marker for consecutive ones: still one deleted state, nothing missing. */
     @Test
     void consecutiveDeleteMarkersAreOneDeletedState() {
         version("v1", 60, DONE);
