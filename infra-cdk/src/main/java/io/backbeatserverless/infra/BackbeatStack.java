@@ -213,7 +213,7 @@ public final class BackbeatStack extends Stack {
         Map<String, String> mappingBySite = new LinkedHashMap<>();
         replicatorTriggers.forEach((site, trigger) -> mappingBySite.put(site, trigger.getRef()));
         Function ops = javaFunction("Ops", assets.opsJar().toString(), OPS_HANDLER, sizes.opsMemoryMiB(), 60, vpc, privateSubnets,
-                kafkaPeers, Map.of("BACKBEAT_CONFIG_JSON", runtimeConfiguration.forOps(mappingBySite)));
+                kafkaPeers, Map.of("BACKBEAT_CONFIG_JSON", runtimeConfiguration.forOps(mappingBySite, triggerFailures.bucket().getBucketName())));
         // Failed entries listed and retried; sites paused and resumed; metrics read (and a retry counted); a version's
         // status read and, on a retry, made PENDING; the listing feed's progress read; rules kept; verify runs started.
         tables.grant(ops, tables.failedEntries, "Query", "DeleteItem");
@@ -225,6 +225,10 @@ public final class BackbeatStack extends Stack {
         tables.grant(ops, tables.verify, "PutItem", "GetItem", "Query", "UpdateItem");
         kafka.grantProduce(ops, KafkaCluster.REPLICATION_TOPIC); // retries re-publish entries
         kafka.grantDescribeTopics(ops);
+        // The trigger failures: listed, replayed onto their topic (from their payload, or by their offsets), then deleted.
+        triggerFailures.grantReplay(ops);
+        kafka.grantProduce(ops, KafkaCluster.STATUS_TOPIC);
+        kafka.grantReadWithoutGroup(ops, KafkaCluster.REPLICATION_TOPIC, KafkaCluster.STATUS_TOPIC);
         ops.addToRolePolicy(PolicyStatement.Builder.create()
                 .actions(List.of("lambda:UpdateEventSourceMapping"))
                 .resources(replicatorTriggers.values().stream().map(trigger -> "arn:" + Aws.PARTITION + ":lambda:" + Aws.REGION

@@ -221,6 +221,15 @@ final class KafkaCluster extends Construct {
                 .resources(List.of(topicArn(topic))).build());
     }
 
+    /** Reading records of {@code topics} by offset, with no consumer group (a replay of a failed batch by its offsets). */
+    void grantReadWithoutGroup(IGrantable reader, String... topics) {
+        reader.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                .actions(List.of("kafka-cluster:Connect")).resources(List.of(clusterArn)).build());
+        reader.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                .actions(List.of("kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"))
+                .resources(java.util.Arrays.stream(topics).map(this::topicArn).toList()).build());
+    }
+
     /** The deep healthcheck: describe both topics' partitions. */
     void grantDescribeTopics(IGrantable reader) {
         reader.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()

@@ -74,9 +74,14 @@ final class RuntimeConfiguration {
         return render(true, ALL_SITES, Map.of());
     }
 
-    /** For the ops function: no store credentials, and each site's event source mapping id (pause/resume). */
-    String forOps(Map<String, String> eventSourceMappingBySite) {
-        return render(false, null, eventSourceMappingBySite);
+    /**
+     * For the ops function: no store credentials, each site's event source mapping id (pause/resume), and the bucket where the
+     * MSK triggers keep the batches they gave up on (listed and replayed through the ops API).
+     */
+    String forOps(Map<String, String> eventSourceMappingBySite, String triggerFailuresBucket) {
+        ObjectNode root = configuration(false, null, eventSourceMappingBySite);
+        ((ObjectNode) root.get("ops")).put("triggerFailuresBucket", triggerFailuresBucket);
+        return root.toString();
     }
 
     private String render(boolean withSourceCredentials, String siteWithCredentials, Map<String, String> mappings) {

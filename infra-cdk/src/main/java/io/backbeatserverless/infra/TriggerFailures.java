@@ -19,7 +19,7 @@ import java.util.List;
  * batch's records as well as its offsets ("For Amazon S3 destinations, Lambda also sends the entire invocation record
  * along with the metadata", Lambda Developer Guide, with-msk-on-failure.html), so nothing is lost with the partition's
  * progress. A new object raises an alarm (an EventBridge rule, {@link ReplicationMonitoring}); an operator replays its
- * records (docs/operations.md). Kept 90 days.
+ * records through the ops API ({@code POST /_/crr/trigger-failures/replay}, docs/operations.md). Kept 90 days.
  */
 final class TriggerFailures extends Construct {
 
@@ -49,6 +49,14 @@ final class TriggerFailures extends Construct {
 
     Bucket bucket() {
         return bucket;
+    }
+
+    /** The ops function lists, reads and (once replayed) deletes the batches kept here. */
+    void grantReplay(IGrantable ops) {
+        ops.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                .actions(List.of("s3:ListBucket")).resources(List.of(bucket.getBucketArn())).build());
+        ops.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                .actions(List.of("s3:GetObject", "s3:DeleteObject")).resources(List.of(bucket.arnForObjects("*"))).build());
     }
 
     /**

@@ -67,10 +67,17 @@ public final class OpsApi {
 
     private final OpsService ops;
     private final KafkaHealth kafka;
+    private final TriggerFailureReplay triggerFailures;
 
     public OpsApi(OpsService ops, KafkaHealth kafka) {
+        this(ops, kafka, null);
+    }
+
+    /** @param triggerFailures the MSK triggers' failed batches (in AWS), or null where there is no such bucket */
+    public OpsApi(OpsService ops, KafkaHealth kafka, TriggerFailureReplay triggerFailures) {
         this.ops = ops;
         this.kafka = kafka;
+        this.triggerFailures = triggerFailures;
     }
 
     public Response handle(Request request) {
@@ -170,6 +177,14 @@ public final class OpsApi {
                 return Response.json(200, VerifyReports.run(ops.cancelVerify(id)));
             }
             return only(method, "GET", () -> Response.json(200, VerifyReports.run(ops.verifyRun(id))));
+        }
+        if (path.equals("/_/crr/trigger-failures") || path.equals("/_/crr/trigger-failures/replay")) {
+            if (triggerFailures == null) {
+                throw OpsException.notFound("no trigger failures bucket here: the local trigger retries a failed batch until it "
+                        + "goes through; in AWS the stack's MSK triggers keep the batches they give up on (ops.triggerFailuresBucket)");
+            }
+            return path.endsWith("/replay") ? only(method, "POST", () -> Response.json(200, triggerFailures.replayAll()))
+                    : only(method, "GET", () -> Response.json(200, triggerFailures.list()));
         }
         if (path.equals("/_/backfill/progress")) {
             return only(method, "GET", this::backfillProgress);

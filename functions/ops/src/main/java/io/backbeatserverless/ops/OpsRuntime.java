@@ -35,10 +35,19 @@ public final class OpsRuntime implements AutoCloseable {
                 new io.backbeatserverless.adapters.dynamodb.DynamoDbRuleStore(dynamo, tables.rules()),
                 new io.backbeatserverless.adapters.dynamodb.DynamoDbVerifyRunStore(dynamo, tables.verify()), clock,
                 io.backbeatserverless.adapters.metrics.EmfReplicationMetrics.create());
-        return new OpsRuntime(service, new OpsApi(service, kafka), () -> {
+        String failures = config.ops().triggerFailuresBucket();
+        // The trigger failures bucket is the stack's, in its region, read with the function's role.
+        var s3 = failures == null ? null
+                : io.backbeatserverless.adapters.aws.AwsClients.s3(new io.backbeatserverless.adapters.config.Endpoint(null,
+                config.dynamodb().endpoint().region(), null, null), 4);
+        TriggerFailureReplay replay = s3 == null ? null : new TriggerFailureReplay(s3, failures, publisher, config.kafka());
+        return new OpsRuntime(service, new OpsApi(service, kafka, replay), () -> {
             kafka.close();
             publisher.close();
             dynamo.close();
+            if (s3 != null) {
+                s3.close();
+            }
         });
     }
 

@@ -295,6 +295,61 @@ class AsDeployedReplicationTest {
                 r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(key))).asUtf8String()).isEqualTo("proven"));
     }
 
+    /**
+     * A batch the MSK trigger gave up on lands in the stack's bucket (Lambda's S3 on-failure record: its metadata and the
+     * whole invocation as payload; here the suite writes it as Lambda would). The ops API lists it and replays it onto
+     * its topic under the ops role: from its payload, or, without one, from the topic by the offsets it names.
+     */
+    @Test
+    void aBatchTheTriggerGaveUpOnIsReplayedFromItsPayloadOrItsOffsets() throws Exception {
+        String withPayload = key("given-up");
+        String withOffsets = key("given-up-offsets");
+        Map<String, ConsumerRecord<byte[], byte[]>> entries = new java.util.LinkedHashMap<>();
+        for (String key : List.of(withPayload, withOffsets)) {
+            String version = put(key, "lost on the way", Map.of());
+            awaitCompleted(key, version);
+            String replica = stack().s3.headObject(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(key))).versionId();
+            stack().s3.deleteObject(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(key)).versionId(replica));
+            entries.put(key, entryOf(key));
+        }
+        putFailedBatch("aws/lambda/payload/1", entries.get(withPayload), true);
+        putFailedBatch("aws/lambda/offsets/2", entries.get(withOffsets), false);
+
+        JsonNode kept = opsJson("GET", "/_/crr/trigger-failures", null);
+        assertThat(kept.path("Batches")).as("%s", kept).hasSize(2).allSatisfy(b -> assertThat(b.path("Condition").asText())
+                .isEqualTo("RetryAttemptsExhausted"));
+        JsonNode replayed = opsJson("POST", "/_/crr/trigger-failures/replay", null);
+        assertThat(replayed.path("Replayed").asInt()).as("%s", replayed).isEqualTo(2);
+        assertThat(replayed.path("Records").asInt()).isEqualTo(2);
+
+        for (String key : entries.keySet()) {
+            await().atMost(DEADLINE).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> assertThat(stack().s3.getObjectAsBytes(
+                    r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(key))).asUtf8String()).isEqualTo("lost on the way"));
+        }
+        assertThat(stack().s3.listObjectsV2(r -> r.bucket(stack().triggerFailuresBucket)).contents()).as("replayed batches are removed").isEmpty();
+    }
+
+    /** An S3 on-failure record as Lambda writes it (Lambda Developer Guide, with-msk-on-failure.html). */
+    private static void putFailedBatch(String objectKey, ConsumerRecord<byte[], byte[]> record, boolean withPayload) throws Exception {
+        var document = JSON.createObjectNode();
+        document.putObject("requestContext").put("requestId", UUID.randomUUID().toString()).put("condition", "RetryAttemptsExhausted")
+                .put("functionArn", "arn:aws:lambda:us-east-1:123456789012:function:replicator").put("approximateInvokeCount", 11);
+        document.put("version", "1.0").put("timestamp", java.time.Instant.now().toString());
+        var batch = document.putObject("KafkaBatchInfo").put("batchSize", 1).put("topic", record.topic());
+        batch.putObject("recordsInfo").putObject(record.topic() + "-" + record.partition())
+                .put("firstRecordOffset", Long.toString(record.offset())).put("lastRecordOffset", Long.toString(record.offset()));
+        if (withPayload) {
+            var event = JSON.createObjectNode().put("eventSource", "aws:kafka");
+            event.putObject("records").putArray(record.topic() + "-" + record.partition()).addObject()
+                    .put("topic", record.topic()).put("partition", record.partition()).put("offset", record.offset())
+                    .put("timestamp", record.timestamp()).put("timestampType", "CREATE_TIME")
+                    .put("key", java.util.Base64.getEncoder().encodeToString(record.key()))
+                    .put("value", java.util.Base64.getEncoder().encodeToString(record.value()));
+            document.put("payload", event.toString());
+        }
+        stack().s3.putObject(r -> r.bucket(stack().triggerFailuresBucket).key(objectKey), RequestBody.fromString(document.toString()));
+    }
+
     // ---------------------------------------------------------------- helpers
 
     static String key(String scenario) {

@@ -114,6 +114,8 @@ public final class AsDeployedStack implements BeforeAllCallback {
         LambdaClient lambda;
         /** The ops API's URL (API Gateway's stage stands in on a local port). */
         java.net.URI opsUrl;
+        /** The stack's bucket where the MSK triggers keep the batches they gave up on. */
+        String triggerFailuresBucket;
         /** Where the template's event rule's matches arrive (its SNS target stands in as this queue). */
         String eventRuleQueueUrl;
         /** Table names by the logical id's prefix the stack gives them ({@code TablesReplicationStatus…}). */
@@ -271,6 +273,9 @@ public final class AsDeployedStack implements BeforeAllCallback {
                 String name = template.physicalName(id).toLowerCase(java.util.Locale.ROOT);
                 s3.createBucket(r -> r.bucket(name));
                 template.bind(id, name, Map.of("Arn", "arn:aws:s3:::" + name, "DomainName", name + ".s3.amazonaws.com"));
+                if (id.startsWith("TriggerFailuresBucket")) {
+                    triggerFailuresBucket = name;
+                }
             });
         }
 

@@ -199,7 +199,7 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
      */
     public record OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours,
                               Map<String, String> eventSourceMappings, int verifyRequestsPerSecond, int verifyPageSize,
-                              int statusRetentionDays) {
+                              int statusRetentionDays, String triggerFailuresBucket) {
         public static final OpsSettings DEFAULTS = new OpsSettings(0, null, 0, null);
 
         /**
@@ -211,6 +211,8 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
          * @param statusRetentionDays     how long a version's record in the status table is kept once every site of its
          *                                rule has COMPLETED it (DynamoDB's TTL removes it then); 0: kept. Records of
          *                                versions still PENDING, FAILED or SKIPPED somewhere are kept
+         * @param triggerFailuresBucket   in AWS: the bucket where the MSK triggers put the batches they gave up on, which
+         *                                the ops API lists and replays; null locally (the local trigger retries for ever)
          */
         public OpsSettings {
             port = port <= 0 ? 8900 : port;
@@ -226,7 +228,7 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
 
         public OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours, Map<String, String> eventSourceMappings,
                            int verifyRequestsPerSecond, int verifyPageSize) {
-            this(port, credentials, failedEntryRetentionHours, eventSourceMappings, verifyRequestsPerSecond, verifyPageSize, 0);
+            this(port, credentials, failedEntryRetentionHours, eventSourceMappings, verifyRequestsPerSecond, verifyPageSize, 0, null);
         }
 
         public OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours, Map<String, String> eventSourceMappings) {
@@ -235,7 +237,7 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
 
         public OpsSettings withPort(int newPort) {
             return new OpsSettings(newPort, credentials, failedEntryRetentionHours, eventSourceMappings, verifyRequestsPerSecond,
-                    verifyPageSize, statusRetentionDays);
+                    verifyPageSize, statusRetentionDays, triggerFailuresBucket);
         }
     }
 
