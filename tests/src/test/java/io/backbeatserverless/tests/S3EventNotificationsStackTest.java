@@ -121,6 +121,26 @@ class S3EventNotificationsStackTest {
         }
     }
 
+    /** A tag change is an event of its own (s3:ObjectTagging:Put / :Delete): the replica is re-tagged, not copied again. */
+    @Test
+    void aTagChangeReTagsTheReplica() {
+        String bucket = replicatedBucket();
+        String version = source.putObject(r -> r.bucket(bucket).key("labelled").tagging("team=ops"), RequestBody.fromString("tags")).versionId();
+        awaitReplicaBytes(bucket + "/labelled", version);
+        source.putObjectTagging(r -> r.bucket(bucket).key("labelled").versionId(version)
+                .tagging(t -> t.tagSet(software.amazon.awssdk.services.s3.model.Tag.builder().key("team").value("storage").build())));
+
+        await().atMost(DEADLINE).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> assertThat(destination.getObjectTagging(
+                r -> r.bucket(SITE_BUCKET).key(bucket + "/labelled")).tagSet()).singleElement()
+                .satisfies(t -> assertThat(t.key() + "=" + t.value()).isEqualTo("team=storage")));
+
+        source.deleteObjectTagging(r -> r.bucket(bucket).key("labelled").versionId(version));
+        await().atMost(DEADLINE).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> assertThat(destination.getObjectTagging(
+                r -> r.bucket(SITE_BUCKET).key(bucket + "/labelled")).tagSet()).isEmpty());
+        assertThat(destination.listObjectVersions(r -> r.bucket(SITE_BUCKET).prefix(bucket + "/labelled")).versions())
+                .as("re-tagged in place").hasSize(1);
+    }
+
     private static String replicatedBucket() {
         String bucket = "events-" + UUID.randomUUID().toString().substring(0, 8);
         source.createBucket(r -> r.bucket(bucket));

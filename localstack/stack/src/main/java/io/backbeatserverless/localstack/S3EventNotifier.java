@@ -44,7 +44,8 @@ import java.io.StringReader;
 
 /**
  * S3 Event Notifications for the embedded source server: what AWS S3 does for a bucket whose
- * notification configuration sends {@code s3:ObjectCreated:*} and {@code s3:ObjectRemoved:DeleteMarkerCreated}
+ * notification configuration sends {@code s3:ObjectCreated:*}, {@code s3:ObjectRemoved:DeleteMarkerCreated} and
+ * {@code s3:ObjectTagging:*}
  * to an SQS queue, here for every bucket of the server (local-s3 has no notification support). A netty
  * handler in front of local-s3's router pairs each request with its response; a successful object PUT,
  * copy, CompleteMultipartUpload, a DELETE that created a delete marker, and each delete marker of a
@@ -155,6 +156,12 @@ final class S3EventNotifier implements AutoCloseable {
             size = request.copy() ? -1 : size;
         } else if (request.method().equals(HttpMethod.POST) && params.containsKey("uploadId")) {
             name = "ObjectCreated:CompleteMultipartUpload";
+            size = -1;
+            eTag = null;
+        } else if (params.containsKey("tagging") && (request.method().equals(HttpMethod.PUT) || request.method().equals(HttpMethod.DELETE))) {
+            // A tag change is an event of its own (s3:ObjectTagging:Put / :Delete), of the version it names or the latest.
+            name = request.method().equals(HttpMethod.PUT) ? "ObjectTagging:Put" : "ObjectTagging:Delete";
+            versionId = params.containsKey("versionId") ? params.get("versionId").getFirst() : versionId;
             size = -1;
             eTag = null;
         } else if (request.method().equals(HttpMethod.DELETE) && !params.containsKey("versionId")
