@@ -303,16 +303,18 @@ public final class S3SiteReplicator implements SiteReplicator {
      * version beneath, as many markers as the source has from that version up to this one: each source marker has its
      * own at the site, as S3 Replication replicates each (found running as deployed: two markers in a row at the source
      * were one at the site). A marker is the same as any other, so it is their count that makes a replay idempotent: a
-     * replayed marker finds the count reached and writes nothing, a DELETE whose answer was lost is not sent again once
-     * the count is there, and markers whose entries are late are made up by the first that comes.
+     * replayed marker finds the count reached and writes nothing, and a DELETE whose answer was lost is not sent again
+     * once the count is there. With no marker on top (a replica, or nothing) this marker makes one, with no listing:
+     * the common case, a key deleted once, costs no more than a DELETE; markers already on top are counted against
+     * the source's (one listing of the key at each side), and those whose entries are late are made up there.
      */
     private ReplicationOutcome replicateDeleteMarker(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket,
                                                      String key, Latest head) throws Exception {
-        SiteTop top = head.replica().isPresent() ? new SiteTop(0, head.replica().get().metadata().get(SOURCE_VERSION_META))
-                : Boolean.FALSE.equals(head.deleteMarker()) ? new SiteTop(0, null) : retrier.call(budget, () -> siteTop(bucket, key));
-        int counted = retrier.call(budget, () -> sourceHistory.markersUpTo(entry.bucket(), entry.objectKey(), top.replicaOf(), version));
-        // A marker the source no longer lists (its version was deleted there): one marker on top stands for it.
-        int wanted = counted < 0 ? 1 : Math.max(1, counted);
+        boolean markerOnTop = head.replica().isEmpty() && !Boolean.FALSE.equals(head.deleteMarker());
+        SiteTop top = markerOnTop ? retrier.call(budget, () -> siteTop(bucket, key)) : new SiteTop(0, null);
+        // A marker the source no longer lists (its version was deleted there, counted -1): the marker on top stands for it.
+        int wanted = top.markers() == 0 ? 1 : Math.max(1,
+                retrier.call(budget, () -> sourceHistory.markersUpTo(entry.bucket(), entry.objectKey(), top.replicaOf(), version)));
         AnswerLost lost = new AnswerLost();
         for (int present = top.markers(); present < wanted; present++) {
             int needed = present + 1;

@@ -10,9 +10,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.backbeatserverless.adapters.config.BackbeatConfig;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -72,24 +70,7 @@ public final class LambdaRuntimeStandIn {
             }
             default -> throw new IllegalArgumentException("unknown trigger '" + args[0] + "' (kafka, http, schedule, main)");
         }
-        System.out.println("READY");
-        System.out.flush();
-        try (BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
-            for (String line = commands.readLine(); line != null; line = commands.readLine()) {
-                if (runner != null && (line.equals("enable") || line.equals("disable"))) {
-                    runner.setEnabled(line.equals("enable"));
-                }
-            }
-        } finally {
-            while (!started.isEmpty()) {
-                try {
-                    started.pop().close();
-                } catch (Exception e) {
-                    System.err.println("closing " + args[1] + ": " + e);
-                }
-            }
-        }
-        System.exit(0);
+        LocalFunctionMain.serveUntilStdinCloses(args[1], runner, started);
     }
 
     /** {@code package.Class::handleRequest} (a template's Handler) or a class name: its instance, as Lambda builds it. */

@@ -65,6 +65,15 @@ public final class LocalFunctionMain {
         if (runner != null) {
             started.push(runner);
         }
+        serveUntilStdinCloses(function, runner, started);
+    }
+
+    /**
+     * A function process's life once it runs: {@code READY} on standard output, {@code enable} / {@code disable} on standard
+     * input passed to its trigger (a site paused or resumed), and, when standard input closes, everything it started
+     * closed, newest first, and the process gone.
+     */
+    static void serveUntilStdinCloses(String name, EventSourceRunner runner, Deque<AutoCloseable> started) throws java.io.IOException {
         System.out.println("READY");
         System.out.flush();
         try (BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
@@ -78,7 +87,7 @@ public final class LocalFunctionMain {
                 try {
                     started.pop().close();
                 } catch (Exception e) {
-                    System.err.println("closing " + function + ": " + e);
+                    System.err.println("closing " + name + ": " + e);
                 }
             }
         }

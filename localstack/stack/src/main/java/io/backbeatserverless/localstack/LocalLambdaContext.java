@@ -12,14 +12,14 @@ import java.time.Duration;
 import java.util.UUID;
 
 /** The Lambda {@link Context} of one local invocation: a request id, the function's name and a deadline. */
-final class LocalLambdaContext implements Context {
+public final class LocalLambdaContext implements Context {
 
     private final String functionName;
     private final String requestId = UUID.randomUUID().toString();
     private final long deadlineMillis;
     private final Logger logger;
 
-    LocalLambdaContext(String functionName, Duration timeout) {
+    public LocalLambdaContext(String functionName, Duration timeout) {
         this.functionName = functionName;
         this.deadlineMillis = System.currentTimeMillis() + timeout.toMillis();
         this.logger = LoggerFactory.getLogger("lambda." + functionName);

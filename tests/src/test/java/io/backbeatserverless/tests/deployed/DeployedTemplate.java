@@ -14,7 +14,6 @@ import software.amazon.awscdk.AppProps;
 import software.amazon.awscdk.StackProps;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,8 +23,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 
 /**
  * The CloudFormation template the CDK app synthesizes for a deployment, read as CloudFormation would deploy it: its
@@ -55,7 +52,7 @@ final class DeployedTemplate {
         try {
             Path out = Files.createDirectories(work.resolve("cdk.out"));
             App app = new App(AppProps.builder().outdir(out.toString()).build());
-            new BackbeatStack(app, stackName, StackProps.builder().build(), deployment, standInAssets(work));
+            new BackbeatStack(app, stackName, StackProps.builder().build(), deployment, DeploymentAssets.standIns(work));
             app.synth();
             return new DeployedTemplate(stackName, JSON.readTree(out.resolve(stackName + ".template.json").toFile()));
         } catch (IOException e) {
@@ -220,22 +217,5 @@ final class DeployedTemplate {
             return "arn:aws:unbound:" + REGION + ":" + ACCOUNT + ":" + logicalId + "/" + name;
         }
         return value;
-    }
-
-    /** Tiny jars and an image context, enough for CDK to stage them (the functions run from this JVM's class path). */
-    private static DeploymentAssets standInAssets(Path directory) throws IOException {
-        Path image = Files.createDirectories(directory.resolve("populator-image"));
-        Files.writeString(image.resolve("Dockerfile"), "FROM scratch\n");
-        return new DeploymentAssets(jar(directory.resolve("replicator.jar")), jar(directory.resolve("status.jar")),
-                jar(directory.resolve("ops.jar")), jar(directory.resolve("verifier.jar")), image);
-    }
-
-    private static Path jar(Path path) throws IOException {
-        try (OutputStream out = Files.newOutputStream(path); ZipOutputStream zip = new ZipOutputStream(out)) {
-            zip.putNextEntry(new ZipEntry("stand-in.txt"));
-            zip.write(path.getFileName().toString().getBytes());
-            zip.closeEntry();
-        }
-        return path;
     }
 }
