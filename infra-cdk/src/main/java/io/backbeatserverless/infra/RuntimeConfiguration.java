@@ -11,11 +11,10 @@ import java.util.Map;
  * Values that only CloudFormation knows (region, table names, mapping ids, brokers) are CDK tokens
  * inside the JSON text; they resolve at deploy time.
  *
- * <p>Credentials kept in Secrets Manager are written as CloudFormation dynamic references, so they are
- * resolved at deploy time and never stored in the template, and each one only goes to what needs it:
- * a site's keys to that site's replicator, the source's keys to the populator, the replicators and the
- * status function. The resolved values do end up in the function's (KMS-encrypted) environment; reading
- * the secret at run time instead needs support in the adapters (a later issue).
+ * <p>Credentials kept in Secrets Manager are named by their secret's ARN ({@code credentialsSecret}), which the function
+ * reads at run time: no key is in the template or in an environment variable. Each secret only goes to what needs it: a
+ * site's keys to that site's replicator and the verifier, the source's keys to the populator, the replicators, the
+ * status function and the verifier.
  */
 final class RuntimeConfiguration {
 
