@@ -11,10 +11,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 /**
- * Which of two versions of a key is newer at the source. Their source last-modified times decide, except when they are
- * equal: S3 keeps whole seconds, so a put and a delete of the same key in the same second tie (found by the chaos run:
- * a replayed delete marker tied with the newer version latest at the site, was taken for newer and hid it). Then the
- * source's version listing, which lists a key's versions and delete markers newest first, decides.
+ * The order of a key's versions at the source: its own version listing, which lists a key's versions and delete markers
+ * newest first (Amazon S3 API Reference, ListObjectVersions), never their Last-Modified times alone. On S3 a multipart
+ * object's Last-Modified is when its upload was initiated (S3 User Guide, "Working with object metadata"), so a multipart
+ * version completed after a later plain PUT looks older than it (issue 28: it was SKIPPED "superseded" and the site kept
+ * the older version); and times are whole seconds, so a put and a delete in the same second tie (found by the chaos run).
  */
 final class SourceHistory {
 
@@ -25,21 +26,23 @@ final class SourceHistory {
     }
 
     /**
-     * Whether the version the site holds ({@code atSite}, written at the source at {@code atSiteModified}) is newer than
-     * the entry's version ({@code entryVersion}, at {@code entryModified}). False when it cannot be told (a time
-     * missing or unreadable, or a tie neither version of which the source still lists).
+     * Whether the version the site holds ({@code atSite}) is newer than the entry's ({@code entryVersion}) at the source:
+     * the one the source lists first. Only when it lists neither among the key's newest entries (a history longer than
+     * that, or versions deleted at the source since) do the versions' source last-modified times decide, for want of
+     * anything better; false when those cannot tell either. One listing of the key, usually a single request: the entry's
+     * version is normally the key's newest.
      */
     boolean isNewer(String bucket, String key, String atSite, String atSiteModified, String entryVersion, String entryModified) {
-        Instant siteTime = Timestamps.parseOrNull(atSiteModified);
-        Instant entryTime = Timestamps.parseOrNull(entryModified);
-        if (siteTime == null || entryTime == null || atSite == null || atSite.equals(entryVersion)) {
+        if (atSite == null || atSite.equals(entryVersion)) {
             return false; // the same version is not newer than itself (a forced copy over its own replica)
         }
-        int byTime = siteTime.compareTo(entryTime);
-        if (byTime != 0) {
-            return byTime > 0;
+        Optional<String> first = listedFirst(bucket, key, atSite, entryVersion);
+        if (first.isPresent()) {
+            return atSite.equals(first.get());
         }
-        return atSite.equals(listedFirst(bucket, key, atSite, entryVersion).orElse(entryVersion));
+        Instant siteTime = Timestamps.parseOrNull(atSiteModified);
+        Instant entryTime = Timestamps.parseOrNull(entryModified);
+        return siteTime != null && entryTime != null && siteTime.isAfter(entryTime);
     }
 
     /**

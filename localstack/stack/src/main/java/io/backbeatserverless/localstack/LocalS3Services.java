@@ -65,8 +65,14 @@ public final class LocalS3Services {
                     if (method.getName().equals("listObjectVersions") && args != null && args.length == 6) {
                         args = exclusiveKeyMarker(metadata, args);
                     }
+                    Long initiated = method.getName().equals("completeMultipartUpload") && args != null && args.length == 4
+                            ? initiation(metadata, (String) args[0], (String) args[1], (String) args[2]) : null;
                     try {
-                        return method.invoke(locked, args);
+                        Object answer = method.invoke(locked, args);
+                        if (initiated != null && answer instanceof com.robothy.s3.core.model.answers.CompleteMultipartUploadAns completed) {
+                            lastModifiedAtInitiation(metadata, (String) args[0], (String) args[1], completed.getVersionId(), initiated);
+                        }
+                        return answer;
                     } catch (java.lang.reflect.InvocationTargetException e) {
                         throw e.getCause();
                     }
@@ -119,6 +125,27 @@ public final class LocalS3Services {
             rewritten[5] = atOrBefore.getValue().getVersionedObjectMap().lastKey();
         }
         return rewritten;
+    }
+
+    /** When the upload was initiated, or null when local-s3 does not know it (it answers NoSuchUpload itself). */
+    private static Long initiation(LocalS3Metadata metadata, String bucket, String key, String uploadId) {
+        return metadata.getBucketMetadata(bucket)
+                .map(b -> b.getUploads().get(key))
+                .map(uploads -> uploads.get(uploadId))
+                .map(com.robothy.s3.core.model.internal.UploadMetadata::getCreateDate)
+                .orElse(null);
+    }
+
+    /**
+     * A multipart object's Last-Modified is when its upload was initiated, not completed, as S3 reports it (S3 User
+     * Guide, "Working with object metadata", Last-Modified): so the replicator's ordering is tested against S3's times,
+     * where a version completed after a later plain PUT looks older. local-s3 lists versions by their ids, so the
+     * listing's order stays the order they were written in.
+     */
+    private static void lastModifiedAtInitiation(LocalS3Metadata metadata, String bucket, String key, String versionId, long initiated) {
+        metadata.getBucketMetadata(bucket).flatMap(b -> b.getObjectMetadata(key))
+                .flatMap(object -> object.getVersionedObjectMetadata(versionId == null ? object.getLatestVersion() : versionId))
+                .ifPresent(version -> version.setCreationDate(initiated));
     }
 
     private static <T> T proxy(Class<T> type, T service, LocalS3Metadata metadata) {

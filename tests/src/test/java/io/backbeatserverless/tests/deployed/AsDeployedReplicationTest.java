@@ -186,6 +186,31 @@ class AsDeployedReplicationTest {
         }
     }
 
+    /**
+     * Issue 28: S3 reports a multipart object's Last-Modified as its upload's initiation, so a multipart version completed
+     * after a later plain PUT looks older; the sites must still end with it on top, as the source lists it.
+     */
+    @Test
+    void aMultipartVersionCompletedAfterALaterPutEndsOnTop() {
+        String key = key("multipart-last");
+        String upload = stack().s3.createMultipartUpload(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)).uploadId();
+        java.time.Instant initiated = java.time.Instant.now();
+        await().atMost(Duration.ofSeconds(3)).until(() -> java.time.Instant.now().getEpochSecond() > initiated.getEpochSecond());
+        String plain = put(key, "plain, older", Map.of());
+        awaitCompleted(key, plain);
+        String eTag = stack().s3.uploadPart(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).uploadId(upload).partNumber(1),
+                RequestBody.fromString("multipart, newer")).eTag();
+        String multipart = stack().s3.completeMultipartUpload(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key).uploadId(upload)
+                .multipartUpload(m -> m.parts(CompletedPart.builder().partNumber(1).eTag(eTag).build()))).versionId();
+
+        awaitCompleted(key, multipart);
+        awaitSameHistoryAtEverySite(key);
+        for (String site : SITES) {
+            assertThat(stack().s3.getObjectAsBytes(r -> r.bucket(bucketOf(site)).key(replicaKey(key))).asUtf8String())
+                    .as(site).isEqualTo("multipart, newer");
+        }
+    }
+
     /** At least once: an entry delivered again (a replayed batch) changes nothing at the sites. */
     @Test
     void aReplayedEntryAddsNoVersionAtTheSites() throws Exception {
