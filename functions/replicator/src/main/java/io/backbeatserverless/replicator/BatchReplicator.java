@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.time.Instant;
+import io.backbeatserverless.core.transfer.CopyProgress;
 import io.backbeatserverless.core.transfer.CopyProgressStore;
 
 /**
@@ -76,9 +77,18 @@ public final class BatchReplicator implements AutoCloseable {
     /**
      * What lets a batch end before its deadline without losing or reordering anything: entries not finished in time go
      * back to {@code replicationTopic} (same message key: same partition, after what is already there), and
-     * {@code copyProgress} says which keys have a copy in progress, whose later versions must wait behind it.
+     * {@code copyProgress} says which keys have a copy in progress, whose later versions must wait behind it. A key whose
+     * version goes back before its copy started gets a hold there for {@code holdFor} (see {@link CopyProgress#hold}):
+     * the key's later versions already further down the partition wait behind it too, so none overtakes it.
      */
-    public record Resumption(String replicationTopic, CopyProgressStore copyProgress) {
+    public record Resumption(String replicationTopic, CopyProgressStore copyProgress, java.time.Duration holdFor) {
+
+        /** Holds last a day: a deferred entry is back in front of a replicator within minutes unless the site is paused. */
+        public static final java.time.Duration DEFAULT_HOLD = java.time.Duration.ofHours(24);
+
+        public Resumption(String replicationTopic, CopyProgressStore copyProgress) {
+            this(replicationTopic, copyProgress, DEFAULT_HOLD);
+        }
     }
 
     public BatchReplicator(String site, SiteReplicator siteReplicator, EntryPublisher statusPublisher, String statusTopic,
@@ -129,7 +139,7 @@ public final class BatchReplicator implements AutoCloseable {
             destination.close();
             dynamo.close();
         }, config.sites().stream().map(SiteConfig::name).collect(java.util.stream.Collectors.toSet()),
-                new Resumption(config.kafka().replicationTopic(), copyProgress));
+                new Resumption(config.kafka().replicationTopic(), copyProgress, settings.resumableUploadTtl()));
     }
 
     public BatchResult replicate(KafkaEvent event) {
@@ -170,7 +180,7 @@ public final class BatchReplicator implements AutoCloseable {
                 byObject.computeIfAbsent(entry.messageKey(), k -> new ArrayList<>()).add(entry);
             }
         }
-        Map<String, String> copying = stopAt == null ? Map.of() : copiesInProgress(byObject.values());
+        Map<String, CopyProgress> copying = stopAt == null ? Map.of() : copiesInProgress(byObject.values());
         List<Done> results = replicateAll(byObject.values(), stopAt, copying);
         List<StatusEntry> outcomes = new ArrayList<>();
         List<ReplicationEntry> deferred = new ArrayList<>();
@@ -185,9 +195,12 @@ public final class BatchReplicator implements AutoCloseable {
         CrashPoints.reached(CrashPoints.Point.REPLICAS_WRITTEN);
         List<ProducerRecord<String, byte[]>> records = new ArrayList<>(malformedRecords);
         for (ReplicationEntry entry : deferred) {
-            records.add(new ProducerRecord<>(resumption.replicationTopic(), entry.messageKey(), EntryCodec.encode(entry)));
+            // Back for this site alone: the other sites' replicators have had it already (issue 28: they copied it again).
+            records.add(new ProducerRecord<>(resumption.replicationTopic(), entry.messageKey(),
+                    EntryCodec.encode(entry.withMetadata(entry.metadata().onlySite(site)))));
         }
         if (!deferred.isEmpty()) {
+            holdPlaces(deferred);
             LOG.info("site {}: {} entries deferred to the next invocation (back on {})", site, deferred.size(), resumption.replicationTopic());
         }
         int failed = 0;
@@ -223,19 +236,37 @@ public final class BatchReplicator implements AutoCloseable {
     private record Done(ReplicationEntry entry, StatusEntry status) {
     }
 
-    /** For the keys of these entries with a copy in progress, the version being copied (one read per bucket of the batch). */
-    private Map<String, String> copiesInProgress(java.util.Collection<List<ReplicationEntry>> objects) {
+    /**
+     * Issue 28: a deferred entry goes to the end of its partition, behind the versions of its key already there (a delete
+     * marker put a moment later, say). For each key deferred with no copy of it in progress, a hold on the first version
+     * deferred keeps those later versions waiting (deferred in turn, behind it) until it has its outcome. A key with a
+     * copy in progress keeps it: it is already what they wait behind. (One read per key deferred; deferrals are rare.)
+     */
+    private void holdPlaces(List<ReplicationEntry> deferred) {
+        Map<String, ReplicationEntry> firstOfKey = new LinkedHashMap<>();
+        deferred.forEach(entry -> firstOfKey.putIfAbsent(entry.messageKey(), entry));
+        Instant now = clock.instant();
+        for (ReplicationEntry entry : firstOfKey.values()) {
+            if (resumption.copyProgress().find(site, entry.bucket(), entry.objectKey()).filter(p -> !p.isHold() || !p.expired(now)).isEmpty()) {
+                resumption.copyProgress().save(CopyProgress.hold(site, entry.bucket(), entry.objectKey(), siteReplicator.sourceVersion(entry),
+                        now, now.plus(resumption.holdFor())));
+            }
+        }
+    }
+
+    /** For the keys of these entries with a copy in progress or a hold, that progress (one read per bucket of the batch). */
+    private Map<String, CopyProgress> copiesInProgress(java.util.Collection<List<ReplicationEntry>> objects) {
         Map<String, List<String>> keysByBucket = new LinkedHashMap<>();
         for (List<ReplicationEntry> versions : objects) {
             ReplicationEntry first = versions.getFirst();
             keysByBucket.computeIfAbsent(first.bucket(), b -> new ArrayList<>()).add(first.objectKey());
         }
-        Map<String, String> copying = new java.util.HashMap<>();
+        Map<String, CopyProgress> copying = new java.util.HashMap<>();
         keysByBucket.forEach((bucket, keys) -> {
             for (String key : resumption.copyProgress().inProgress(site, bucket, keys)) {
                 // An expired copy holds nothing back: its version's next attempt aborts it and starts over.
                 resumption.copyProgress().find(site, bucket, key).filter(p -> !p.expired(clock.instant()))
-                        .ifPresent(p -> copying.put(bucket + "/" + key, p.versionId()));
+                        .ifPresent(p -> copying.put(bucket + "/" + key, p));
             }
         });
         return copying;
@@ -244,25 +275,32 @@ public final class BatchReplicator implements AutoCloseable {
     /**
      * Each object's versions in order on one thread; objects in parallel, bounded. Results keep per-object order. Once
      * one version of an object is deferred, the later ones are too (they must not overtake it); a version is deferred
-     * without being tried when the deadline has passed, or when an earlier version of its key is being copied.
+     * without being tried when the deadline has passed, or when an earlier version of its key is being copied or held.
+     * Once the version waited for has its outcome, the key's later versions of this batch go on; its hold is removed.
      */
-    private List<Done> replicateAll(java.util.Collection<List<ReplicationEntry>> objects, Instant stopAt, Map<String, String> copying) {
+    private List<Done> replicateAll(java.util.Collection<List<ReplicationEntry>> objects, Instant stopAt, Map<String, CopyProgress> copying) {
         List<java.util.concurrent.Callable<List<Done>>> tasks = new ArrayList<>(objects.size());
         Map<String, String> invocation = io.backbeatserverless.adapters.logging.VersionLogContext.invocation();
         for (List<ReplicationEntry> versions : objects) {
             tasks.add(() -> {
                 List<Done> results = new ArrayList<>(versions.size());
                 boolean deferRest = false;
-                for (ReplicationEntry entry : versions) {
-                    String inProgress = copying.get(entry.bucket() + "/" + entry.objectKey());
-                    if (deferRest || (stopAt != null && !clock.instant().isBefore(stopAt))
-                            || (inProgress != null && !inProgress.equals(siteReplicator.sourceVersion(entry)))) {
+                CopyProgress waitingFor = copying.get(versions.getFirst().bucket() + "/" + versions.getFirst().objectKey());
+                for (ReplicationEntry entry : waitedForFirst(versions, waitingFor)) {
+                    boolean theOneWaitedFor = waitingFor != null && waitingFor.versionId().equals(siteReplicator.sourceVersion(entry));
+                    if (deferRest || (stopAt != null && !clock.instant().isBefore(stopAt)) || (waitingFor != null && !theOneWaitedFor)) {
                         deferRest = true;
                         results.add(new Done(entry, null));
                         continue;
                     }
                     Done done = replicateOne(entry, stopAt, invocation);
                     deferRest = done.status() == null;
+                    if (theOneWaitedFor && !deferRest) {
+                        if (waitingFor.isHold()) {
+                            resumption.copyProgress().remove(site, entry.bucket(), entry.objectKey());
+                        }
+                        waitingFor = null;
+                    }
                     results.add(done);
                 }
                 return results;
@@ -271,6 +309,26 @@ public final class BatchReplicator implements AutoCloseable {
         List<Done> all = new ArrayList<>();
         BoundedTasks.run(tasks, keyConcurrency).forEach(all::addAll);
         return all;
+    }
+
+    /**
+     * The key's versions in their order, except that the version its later ones wait behind goes first: deferred, it
+     * came back at the end of its partition, behind them (their true place is after it).
+     */
+    private List<ReplicationEntry> waitedForFirst(List<ReplicationEntry> versions, CopyProgress waitingFor) {
+        if (waitingFor == null) {
+            return versions;
+        }
+        for (int i = 0; i < versions.size(); i++) {
+            if (waitingFor.versionId().equals(siteReplicator.sourceVersion(versions.get(i)))) {
+                List<ReplicationEntry> ordered = new ArrayList<>(versions.size());
+                ordered.add(versions.get(i));
+                ordered.addAll(versions.subList(0, i));
+                ordered.addAll(versions.subList(i + 1, versions.size()));
+                return ordered;
+            }
+        }
+        return versions;
     }
 
     /** The raw value as text when it is UTF-8, else base64, so an operator can read what arrived. */

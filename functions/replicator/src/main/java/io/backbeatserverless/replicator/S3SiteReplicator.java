@@ -504,6 +504,9 @@ public final class S3SiteReplicator implements SiteReplicator {
             return null;
         }
         CopyProgress progress = saved.get();
+        if (progress.isHold() && progress.versionId().equals(version)) {
+            return null; // this version's place in line, kept while it waited: its copy starts now (and saves its own progress)
+        }
         if (progress.isFor(version, object.eTag()) && !progress.expired(clock.instant())
                 && progress.destinationBucket().equals(bucket) && progress.destinationKey().equals(key)) {
             return progress;
@@ -762,6 +765,9 @@ public final class S3SiteReplicator implements SiteReplicator {
     }
 
     private void abort(String bucket, String key, String uploadId) {
+        if (uploadId == null) {
+            return; // a hold: no upload was started
+        }
         try {
             destination.abortMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(uploadId));
         } catch (SdkException e) {

@@ -214,6 +214,89 @@ class BatchReplicatorTest {
                 .as("the key's versions back on the topic in their order").containsSubsequence("v1", "v3");
     }
 
+    /**
+     * Issue 28 #3: a version deferred before its copy started goes to the end of its partition, behind the later
+     * versions of its key already there. A hold keeps them waiting: a later batch that brings the key's delete marker
+     * m2 first and the deferred v1 after it replicates v1 first; one that brings m2 alone defers m2 behind v1. The
+     * entry goes back for this site alone (the other site's replicator had it already), and the hold goes once v1 has
+     * its outcome.
+     */
+    @Test
+    void aVersionDeferredBeforeItsCopyStartedIsNotOvertakenByItsKeysLaterVersions() throws Exception {
+        ReplicationEntry template = EntryCodec.decodeReplicationEntry(KafkaEventRecords.byPartition(recordedEvent()).getFirst().getFirst().value());
+        var twoSites = template.metadata().withSiteStatus("other-site", ReplicationStatus.PENDING);
+        ReplicationEntry kV1 = new ReplicationEntry("put", "srcbucket", new VersionKey("k", "v1"), twoSites, null);
+        ReplicationEntry kM2 = new ReplicationEntry("put", "srcbucket", new VersionKey("k", "m2"), twoSites, null);
+        ReplicationEntry jV1 = new ReplicationEntry("put", "srcbucket", new VersionKey("j", "v1"), twoSites, null);
+        ReplicationEntry jM2 = new ReplicationEntry("put", "srcbucket", new VersionKey("j", "m2"), twoSites, null);
+        Map<String, List<String>> tried = new java.util.concurrent.ConcurrentHashMap<>();
+        SiteReplicator site = new SiteReplicator() {
+            @Override
+            public ReplicationOutcome replicate(ReplicationEntry entry) {
+                return replicate(entry, null);
+            }
+
+            @Override
+            public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline) {
+                tried.computeIfAbsent(entry.objectKey(), k -> new CopyOnWriteArrayList<>()).add(entry.versionId());
+                return ReplicationOutcome.completed(1, 1);
+            }
+        };
+        InMemoryCopyProgress progress = new InMemoryCopyProgress();
+        BatchReplicator replicator = new BatchReplicator("aws-location", site, new EntryPublisher(producer), "backbeat-replication-status", 4,
+                CLOCK, () -> {
+        }, Set.of("aws-location", "other-site"), new BatchReplicator.Resumption("backbeat-replication", progress));
+        Instant later = CLOCK.instant().plusSeconds(60);
+
+        // The first invocation's deadline has passed before either v1 is started.
+        assertThat(replicator.replicate(eventOf(kV1, jV1), CLOCK.instant())).isEqualTo(new BatchReplicator.BatchResult(0, 0, 0, 0, 0, 2));
+        assertThat(tried).isEmpty();
+        for (String key : List.of("k", "j")) {
+            assertThat(progress.find("aws-location", "srcbucket", key)).hasValueSatisfying(p -> {
+                assertThat(p.isHold()).isTrue();
+                assertThat(p.versionId()).isEqualTo("v1");
+            });
+        }
+        List<ReplicationEntry> requeued = requeued();
+        assertThat(requeued).extracting(e -> e.objectKey() + "@" + e.versionId()).containsExactlyInAnyOrder("k@v1", "j@v1");
+        assertThat(requeued).allSatisfy(e -> assertThat(e.metadata().replicationInfo().orElseThrow().backends())
+                .as("back for this site alone").extracting(b -> b.site()).containsExactly("aws-location"));
+        ReplicationEntry kV1Again = requeued.stream().filter(e -> e.objectKey().equals("k")).findFirst().orElseThrow();
+        ReplicationEntry jV1Again = requeued.stream().filter(e -> e.objectKey().equals("j")).findFirst().orElseThrow();
+
+        // The partition had each m2 after its v1's first place, so the re-queued k@v1 comes after k@m2; j@v1 is not
+        // in this batch at all.
+        producer.clear();
+        assertThat(replicator.replicate(eventOf(kM2, kV1Again, jM2), later)).isEqualTo(new BatchReplicator.BatchResult(2, 0, 0, 0, 0, 1));
+        assertThat(tried.get("k")).as("v1 before m2, whatever the partition's order now").containsExactly("v1", "m2");
+        assertThat(tried).doesNotContainKey("j");
+        assertThat(progress.find("aws-location", "srcbucket", "k")).as("k's hold gone once v1 had its outcome").isEmpty();
+        assertThat(progress.find("aws-location", "srcbucket", "j")).hasValueSatisfying(p -> assertThat(p.versionId()).isEqualTo("v1"));
+        ReplicationEntry jM2Again = requeued().getFirst();
+        assertThat(jM2Again.versionId()).isEqualTo("m2");
+
+        replicator.replicate(eventOf(jV1Again, jM2Again), later);
+        assertThat(tried.get("j")).containsExactly("v1", "m2");
+        assertThat(progress.find("aws-location", "srcbucket", "j")).as("no hold left once each has its outcome").isEmpty();
+    }
+
+    private List<ReplicationEntry> requeued() {
+        return producer.history().stream().filter(r -> r.topic().equals("backbeat-replication"))
+                .map(r -> EntryCodec.decodeReplicationEntry(r.value())).toList();
+    }
+
+    private static KafkaEvent eventOf(ReplicationEntry... entries) {
+        List<KafkaEvent.KafkaEventRecord> records = new ArrayList<>();
+        for (int i = 0; i < entries.length; i++) {
+            records.add(KafkaEvent.KafkaEventRecord.builder().withTopic("backbeat-replication").withPartition(0).withOffset(i)
+                    .withKey(Base64.getEncoder().encodeToString(entries[i].messageKey().getBytes(StandardCharsets.UTF_8)))
+                    .withValue(Base64.getEncoder().encodeToString(EntryCodec.encode(entries[i]))).build());
+        }
+        KafkaEvent event = new KafkaEvent();
+        event.setRecords(Map.of("backbeat-replication-0", records));
+        return event;
+    }
+
     /** The progress port in memory, for the batch logic alone (the DynamoDB adapter is tested against dynalite). */
     private static final class InMemoryCopyProgress implements io.backbeatserverless.core.transfer.CopyProgressStore {
         private final Map<String, io.backbeatserverless.core.transfer.CopyProgress> items = new java.util.concurrent.ConcurrentHashMap<>();

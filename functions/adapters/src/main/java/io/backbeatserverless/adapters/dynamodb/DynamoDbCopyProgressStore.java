@@ -46,13 +46,13 @@ public final class DynamoDbCopyProgressStore implements CopyProgressStore {
     public Optional<CopyProgress> find(String site, String bucket, String objectKey) {
         Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).consistentRead(true)
                 .key(Map.of(TableSchemas.CHECKPOINT_PK, AttributeValue.fromS(id(site, bucket, objectKey))))).item();
-        if (item == null || !item.containsKey("uploadId")) {
+        if (item == null || !item.containsKey("versionId")) {
             return Optional.empty();
         }
         try {
-            return Optional.of(new CopyProgress(site, bucket, objectKey, item.get("versionId").s(),
-                    item.containsKey("sourceETag") ? item.get("sourceETag").s() : null, item.get("uploadId").s(),
-                    item.get("destinationBucket").s(), item.get("destinationKey").s(), JSON.readValue(item.get("parts").s(), PARTS),
+            return Optional.of(new CopyProgress(site, bucket, objectKey, item.get("versionId").s(), text(item, "sourceETag"),
+                    text(item, "uploadId"), text(item, "destinationBucket"), text(item, "destinationKey"),
+                    JSON.readValue(item.get("parts").s(), PARTS),
                     Instant.parse(item.get("startedAt").s()),
                     item.containsKey(TableSchemas.TTL_ATTRIBUTE) ? Instant.ofEpochSecond(Long.parseLong(item.get(TableSchemas.TTL_ATTRIBUTE).n())) : null));
         } catch (JsonProcessingException e) {
@@ -90,9 +90,11 @@ public final class DynamoDbCopyProgressStore implements CopyProgressStore {
         if (progress.sourceETag() != null) {
             item.put("sourceETag", AttributeValue.fromS(progress.sourceETag()));
         }
-        item.put("uploadId", AttributeValue.fromS(progress.uploadId()));
-        item.put("destinationBucket", AttributeValue.fromS(progress.destinationBucket()));
-        item.put("destinationKey", AttributeValue.fromS(progress.destinationKey()));
+        if (!progress.isHold()) {
+            item.put("uploadId", AttributeValue.fromS(progress.uploadId()));
+            item.put("destinationBucket", AttributeValue.fromS(progress.destinationBucket()));
+            item.put("destinationKey", AttributeValue.fromS(progress.destinationKey()));
+        }
         try {
             item.put("parts", AttributeValue.fromS(JSON.writeValueAsString(progress.parts())));
         } catch (JsonProcessingException e) {
@@ -103,6 +105,10 @@ public final class DynamoDbCopyProgressStore implements CopyProgressStore {
             item.put(TableSchemas.TTL_ATTRIBUTE, AttributeValue.fromN(Long.toString(progress.expiresAt().getEpochSecond())));
         }
         dynamo.putItem(r -> r.tableName(table).item(item));
+    }
+
+    private static String text(Map<String, AttributeValue> item, String name) {
+        return item.containsKey(name) ? item.get(name).s() : null;
     }
 
     @Override

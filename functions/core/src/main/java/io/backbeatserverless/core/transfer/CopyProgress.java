@@ -9,12 +9,16 @@ import java.util.List;
  * How far a multipart copy of one source version to one site has come: what the next invocation needs to resume it
  * where it stopped, never from scratch. Saved after every part, so a deadline and a crash alike leave it usable.
  *
+ * <p>A <em>hold</em> has no upload: its version was put back on the topic before its copy started (the invocation's
+ * deadline came first). It holds the key's later versions back all the same, so that none overtakes it while it waits
+ * at the end of its partition (issue 28: a version deferred so landed over its key's newer delete marker).
+ *
  * @param site              the site copied to
  * @param bucket            the source bucket
  * @param objectKey         the source key
  * @param versionId         the source version copied (the source API's spelling)
  * @param sourceETag        its ETag when the copy started: a resume checks it is still the same bytes
- * @param uploadId          the site's multipart upload
+ * @param uploadId          the site's multipart upload; null for a hold
  * @param destinationBucket the site's bucket
  * @param destinationKey    the site's key
  * @param parts             the parts done, each with the ETag the site gave and the MD5 of the bytes sent
@@ -38,6 +42,16 @@ public record CopyProgress(String site, String bucket, String objectKey, String 
         more.add(part);
         return new CopyProgress(site, bucket, objectKey, versionId, sourceETag, uploadId, destinationBucket, destinationKey, more,
                 startedAt, expiresAt);
+    }
+
+    /** A hold on the key for {@code versionId}, deferred before its copy started, until {@code expiresAt}. */
+    public static CopyProgress hold(String site, String bucket, String objectKey, String versionId, Instant now, Instant expiresAt) {
+        return new CopyProgress(site, bucket, objectKey, versionId, null, null, null, null, List.of(), now, expiresAt);
+    }
+
+    /** No copy started: only the key's place in line is kept. */
+    public boolean isHold() {
+        return uploadId == null;
     }
 
     public boolean isFor(String otherVersionId, String otherSourceETag) {
