@@ -45,6 +45,7 @@ public final class S3EventNotificationFeed implements ChangeFeed {
     private final BucketRules bucketRules;
     private final int maxMessages;
     private final java.util.concurrent.atomic.AtomicLong held = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong undecided = new java.util.concurrent.atomic.AtomicLong();
 
     public S3EventNotificationFeed(SqsClient sqs, String queueUrl, S3Client source, BucketRules bucketRules, int maxMessages) {
         this.sqs = sqs;
@@ -78,6 +79,11 @@ public final class S3EventNotificationFeed implements ChangeFeed {
     /** Messages left in the queue because their bucket's replication configuration could not be used. */
     public long held() {
         return held.get();
+    }
+
+    /** Versions queued with their rule still to choose, their tags unreadable here. */
+    public long undecided() {
+        return undecided.get();
     }
 
     private record Event(String bucket, String key, String versionId, long size, String eTag, String sequencer, Instant time,
@@ -132,7 +138,25 @@ public final class S3EventNotificationFeed implements ChangeFeed {
             if (rules == null) {
                 continue; // the bucket has no replication configuration: nothing to replicate
             }
-            Map<String, String> tags = e.deleteMarker() || !rules.needsTagsFor(e.key()) ? Map.of() : tagsOf(e);
+            Map<String, String> tags;
+            try {
+                tags = e.deleteMarker() || !rules.needsTagsFor(e.key()) ? Map.of() : tagsOf(e);
+            } catch (RuntimeException unreadable) {
+                // Issue 28: one version's tags unreadable here (gone since, or refused to this role) must not hold back the
+                // batch, nor vanish: it is queued for every site a rule could send it to, with those rules, and each
+                // site's replicator, which reads the tags anyway, chooses (SKIPPED where none sends it there; FAILED,
+                // with the reason and retryable, if it cannot read them either; SKIPPED if the version is gone).
+                var candidates = rules.candidatesFor(e.key());
+                if (candidates.isPresent()) {
+                    undecided.incrementAndGet();
+                    LOG.warn("s3-events-sqs feed: tags of {}/{} version {} unreadable ({}); queued for the replicators to choose its rule"
+                            + " among {}", e.bucket(), e.key(), e.versionId(), unreadable.toString(),
+                            candidates.get().rules().stream().map(ReplicationRule::id).toList());
+                    versions.add(new SourceVersion(e.bucket(), PendingVersions.undecidedOf(e.key(), e.versionId(), e.size(), e.eTag(),
+                            e.time(), e.tagChange(), candidates.get()), -1, e.time() == null ? null : e.time().toString()));
+                }
+                continue;
+            }
             ReplicationRule rule = rules.ruleFor(e.key(), tags).orElse(null);
             if (rule == null || (e.deleteMarker() && !rule.deleteMarkerReplication())) {
                 continue;

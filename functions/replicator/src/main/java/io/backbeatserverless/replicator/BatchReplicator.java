@@ -125,13 +125,14 @@ public final class BatchReplicator implements AutoCloseable {
         var dynamo = io.backbeatserverless.adapters.aws.AwsClients.dynamoDb(config.dynamodb().endpoint());
         CopyProgressStore copyProgress = new io.backbeatserverless.adapters.dynamodb.DynamoDbCopyProgressStore(dynamo,
                 config.dynamodb().tables().checkpoints());
-        SiteReplicator replicator = SiteConfig.TYPE_SCALITY.equals(site.type())
+        SiteReplicator siteReplicator = SiteConfig.TYPE_SCALITY.equals(site.type())
                 ? new CloudServerSiteReplicator(site, source, new CloudServerBackbeatRoutes(site.endpoint(), connections), retrier,
                         config.source()::s3VersionId)
                 : new S3SiteReplicator(site, source, destination, settings, retrier, config.source()::s3VersionId, copyProgress, clock,
                         site.copiesServerSideFrom(config.source().endpoint()),
                         SiteStatuses.of(new io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore(dynamo,
                                 config.dynamodb().tables().status(), clock), config.source()::statusVersionId));
+        SiteReplicator replicator = new RuleDecidingReplicator(siteName, siteReplicator, source, retrier);
         return new BatchReplicator(siteName, replicator, publisher, config.kafka().statusTopic(), settings.keyConcurrency(),
                 clock, () -> {
             publisher.close();

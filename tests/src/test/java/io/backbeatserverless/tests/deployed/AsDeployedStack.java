@@ -61,6 +61,9 @@ public final class AsDeployedStack implements BeforeAllCallback {
 
     static final String STACK = "Deployed";
     static final String SOURCE_BUCKET = "deployed-source";
+    /** Keys under this prefix carrying this tag go to {@link #ROLE_SITE} alone (see {@code setRules}). */
+    static final String TAGGED_PREFIX = "tagged/";
+    static final Map.Entry<String, String> ONE_SITE_TAG = Map.entry("sites", "one");
     /** An AWS S3 site written with the replicator's own role (server-side copies from the source). */
     static final String ROLE_SITE = "aws-role";
     static final String ROLE_SITE_BUCKET = "deployed-replicas";
@@ -179,12 +182,17 @@ public final class AsDeployedStack implements BeforeAllCallback {
 
         /**
          * The operator's step after the deploy (docs/deploy.md, step 6): AWS S3 sources keep their rules in the rule store,
-         * set through the ops API. One rule, every key, both sites.
+         * set through the ops API. Every key to both sites; keys under {@code tagged/} that carry {@link #ONE_SITE_TAG} to
+         * {@link #ROLE_SITE} alone (a rule on tags: the populator reads a version's tags to choose its rule).
          */
         private void setRules() throws Exception {
-            String rules = "{\"Role\":\"arn:aws:iam::" + DeployedTemplate.ACCOUNT + ":role/s3-replication-role\",\"Rules\":[{"
-                    + "\"Status\":\"Enabled\",\"Prefix\":\"\",\"Destination\":{\"Bucket\":\"arn:aws:s3:::" + ROLE_SITE_BUCKET + "\","
-                    + "\"StorageClass\":\"" + ROLE_SITE + "," + KEYED_SITE + "\"}}]}";
+            String destination = "\"Destination\":{\"Bucket\":\"arn:aws:s3:::" + ROLE_SITE_BUCKET + "\",\"StorageClass\":\"";
+            String rules = "{\"Role\":\"arn:aws:iam::" + DeployedTemplate.ACCOUNT + ":role/s3-replication-role\",\"Rules\":["
+                    + "{\"ID\":\"tagged-one-site\",\"Status\":\"Enabled\",\"Priority\":2,\"Filter\":{\"And\":{\"Prefix\":\"" + TAGGED_PREFIX
+                    + "\",\"Tags\":[{\"Key\":\"" + ONE_SITE_TAG.getKey() + "\",\"Value\":\"" + ONE_SITE_TAG.getValue() + "\"}]}},"
+                    + "\"DeleteMarkerReplication\":{\"Status\":\"Enabled\"}," + destination + ROLE_SITE + "\"}},"
+                    + "{\"ID\":\"everything\",\"Status\":\"Enabled\",\"Priority\":1,\"Filter\":{\"Prefix\":\"\"},"
+                    + "\"DeleteMarkerReplication\":{\"Status\":\"Enabled\"}," + destination + ROLE_SITE + "," + KEYED_SITE + "\"}}]}";
             var request = java.net.http.HttpRequest.newBuilder(opsUrl.resolve("_/rules/" + SOURCE_BUCKET))
                     .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(rules)).build();
             try (var client = java.net.http.HttpClient.newHttpClient()) {

@@ -1,5 +1,8 @@
 package io.backbeatserverless.core.metadata;
 
+import io.backbeatserverless.core.rules.ReplicationConfiguration;
+import io.backbeatserverless.core.rules.ReplicationConfigurationParser;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -158,11 +161,41 @@ public final class ObjectMetadata {
     }
 
     /**
+     * Ours, for the S3-events feed: the rules that could select this version when the populator could not read its tags
+     * (issue 28: a version the populator cannot read must not sink its batch). The replicator reads the tags and
+     * chooses among them (see {@code RuleDecidingReplicator}); absent when the rule was chosen at the source.
+     */
+    public static final String UNDECIDED_RULES = "x-backbeat-undecided-rules";
+
+    /** The candidate rules when the rule is still to choose from the version's tags; empty when it was chosen. */
+    public Optional<ReplicationConfiguration> undecidedRules() {
+        JsonNode node = document.get(UNDECIDED_RULES);
+        return node == null || node.isNull() ? Optional.empty() : Optional.of(ReplicationConfigurationParser.parse(node.toString()));
+    }
+
+    /**
+     * The version as the rule chosen from its tags makes it: that rule's destination, the tags read, no candidates left.
+     * The sites' statuses are kept as they are.
+     */
+    public ObjectMetadata decidedBy(io.backbeatserverless.core.rules.ReplicationRule rule, Map<String, String> tags) {
+        ObjectNode copy = document.deepCopy();
+        copy.remove(UNDECIDED_RULES);
+        ObjectNode tagNode = copy.putObject("tags");
+        tags.forEach(tagNode::put);
+        if (copy.get("replicationInfo") instanceof ObjectNode info) {
+            info.put("destination", rule.destinationBucket());
+            info.put("storageClass", String.join(",", rule.sites()));
+        }
+        return new ObjectMetadata(copy);
+    }
+
+    /**
      * The document a CloudServer replica carries, as Backbeat's {@code toReplicaEntry} makes it:
      * replication status {@code REPLICA}, and the data locations the destination returned.
      */
     public ObjectMetadata asReplica(com.fasterxml.jackson.databind.node.ArrayNode locations) {
         ObjectNode copy = document.deepCopy();
+        copy.remove(UNDECIDED_RULES); // decided by now, and ours: no replica carries it
         if (copy.get("replicationInfo") instanceof ObjectNode info) {
             info.put("status", ReplicationStatus.REPLICA.name());
         }
@@ -244,6 +277,16 @@ public final class ObjectMetadata {
             ObjectNode node = JsonNodeFactory.instance.objectNode();
             tags.forEach(node::put);
             doc.set("tags", node);
+            return this;
+        }
+
+        /** Rules to choose from by the version's tags, which could not be read yet (see {@link #UNDECIDED_RULES}). */
+        public Builder undecidedRules(ReplicationConfiguration candidates) {
+            try {
+                doc.set(UNDECIDED_RULES, MAPPER.readTree(ReplicationConfigurationParser.toJson(candidates)));
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("a replication configuration written as JSON did not read back", e);
+            }
             return this;
         }
 

@@ -33,6 +33,27 @@ public final class PendingVersions {
         return metadataOf(key, versionId, size, eTag, null, false, rules, rule, tags, List.of("METADATA"));
     }
 
+    /**
+     * A version whose tags could not be read, so its rule is not chosen yet: PENDING to every site a candidate rule names,
+     * with the candidates kept in the document ({@link ObjectMetadata#UNDECIDED_RULES}) for the replicator to choose from
+     * once it has read the tags. {@code metadataOnly}: a tag change (content {@code METADATA}) rather than a new version.
+     */
+    public static ObjectMetadata undecidedOf(String key, String versionId, long size, String eTag, Instant lastModified,
+                                             boolean metadataOnly, ReplicationConfiguration candidates) {
+        List<String> sites = List.copyOf(candidates.sites());
+        List<ObjectMetadata.Backend> backends = sites.stream().map(site -> new ObjectMetadata.Backend(site, ReplicationStatus.PENDING, "")).toList();
+        ReplicationRule first = candidates.rules().getFirst();
+        return ObjectMetadata.builder(key, versionId)
+                .contentLength(size)
+                .contentMd5(eTag == null ? null : eTag.replace("\"", ""))
+                .lastModified(metadataOnly || lastModified == null ? null : lastModified.toString())
+                .undecidedRules(candidates)
+                .replicationInfo(new ObjectMetadata.ReplicationInfo(ReplicationStatus.PENDING, backends,
+                        metadataOnly ? List.of("METADATA") : List.of("DATA", "METADATA"), first.destinationBucket(),
+                        String.join(",", sites), candidates.role()))
+                .build();
+    }
+
     private static ObjectMetadata metadataOf(String key, String versionId, long size, String eTag, Instant lastModified, boolean deleteMarker,
                                              ReplicationConfiguration rules, ReplicationRule rule, Map<String, String> tags,
                                              List<String> content) {

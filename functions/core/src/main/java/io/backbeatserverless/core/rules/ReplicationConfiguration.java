@@ -32,6 +32,15 @@ public record ReplicationConfiguration(String role, List<ReplicationRule> rules)
         return rules.stream().anyMatch(r -> r.enabled() && r.filtersOnTags() && objectKey.startsWith(r.prefix()));
     }
 
+    /**
+     * The enabled rules that could select {@code objectKey} whatever its tags: what is left to choose from when its tags
+     * cannot be read (their sites are where the version may have to go). Empty when none could.
+     */
+    public Optional<ReplicationConfiguration> candidatesFor(String objectKey) {
+        List<ReplicationRule> candidates = rules.stream().filter(r -> r.enabled() && objectKey.startsWith(r.prefix())).toList();
+        return candidates.isEmpty() ? Optional.empty() : Optional.of(new ReplicationConfiguration(role, candidates));
+    }
+
     /** Every site some enabled rule replicates to. */
     public Collection<String> sites() {
         TreeSet<String> sites = new TreeSet<>();

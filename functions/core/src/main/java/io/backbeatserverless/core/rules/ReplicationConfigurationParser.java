@@ -49,6 +49,29 @@ public final class ReplicationConfigurationParser {
         return build(role, rules);
     }
 
+    /**
+     * The configuration in the same JSON, as {@code put-bucket-replication} takes it: {@code parse(toJson(c))} equals
+     * {@code c}. Every rule is written in the V2 form (Filter.And, Priority and DeleteMarkerReplication stated).
+     */
+    public static String toJson(ReplicationConfiguration configuration) {
+        var root = MAPPER.createObjectNode();
+        root.put("Role", configuration.role());
+        var rules = root.putArray("Rules");
+        for (ReplicationRule rule : configuration.rules()) {
+            var node = rules.addObject();
+            node.put("ID", rule.id());
+            node.put("Status", rule.enabled() ? "Enabled" : "Disabled");
+            node.put("Priority", rule.priority());
+            var and = node.putObject("Filter").putObject("And");
+            and.put("Prefix", rule.prefix());
+            var tags = and.putArray("Tags");
+            rule.tags().forEach((key, value) -> tags.addObject().put("Key", key).put("Value", value));
+            node.putObject("DeleteMarkerReplication").put("Status", rule.deleteMarkerReplication() ? "Enabled" : "Disabled");
+            node.putObject("Destination").put("Bucket", rule.destinationBucket()).put("StorageClass", String.join(",", rule.sites()));
+        }
+        return root.toString();
+    }
+
     /** The fields of one rule as any source states them (JSON here; the S3 API's model in the adapters). */
     public record RuleFields(String id, String status, Integer priority, String prefix, String filterPrefix,
                              Map<String, String> filterTags, boolean hasFilter, String deleteMarkerStatus,

@@ -52,4 +52,36 @@ class ObjectMetadataTest {
         assertThat(oneDone.withSiteStatus("s2", ReplicationStatus.FAILED).replicationInfo().orElseThrow().status())
                 .isEqualTo(ReplicationStatus.FAILED);
     }
+
+    /**
+     * Issue 28 #2: a version queued with its rule undecided carries its candidate rules and is PENDING to each of their
+     * sites; once a replicator has chosen the rule from the tags, the version has that rule's destination and those
+     * tags, and no candidates; no replica ever carries them.
+     */
+    @Test
+    void anUndecidedVersionCarriesItsCandidatesUntilARuleIsChosen() {
+        var config = io.backbeatserverless.core.rules.ReplicationConfigurationParser.parse("""
+                {"Role":"r","Rules":[
+                 {"ID":"tagged","Status":"Enabled","Priority":2,"Filter":{"And":{"Prefix":"","Tags":[{"Key":"k","Value":"v"}]}},
+                  "DeleteMarkerReplication":{"Status":"Enabled"},"Destination":{"Bucket":"arn:aws:s3:::one","StorageClass":"site-a"}},
+                 {"ID":"all","Status":"Enabled","Priority":1,"Filter":{"Prefix":""},
+                  "DeleteMarkerReplication":{"Status":"Enabled"},"Destination":{"Bucket":"arn:aws:s3:::two","StorageClass":"site-a,site-b"}}]}""");
+        ObjectMetadata undecided = PendingVersions.undecidedOf("key", "v1", 5, "\"etag\"", java.time.Instant.parse("2026-12-07T00:00:00Z"),
+                false, config.candidatesFor("key").orElseThrow());
+
+        assertThat(undecided.undecidedRules()).contains(config);
+        assertThat(undecided.replicationInfo().orElseThrow().backends()).extracting(ObjectMetadata.Backend::site, ObjectMetadata.Backend::status)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("site-a", ReplicationStatus.PENDING),
+                        org.assertj.core.groups.Tuple.tuple("site-b", ReplicationStatus.PENDING));
+        ObjectMetadata viaJson = ObjectMetadata.of((com.fasterxml.jackson.databind.node.ObjectNode) undecided.toJson().deepCopy())
+                .withSiteStatus("site-b", ReplicationStatus.FAILED).onlySite("site-b");
+        assertThat(viaJson.undecidedRules()).as("a failed entry's retry carries the candidates").contains(config);
+
+        ObjectMetadata decided = undecided.decidedBy(config.rules().getFirst(), Map.of("k", "v"));
+        assertThat(decided.undecidedRules()).isEmpty();
+        assertThat(decided.tags()).containsExactly(Map.entry("k", "v"));
+        assertThat(decided.replicationInfo().orElseThrow().destination()).isEqualTo("arn:aws:s3:::one");
+        assertThat(decided.replicationInfo().orElseThrow().storageClass()).isEqualTo("site-a");
+        assertThat(undecided.asReplica(null).toJson().has(ObjectMetadata.UNDECIDED_RULES)).isFalse();
+    }
 }

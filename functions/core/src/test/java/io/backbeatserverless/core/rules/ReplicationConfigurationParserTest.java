@@ -118,4 +118,32 @@ class ReplicationConfigurationParserTest {
                 .hasMessage("Rules[0].Destination.StorageClass names unknown site 'mars' (configured sites: aws-location)");
         assertThat(ReplicationConfigurationParser.parse(QUICKSTART).requireKnownSites(List.of("aws-location"))).isNotNull();
     }
+
+    /**
+     * Issue 28 #2: a version whose tags cannot be read is queued with the rules that could select it, written in the
+     * configuration's own JSON; read back, they are the same rules, and they choose as the whole configuration would.
+     */
+    @Test
+    void theCandidatesOfAKeyWrittenAsJsonReadBackTheSameAndChooseAsTheWholeConfiguration() {
+        ReplicationConfiguration config = ReplicationConfigurationParser.parse("""
+                {"Role":"r","Rules":[
+                 {"ID":"tagged","Status":"Enabled","Priority":3,"Filter":{"And":{"Prefix":"docs/","Tags":[{"Key":"k","Value":"v"},{"Key":"x","Value":""}]}},
+                  "DeleteMarkerReplication":{"Status":"Disabled"},"Destination":{"Bucket":"arn:aws:s3:::one","StorageClass":"site-a"}},
+                 {"ID":"other-prefix","Status":"Enabled","Priority":2,"Filter":{"Prefix":"logs/"},
+                  "Destination":{"Bucket":"arn:aws:s3:::two","StorageClass":"site-c"}},
+                 {"ID":"off","Status":"Disabled","Priority":4,"Filter":{"Prefix":""},"Destination":{"Bucket":"b","StorageClass":"site-c"}},
+                 {"ID":"all","Status":"Enabled","Priority":1,"Filter":{"Prefix":""},
+                  "DeleteMarkerReplication":{"Status":"Enabled"},"Destination":{"Bucket":"arn:aws:s3:::three","StorageClass":"site-a,site-b"}}]}""");
+
+        assertThat(ReplicationConfigurationParser.parse(ReplicationConfigurationParser.toJson(config))).isEqualTo(config);
+        ReplicationConfiguration candidates = config.candidatesFor("docs/readme").orElseThrow();
+        assertThat(candidates.rules()).extracting(ReplicationRule::id).containsExactly("tagged", "all");
+        assertThat(candidates.sites()).containsExactly("site-a", "site-b");
+        ReplicationConfiguration readBack = ReplicationConfigurationParser.parse(ReplicationConfigurationParser.toJson(candidates));
+        for (Map<String, String> tags : List.of(Map.<String, String>of(), Map.of("k", "v", "x", ""), Map.of("k", "v"))) {
+            assertThat(readBack.ruleFor("docs/readme", tags)).as("%s", tags).isEqualTo(config.ruleFor("docs/readme", tags));
+        }
+        assertThat(config.candidatesFor("other/")).map(ReplicationConfiguration::rules).hasValueSatisfying(rules ->
+                assertThat(rules).extracting(ReplicationRule::id).containsExactly("all"));
+    }
 }
