@@ -227,6 +227,15 @@ public final class BackbeatStack extends Stack {
         kafka.grantDescribeTopics(ops);
         // The trigger failures: listed, replayed onto their topic (from their payload, or by their offsets), then deleted.
         triggerFailures.grantReplay(ops);
+        if (sourceChanges != null) {
+            // ops source-events: the feed's queue and its dead letters counted, and the dead letters moved back onto the queue
+            // (SQS's message move task acts with its caller's permissions: SQS Developer Guide, dead-letter queue redrive).
+            ops.addToRolePolicy(PolicyStatement.Builder.create().actions(List.of("sqs:GetQueueAttributes", "sqs:SendMessage"))
+                    .resources(List.of(sourceChanges.getQueueArn())).build());
+            ops.addToRolePolicy(PolicyStatement.Builder.create().actions(List.of("sqs:GetQueueUrl", "sqs:GetQueueAttributes",
+                            "sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks", "sqs:ReceiveMessage", "sqs:DeleteMessage"))
+                    .resources(List.of(sourceChanges.getDeadLetterQueue().getQueue().getQueueArn())).build());
+        }
         kafka.grantProduce(ops, KafkaCluster.STATUS_TOPIC);
         kafka.grantReadWithoutGroup(ops, KafkaCluster.REPLICATION_TOPIC, KafkaCluster.STATUS_TOPIC);
         ops.addToRolePolicy(PolicyStatement.Builder.create()

@@ -172,6 +172,12 @@ class BackbeatStackTest {
                         Match.stringLikeRegexp("SourceChangesDeadLetters.*"), "QueueName")))))));
         template.hasResourceProperties("AWS::CloudWatch::Alarm", Match.objectLike(Map.of(
                 "MetricName", "PopulatorSecondsSinceLastBatch", "Dimensions", List.of(Map.of("Name", "Feed", "Value", "s3-events-sqs")))));
+        // Issue 28: the ops API counts the queue and its dead letters, and moves the dead letters back (a message move task).
+        String opsPolicy = template.findResources("AWS::IAM::Policy").values().stream().map(String::valueOf)
+                .filter(p -> p.contains("PolicyName=OpsServiceRoleDefaultPolicy")).findFirst().orElseThrow();
+        assertThat(opsPolicy).contains("Action=[sqs:GetQueueAttributes, sqs:SendMessage], Effect=Allow, Resource={Fn::GetAtt=[SourceChanges")
+                .contains("Action=[sqs:GetQueueUrl, sqs:GetQueueAttributes, sqs:StartMessageMoveTask, sqs:ListMessageMoveTasks, "
+                        + "sqs:ReceiveMessage, sqs:DeleteMessage], Effect=Allow, Resource={Fn::GetAtt=[SourceChangesDeadLetters");
     }
 
     /**

@@ -80,6 +80,43 @@ class S3EventNotificationsStackTest {
         assertThat(awaitReplicaBytes(bucket + "/waits", version)).isEqualTo("kept".getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
+    /**
+     * Issue 28 #2: what lands in the feed's dead-letter queue (after 5 receives the populator could not use) goes back
+     * onto the queue at the operator's word, {@code POST /_/crr/source-events/redrive} (SQS's message move task), and
+     * its version replicates. Here the dead letter is the event of a version whose bucket had no rules yet when it came.
+     */
+    @Test
+    void deadLettersGoBackOntoTheFeedThroughTheOpsApiAndReplicate() throws Exception {
+        String bucket = "redrive-" + UUID.randomUUID().toString().substring(0, 8);
+        source.createBucket(r -> r.bucket(bucket));
+        source.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        var put = source.putObject(r -> r.bucket(bucket).key("came back"), RequestBody.fromString("redriven"));
+        putRule(bucket, "aws-location");
+        String queueUrl = stack.config().source().feed().url();
+        String event = """
+                {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventTime":"%s","eventName":"ObjectCreated:Put",
+                 "s3":{"bucket":{"name":"%s"},"object":{"key":"came+back","size":8,"eTag":%s,"versionId":"%s","sequencer":"0A"}}}]}"""
+                .formatted(java.time.Instant.now(), bucket, put.eTag(), put.versionId());
+        try (var sqs = io.backbeatserverless.adapters.aws.SqsQueues.client(queueUrl, stack.config().source().endpoint())) {
+            String deadLetters = sqs.getQueueUrl(r -> r.queueName(queueUrl.substring(queueUrl.lastIndexOf('/') + 1) + "-dead-letters")).queueUrl();
+            sqs.sendMessage(r -> r.queueUrl(deadLetters).messageBody(event));
+        }
+        var ops = new io.backbeatserverless.ops.OpsClient(java.net.URI.create("http://127.0.0.1:" + stack.config().ops().port()),
+                "accessKey1", "verySecretKey1", "us-east-1");
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        await().atMost(DEADLINE).untilAsserted(() -> assertThat(json.readTree(ops.call("GET", "/_/crr/source-events", java.util.Map.of(), null).body())
+                .path("DeadLetters").asLong()).isEqualTo(1));
+
+        var redrive = ops.call("POST", "/_/crr/source-events/redrive", java.util.Map.of(), null);
+        assertThat(redrive.status()).as(redrive.body()).isEqualTo(200);
+        assertThat(json.readTree(redrive.body()).path("TaskHandle").asText()).isNotEmpty();
+
+        assertThat(awaitReplicaBytes(bucket + "/came back", put.versionId())).isEqualTo("redriven".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        var status = json.readTree(ops.call("GET", "/_/crr/source-events", java.util.Map.of(), null).body());
+        assertThat(status.path("DeadLetters").asLong()).as("%s", status).isZero();
+        assertThat(status.path("Redrives")).as("%s", status).isNotEmpty();
+    }
+
     private static void putRule(String bucket, String site) {
         source.putBucketReplication(r -> r.bucket(bucket).replicationConfiguration(ReplicationConfiguration.builder()
                 .role("arn:aws:iam::root:role/events").rules(rule -> rule.status(ReplicationRuleStatus.ENABLED).prefix("")

@@ -68,16 +68,25 @@ public final class OpsApi {
     private final OpsService ops;
     private final KafkaHealth kafka;
     private final TriggerFailureReplay triggerFailures;
+    private final SourceEventsRedrive sourceEvents;
 
     public OpsApi(OpsService ops, KafkaHealth kafka) {
         this(ops, kafka, null);
     }
 
-    /** @param triggerFailures the MSK triggers' failed batches (in AWS), or null where there is no such bucket */
     public OpsApi(OpsService ops, KafkaHealth kafka, TriggerFailureReplay triggerFailures) {
+        this(ops, kafka, triggerFailures, null);
+    }
+
+    /**
+     * @param triggerFailures the MSK triggers' failed batches (in AWS), or null where there is no such bucket
+     * @param sourceEvents    the S3-events feed's queue and its dead letters, or null on another feed
+     */
+    public OpsApi(OpsService ops, KafkaHealth kafka, TriggerFailureReplay triggerFailures, SourceEventsRedrive sourceEvents) {
         this.ops = ops;
         this.kafka = kafka;
         this.triggerFailures = triggerFailures;
+        this.sourceEvents = sourceEvents;
     }
 
     public Response handle(Request request) {
@@ -185,6 +194,13 @@ public final class OpsApi {
             }
             return path.endsWith("/replay") ? only(method, "POST", () -> Response.json(200, triggerFailures.replayAll()))
                     : only(method, "GET", () -> Response.json(200, triggerFailures.list()));
+        }
+        if (path.equals("/_/crr/source-events") || path.equals("/_/crr/source-events/redrive")) {
+            if (sourceEvents == null) {
+                throw OpsException.notFound("no S3-events queue here: the source is read by another feed (source.feed.type)");
+            }
+            return path.endsWith("/redrive") ? only(method, "POST", () -> Response.json(200, sourceEvents.redrive()))
+                    : only(method, "GET", () -> Response.json(200, sourceEvents.status()));
         }
         if (path.equals("/_/backfill/progress")) {
             return only(method, "GET", this::backfillProgress);

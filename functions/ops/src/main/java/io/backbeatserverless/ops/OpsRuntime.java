@@ -41,7 +41,14 @@ public final class OpsRuntime implements AutoCloseable {
                 : io.backbeatserverless.adapters.aws.AwsClients.s3(new io.backbeatserverless.adapters.config.Endpoint(null,
                 config.dynamodb().endpoint().region(), null, null), 4);
         TriggerFailureReplay replay = s3 == null ? null : new TriggerFailureReplay(s3, failures, publisher, config.kafka());
-        return new OpsRuntime(service, new OpsApi(service, kafka, replay), () -> {
+        var feed = config.source().feed();
+        var sqs = feed != null && BackbeatConfig.FeedSettings.S3_EVENTS_SQS.equals(feed.type())
+                ? io.backbeatserverless.adapters.aws.SqsQueues.client(feed.url(), config.source().endpoint()) : null;
+        SourceEventsRedrive sourceEvents = sqs == null ? null : new SourceEventsRedrive(sqs, feed.url());
+        return new OpsRuntime(service, new OpsApi(service, kafka, replay, sourceEvents), () -> {
+            if (sqs != null) {
+                sqs.close();
+            }
             kafka.close();
             publisher.close();
             dynamo.close();

@@ -62,7 +62,7 @@ public final class PopulatorMain {
         return switch (feed.type()) {
             case BackbeatConfig.FeedSettings.CLOUDSERVER_RECORD_LOG ->
                     new CloudServerRecordLogFeed(java.net.URI.create(feed.url()), feed.logName(), checkpoints, feed.batchSize());
-            case BackbeatConfig.FeedSettings.S3_EVENTS_SQS -> new S3EventNotificationFeed(S3EventNotificationFeed.sqsClient(feed.url(), config.source().endpoint()), feed.url(), source,
+            case BackbeatConfig.FeedSettings.S3_EVENTS_SQS -> new S3EventNotificationFeed(io.backbeatserverless.adapters.aws.SqsQueues.client(feed.url(), config.source().endpoint()), feed.url(), source,
                     rules, feed.batchSize());
             case BackbeatConfig.FeedSettings.BUCKETD_RAFT_LOG ->
                     new BucketdRaftLogFeed(java.net.URI.create(feed.url()), feed.raftSession(), checkpoints, feed.batchSize());

@@ -55,22 +55,6 @@ public final class S3EventNotificationFeed implements ChangeFeed {
         this.maxMessages = Math.max(10, maxMessages);
     }
 
-    /**
-     * An SQS client for a queue URL: AWS for amazonaws.com queues, else the URL's own server (ElasticMQ,
-     * LocalStack); region and credentials from {@code endpoint} (the source's).
-     */
-    public static SqsClient sqsClient(String queueUrl, io.backbeatserverless.adapters.config.Endpoint endpoint) {
-        java.net.URI queue = java.net.URI.create(queueUrl);
-        var builder = SqsClient.builder()
-                .region(software.amazon.awssdk.regions.Region.of(endpoint.region()))
-                .credentialsProvider(io.backbeatserverless.adapters.aws.AwsClients.credentials(endpoint))
-                .httpClientBuilder(software.amazon.awssdk.http.apache.ApacheHttpClient.builder());
-        if (!queue.getHost().endsWith("amazonaws.com")) {
-            builder.endpointOverride(java.net.URI.create(queue.getScheme() + "://" + queue.getAuthority()));
-        }
-        return builder.build();
-    }
-
     @Override
     public String name() {
         return "s3-events-sqs";

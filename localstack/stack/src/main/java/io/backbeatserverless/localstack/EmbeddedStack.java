@@ -280,10 +280,16 @@ public final class EmbeddedStack implements AutoCloseable {
         sqsServer.waitUntilStarted();
         started.push(sqsServer::stopAndWait);
         String name = queue.getPath().substring(queue.getPath().lastIndexOf('/') + 1);
-        try (var sqs = io.backbeatserverless.populator.S3EventNotificationFeed.sqsClient(feed.url(), config.source().endpoint())) {
-            // A message the populator leaves (its bucket's configuration is invalid) comes back after 10 s here.
+        try (var sqs = io.backbeatserverless.adapters.aws.SqsQueues.client(feed.url(), config.source().endpoint())) {
+            // As the stack's queue: a dead-letter queue behind it, after 5 receives (ops source-events redrive sends its
+            // messages back). A message the populator leaves (its bucket's configuration is invalid) comes back after 10 s here.
+            String deadLettersUrl = sqs.createQueue(r -> r.queueName(name + "-dead-letters")).queueUrl();
+            String deadLettersArn = sqs.getQueueAttributes(r -> r.queueUrl(deadLettersUrl)
+                    .attributeNames(software.amazon.awssdk.services.sqs.model.QueueAttributeName.QUEUE_ARN)).attributesAsStrings().get("QueueArn");
             sqs.createQueue(r -> r.queueName(name).attributes(java.util.Map.of(
-                    software.amazon.awssdk.services.sqs.model.QueueAttributeName.VISIBILITY_TIMEOUT, "10")));
+                    software.amazon.awssdk.services.sqs.model.QueueAttributeName.VISIBILITY_TIMEOUT, "10",
+                    software.amazon.awssdk.services.sqs.model.QueueAttributeName.REDRIVE_POLICY,
+                    "{\"deadLetterTargetArn\":\"" + deadLettersArn + "\",\"maxReceiveCount\":\"5\"}")));
         }
         LOG.info("SQS server (ElasticMQ) on {}:{} with queue {}: the source server sends its S3 event notifications there",
                 HOST, queue.getPort(), name);

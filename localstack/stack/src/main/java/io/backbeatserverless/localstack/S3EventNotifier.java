@@ -80,7 +80,7 @@ final class S3EventNotifier implements AutoCloseable {
         this.queueUrl = queueUrl;
         // The local SQS server and local-s3 do not check credentials; any static pair signs.
         Endpoint self = new Endpoint("http://" + host + ":" + port, "us-east-1", "local", "local");
-        this.sqs = S3EventNotificationFeed.sqsClient(queueUrl, self);
+        this.sqs = io.backbeatserverless.adapters.aws.SqsQueues.client(queueUrl, self);
         this.self = AwsClients.s3(self, 2);
         this.sender = Thread.ofPlatform().daemon().name("s3-event-sender").start(this::sendLoop);
     }

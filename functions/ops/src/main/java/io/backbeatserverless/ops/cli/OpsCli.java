@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 /** The operator's command line on the ops API: failed entries, retries, pause/resume, status, metrics, verify. */
 @Command(name = "ops", mixinStandardHelpOptions = true,
         subcommands = {OpsCli.Failed.class, OpsCli.Pause.class, OpsCli.Resume.class, OpsCli.Status.class, OpsCli.Metrics.class,
-                OpsCli.Backfill.class, OpsCli.Rules.class, VerifyCommand.class},
+                OpsCli.Backfill.class, OpsCli.Rules.class, VerifyCommand.class, OpsCli.SourceEvents.class, OpsCli.TriggerFailures.class},
         description = "Calls the ops API (SigV4, service execute-api): a local stack's, or the deployed stack's OpsUrl.")
 public final class OpsCli {
 
@@ -220,6 +220,42 @@ public final class OpsCli {
                 return "due now";
             }
             return left.toHours() > 0 ? left.toHours() + " h " + left.toMinutesPart() + " min" : left.toMinutes() + " min";
+        }
+    }
+
+    @Command(name = "source-events", mixinStandardHelpOptions = true,
+            description = "The S3-events feed's queue: messages waiting and dead letters (status), or the dead letters sent back to it (redrive).")
+    static final class SourceEvents implements Callable<Integer> {
+        @ParentCommand
+        OpsCli cli;
+        @Parameters(index = "0", arity = "0..1", defaultValue = "status", description = "status (default) or redrive")
+        String action;
+
+        @Override
+        public Integer call() throws Exception {
+            return switch (action) {
+                case "status" -> cli.call("GET", "/_/crr/source-events", Map.of(), null);
+                case "redrive" -> cli.call("POST", "/_/crr/source-events/redrive", Map.of(), null);
+                default -> throw new CommandLine.ParameterException(new CommandLine(this), "unknown action '" + action + "': status or redrive");
+            };
+        }
+    }
+
+    @Command(name = "trigger-failures", mixinStandardHelpOptions = true,
+            description = "The batches the MSK triggers gave up on: listed (list), or published again onto their topics (replay).")
+    static final class TriggerFailures implements Callable<Integer> {
+        @ParentCommand
+        OpsCli cli;
+        @Parameters(index = "0", arity = "0..1", defaultValue = "list", description = "list (default) or replay")
+        String action;
+
+        @Override
+        public Integer call() throws Exception {
+            return switch (action) {
+                case "list" -> cli.call("GET", "/_/crr/trigger-failures", Map.of(), null);
+                case "replay" -> cli.call("POST", "/_/crr/trigger-failures/replay", Map.of(), null);
+                default -> throw new CommandLine.ParameterException(new CommandLine(this), "unknown action '" + action + "': list or replay");
+            };
         }
     }
 
