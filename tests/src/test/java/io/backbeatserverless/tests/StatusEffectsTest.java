@@ -146,13 +146,56 @@ class StatusEffectsTest extends StackScenario {
         assertThat(statuses.find(new VersionRef("b", "obj", "v4")).orElseThrow().lastModified()).isEqualTo("2026-11-28T10:00:00Z");
     }
 
+    /**
+     * Issue 28 #4: a tag change of a version already COMPLETED at the site that fails there is FAILED: listed, written back
+     * to the source, retryable (COMPLETED used to be final against it: no failed entry, the source kept PENDING, the site
+     * the old tags). Its retry's COMPLETED then stands, and a replay of the old failure changes nothing (it is older).
+     */
+    @Test
+    void aFailedTagChangeOfACompletedVersionIsFailedListedAndWrittenBackUntilItsRetryCompletes() {
+        List<ReplicationStatus> writtenBack = new ArrayList<>();
+        StatusRecorder recorder = new StatusRecorder(statuses, failedEntries, metrics, (outcome, status) -> writtenBack.add(status),
+                Duration.ofHours(24), Clock.systemUTC(), () -> {
+        });
+        Instant copied = Instant.now().minusSeconds(60);
+        recorder.record(batchOf(outcome("obj", "v5", ReplicationStatus.COMPLETED, null, copied, false)));
+        KafkaEvent tagChangeFailed = batchOf(outcome("obj", "v5", ReplicationStatus.FAILED, "AccessDenied re-tagging the replica",
+                copied.plusSeconds(10), true));
+
+        recorder.record(tagChangeFailed);
+
+        VersionRef version = new VersionRef("b", "obj", "v5");
+        assertThat(statuses.find(version).orElseThrow().sites().get(SITE).status()).isEqualTo(ReplicationStatus.FAILED);
+        assertThat(failedEntries.list(SITE, null, 10, Instant.now()).entries()).singleElement().satisfies(e -> {
+            assertThat(e.reason()).isEqualTo("AccessDenied re-tagging the replica");
+            assertThat(EntryCodec.decodeReplicationEntry(e.entry().getBytes(StandardCharsets.UTF_8)).metadata().replicationInfo()
+                    .orElseThrow().isMetadataOnly()).as("its retry re-tags, copies nothing").isTrue();
+        });
+        assertThat(writtenBack).containsExactly(ReplicationStatus.COMPLETED, ReplicationStatus.FAILED);
+
+        recorder.record(batchOf(outcome("obj", "v5", ReplicationStatus.COMPLETED, null, copied.plusSeconds(20), true)));
+        recorder.record(tagChangeFailed); // the old failure, replayed
+
+        assertThat(statuses.find(version).orElseThrow().sites().get(SITE).status()).isEqualTo(ReplicationStatus.COMPLETED);
+        assertThat(failedEntries.list(SITE, null, 10, Instant.now()).entries()).isEmpty();
+        assertThat(writtenBack).containsExactly(ReplicationStatus.COMPLETED, ReplicationStatus.FAILED, ReplicationStatus.COMPLETED);
+        // A copy of the bytes that fails after they were copied stays refused: only a change of metadata reopens a version.
+        recorder.record(batchOf(outcome("obj", "v5", ReplicationStatus.FAILED, "a late copy failure", copied.plusSeconds(30), false)));
+        assertThat(statuses.find(version).orElseThrow().sites().get(SITE).status()).isEqualTo(ReplicationStatus.COMPLETED);
+    }
+
     private static StatusEntry outcome(String key, String versionId, ReplicationStatus status, String reason) {
+        return outcome(key, versionId, status, reason, Instant.now(), false);
+    }
+
+    private static StatusEntry outcome(String key, String versionId, ReplicationStatus status, String reason, Instant at,
+                                       boolean metadataOnly) {
         ObjectMetadata metadata = ObjectMetadata.builder(key, versionId).contentLength(5).lastModified("2026-11-28T10:00:00Z")
                 .replicationInfo(new ObjectMetadata.ReplicationInfo(ReplicationStatus.PENDING,
-                        List.of(new ObjectMetadata.Backend(SITE, ReplicationStatus.PENDING, "")), List.of("DATA", "METADATA"),
-                        "arn:aws:s3:::b", SITE, "role"))
+                        List.of(new ObjectMetadata.Backend(SITE, ReplicationStatus.PENDING, "")),
+                        metadataOnly ? List.of("METADATA") : List.of("DATA", "METADATA"), "arn:aws:s3:::b", SITE, "role"))
                 .build().withSiteStatus(SITE, status == ReplicationStatus.SKIPPED ? ReplicationStatus.PENDING : status);
-        return new StatusEntry("b", new VersionKey(key, versionId), SITE, status, reason, metadata, 1, 0, 3, Instant.now().toString());
+        return new StatusEntry("b", new VersionKey(key, versionId), SITE, status, reason, metadata, 1, 0, 3, at.toString());
     }
 
     private static KafkaEvent batchOf(StatusEntry outcome) {

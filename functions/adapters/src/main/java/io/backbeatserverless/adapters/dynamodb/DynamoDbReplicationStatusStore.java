@@ -3,6 +3,7 @@ package io.backbeatserverless.adapters.dynamodb;
 import io.backbeatserverless.core.entry.StatusEntry;
 import io.backbeatserverless.core.status.ReplicationStatus;
 import io.backbeatserverless.core.status.ReplicationStatusStore;
+import io.backbeatserverless.core.metadata.ObjectMetadata;
 import io.backbeatserverless.core.status.StatusMerge;
 import io.backbeatserverless.core.status.SiteOutcome;
 import io.backbeatserverless.core.status.VersionRef;
@@ -111,8 +112,23 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
             values.put(name, s(status.name()));
             replaceable.add(name);
         }
-        String condition = "attribute_not_exists(#site)" + (replaceable.isEmpty() ? ""
+        String replaceableCondition = "attribute_not_exists(#site)" + (replaceable.isEmpty() ? ""
                 : " OR #site.#status IN (" + String.join(", ", replaceable) + ")");
+        // ... or one it replaces when older (a failed change of metadata alone over COMPLETED): by the outcomes' times, in
+        // epoch milliseconds (a record written before they were kept counts as older).
+        boolean metadataOnly = outcome.metadata().replicationInfo().map(ObjectMetadata.ReplicationInfo::isMetadataOnly).orElse(false);
+        List<String> ifOlder = new ArrayList<>();
+        for (ReplicationStatus status : StatusMerge.replaceableIfOlder(outcome.status(), metadataOnly)) {
+            String name = ":o" + ifOlder.size();
+            values.put(name, s(status.name()));
+            ifOlder.add(name);
+        }
+        if (!ifOlder.isEmpty()) {
+            names.put("#atMs", AT_MILLIS);
+            values.put(":atMs", n(atMillis(siteOutcome.updatedAt())));
+            replaceableCondition += " OR (#site.#status IN (" + String.join(", ", ifOlder) + ") AND (attribute_not_exists(#site.#atMs) OR #site.#atMs < :atMs))";
+        }
+        String condition = replaceableCondition;
         // Retention: a record expires once every site of the version's rule has COMPLETED it. With one site, this write says
         // so itself; with more, the write that completes the last one sets it (expireIfAllCompleted); any other outcome
         // removes it, so a record that a retry or a failure reopened is kept.
@@ -271,8 +287,16 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
         m.put("bytes", n(outcome.bytes()));
         if (outcome.updatedAt() != null) {
             m.put("updatedAt", s(outcome.updatedAt()));
+            m.put(AT_MILLIS, n(atMillis(outcome.updatedAt())));
         }
         return AttributeValue.fromM(m);
+    }
+
+    /** The outcome's time as a number, which a condition can compare (ISO-8601 text of varying precision cannot). */
+    private static final String AT_MILLIS = "atMs";
+
+    private static long atMillis(String isoInstant) {
+        return java.time.Instant.parse(isoInstant).toEpochMilli();
     }
 
     private static Map<String, AttributeValue> key(VersionRef version) {

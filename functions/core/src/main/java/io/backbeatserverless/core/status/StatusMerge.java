@@ -10,6 +10,10 @@ import java.util.Set;
  * <ul>
  *   <li>A site's COMPLETED is final against what a replicator reports later (a replayed FAILED or SKIPPED
  *       cannot undo it); SKIPPED is final against a replayed FAILED.</li>
+ *   <li>Except for a change of a version's metadata alone (a tag change, content {@code METADATA}): reported FAILED, it
+ *       replaces a COMPLETED older than itself. The bytes are at the site, but not what the source now says of them, and
+ *       the failure must be listed and retryable (issue 28: it was dropped). An older failure replayed after a newer
+ *       COMPLETED changes nothing.</li>
  *   <li>An operator's re-queue (a retry, verify's repair) makes the site PENDING whatever it was: a skipped or
  *       even a completed version can be replicated again, and its next outcome then counts.</li>
  *   <li>An outcome may be reported again over itself (a replayed batch): it applies again, so whatever it
@@ -37,6 +41,28 @@ public final class StatusMerge {
             case PENDING -> EnumSet.allOf(ReplicationStatus.class);
             case REPLICA -> EnumSet.noneOf(ReplicationStatus.class);
         };
+    }
+
+    /**
+     * The statuses {@code incoming} replaces besides {@link #replaceable}, provided the status there is older than it:
+     * COMPLETED, for a FAILED change of metadata alone; none otherwise.
+     */
+    public static Set<ReplicationStatus> replaceableIfOlder(ReplicationStatus incoming, boolean metadataOnly) {
+        return incoming == ReplicationStatus.FAILED && metadataOnly ? EnumSet.of(ReplicationStatus.COMPLETED)
+                : EnumSet.noneOf(ReplicationStatus.class);
+    }
+
+    /**
+     * The status a site moves to when {@code incoming}, reported at {@code incomingAt}, meets {@code current} (null:
+     * unknown) recorded at {@code currentAt} (null: unknown, taken as older).
+     */
+    public static ReplicationStatus nextSiteStatus(ReplicationStatus current, java.time.Instant currentAt, ReplicationStatus incoming,
+                                                   java.time.Instant incomingAt, boolean metadataOnly) {
+        if (current != null && replaceableIfOlder(incoming, metadataOnly).contains(current)
+                && (currentAt == null || currentAt.isBefore(incomingAt))) {
+            return incoming;
+        }
+        return nextSiteStatus(current, incoming);
     }
 
     /** The status a site moves to when {@code incoming} is reported while it is at {@code current} (null: unknown). */

@@ -24,6 +24,19 @@ class StatusMergeTest {
         assertThat(StatusMerge.changesSite(COMPLETED, FAILED)).isFalse();
     }
 
+    /** Issue 28 #4: a failed change of metadata alone reopens a COMPLETED older than it, and only that. */
+    @Test
+    void aFailedChangeOfMetadataAloneReplacesAnOlderCompleted() {
+        java.time.Instant copied = java.time.Instant.parse("2026-12-07T00:00:00Z");
+        java.time.Instant later = copied.plusSeconds(5);
+        assertThat(StatusMerge.nextSiteStatus(COMPLETED, copied, FAILED, later, true)).isEqualTo(FAILED);
+        assertThat(StatusMerge.nextSiteStatus(COMPLETED, null, FAILED, later, true)).as("a COMPLETED of unknown time").isEqualTo(FAILED);
+        assertThat(StatusMerge.nextSiteStatus(COMPLETED, later, FAILED, copied, true)).as("an older failure replayed").isEqualTo(COMPLETED);
+        assertThat(StatusMerge.nextSiteStatus(COMPLETED, copied, FAILED, later, false)).as("a copy's failure").isEqualTo(COMPLETED);
+        assertThat(StatusMerge.nextSiteStatus(SKIPPED, copied, FAILED, later, true)).isEqualTo(SKIPPED);
+        assertThat(StatusMerge.nextSiteStatus(PENDING, copied, FAILED, later, true)).isEqualTo(FAILED);
+    }
+
     @Test
     void anOperatorsRequeueReopensAnyStatusAndItsOutcomeCounts() {
         assertThat(StatusMerge.nextSiteStatus(FAILED, PENDING)).as("a retry").isEqualTo(PENDING);
