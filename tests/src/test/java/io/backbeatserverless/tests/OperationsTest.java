@@ -39,6 +39,36 @@ class OperationsTest extends StackScenario {
         SharedStack.CLOCK.reset();
     }
 
+    /**
+     * Issue 28 #5: a forced retry of a delete marker replicates a delete marker. The status table did not keep that a
+     * version is a marker, so the retry rebuilt it as a PUT of the marker's version id: FAILED for good on AWS (405 on
+     * reading it), SKIPPED here; the site kept the version beneath as its latest.
+     */
+    @Test
+    void aForcedRetryOfADeleteMarkerPutsTheMarkerBackAtTheSite() throws Exception {
+        String site = SharedStack.AWS_LOCATION;
+        String bucket = stack.replicatedBucket(site);
+        String key = "deleted-then-lost";
+        String version = stack.source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString("beneath")).versionId();
+        String marker = stack.source.deleteObject(r -> r.bucket(bucket).key(key)).versionId();
+        stack.awaitSiteStatus(bucket, key, marker, site, ReplicationStatus.COMPLETED);
+        String siteKey = bucket + "/" + key;
+        // The site loses its marker (deleted there by its version id): the version beneath is its latest again.
+        var siteMarker = stack.destination.listObjectVersions(r -> r.bucket("dest-bucket").prefix(siteKey)).deleteMarkers();
+        assertThat(siteMarker).hasSize(1);
+        stack.destination.deleteObject(r -> r.bucket("dest-bucket").key(siteKey).versionId(siteMarker.getFirst().versionId()));
+        assertThat(stack.headReplica(siteKey)).hasValueSatisfying(h -> assertThat(h.metadata().get("scal-version-id")).isEqualTo(version));
+
+        stack.api(200, "POST", "/_/crr/failed", Map.of(), "[{\"Bucket\":\"" + bucket + "\",\"Key\":\"" + key + "\",\"VersionId\":\""
+                + marker + "\",\"StorageClass\":\"" + site + "\",\"ForceRetry\":true}]");
+
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
+                assertThat(stack.destination.listObjectVersions(r -> r.bucket("dest-bucket").prefix(siteKey)).deleteMarkers())
+                        .as("a marker on top at the site again").anySatisfy(m -> assertThat(m.isLatest()).isTrue()));
+        assertThat(stack.awaitSiteStatus(bucket, key, marker, site, ReplicationStatus.COMPLETED).reason()).isNull();
+        assertThat(stack.status(bucket, key, marker).orElseThrow().deleteMarker()).isTrue();
+    }
+
     @Test
     void failedEntriesAreListedWithTheirReasonAndARetryReplicatesThemAll() throws Exception {
         String site = SharedStack.RETRY_LOCATION;

@@ -213,7 +213,7 @@ public final class OpsService {
         Optional<VersionStatus> status = statuses.find(new VersionRef(request.bucket(), request.key(), request.versionId()));
         return status.map(s -> {
             var metadata = io.backbeatserverless.core.metadata.ObjectMetadata.builder(request.key(), request.versionId())
-                    .contentLength(s.size()).lastModified(s.lastModified())
+                    .contentLength(s.size()).lastModified(s.lastModified()).deleteMarker(s.deleteMarker())
                     .replicationInfo(new io.backbeatserverless.core.metadata.ObjectMetadata.ReplicationInfo(ReplicationStatus.PENDING,
                             List.of(new io.backbeatserverless.core.metadata.ObjectMetadata.Backend(request.site(), ReplicationStatus.PENDING, "")),
                             List.of("DATA", "METADATA"), "", request.site(), ""))

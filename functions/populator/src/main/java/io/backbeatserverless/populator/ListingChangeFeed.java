@@ -195,7 +195,8 @@ public final class ListingChangeFeed implements ChangeFeed {
         if (!unrecorded.isEmpty()) {
             statusStore.recordQueued(unrecorded.stream().map(v -> new ReplicationStatusStore.QueuedVersion(v.ref(),
                     v.metadata().contentLength(), v.metadata().lastModified(),
-                    v.metadata().replicationInfo().map(ObjectMetadata.ReplicationInfo::sites).orElse(List.of()))).toList());
+                    v.metadata().replicationInfo().map(ObjectMetadata.ReplicationInfo::sites).orElse(List.of()),
+                    v.metadata().isDeleteMarker())).toList());
         }
         CrashPoints.reached(CrashPoints.Point.QUEUED_RECORDED);
     }

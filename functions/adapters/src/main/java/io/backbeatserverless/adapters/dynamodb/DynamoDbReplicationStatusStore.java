@@ -72,6 +72,9 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
             if (queued.lastModified() != null) {
                 item.put("lastModified", s(queued.lastModified()));
             }
+            if (queued.deleteMarker()) {
+                item.put(DELETE_MARKER, AttributeValue.fromBool(true));
+            }
             for (String site : queued.sites()) {
                 item.put(SITE_PREFIX + site, pending);
             }
@@ -100,6 +103,11 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
         Map<String, AttributeValue> values = new HashMap<>(Map.of(":bucket", s(version.bucket()), ":key", s(version.objectKey()),
                 ":size", n(outcome.metadata().contentLength()), ":outcome", outcomeValue(siteOutcome, position)));
         StringBuilder update = new StringBuilder("SET #bucket = :bucket, #key = :key, #size = :size, #site = :outcome");
+        if (outcome.metadata().isDeleteMarker()) {
+            names.put("#dm", DELETE_MARKER);
+            values.put(":dm", AttributeValue.fromBool(true));
+            update.append(", #dm = :dm");
+        }
         if (outcome.metadata().lastModified() != null) {
             names.put("#lm", "lastModified");
             values.put(":lm", s(outcome.metadata().lastModified()));
@@ -266,7 +274,8 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
         });
         return new VersionStatus(item.get("bucket").s(), item.get("key").s(), item.get(TableSchemas.STATUS_SK).s(),
                 item.containsKey("size") ? Long.parseLong(item.get("size").n()) : 0,
-                item.containsKey("lastModified") ? item.get("lastModified").s() : null, sites);
+                item.containsKey("lastModified") ? item.get("lastModified").s() : null, sites,
+                item.containsKey(DELETE_MARKER) && Boolean.TRUE.equals(item.get(DELETE_MARKER).bool()));
     }
 
     private static AttributeValue outcomeValue(SiteOutcome outcome) {
@@ -291,6 +300,9 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
         }
         return AttributeValue.fromM(m);
     }
+
+    /** Set on a delete marker's record: a forced retry rebuilds its entry from the record (issue 28). */
+    private static final String DELETE_MARKER = "deleteMarker";
 
     /** The outcome's time as a number, which a condition can compare (ISO-8601 text of varying precision cannot). */
     private static final String AT_MILLIS = "atMs";

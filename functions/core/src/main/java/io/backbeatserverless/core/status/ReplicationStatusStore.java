@@ -14,7 +14,10 @@ import java.util.Set;
 public interface ReplicationStatusStore {
 
     /** A version about to be queued for {@code sites}. */
-    record QueuedVersion(VersionRef version, long size, String lastModified, Collection<String> sites) {
+    record QueuedVersion(VersionRef version, long size, String lastModified, Collection<String> sites, boolean deleteMarker) {
+        public QueuedVersion(VersionRef version, long size, String lastModified, Collection<String> sites) {
+            this(version, size, lastModified, sites, false);
+        }
     }
 
     /**
