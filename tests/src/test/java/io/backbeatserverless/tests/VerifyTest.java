@@ -91,6 +91,41 @@ class VerifyTest extends StackScenario {
                 .isEqualTo("bytes of overwritten");
     }
 
+    /**
+     * Issue 28 #6: the listing feed sees new versions only, so a tag change at the source never reaches the site; verify
+     * reports the replica divergent by its tags, and its repair re-tags the replica in place (a change of metadata
+     * alone), the latest version's and an older one's alike: no byte copied again, no version added at the site.
+     */
+    @Test
+    void aTagChangeTheListingFeedCannotSeeIsReportedAndRepairedInPlace() {
+        String bucket = stack.replicatedBucket(SharedStack.AWS_LOCATION);
+        String older = stack.source.putObject(r -> r.bucket(bucket).key("labelled").tagging("team=a"), RequestBody.fromString("one"))
+                .versionId();
+        String latest = stack.source.putObject(r -> r.bucket(bucket).key("labelled").tagging("team=a"), RequestBody.fromString("two"))
+                .versionId();
+        stack.awaitReplica(bucket + "/labelled", latest);
+        stack.awaitSiteStatus(bucket, "labelled", older, SharedStack.AWS_LOCATION, io.backbeatserverless.core.status.ReplicationStatus.COMPLETED);
+        stack.source.putObjectTagging(r -> r.bucket(bucket).key("labelled").versionId(older)
+                .tagging(t -> t.tagSet(software.amazon.awssdk.services.s3.model.Tag.builder().key("team").value("b").build())));
+        stack.source.putObjectTagging(r -> r.bucket(bucket).key("labelled").versionId(latest)
+                .tagging(t -> t.tagSet(software.amazon.awssdk.services.s3.model.Tag.builder().key("team").value("c").build())));
+
+        JsonNode changed = verify(bucket, false);
+        assertThat(findings(changed)).extracting(f -> f.path("Kind").asText() + " " + f.path("VersionId").asText() + " " + f.path("Detail").asText())
+                .containsExactlyInAnyOrder("DIVERGENT " + older + " tag team: 'b' at the source, 'a' at the site",
+                        "DIVERGENT " + latest + " tag team: 'c' at the source, 'a' at the site");
+
+        verify(bucket, true);
+
+        JsonNode after = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                .until(() -> verify(bucket, false), run -> run.path("Clean").asBoolean());
+        assertThat(after.path("Sites").path(SharedStack.AWS_LOCATION).path("Identical").asLong()).isEqualTo(2);
+        var siteVersions = stack.destination.listObjectVersions(r -> r.bucket("dest-bucket").prefix(bucket + "/labelled")).versions();
+        assertThat(siteVersions).as("re-tagged in place: no version added").hasSize(2);
+        assertThat(siteVersions).extracting(v -> stack.destination.getObjectTagging(r -> r.bucket("dest-bucket").key(bucket + "/labelled")
+                        .versionId(v.versionId())).tagSet().getFirst().value()).containsExactly("c", "b");
+    }
+
     /** Issue 13: an upload left in progress at a site (parts stored and billed, never completed) is reported, with what to do. */
     @Test
     void reportsAnUploadLeftInProgressAtTheSite() {

@@ -217,6 +217,14 @@ public final class S3SiteReplicator implements SiteReplicator {
                     }
                     return ReplicationOutcome.completed(budget.attempts(), 0);
                 }
+                // A change of an older version's tags: its replica is beneath the latest at the site, re-tagged in place.
+                if (entry.metadata().replicationInfo().map(i -> i.isMetadataOnly()).orElse(false) && !entry.forceCopy()) {
+                    Optional<String> beneath = retrier.call(budget, () -> siteVersionOf(bucket, key, version));
+                    if (beneath.isPresent()) {
+                        retagReplica(budget, entry, version, bucket, key, beneath.get());
+                        return ReplicationOutcome.completed(budget.attempts(), 0);
+                    }
+                }
                 // An older version, or an older delete marker, must never hide a newer one at the site.
                 Map<String, String> atSite = replica;
                 if (retrier.call(budget, () -> sourceHistory.isNewer(entry.bucket(), entry.objectKey(), atSite.get(SOURCE_VERSION_META),
@@ -353,6 +361,23 @@ public final class S3SiteReplicator implements SiteReplicator {
     private Optional<HeadObjectResponse> replicaOf(String bucket, String key, String version, long contentLength) {
         return headLatest(bucket, key).replica().filter(h -> version.equals(h.metadata().get(SOURCE_VERSION_META))
                 && h.contentLength() != null && h.contentLength() == contentLength);
+    }
+
+    /**
+     * The site's version of the replica of source version {@code version}, among the key's versions there (newest first,
+     * each HEAD read for the source version it replicates); empty when none is. For changes of an older version's tags,
+     * which are rare: a HEAD per version of the key above it.
+     */
+    private Optional<String> siteVersionOf(String bucket, String key, String version) {
+        for (var page : destination.listObjectVersionsPaginator(r -> r.bucket(bucket).prefix(key))) {
+            for (var v : page.versions()) {
+                if (v.key().equals(key) && version.equals(destination.headObject(r -> r.bucket(bucket).key(key).versionId(v.versionId()))
+                        .metadata().get(SOURCE_VERSION_META))) {
+                    return Optional.of(v.versionId());
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     /**

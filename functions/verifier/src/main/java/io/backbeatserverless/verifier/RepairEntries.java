@@ -25,14 +25,16 @@ import java.util.Map;
 @FunctionalInterface
 public interface RepairEntries {
 
+    /** {@code tagsOnly}: the entry of a change of the version's tags alone, which re-tags its replica in place. */
     ReplicationEntry entry(String bucket, ListedVersion version, ReplicationConfiguration config, ReplicationRule rule,
-                           Map<String, String> tags, String site, boolean forceCopy);
+                           Map<String, String> tags, String site, boolean forceCopy, boolean tagsOnly);
 
     /** For S3 and S3-compatible sources. */
     static RepairEntries fromListing() {
-        return (bucket, v, config, rule, tags, site, forceCopy) -> {
-            ObjectMetadata metadata = PendingVersions.metadataOf(v.key(), v.versionId(), v.size(), v.eTag(), v.lastModified(),
-                    v.deleteMarker(), config, rule, tags).onlySite(site);
+        return (bucket, v, config, rule, tags, site, forceCopy, tagsOnly) -> {
+            ObjectMetadata metadata = (tagsOnly ? PendingVersions.metadataChangeOf(v.key(), v.versionId(), v.size(), v.eTag(), config, rule, tags)
+                    : PendingVersions.metadataOf(v.key(), v.versionId(), v.size(), v.eTag(), v.lastModified(), v.deleteMarker(), config, rule, tags))
+                    .onlySite(site);
             return new ReplicationEntry(ReplicationEntry.TYPE_PUT, bucket, new VersionKey(v.key(), v.versionId()), metadata, null, forceCopy);
         };
     }
@@ -40,10 +42,13 @@ public interface RepairEntries {
     /** For a CloudServer source, whose listing gives external version ids and whose entries carry internal ones. */
     static RepairEntries fromCloudServer(CloudServerBackbeatRoutes routes) {
         ObjectMapper mapper = new ObjectMapper();
-        return (bucket, v, config, rule, tags, site, forceCopy) -> {
+        return (bucket, v, config, rule, tags, site, forceCopy, tagsOnly) -> {
             try {
                 ObjectMetadata stored = ObjectMetadata.of((ObjectNode) mapper.readTree(routes.getMetadata(bucket, v.key(), v.versionId())));
                 ObjectMetadata metadata = stored.withSiteStatus(site, ReplicationStatus.PENDING).onlySite(site);
+                if (tagsOnly) {
+                    metadata = metadata.asMetadataChange(); // as CloudServer logs a tag change: content METADATA
+                }
                 return new ReplicationEntry(ReplicationEntry.TYPE_PUT, bucket,
                         new VersionKey(v.key(), CloudServerVersionIds.toInternal(v.versionId())), metadata, null, forceCopy);
             } catch (IOException e) {

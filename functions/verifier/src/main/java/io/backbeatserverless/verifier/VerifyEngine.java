@@ -272,7 +272,7 @@ public final class VerifyEngine {
                     for (KeyAudit.Repair repair : result.repairs()) {
                         ListedVersion v = history.stream().filter(h -> h.versionId().equals(repair.versionId())).findFirst().orElseThrow();
                         repairs.add(new Requeue.Item(repairEntries.entry(bucket, v, config, ruleOf.get(id(v)),
-                                tagsOf.getOrDefault(id(v), Map.of()), site, repair.forceCopy()), site, null));
+                                tagsOf.getOrDefault(id(v), Map.of()), site, repair.forceCopy(), repair.tagsOnly()), site, null));
                     }
                 }
             }

@@ -173,6 +173,15 @@ public final class ObjectMetadata {
         return node == null || node.isNull() ? Optional.empty() : Optional.of(ReplicationConfigurationParser.parse(node.toString()));
     }
 
+    /** The same version as a change of its metadata alone (replicationInfo content {@code METADATA}), as a tag change is. */
+    public ObjectMetadata asMetadataChange() {
+        ObjectNode copy = document.deepCopy();
+        if (copy.get("replicationInfo") instanceof ObjectNode info) {
+            info.putArray("content").add("METADATA");
+        }
+        return new ObjectMetadata(copy);
+    }
+
     /**
      * The version as the rule chosen from its tags makes it: that rule's destination, the tags read, no candidates left.
      * The sites' statuses are kept as they are.

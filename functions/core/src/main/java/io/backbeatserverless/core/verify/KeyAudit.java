@@ -52,8 +52,14 @@ public final class KeyAudit {
     public record Settings(Duration stuckAfter, boolean compareEtags) {
     }
 
-    /** A source version to queue again; {@code forceCopy}: copy it even where its replica seems present (it differs). */
-    public record Repair(String versionId, boolean deleteMarker, boolean forceCopy) {
+    /**
+     * A source version to queue again; {@code forceCopy}: copy it even where its replica seems present (it differs);
+     * {@code tagsOnly}: its replica differs by its tags alone, re-tagged in place (a change of metadata alone).
+     */
+    public record Repair(String versionId, boolean deleteMarker, boolean forceCopy, boolean tagsOnly) {
+        public Repair(String versionId, boolean deleteMarker, boolean forceCopy) {
+            this(versionId, deleteMarker, forceCopy, false);
+        }
     }
 
     public record Result(SiteCounts counts, List<Finding> findings, List<Repair> repairs) {
@@ -108,7 +114,10 @@ public final class KeyAudit {
                     } else {
                         counts = counts.plusFinding(Finding.Kind.DIVERGENT);
                         findings.add(new Finding(Finding.Kind.DIVERGENT, site, bucket, key, v.versionId(), false, String.join("; ", differences)));
-                        repairs.add(new Repair(v.versionId(), false, true));
+                        // Tags alone (a tag change the listing feed cannot see): re-tagged in place, not copied again.
+                        boolean tagsOnly = replica.details() != null
+                                && ReplicaComparison.onlyTagsDiffer(entry.details(), replica.details(), settings.compareEtags());
+                        repairs.add(new Repair(v.versionId(), false, !tagsOnly, tagsOnly));
                     }
                     continue;
                 }

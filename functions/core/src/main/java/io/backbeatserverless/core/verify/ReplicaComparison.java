@@ -18,6 +18,22 @@ public final class ReplicaComparison {
 
     /** Human-readable differences, empty when the replica is identical. */
     public static List<String> differences(VersionDetails source, VersionDetails replica, boolean compareEtags) {
+        List<String> differences = differencesBesideTags(source, replica, compareEtags);
+        if (source.tags() != null && replica.tags() != null) {
+            mapDifferences("tag ", source.tags(), replica.tags(), differences);
+        }
+        return differences;
+    }
+
+    /**
+     * Whether the replica differs from its source by its tags alone: re-tagging it in place repairs it (S3 Replication
+     * replicates a tag change as such; copying the bytes again would add a version at the site).
+     */
+    public static boolean onlyTagsDiffer(VersionDetails source, VersionDetails replica, boolean compareEtags) {
+        return differencesBesideTags(source, replica, compareEtags).isEmpty() && !differences(source, replica, compareEtags).isEmpty();
+    }
+
+    private static List<String> differencesBesideTags(VersionDetails source, VersionDetails replica, boolean compareEtags) {
         List<String> differences = new ArrayList<>();
         if (source.size() != replica.size()) {
             differences.add("size " + source.size() + " at the source, " + replica.size() + " at the site");
@@ -27,9 +43,6 @@ public final class ReplicaComparison {
         }
         mapDifferences("", source.contentHeaders(), replica.contentHeaders(), differences);
         mapDifferences("metadata ", source.userMetadata(), replica.userMetadata(), differences);
-        if (source.tags() != null && replica.tags() != null) {
-            mapDifferences("tag ", source.tags(), replica.tags(), differences);
-        }
         if (!replica.replica()) {
             differences.add("the replica marker is missing at the site");
         }
