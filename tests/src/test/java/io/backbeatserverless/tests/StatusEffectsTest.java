@@ -184,6 +184,47 @@ class StatusEffectsTest extends StackScenario {
         assertThat(statuses.find(version).orElseThrow().sites().get(SITE).status()).isEqualTo(ReplicationStatus.COMPLETED);
     }
 
+    /**
+     * Issue 28 #7: the minute's counters and the totals are two writes; a batch cut short between them came again and
+     * counted its minute twice (the totals knew it was counted, the minute did not). Now the minute knows too.
+     */
+    @Test
+    void aBatchCutShortBetweenItsMinuteAndItsTotalsCountsItsMinuteOnce() throws Exception {
+        String own = "effects-" + UUID.randomUUID().toString().substring(0, 8);
+        BackbeatConfig.TableNames tables = new BackbeatConfig.TableNames(own + "-status", own + "-failed", own + "-state",
+                own + "-checkpoints", own + "-metrics", own + "-rules");
+        TableSchemas.createMissing(stack.dynamo, tables, Duration.ofSeconds(30));
+        AtomicInteger crashesLeft = new AtomicInteger(1);
+        var endpoint = stack.config.dynamodb().endpoint();
+        try (var crashingBeforeTotals = software.amazon.awssdk.services.dynamodb.DynamoDbClient.builder()
+                .endpointOverride(java.net.URI.create(endpoint.url())).region(software.amazon.awssdk.regions.Region.of(endpoint.region()))
+                .credentialsProvider(io.backbeatserverless.adapters.aws.AwsClients.credentials(endpoint))
+                .overrideConfiguration(o -> o.addExecutionInterceptor(new software.amazon.awssdk.core.interceptor.ExecutionInterceptor() {
+                    @Override
+                    public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
+                                                software.amazon.awssdk.core.interceptor.ExecutionAttributes attributes) {
+                        if (context.request() instanceof software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest update
+                                && update.key().get(TableSchemas.METRICS_SK).s().equals("total") && crashesLeft.getAndDecrement() > 0) {
+                            throw new IllegalStateException("the function stops between the minute and the totals");
+                        }
+                    }
+                })).build()) {
+            DynamoDbMetricsStore crashing = new DynamoDbMetricsStore(crashingBeforeTotals, tables.metrics());
+            StatusRecorder recorder = new StatusRecorder(new DynamoDbReplicationStatusStore(stack.dynamo, tables.status(), Clock.systemUTC()),
+                    new DynamoDbFailedEntryStore(stack.dynamo, tables.failedEntries()), crashing, SourceStatusWriter.NONE,
+                    Duration.ofHours(24), Clock.systemUTC(), () -> {
+            });
+            Instant at = Instant.now();
+            KafkaEvent batch = batchOf(outcome("obj", "v6", ReplicationStatus.COMPLETED, null, at, false));
+
+            assertThatThrownBy(() -> recorder.record(batch)).hasMessageContaining("between the minute and the totals");
+            recorder.record(batch); // the event source delivers it again
+
+            assertThat(crashing.totals(SITE).completed()).isEqualTo(1);
+            assertThat(crashing.sum(SITE, at.minusSeconds(120), at.plusSeconds(120)).completed()).as("the minute counted once").isEqualTo(1);
+        }
+    }
+
     private static StatusEntry outcome(String key, String versionId, ReplicationStatus status, String reason) {
         return outcome(key, versionId, status, reason, Instant.now(), false);
     }

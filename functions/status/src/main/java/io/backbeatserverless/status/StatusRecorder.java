@@ -194,6 +194,9 @@ public final class StatusRecorder implements AutoCloseable {
     private void count(List<Recorded> results, Map<String, Map<String, Long>> lastOffsetBySite) {
         Instant now = clock.instant();
         Map<String, Counters> deltaBySite = new HashMap<>();
+        // The minute a batch counts into is its own (the newest time of the outcomes it counts), not the time of counting:
+        // delivered again, it meets the same minute, which then knows it counted it (issue 28).
+        Map<String, Instant> minuteBySite = new HashMap<>();
         Map<String, Map<String, List<StatusEntry>>> countedBySiteAndBucket = new HashMap<>();
         List<ReplicationEvent> raised = new ArrayList<>();
         lastOffsetBySite.forEach((site, lastOffsets) -> {
@@ -204,6 +207,7 @@ public final class StatusRecorder implements AutoCloseable {
                 if (r.read().entry().site().equals(site) && r.transition().applied() && (r.transition().changed() || r.transition().again())
                         && record.offset() > countedThrough.getOrDefault(partitionOf(record), -1L)) {
                     delta = delta.plus(counted(r.read().entry()));
+                    minuteBySite.merge(site, outcomeTime(r.read().entry()), (a, b) -> a.isAfter(b) ? a : b);
                     raised.addAll(ReplicationEvent.of(r.read().entry(), eventThreshold, now));
                     countedBySiteAndBucket.computeIfAbsent(site, k -> new java.util.TreeMap<>())
                             .computeIfAbsent(r.read().entry().bucket(), k -> new ArrayList<>()).add(r.read().entry());
@@ -216,7 +220,7 @@ public final class StatusRecorder implements AutoCloseable {
         if (!raised.isEmpty()) {
             events.send(raised);
         }
-        lastOffsetBySite.forEach((site, lastOffsets) -> metrics.add(site, now, deltaBySite.get(site), lastOffsets));
+        lastOffsetBySite.forEach((site, lastOffsets) -> metrics.add(site, minuteBySite.getOrDefault(site, now), deltaBySite.get(site), lastOffsets));
         // After the counters: a batch retried emits nothing twice (at most once; the counters table stays exact). The
         // backlog is the ops function's minute tick's to report: no extra read of the totals per batch here.
         lastOffsetBySite.keySet().forEach(site -> {
@@ -274,7 +278,7 @@ public final class StatusRecorder implements AutoCloseable {
         switch (entry.status()) {
             case FAILED -> {
                 CrashPoints.reached(CrashPoints.Point.STATUS_WRITTEN);
-                Instant failedAt = failureTime(entry);
+                Instant failedAt = outcomeTime(entry);
                 failedEntries.record(new FailedEntry(entry.site(), failedAt, entry.bucket(), entry.versionKey().objectKey(),
                         entry.versionKey().versionId(), entry.metadata().contentLength(), entry.metadata().lastModified(), entry.reason(),
                         entry.attempts(), retryEntry(entry), failedAt.plus(retention)));
@@ -304,7 +308,7 @@ public final class StatusRecorder implements AutoCloseable {
     }
 
     /** The outcome's own time (the same on every replay), or now for an outcome without one. */
-    private Instant failureTime(StatusEntry entry) {
+    private Instant outcomeTime(StatusEntry entry) {
         try {
             return entry.timestamp() == null ? clock.instant() : Instant.parse(entry.timestamp());
         } catch (java.time.format.DateTimeParseException e) {

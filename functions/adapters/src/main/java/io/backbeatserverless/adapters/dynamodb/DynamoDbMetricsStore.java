@@ -16,7 +16,9 @@ import java.util.Map;
  * {@link MetricsStore} on DynamoDB: per site, one item per minute ({@code period} = the minute's ISO
  * instant) and one {@code total} item; every change is an atomic ADD, so concurrent functions never
  * lose a count. Minute items carry a TTL of two days. The total item also records, per status-topic
- * partition, the last offset counted ({@code counted:<topic>-<partition>}), so a replayed batch counts nothing twice.
+ * partition, the last offset counted ({@code counted:<topic>-<partition>}), so a replayed batch counts nothing twice;
+ * so does each minute item, for the batches counted into it, so that a batch delivered again after its minute was
+ * written and before its totals were adds to the totals alone.
  */
 public final class DynamoDbMetricsStore implements MetricsStore {
 
@@ -41,7 +43,13 @@ public final class DynamoDbMetricsStore implements MetricsStore {
         }
         Instant minute = at.truncatedTo(ChronoUnit.MINUTES);
         if (!delta.isZero()) {
-            addTo(site, minute.toString(), delta, minute.plus(2, ChronoUnit.DAYS), Map.of());
+            try {
+                // The minute keeps how far it has counted too (issue 28: a crash between the two writes counted the minute
+                // twice when the batch came again): it takes a batch only if none of its offsets is counted there yet.
+                addTo(site, minute.toString(), delta, minute.plus(2, ChronoUnit.DAYS), countedThrough);
+            } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException countedAlready) {
+                // this batch's minute was written before the totals, by its first delivery: the totals are what is left
+            }
         }
         addTo(site, TOTAL, delta, null, countedThrough);
     }
@@ -87,9 +95,14 @@ public final class DynamoDbMetricsStore implements MetricsStore {
         if (!sets.isEmpty()) {
             update.append(" SET ").append(String.join(", ", sets));
         }
+        // A minute item takes the batch only where it has counted none of its offsets (the totals: their caller filters).
+        String condition = expiresAt == null || countedThrough.isEmpty() ? null : java.util.stream.IntStream.range(0, countedThrough.size())
+                .mapToObj(i -> "(attribute_not_exists(#c" + i + ") OR #c" + i + " < :c" + i + ")")
+                .collect(java.util.stream.Collectors.joining(" AND "));
         dynamo.updateItem(r -> r.tableName(table)
                 .key(Map.of(TableSchemas.METRICS_PK, AttributeValue.fromS(site), TableSchemas.METRICS_SK, AttributeValue.fromS(period)))
-                .updateExpression(update.toString()).expressionAttributeNames(names).expressionAttributeValues(vals));
+                .updateExpression(update.toString()).conditionExpression(condition)
+                .expressionAttributeNames(names).expressionAttributeValues(vals));
     }
 
     @Override
