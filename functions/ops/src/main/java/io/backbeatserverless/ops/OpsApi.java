@@ -89,6 +89,11 @@ public final class OpsApi {
         this.sourceEvents = sourceEvents;
     }
 
+    /** The S3-events queue's counts and redrive, or null on another feed. */
+    public SourceEventsRedrive sourceEvents() {
+        return sourceEvents;
+    }
+
     public Response handle(Request request) {
         try {
             return route(request.method().toUpperCase(Locale.ROOT), request.path(), request.query(), request.body());

@@ -99,6 +99,7 @@ final class VerifyReports {
         m.put("InFlight", c.inFlight());
         m.put("Missing", c.missing());
         m.put("Divergent", c.divergent());
+        m.put("OutOfOrder", c.outOfOrder());
         m.put("Stuck", c.stuck());
         m.put("Failed", c.failed());
         m.put("Skipped", c.skipped());

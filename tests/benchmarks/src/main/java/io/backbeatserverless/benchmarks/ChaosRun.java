@@ -19,6 +19,7 @@ import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.ReplicationConfiguration;
 import software.amazon.awssdk.services.s3.model.ReplicationRuleStatus;
+import software.amazon.awssdk.services.s3.model.Tag;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -35,8 +36,11 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A chaos run (issue 12): a mixed workload on a bucket replicated to two sites, while faults drawn from a printed
- * seed are injected, then verify on both sites as the oracle. The workload: new keys, overwrites of the same keys
- * (their order matters), tag changes, delete markers and a few multipart objects. The faults: SIGKILLs of the
+ * seed are injected, then verify on both sites as the oracle (each key's whole history at each site, in order). The
+ * workload: new keys, overwrites of the same keys (their order matters), tagged puts, delete markers, a few multipart
+ * objects, multipart uploads completed after a later put of their key, puts routed to one site by their tags, versions
+ * deleted right after their put, and on the S3-events feed tag changes and messages that are no S3 event; with a short
+ * replicator timeout, batches that end at their deadline put entries back (deferrals). The faults: SIGKILLs of the
  * populator, the status processor and each replicator (each function in a JVM of its own), the first site's S3 server
  * answering a share of requests 503 SlowDown or 500 and resetting a share of connections ({@code FaultInjector}) while
  * the workload and the kills run, Kafka broker restarts on the same log directory, the second site paused and resumed,
@@ -79,13 +83,30 @@ final class ChaosRun implements Callable<Integer> {
     String results;
     @Option(names = "--settle-minutes", defaultValue = "10", description = "how long verify may take to find everything in place (default: ${DEFAULT-VALUE})")
     int settleMinutes;
+    @Option(names = "--feed", defaultValue = "listing", description = "the populator's feed: listing, or s3-events (the source's event "
+            + "notifications through SQS, as in AWS: tag changes replicate, and events go unreadable) (default: ${DEFAULT-VALUE})")
+    String feed;
+    @Option(names = "--function-timeout-seconds", defaultValue = "0", description = "the replicators' Lambda timeout; short, their "
+            + "batches end before their deadline and put entries back (deadline deferrals); 0: Lambda's 900 s (default: ${DEFAULT-VALUE})")
+    long functionTimeoutSeconds;
 
     @Override
     public Integer call() throws Exception {
         long chosenSeed = seed != null ? seed : System.currentTimeMillis();
         System.out.printf("chaos run, seed %d (rerun with --seed %d)%n", chosenSeed, chosenSeed);
         Random random = new Random(chosenSeed);
-        BackbeatConfig config = EmbeddedStack.onFreePorts(BackbeatConfig.load(Path.of("localstack/backbeat.json")));
+        boolean events = switch (feed) {
+            case "listing" -> false;
+            case "s3-events" -> true;
+            default -> throw new IllegalArgumentException("--feed is listing or s3-events, not " + feed);
+        };
+        BackbeatConfig config = EmbeddedStack.onFreePorts(BackbeatConfig.load(Path.of(events ? "localstack/backbeat-s3-events.json"
+                : "localstack/backbeat.json")));
+        if (functionTimeoutSeconds > 0) {
+            var eventSource = config.eventSource();
+            config = config.withEventSource(new BackbeatConfig.EventSourceSettings(eventSource.batchSize(), eventSource.batchWindowMs(),
+                    functionTimeoutSeconds));
+        }
         SiteConfig first = config.requireSite(FIRST);
         // The second site on an S3 server of its own, so the faults injected at the first one leave it alone.
         config = config.withAddedSites(List.of(new SiteConfig(SECOND, SiteConfig.TYPE_AWS_S3,
@@ -101,9 +122,34 @@ final class ChaosRun implements Callable<Integer> {
             String bucket = "chaos-" + Long.toHexString(chosenSeed);
             source.createBucket(r -> r.bucket(bucket));
             source.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+            // Every key to both sites; keys under tagged/ carrying route=first to the first site alone (a rule on tags: the
+            // populator reads each such version's tags to choose its rule, and verify reads them to know where it belongs).
             source.putBucketReplication(r -> r.bucket(bucket).replicationConfiguration(ReplicationConfiguration.builder()
-                    .role("arn:aws:iam::root:role/chaos").rules(rule -> rule.status(ReplicationRuleStatus.ENABLED).prefix("")
-                            .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(FIRST + "," + SECOND))).build()));
+                    .role("arn:aws:iam::root:role/chaos").rules(
+                            rule -> rule.id("tagged-first").priority(2).status(ReplicationRuleStatus.ENABLED)
+                                    .filter(f -> f.and(a -> a.prefix(TAGGED).tags(Tag.builder().key("route").value("first").build())))
+                                    .deleteMarkerReplication(d -> d.status("Enabled"))
+                                    .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(FIRST)),
+                            rule -> rule.id("everything").priority(1).status(ReplicationRuleStatus.ENABLED).filter(f -> f.prefix(""))
+                                    .deleteMarkerReplication(d -> d.status("Enabled"))
+                                    .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(FIRST + "," + SECOND))).build()));
+            // What the functions say they did that the faults and the workload were meant to cause.
+            Map<String, java.util.concurrent.atomic.AtomicLong> seen = new java.util.concurrent.ConcurrentHashMap<>();
+            for (String replicator : List.of("replicator-" + FIRST, "replicator-" + SECOND)) {
+                stack.function(replicator).watch(line -> {
+                    var deferred = DEFERRED.matcher(line);
+                    if (deferred.find()) {
+                        seen.computeIfAbsent("entries deferred at the deadline", k -> new java.util.concurrent.atomic.AtomicLong())
+                                .addAndGet(Long.parseLong(deferred.group(1)));
+                    }
+                });
+            }
+            stack.function("populator").watch(line -> {
+                if (line.contains("unreadable (")) {
+                    seen.computeIfAbsent("versions queued with their tags unreadable", k -> new java.util.concurrent.atomic.AtomicLong())
+                            .incrementAndGet();
+                }
+            });
 
             String faultPlan = String.format(java.util.Locale.ROOT, "503=%s 500=%s reset=%s delay=%s delay-ms=%d seed=%d", fault503, fault500,
                     faultReset, faultDelay, faultDelayMs, random.nextLong());
@@ -112,9 +158,13 @@ final class ChaosRun implements Callable<Integer> {
             Map<String, Integer> workload = new LinkedHashMap<>();
             Random workloadRandom = new Random(random.nextLong());
             CompletableFuture<Instant> writes = CompletableFuture.supplyAsync(() -> {
-                write(source, bucket, workloadRandom, workload);
+                write(source, bucket, workloadRandom, workload, events);
                 return Instant.now();
             });
+            if (events) {
+                sendUndecodableEvents(config, poison);
+                faults.merge("messages in the events queue that are no S3 event", poison, Integer::sum);
+            }
             List<String> functions = new ArrayList<>(List.of("populator", "status", "replicator-" + FIRST, "replicator-" + SECOND));
             int poisoned = 0;
             int restarts = 0;
@@ -169,15 +219,18 @@ final class ChaosRun implements Callable<Integer> {
             long poisonListed = poisonAccounted(stack, poison, Duration.ofMinutes(settleMinutes));
             Duration poisonWait = Duration.between(verifiedClean, Instant.now());
             StringBuilder table = new StringBuilder();
-            table.append(String.format("seed %d: workload %s, %d operations in %.0f s%n", chosenSeed, new java.util.TreeMap<>(workload), operations,
-                    Duration.between(started, written).toMillis() / 1000.0));
+            table.append(String.format("seed %d, %s feed%s: workload %s, %d operations in %.0f s%n", chosenSeed, feed,
+                    functionTimeoutSeconds > 0 ? ", replicators timing out after " + functionTimeoutSeconds + " s" : "",
+                    new java.util.TreeMap<>(workload), operations, Duration.between(started, written).toMillis() / 1000.0));
+            table.append(String.format("the functions said: %s%n", new java.util.TreeMap<>(seen)));
             table.append(String.format("faults: %s%n", new java.util.TreeMap<>(faults)));
             table.append(String.format("destination faults at %s while the workload and the kills ran (plan %s): %s%n%n", FIRST,
                     faultPlan.replaceFirst(" seed=.*", ""), injected));
-            table.append("| site | expected | identical | in flight | missing | divergent | stuck | failed | skipped | extra |\n");
-            table.append("|---|---|---|---|---|---|---|---|---|---|\n");
-            new java.util.TreeMap<>(run.bySite()).forEach((site, c) -> table.append(String.format("| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d |%n",
-                    site, c.expected(), c.identical(), c.inFlight(), c.missing(), c.divergent(), c.stuck(), c.failed(), c.skipped(), c.extra())));
+            table.append("| site | expected | identical | in flight | missing | divergent | out of order | stuck | failed | skipped | extra |\n");
+            table.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+            new java.util.TreeMap<>(run.bySite()).forEach((site, c) -> table.append(String.format("| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |%n",
+                    site, c.expected(), c.identical(), c.inFlight(), c.missing(), c.divergent(), c.outOfOrder(), c.stuck(), c.failed(),
+                    c.skipped(), c.extra())));
             for (String site : List.of(FIRST, SECOND)) {
                 String marker = null;
                 do {
@@ -205,6 +258,10 @@ final class ChaosRun implements Callable<Integer> {
             }
             table.append(String.format("%npoison records accounted for (a failed entry, or an outcome, with its reason): %d of %d, %d s after verify settled%n",
                     poisonListed, poison, poisonWait.toSeconds()));
+            long deadLetters = events ? deadLetters(stack, poison, Duration.ofMinutes(settleMinutes)) : poison;
+            if (events) {
+                table.append(String.format("messages that are no S3 event in the events queue's dead-letter queue: %d of %d%n", deadLetters, poison));
+            }
             table.append(String.format("settled (verify clean, nothing in flight) %.0f s after the last write and the last fault%n",
                     settled.toMillis() / 1000.0));
             System.out.println();
@@ -212,11 +269,12 @@ final class ChaosRun implements Callable<Integer> {
             if (!"-".equals(results)) {
                 ResultsPage.write(Path.of(results), "chaos-seed-" + chosenSeed, "tests/benchmarks/run chaos --seed " + chosenSeed + " --operations "
                         + operations + " --kills " + kills + " --poison " + poison + " --fault-503 " + fault503 + " --fault-reset " + faultReset
-                        + " --broker-restarts " + brokerRestarts + " --dynamodb-outage-seconds " + dynamoDbOutageSeconds, table.toString());
+                        + " --broker-restarts " + brokerRestarts + " --dynamodb-outage-seconds " + dynamoDbOutageSeconds + " --feed " + feed
+                        + " --function-timeout-seconds " + functionTimeoutSeconds, table.toString());
             }
             SiteCounts total = run.total();
-            boolean lost = total.missing() + total.divergent() + total.stuck() > 0 || !run.clean();
-            return lost || poisonListed < poison ? 1 : 0;
+            boolean lost = total.missing() + total.divergent() + total.outOfOrder() + total.stuck() > 0 || !run.clean();
+            return lost || poisonListed < poison || deadLetters < poison ? 1 : 0;
         }
     }
 
@@ -226,7 +284,7 @@ final class ChaosRun implements Callable<Integer> {
      * The workload: {@code operations} writes drawn from the seed to a key space a quarter of their number, by
      * {@value #WRITERS} writers; each key belongs to one writer, so its versions come in the order drawn.
      */
-    private void write(S3Client source, String bucket, Random random, Map<String, Integer> done) {
+    private void write(S3Client source, String bucket, Random random, Map<String, Integer> done, boolean events) {
         int keys = Math.max(1, operations / 4);
         List<List<int[]>> byWriter = new ArrayList<>();
         for (int w = 0; w < WRITERS; w++) {
@@ -240,7 +298,7 @@ final class ChaosRun implements Callable<Integer> {
         try {
             LoadGenerator.burst(WRITERS, WRITERS, w -> {
                 for (int[] op : byWriter.get(w)) {
-                    writeOne(source, bucket, String.format("k%05d", op[0]), op[1], op[2], counts);
+                    writeOne(source, bucket, String.format("k%05d", op[0]), op[1], op[2], counts, events);
                 }
             });
         } catch (Exception e) {
@@ -249,17 +307,41 @@ final class ChaosRun implements Callable<Integer> {
         done.putAll(counts);
     }
 
-    private static void writeOne(S3Client source, String bucket, String key, int dice, int tag, Map<String, Integer> done) {
+    /**
+     * One write, by the dice: a put, a delete marker, a tagged put, a change of the latest version's tags (on the S3-events
+     * feed, which sees them), a put under {@code tagged/} routed by its tags, a version deleted for good right after its
+     * put (its event then names a version whose tags cannot be read: gone), a multipart upload completed after a plain
+     * put of the same key (the newer version, whose Last-Modified, its initiation, is the older), a multipart object.
+     */
+    private static void writeOne(S3Client source, String bucket, String key, int dice, int tag, Map<String, Integer> done, boolean events) {
         try {
-            if (dice < 60) {
+            if (dice < 50 || (dice >= 80 && dice < 86 && !events)) {
                 source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString(key + "@" + System.nanoTime()));
                 done.merge("puts", 1, Integer::sum);
-            } else if (dice < 75) {
+            } else if (dice < 63) {
                 source.deleteObject(r -> r.bucket(bucket).key(key));
                 done.merge("delete markers", 1, Integer::sum);
-            } else if (dice < 98) {
+            } else if (dice < 80) {
                 source.putObject(r -> r.bucket(bucket).key(key).tagging("round=" + tag), RequestBody.fromString(key + "@" + System.nanoTime()));
                 done.merge("tagged puts", 1, Integer::sum);
+            } else if (dice < 86) {
+                source.putObjectTagging(r -> r.bucket(bucket).key(key).tagging(t -> t.tagSet(Tag.builder().key("round").value("changed-" + tag).build())));
+                done.merge("tag changes", 1, Integer::sum);
+            } else if (dice < 92) {
+                String routed = TAGGED + key;
+                source.putObject(r -> r.bucket(bucket).key(routed).tagging("route=" + (tag % 2 == 0 ? "first" : "both")),
+                        RequestBody.fromString(routed + "@" + System.nanoTime()));
+                done.merge("puts routed by their tags", 1, Integer::sum);
+            } else if (dice < 95) {
+                String gone = TAGGED + "gone-" + key;
+                String version = source.putObject(r -> r.bucket(bucket).key(gone).tagging("route=first"), RequestBody.fromString(gone)).versionId();
+                source.deleteObject(r -> r.bucket(bucket).key(gone).versionId(version));
+                done.merge("versions deleted right after their put", 1, Integer::sum);
+            } else if (dice < 98) {
+                String upload = source.createMultipartUpload(r -> r.bucket(bucket).key(key)).uploadId();
+                source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString(key + "@" + System.nanoTime()));
+                complete(source, bucket, key, upload);
+                done.merge("multipart completed after a later put", 1, Integer::sum);
             } else {
                 multipart(source, bucket, "mpu/" + key);
                 done.merge("multipart objects", 1, Integer::sum);
@@ -269,8 +351,15 @@ final class ChaosRun implements Callable<Integer> {
         }
     }
 
+    private static final String TAGGED = "tagged/";
+    /** The replicator's line when a batch puts entries back: "site x: 3 entries deferred to the next invocation". */
+    private static final java.util.regex.Pattern DEFERRED = java.util.regex.Pattern.compile("(\\d+) entries deferred to the next invocation");
+
     private static void multipart(S3Client source, String bucket, String key) {
-        String upload = source.createMultipartUpload(r -> r.bucket(bucket).key(key)).uploadId();
+        complete(source, bucket, key, source.createMultipartUpload(r -> r.bucket(bucket).key(key)).uploadId());
+    }
+
+    private static void complete(S3Client source, String bucket, String key, String upload) {
         List<CompletedPart> parts = new ArrayList<>();
         for (int n = 1; n <= 2; n++) {
             int number = n;
@@ -298,6 +387,31 @@ final class ChaosRun implements Callable<Integer> {
         try (EntryPublisher publisher = EntryPublisher.connect(config.kafka().bootstrapServers(), "chaos-poison")) {
             publisher.publishAll(List.of(new ProducerRecord<>(config.kafka().replicationTopic(), messageKey, value)));
         }
+    }
+
+    /** Messages in the S3-events queue that are no S3 event: the populator leaves them to the queue's redrive policy. */
+    private static void sendUndecodableEvents(BackbeatConfig config, int count) {
+        String queue = config.source().feed().url();
+        try (var sqs = io.backbeatserverless.adapters.aws.SqsQueues.client(queue, config.source().endpoint())) {
+            for (int n = 0; n < count; n++) {
+                int number = n;
+                sqs.sendMessage(r -> r.queueUrl(queue).messageBody("{\"not\":\"an S3 event " + number + "\"}"));
+            }
+        }
+    }
+
+    /** The events queue's dead letters once there are {@code expected} of them (5 receives each), or when {@code within} runs out. */
+    private static long deadLetters(EmbeddedStack stack, int expected, Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        long now;
+        do {
+            now = ((Number) stack.ops().api().sourceEvents().status().get("DeadLetters")).longValue();
+            if (now >= expected) {
+                return now;
+            }
+            Thread.sleep(2_000);
+        } while (System.nanoTime() < deadline);
+        return now;
     }
 
     /** An entry for both sites whose bucket does not exist at the source (as a stale or forged entry would be). */

@@ -14,6 +14,11 @@ public record Finding(Kind kind, String site, String bucket, String key, String 
         MISSING,
         /** At the site but not identical (the detail says what differs), or the site's current version is not the source's. */
         DIVERGENT,
+        /**
+         * At the site and identical, but in another place of the key's history than at the source: above an entry the
+         * source wrote after it (issue 28: the newest on top is not enough; a site's history is read too, by version).
+         */
+        OUT_OF_ORDER,
         /** Queued (PENDING) longer than the threshold without an outcome. */
         STUCK,
         /** Replication failed; the reason is the one recorded. */

@@ -26,6 +26,8 @@ import java.util.Set;
  *       status: FAILED and SKIPPED with their reasons, PENDING too long is stuck, anything else missing.</li>
  *   <li>The site's current entry must be the source's: the replica of its newest version, or a delete marker
  *       where the source's newest entry is one.</li>
+ *   <li>The site's history keeps the source's order: an identical entry above one the source wrote after it is out of
+ *       order (the newest on top is not enough: a reader of versions sees the whole history).</li>
  *   <li>Replicas of no source version of the key, and delete markers matched to none, are extra.</li>
  * </ul>
  * Pure: the caller lists and reads both sides.
@@ -89,6 +91,8 @@ public final class KeyAudit {
         List<Repair> repairs = new ArrayList<>();
         Instant youngerThan = now.minus(settings.stuckAfter());
         boolean newestMatched = false;
+        // Where at the site each expected entry found identical is (by its index in expected): the order check's input.
+        Map<Integer, Integer> identicalAt = new java.util.TreeMap<>();
         for (int e = 0; e < expected.size(); e++) {
             SourceEntry entry = expected.get(e);
             ListedVersion v = entry.listed();
@@ -98,6 +102,7 @@ public final class KeyAudit {
                 Integer marker = matchDeleteMarker(v, sourceOrder, copies, siteHistory, usedMarkers);
                 if (marker != null) {
                     usedMarkers.add(marker);
+                    identicalAt.put(e, marker);
                     counts = counts.plus(new SiteCounts(0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
                     newestMatched = newest;
                     continue;
@@ -109,6 +114,7 @@ public final class KeyAudit {
                     List<String> differences = replica.details() == null ? List.of("the site holds a delete marker in its place")
                             : ReplicaComparison.differences(entry.details(), replica.details(), settings.compareEtags());
                     if (differences.isEmpty()) {
+                        identicalAt.put(e, positions.getLast());
                         counts = counts.plus(new SiteCounts(0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
                         newestMatched = newest;
                     } else {
@@ -139,10 +145,29 @@ public final class KeyAudit {
             SiteEntry current = siteHistory.getLast();
             String wrong = currentMismatch(newest.listed(), current);
             if (wrong != null) {
+                identicalAt.remove(expected.size() - 1); // reported here, and repaired: not again as out of order
                 counts = counts.plus(new SiteCounts(0, -1, 0, 0, 0, 0, 0, 0, 0, 0)).plusFinding(Finding.Kind.DIVERGENT);
                 findings.add(new Finding(Finding.Kind.DIVERGENT, site, bucket, key, newest.listed().versionId(),
                         newest.listed().deleteMarker(), wrong));
                 repairs.add(new Repair(newest.listed().versionId(), newest.listed().deleteMarker(), !newest.listed().deleteMarker()));
+            }
+        }
+        // In source order, each identical entry must sit above the ones before it. One below an earlier one is out of order
+        // (reported once, with the entry it is below); nothing repairs it in place (an S3 site cannot insert a version).
+        int highest = -1;
+        Integer highestEntry = null;
+        for (Map.Entry<Integer, Integer> at : identicalAt.entrySet()) {
+            if (at.getValue() < highest) {
+                ListedVersion misplaced = expected.get(at.getKey()).listed();
+                ListedVersion before = expected.get(highestEntry).listed();
+                counts = counts.plus(new SiteCounts(0, -1, 0, 0, 0, 0, 0, 0, 0, 0)).plusFinding(Finding.Kind.OUT_OF_ORDER);
+                findings.add(new Finding(Finding.Kind.OUT_OF_ORDER, site, bucket, key, misplaced.versionId(), misplaced.deleteMarker(),
+                        (misplaced.deleteMarker() ? "delete marker" : "version") + " below " + (before.deleteMarker() ? "delete marker " : "version ")
+                                + before.versionId() + " at the site, which the source wrote before it (site positions "
+                                + at.getValue() + " and " + highest + ", oldest 0)"));
+            } else {
+                highest = at.getValue();
+                highestEntry = at.getKey();
             }
         }
         for (int p = 0; p < siteHistory.size(); p++) {

@@ -64,6 +64,48 @@ class KeyAuditTest {
         return KeyAudit.audit("site-a", "b", "k", source, expected, site, SETTINGS, NOW);
     }
 
+    /**
+     * Issue 28: the order oracle. The site's latest is right, but beneath it two versions are swapped (what a version
+     * deferred behind its key's later entries left): out of order, and the run is not clean.
+     */
+    @Test
+    void aHistoryWithTheRightLatestButTwoVersionsSwappedIsOutOfOrder() {
+        version("v1", 60, DONE);
+        version("v2", 50, DONE);
+        version("v3", 40, DONE);
+        replica("v2");
+        replica("v1");
+        replica("v3");
+
+        KeyAudit.Result result = audit();
+
+        assertThat(result.findings()).singleElement().satisfies(f -> {
+            assertThat(f.kind()).isEqualTo(Finding.Kind.OUT_OF_ORDER);
+            assertThat(f.versionId()).isEqualTo("v2");
+            assertThat(f.detail()).isEqualTo("version below version v1 at the site, which the source wrote before it (site positions 0 and 1, oldest 0)");
+        });
+        assertThat(result.counts()).isEqualTo(new SiteCounts(3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1));
+        assertThat(result.counts().nothingLost()).isFalse();
+        assertThat(result.repairs()).as("nothing repairs a history in place").isEmpty();
+    }
+
+    /** A delete marker matched by id (a CloudServer site) above the version the source wrote after it: the wrong latest, reported once. */
+    @Test
+    void aMarkerAboveTheLatestVersionIsReportedOnceAsTheWrongLatest() {
+        version("v1", 60, DONE);
+        marker("d2", 50, DONE);
+        version("v3", 40, DONE);
+        replica("v1");
+        replica("v3");
+        site.add(new SiteEntry(new ListedVersion("b/k", "site-2", true, NOW, false, 0, null), "d2", null));
+
+        KeyAudit.Result result = audit();
+
+        assertThat(result.findings()).extracting(Finding::kind, Finding::versionId)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(Finding.Kind.DIVERGENT, "v3"));
+        assertThat(result.counts().outOfOrder()).as("the latest, reported as divergent, is not reported again").isZero();
+    }
+
     @Test
     void versionsAndDeleteMarkersInPlaceAreIdentical() {
         version("v1", 60, DONE);

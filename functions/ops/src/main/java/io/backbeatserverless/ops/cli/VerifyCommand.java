@@ -111,14 +111,14 @@ final class VerifyCommand implements Callable<Integer> {
     /** The per-site counts as a table, then every finding, then the verdict. */
     static void report(OpsClient client, JsonNode run, PrintStream out) throws Exception {
         out.printf("verify %s: %s%n", run.path("Id").asText(), run.path("Phase").asText());
-        out.printf("%-20s %9s %9s %9s %9s %9s %9s %9s %9s %9s %9s%n", "site", "expected", "identical", "in-flight", "missing", "divergent",
-                "stuck", "failed", "skipped", "extra", "repaired");
+        out.printf("%-20s %9s %9s %9s %9s %9s %9s %9s %9s %9s %9s %9s%n", "site", "expected", "identical", "in-flight", "missing", "divergent",
+                "misorder", "stuck", "failed", "skipped", "extra", "repaired");
         Map<String, JsonNode> sites = new LinkedHashMap<>();
         run.path("Sites").fields().forEachRemaining(e -> sites.put(e.getKey(), e.getValue()));
-        sites.forEach((site, c) -> out.printf("%-20s %9d %9d %9d %9d %9d %9d %9d %9d %9d %9d%n", site, c.path("Expected").asLong(),
+        sites.forEach((site, c) -> out.printf("%-20s %9d %9d %9d %9d %9d %9d %9d %9d %9d %9d %9d%n", site, c.path("Expected").asLong(),
                 c.path("Identical").asLong(), c.path("InFlight").asLong(), c.path("Missing").asLong(), c.path("Divergent").asLong(),
-                c.path("Stuck").asLong(), c.path("Failed").asLong(), c.path("Skipped").asLong(), c.path("Extra").asLong(),
-                c.path("Repaired").asLong()));
+                c.path("OutOfOrder").asLong(), c.path("Stuck").asLong(), c.path("Failed").asLong(), c.path("Skipped").asLong(),
+                c.path("Extra").asLong(), c.path("Repaired").asLong()));
         String marker = null;
         do {
             Map<String, String> query = marker == null ? Map.of() : Map.of("marker", marker);

@@ -1,0 +1,124 @@
+package io.backbeatserverless.replicator;
+
+import io.backbeatserverless.core.entry.ReplicationEntry;
+import io.backbeatserverless.core.retry.Retrier;
+import io.backbeatserverless.replicator.ReplicationErrors.IntegrityException;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CopyObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.MetadataDirective;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.Tag;
+import software.amazon.awssdk.services.s3.model.Tagging;
+import software.amazon.awssdk.services.s3.model.TaggingDirective;
+
+import java.io.InputStream;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The two copies of a version below the multipart threshold: streamed through this function (a GET of the source into a
+ * PUT at the site, the MD5 of the bytes checked against both ETags), or by the site's own service ({@code CopyObject})
+ * when it can read the source. Each is one request at the site, retried under the {@link Retrier}; one whose answer was
+ * lost looks whether the replica is there before it is sent again.
+ */
+final class WholeObjectCopier {
+
+    private static final long SMALL_BODY_BYTES = 1 << 20;
+
+    private final ReplicaSite replicas;
+    private final S3Client source;
+    private final S3Client destination;
+    private final Retrier retrier;
+    private final LongAdder bytesReadFromSource;
+
+    WholeObjectCopier(ReplicaSite replicas, S3Client source, S3Client destination, Retrier retrier, LongAdder bytesReadFromSource) {
+        this.replicas = replicas;
+        this.source = source;
+        this.destination = destination;
+        this.retrier = retrier;
+        this.bytesReadFromSource = bytesReadFromSource;
+    }
+
+
+    long copyStreamed(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key,
+                           Set<String> mismatches) throws Exception {
+        ReplicaSite.AnswerLost lost = new ReplicaSite.AnswerLost();
+        return retrier.call(budget, () -> {
+            ResponseInputStream<GetObjectResponse> data = ReplicaSite.fromSource("GET", () -> source.getObject(r -> r
+                    .bucket(entry.bucket()).key(entry.objectKey()).versionId(version)));
+            try (data) {
+                SourceObject object = SourceObject.of(data.response());
+                ReplicaSite.refuseReplica(object);
+                // A PUT whose answer never came may have stored the replica: a second one would be a duplicate version.
+                if (lost.workThere(() -> replicas.replicaOf(bucket, key, version, object.contentLength())
+                        .filter(h -> !object.eTagIsMd5() || object.eTag().equals(SourceObject.unquote(h.eTag()))).isPresent())) {
+                    return object.contentLength();
+                }
+                List<Tag> tags = object.tagCount() != null && object.tagCount() > 0 ? replicas.sourceTags(entry, version) : List.of();
+                MessageDigest md5 = ReplicaSite.md5();
+                PutObjectRequest.Builder put = PutObjectRequest.builder().bucket(bucket).key(key)
+                        .contentLength(object.contentLength()).contentType(object.contentType())
+                        .cacheControl(object.cacheControl()).contentDisposition(object.contentDisposition())
+                        .contentEncoding(object.contentEncoding()).contentLanguage(object.contentLanguage())
+                        .expires(object.expires()).metadata(ReplicaSite.replicaMetadata(object, entry, version));
+                if (!tags.isEmpty()) {
+                    put.tagging(Tagging.builder().tagSet(tags).build());
+                }
+                // Up to 1 MiB the body is read whole: a byte array is signed in one pass, while a stream is sent
+                // aws-chunked with a signature per chunk (costly per small object); larger bodies stay streamed.
+                InputStream digested = new DigestInputStream(data, md5);
+                RequestBody body = object.contentLength() <= SMALL_BODY_BYTES ? RequestBody.fromBytes(digested.readAllBytes())
+                        : RequestBody.fromInputStream(digested, object.contentLength());
+                String stored = SourceObject.unquote(lost.noting(() -> destination.putObject(put.build(), body)).eTag());
+                bytesReadFromSource.add(object.contentLength());
+                String sent = HexFormat.of().formatHex(md5.digest());
+                if (object.eTagIsMd5() && !sent.equals(object.eTag())) {
+                    throw new IntegrityException("bytes read from the source have MD5 " + sent + " but its ETag is " + object.eTag());
+                }
+                replicas.verifyEtag(stored, sent, "object", mismatches);
+                return object.contentLength();
+            }
+        });
+    }
+
+    /**
+     * The site's service copies the version itself ({@code CopyObject} of this exact source version, and only while its
+     * ETag is the one read: {@code x-amz-copy-source-if-match}): the content headers and the replica's metadata are set
+     * as a streamed copy sets them, the tags come with the copy (tagging directive COPY).
+     */
+    long copyServerSide(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key,
+                                     Set<String> mismatches) throws Exception {
+        ReplicaSite.AnswerLost lost = new ReplicaSite.AnswerLost();
+        return retrier.call(budget, () -> {
+            SourceObject object = SourceObject.of(ReplicaSite.fromSource("HEAD", () -> source.headObject(r -> r
+                    .bucket(entry.bucket()).key(entry.objectKey()).versionId(version))));
+            ReplicaSite.refuseReplica(object);
+            if (lost.workThere(() -> replicas.replicaOf(bucket, key, version, object.contentLength())
+                    .filter(h -> !object.eTagIsMd5() || object.eTag().equals(SourceObject.unquote(h.eTag()))).isPresent())) {
+                return object.contentLength();
+            }
+            CopyObjectRequest copy = CopyObjectRequest.builder()
+                    .sourceBucket(entry.bucket()).sourceKey(entry.objectKey()).sourceVersionId(version)
+                    .copySourceIfMatch("\"" + object.eTag() + "\"")
+                    .destinationBucket(bucket).destinationKey(key)
+                    .metadataDirective(MetadataDirective.REPLACE).metadata(ReplicaSite.replicaMetadata(object, entry, version))
+                    .contentType(object.contentType()).cacheControl(object.cacheControl())
+                    .contentDisposition(object.contentDisposition()).contentEncoding(object.contentEncoding())
+                    .contentLanguage(object.contentLanguage()).expires(object.expires())
+                    .taggingDirective(TaggingDirective.COPY)
+                    .build();
+            String stored = SourceObject.unquote(lost.noting(() -> destination.copyObject(copy)).copyObjectResult().eTag());
+            if (object.eTagIsMd5()) {
+                replicas.verifyEtag(stored, object.eTag(), "object (copied by the site)", mismatches);
+            }
+            return object.contentLength();
+        });
+    }
+}
