@@ -149,38 +149,32 @@ class ResumableCopyTest extends StackScenario {
     }
 
     /**
-     * Issue 28 #3: a hold (a version deferred before its copy started keeps its key's place) is kept in DynamoDB as
-     * such, holds the key (its later versions wait behind it), and when its version comes back the copy starts fresh
-     * (there is no upload to resume) and leaves nothing behind once done.
+     * Issue 28 #3: a key's hold (entries of it put back at a deadline, the last of them named) is kept in DynamoDB beside
+     * the key's copy in progress, not in its place: each is read, written and removed alone.
      */
     @Test
-    void aHoldKeepsTheKeysPlaceAndItsVersionThenCopiesFromTheStart() throws Exception {
+    void aHoldIsKeptBesideTheKeysCopyInProgress() {
         String bucket = "resume-hold-" + Long.toHexString(System.nanoTime());
-        stack.source.createBucket(r -> r.bucket(bucket));
-        stack.source.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
-        byte[] body = StackClients.randomBytes(20 * MIB); // 2 parts
-        String version = stack.source.putObject(r -> r.bucket(bucket).key("held.bin"), RequestBody.fromBytes(body)).versionId();
-        SiteConfig site = stack.config.requireSite(SharedStack.AWS_LOCATION);
         DynamoDbCopyProgressStore progress = new DynamoDbCopyProgressStore(stack.dynamo, stack.config.dynamodb().tables().checkpoints());
         Instant now = Instant.now();
-        progress.save(CopyProgress.hold(SharedStack.AWS_LOCATION, bucket, "held.bin", version, now, now.plusSeconds(3600)));
-        assertThat(progress.inProgress(SharedStack.AWS_LOCATION, bucket, List.of("held.bin", "other.bin"))).containsExactly("held.bin");
+        progress.saveHold(CopyProgress.hold(SharedStack.AWS_LOCATION, bucket, "held.bin", "v3", now, now.plusSeconds(3600)));
+        progress.save(new CopyProgress(SharedStack.AWS_LOCATION, bucket, "held.bin", "v1", "etag", "upload-1", "dest", "k",
+                List.of(new CopyProgress.Part(1, "\"p1\"", "00")), now, now.plusSeconds(600)));
+
+        assertThat(progress.holds(SharedStack.AWS_LOCATION, bucket, List.of("held.bin", "other.bin"))).hasEntrySatisfying("held.bin", h -> {
+            assertThat(h.isHold()).isTrue();
+            assertThat(h.versionId()).isEqualTo("v3");
+            assertThat(h.expiresAt()).isEqualTo(now.plusSeconds(3600).truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        }).hasSize(1);
         assertThat(progress.find(SharedStack.AWS_LOCATION, bucket, "held.bin")).hasValueSatisfying(p -> {
-            assertThat(p.isHold()).isTrue();
-            assertThat(p.versionId()).isEqualTo(version);
-            assertThat(p.expiresAt()).isEqualTo(now.plusSeconds(3600).truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+            assertThat(p.versionId()).isEqualTo("v1");
+            assertThat(p.parts()).hasSize(1);
         });
-        ReplicatorSettings settings = new ReplicatorSettings(0, 1, 0, 0, 0, 0, 0, 0, 0);
-        try (S3Client destination = AwsClients.s3(site.endpoint(), 2, false)) {
-            S3SiteReplicator replicator = new S3SiteReplicator(site, stack.source, destination, settings,
-                    Retrier.standard(settings.retryPolicy(), Clock.systemUTC(), ReplicationErrors::isRetryable), v -> v, progress,
-                    Clock.systemUTC());
-            ReplicationOutcome outcome = replicator.replicate(entryFor(bucket, "held.bin", version, body.length), Instant.now().plusSeconds(600));
-            assertThat(outcome.status()).as(outcome.toString()).isEqualTo(ReplicationStatus.COMPLETED);
-            assertThat(outcome.bytes()).isEqualTo(body.length);
-        }
-        assertThat(progress.find(SharedStack.AWS_LOCATION, bucket, "held.bin")).as("nothing held once copied").isEmpty();
-        assertThat(stack.destination.getObjectAsBytes(r -> r.bucket("dest-bucket").key(bucket + "/held.bin")).asByteArray()).isEqualTo(body);
+
+        progress.removeHold(SharedStack.AWS_LOCATION, bucket, "held.bin");
+        assertThat(progress.holds(SharedStack.AWS_LOCATION, bucket, List.of("held.bin"))).isEmpty();
+        assertThat(progress.inProgress(SharedStack.AWS_LOCATION, bucket, List.of("held.bin"))).containsExactly("held.bin");
+        progress.remove(SharedStack.AWS_LOCATION, bucket, "held.bin");
     }
 
     private static ReplicationEntry entryFor(String bucket, String key, String versionId, long size) {

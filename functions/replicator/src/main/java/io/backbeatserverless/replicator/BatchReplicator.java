@@ -182,7 +182,8 @@ public final class BatchReplicator implements AutoCloseable {
             }
         }
         Map<String, CopyProgress> copying = stopAt == null ? Map.of() : copiesInProgress(byObject.values());
-        List<Done> results = replicateAll(byObject.values(), stopAt, copying);
+        Map<String, CopyProgress> holds = stopAt == null ? Map.of() : holdsOf(byObject.values());
+        List<Done> results = replicateAll(byObject.values(), stopAt, copying, holds);
         List<StatusEntry> outcomes = new ArrayList<>();
         List<ReplicationEntry> deferred = new ArrayList<>();
         for (Done done : results) {
@@ -198,7 +199,7 @@ public final class BatchReplicator implements AutoCloseable {
         for (ReplicationEntry entry : deferred) {
             // Back for this site alone: the other sites' replicators have had it already (issue 28: they copied it again).
             records.add(new ProducerRecord<>(resumption.replicationTopic(), entry.messageKey(),
-                    EntryCodec.encode(entry.withMetadata(entry.metadata().onlySite(site)))));
+                    EntryCodec.encode(entry.withMetadata(entry.metadata().onlySite(site)).asDeferred())));
         }
         if (!deferred.isEmpty()) {
             holdPlaces(deferred);
@@ -238,32 +239,45 @@ public final class BatchReplicator implements AutoCloseable {
     }
 
     /**
-     * Issue 28: a deferred entry goes to the end of its partition, behind the versions of its key already there (a delete
-     * marker put a moment later, say). For each key deferred with no copy of it in progress, a hold on the first version
-     * deferred keeps those later versions waiting (deferred in turn, behind it) until it has its outcome. A key with a
-     * copy in progress keeps it: it is already what they wait behind. (One read per key deferred; deferrals are rare.)
+     * Issue 28: a deferred entry goes to the end of its partition, behind the entries of its key already there (a delete
+     * marker put a moment later, say), which come after it. For each key deferred, a hold names the last of its entries
+     * put back: until that one has its outcome, the key's entries not put back wait (are put back in turn, behind it),
+     * and the put-back ones go first in any batch that has them. (One write per key deferred; deferrals are rare.)
      */
     private void holdPlaces(List<ReplicationEntry> deferred) {
-        Map<String, ReplicationEntry> firstOfKey = new LinkedHashMap<>();
-        deferred.forEach(entry -> firstOfKey.putIfAbsent(entry.messageKey(), entry));
+        Map<String, ReplicationEntry> lastOfKey = new LinkedHashMap<>();
+        deferred.forEach(entry -> lastOfKey.put(entry.messageKey(), entry));
         Instant now = clock.instant();
-        for (ReplicationEntry entry : firstOfKey.values()) {
-            if (resumption.copyProgress().find(site, entry.bucket(), entry.objectKey()).filter(p -> !p.isHold() || !p.expired(now)).isEmpty()) {
-                resumption.copyProgress().save(CopyProgress.hold(site, entry.bucket(), entry.objectKey(), siteReplicator.sourceVersion(entry),
-                        now, now.plus(resumption.holdFor())));
-            }
+        for (ReplicationEntry entry : lastOfKey.values()) {
+            resumption.copyProgress().saveHold(CopyProgress.hold(site, entry.bucket(), entry.objectKey(), siteReplicator.sourceVersion(entry),
+                    now, now.plus(resumption.holdFor())));
         }
     }
 
-    /** For the keys of these entries with a copy in progress or a hold, that progress (one read per bucket of the batch). */
-    private Map<String, CopyProgress> copiesInProgress(java.util.Collection<List<ReplicationEntry>> objects) {
+    /** For the keys of these entries with a hold, that hold (one read per bucket of the batch); expired ones hold nothing. */
+    private Map<String, CopyProgress> holdsOf(java.util.Collection<List<ReplicationEntry>> objects) {
+        Map<String, CopyProgress> holds = new java.util.HashMap<>();
+        keysByBucket(objects).forEach((bucket, keys) -> resumption.copyProgress().holds(site, bucket, keys).forEach((key, hold) -> {
+            if (!hold.expired(clock.instant())) {
+                holds.put(bucket + "/" + key, hold);
+            }
+        }));
+        return holds;
+    }
+
+    private static Map<String, List<String>> keysByBucket(java.util.Collection<List<ReplicationEntry>> objects) {
         Map<String, List<String>> keysByBucket = new LinkedHashMap<>();
         for (List<ReplicationEntry> versions : objects) {
             ReplicationEntry first = versions.getFirst();
             keysByBucket.computeIfAbsent(first.bucket(), b -> new ArrayList<>()).add(first.objectKey());
         }
+        return keysByBucket;
+    }
+
+    /** For the keys of these entries with a copy in progress, that progress (one read per bucket of the batch). */
+    private Map<String, CopyProgress> copiesInProgress(java.util.Collection<List<ReplicationEntry>> objects) {
         Map<String, CopyProgress> copying = new java.util.HashMap<>();
-        keysByBucket.forEach((bucket, keys) -> {
+        keysByBucket(objects).forEach((bucket, keys) -> {
             for (String key : resumption.copyProgress().inProgress(site, bucket, keys)) {
                 // An expired copy holds nothing back: its version's next attempt aborts it and starts over.
                 resumption.copyProgress().find(site, bucket, key).filter(p -> !p.expired(clock.instant()))
@@ -276,31 +290,38 @@ public final class BatchReplicator implements AutoCloseable {
     /**
      * Each object's versions in order on one thread; objects in parallel, bounded. Results keep per-object order. Once
      * one version of an object is deferred, the later ones are too (they must not overtake it); a version is deferred
-     * without being tried when the deadline has passed, or when an earlier version of its key is being copied or held.
-     * Once the version waited for has its outcome, the key's later versions of this batch go on; its hold is removed.
+     * without being tried when the deadline has passed, when an earlier version of its key is being copied, or when its
+     * key has a hold and it was not put back itself. Entries put back go first (they come before the others of their
+     * key); the hold goes once the last of them has its outcome.
      */
-    private List<Done> replicateAll(java.util.Collection<List<ReplicationEntry>> objects, Instant stopAt, Map<String, CopyProgress> copying) {
+    private List<Done> replicateAll(java.util.Collection<List<ReplicationEntry>> objects, Instant stopAt, Map<String, CopyProgress> copying,
+                                    Map<String, CopyProgress> holds) {
         List<java.util.concurrent.Callable<List<Done>>> tasks = new ArrayList<>(objects.size());
         Map<String, String> invocation = io.backbeatserverless.adapters.logging.VersionLogContext.invocation();
         for (List<ReplicationEntry> versions : objects) {
             tasks.add(() -> {
                 List<Done> results = new ArrayList<>(versions.size());
                 boolean deferRest = false;
-                CopyProgress waitingFor = copying.get(versions.getFirst().bucket() + "/" + versions.getFirst().objectKey());
-                for (ReplicationEntry entry : waitedForFirst(versions, waitingFor)) {
-                    boolean theOneWaitedFor = waitingFor != null && waitingFor.versionId().equals(siteReplicator.sourceVersion(entry));
-                    if (deferRest || (stopAt != null && !clock.instant().isBefore(stopAt)) || (waitingFor != null && !theOneWaitedFor)) {
+                String object = versions.getFirst().bucket() + "/" + versions.getFirst().objectKey();
+                CopyProgress waitingFor = copying.get(object);
+                CopyProgress hold = holds.get(object);
+                for (ReplicationEntry entry : inTheirOrder(versions, waitingFor, hold != null)) {
+                    String version = siteReplicator.sourceVersion(entry);
+                    boolean theOneWaitedFor = waitingFor != null && waitingFor.versionId().equals(version);
+                    if (deferRest || (stopAt != null && !clock.instant().isBefore(stopAt)) || (waitingFor != null && !theOneWaitedFor)
+                            || (hold != null && !entry.deferred())) {
                         deferRest = true;
                         results.add(new Done(entry, null));
                         continue;
                     }
                     Done done = replicateOne(entry, stopAt, invocation);
                     deferRest = done.status() == null;
-                    if (theOneWaitedFor && !deferRest) {
-                        if (waitingFor.isHold()) {
-                            resumption.copyProgress().remove(site, entry.bucket(), entry.objectKey());
-                        }
+                    if (!deferRest && theOneWaitedFor) {
                         waitingFor = null;
+                    }
+                    if (!deferRest && hold != null && hold.versionId().equals(version)) {
+                        resumption.copyProgress().removeHold(site, entry.bucket(), entry.objectKey());
+                        hold = null;
                     }
                     results.add(done);
                 }
@@ -313,23 +334,26 @@ public final class BatchReplicator implements AutoCloseable {
     }
 
     /**
-     * The key's versions in their order, except that the version its later ones wait behind goes first: deferred, it
-     * came back at the end of its partition, behind them (their true place is after it).
+     * The key's entries in their order, except that those put back at a deadline go first when the key has a hold (in the
+     * partition they came back behind the others, whose place is after them), and the version being copied before all.
      */
-    private List<ReplicationEntry> waitedForFirst(List<ReplicationEntry> versions, CopyProgress waitingFor) {
-        if (waitingFor == null) {
-            return versions;
+    private List<ReplicationEntry> inTheirOrder(List<ReplicationEntry> versions, CopyProgress waitingFor, boolean held) {
+        List<ReplicationEntry> ordered = new ArrayList<>(versions.size());
+        if (held) {
+            versions.stream().filter(ReplicationEntry::deferred).forEach(ordered::add);
+            versions.stream().filter(e -> !e.deferred()).forEach(ordered::add);
+        } else {
+            ordered.addAll(versions);
         }
-        for (int i = 0; i < versions.size(); i++) {
-            if (waitingFor.versionId().equals(siteReplicator.sourceVersion(versions.get(i)))) {
-                List<ReplicationEntry> ordered = new ArrayList<>(versions.size());
-                ordered.add(versions.get(i));
-                ordered.addAll(versions.subList(0, i));
-                ordered.addAll(versions.subList(i + 1, versions.size()));
-                return ordered;
+        if (waitingFor != null) {
+            for (int i = 0; i < ordered.size(); i++) {
+                if (waitingFor.versionId().equals(siteReplicator.sourceVersion(ordered.get(i)))) {
+                    ordered.addFirst(ordered.remove(i));
+                    break;
+                }
             }
         }
-        return versions;
+        return ordered;
     }
 
     /** The raw value as text when it is UTF-8, else base64, so an operator can read what arrived. */

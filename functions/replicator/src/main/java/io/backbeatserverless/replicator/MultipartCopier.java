@@ -135,9 +135,6 @@ final class MultipartCopier {
             return null;
         }
         CopyProgress progress = saved.get();
-        if (progress.isHold() && progress.versionId().equals(version)) {
-            return null; // this version's place in line, kept while it waited: its copy starts now (and saves its own progress)
-        }
         if (progress.isFor(version, object.eTag()) && !progress.expired(clock.instant())
                 && progress.destinationBucket().equals(bucket) && progress.destinationKey().equals(key)) {
             return progress;

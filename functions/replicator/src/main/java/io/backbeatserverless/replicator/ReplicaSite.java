@@ -211,9 +211,6 @@ final class ReplicaSite {
     }
 
     void abort(String bucket, String key, String uploadId) {
-        if (uploadId == null) {
-            return; // a hold: no upload was started
-        }
         try {
             destination.abortMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(uploadId));
         } catch (SdkException e) {

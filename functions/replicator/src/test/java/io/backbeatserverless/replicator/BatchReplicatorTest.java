@@ -252,15 +252,18 @@ class BatchReplicatorTest {
         assertThat(replicator.replicate(eventOf(kV1, jV1), CLOCK.instant())).isEqualTo(new BatchReplicator.BatchResult(0, 0, 0, 0, 0, 2));
         assertThat(tried).isEmpty();
         for (String key : List.of("k", "j")) {
-            assertThat(progress.find("aws-location", "srcbucket", key)).hasValueSatisfying(p -> {
+            assertThat(progress.hold(key)).hasValueSatisfying(p -> {
                 assertThat(p.isHold()).isTrue();
                 assertThat(p.versionId()).isEqualTo("v1");
             });
         }
         List<ReplicationEntry> requeued = requeued();
         assertThat(requeued).extracting(e -> e.objectKey() + "@" + e.versionId()).containsExactlyInAnyOrder("k@v1", "j@v1");
-        assertThat(requeued).allSatisfy(e -> assertThat(e.metadata().replicationInfo().orElseThrow().backends())
-                .as("back for this site alone").extracting(b -> b.site()).containsExactly("aws-location"));
+        assertThat(requeued).allSatisfy(e -> {
+            assertThat(e.metadata().replicationInfo().orElseThrow().backends()).as("back for this site alone")
+                    .extracting(b -> b.site()).containsExactly("aws-location");
+            assertThat(e.deferred()).as("marked as put back").isTrue();
+        });
         ReplicationEntry kV1Again = requeued.stream().filter(e -> e.objectKey().equals("k")).findFirst().orElseThrow();
         ReplicationEntry jV1Again = requeued.stream().filter(e -> e.objectKey().equals("j")).findFirst().orElseThrow();
 
@@ -270,14 +273,60 @@ class BatchReplicatorTest {
         assertThat(replicator.replicate(eventOf(kM2, kV1Again, jM2), later)).isEqualTo(new BatchReplicator.BatchResult(2, 0, 0, 0, 0, 1));
         assertThat(tried.get("k")).as("v1 before m2, whatever the partition's order now").containsExactly("v1", "m2");
         assertThat(tried).doesNotContainKey("j");
-        assertThat(progress.find("aws-location", "srcbucket", "k")).as("k's hold gone once v1 had its outcome").isEmpty();
-        assertThat(progress.find("aws-location", "srcbucket", "j")).hasValueSatisfying(p -> assertThat(p.versionId()).isEqualTo("v1"));
+        assertThat(progress.hold("k")).as("k's hold gone once v1 had its outcome").isEmpty();
+        assertThat(progress.hold("j")).as("j's m2 put back: the hold names it now").hasValueSatisfying(p -> assertThat(p.versionId()).isEqualTo("m2"));
         ReplicationEntry jM2Again = requeued().getFirst();
         assertThat(jM2Again.versionId()).isEqualTo("m2");
 
         replicator.replicate(eventOf(jV1Again, jM2Again), later);
         assertThat(tried.get("j")).containsExactly("v1", "m2");
-        assertThat(progress.find("aws-location", "srcbucket", "j")).as("no hold left once each has its outcome").isEmpty();
+        assertThat(progress.hold("j")).as("no hold left once each has its outcome").isEmpty();
+    }
+
+    /**
+     * Issue 28 (found by the chaos run on the S3-events feed, after the first fix): two versions of a key put back at a
+     * deadline, and a later one of the key already in the partition. The hold names the last one put back, so the later
+     * version waits for both, not for the first alone (it went between them: the second was SKIPPED as superseded).
+     */
+    @Test
+    void allTheVersionsOfAKeyPutBackGoBeforeItsLaterOnes() throws Exception {
+        ReplicationEntry template = EntryCodec.decodeReplicationEntry(KafkaEventRecords.byPartition(recordedEvent()).getFirst().getFirst().value());
+        ReplicationEntry v1 = new ReplicationEntry("put", "srcbucket", new VersionKey("k", "v1"), template.metadata(), null);
+        ReplicationEntry v2 = new ReplicationEntry("put", "srcbucket", new VersionKey("k", "v2"), template.metadata(), null);
+        ReplicationEntry v3 = new ReplicationEntry("put", "srcbucket", new VersionKey("k", "v3"), template.metadata(), null);
+        List<String> tried = new CopyOnWriteArrayList<>();
+        SiteReplicator site = new SiteReplicator() {
+            @Override
+            public ReplicationOutcome replicate(ReplicationEntry entry) {
+                return replicate(entry, null);
+            }
+
+            @Override
+            public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline) {
+                tried.add(entry.versionId());
+                return ReplicationOutcome.completed(1, 1);
+            }
+        };
+        InMemoryCopyProgress progress = new InMemoryCopyProgress();
+        BatchReplicator replicator = new BatchReplicator("aws-location", site, new EntryPublisher(producer), "backbeat-replication-status", 4,
+                CLOCK, () -> {
+        }, Set.of("aws-location"), new BatchReplicator.Resumption("backbeat-replication", progress));
+        Instant later = CLOCK.instant().plusSeconds(60);
+
+        replicator.replicate(eventOf(v1, v2), CLOCK.instant()); // both put back: the partition is now v3, v1', v2'
+        List<ReplicationEntry> putBack = requeued();
+        assertThat(progress.hold("k")).hasValueSatisfying(h -> assertThat(h.versionId()).isEqualTo("v2"));
+
+        producer.clear();
+        replicator.replicate(eventOf(v3, putBack.get(0)), later); // a batch that ends between v1' and v2'
+        assertThat(tried).as("v1 goes; v3 waits behind v2, which is still to come").containsExactly("v1");
+        ReplicationEntry v3Again = requeued().getFirst();
+        assertThat(v3Again.versionId()).isEqualTo("v3");
+        assertThat(progress.hold("k")).as("v3 put back in turn: the hold names it").hasValueSatisfying(h -> assertThat(h.versionId()).isEqualTo("v3"));
+
+        replicator.replicate(eventOf(putBack.get(1), v3Again), later);
+        assertThat(tried).containsExactly("v1", "v2", "v3");
+        assertThat(progress.hold("k")).isEmpty();
     }
 
     private List<ReplicationEntry> requeued() {
@@ -319,6 +368,34 @@ class BatchReplicatorTest {
         @Override
         public void remove(String site, String bucket, String objectKey) {
             items.remove(site + "/" + bucket + "/" + objectKey);
+        }
+
+        private final Map<String, io.backbeatserverless.core.transfer.CopyProgress> holds = new java.util.concurrent.ConcurrentHashMap<>();
+
+        @Override
+        public Map<String, io.backbeatserverless.core.transfer.CopyProgress> holds(String site, String bucket, java.util.Collection<String> objectKeys) {
+            Map<String, io.backbeatserverless.core.transfer.CopyProgress> found = new java.util.HashMap<>();
+            objectKeys.forEach(k -> {
+                var hold = holds.get(site + "/" + bucket + "/" + k);
+                if (hold != null) {
+                    found.put(k, hold);
+                }
+            });
+            return found;
+        }
+
+        @Override
+        public void saveHold(io.backbeatserverless.core.transfer.CopyProgress hold) {
+            holds.put(hold.site() + "/" + hold.bucket() + "/" + hold.objectKey(), hold);
+        }
+
+        @Override
+        public void removeHold(String site, String bucket, String objectKey) {
+            holds.remove(site + "/" + bucket + "/" + objectKey);
+        }
+
+        java.util.Optional<io.backbeatserverless.core.transfer.CopyProgress> hold(String key) {
+            return java.util.Optional.ofNullable(holds.get("aws-location/srcbucket/" + key));
         }
     }
 

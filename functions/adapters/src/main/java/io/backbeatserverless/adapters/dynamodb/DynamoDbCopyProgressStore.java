@@ -13,7 +13,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -22,13 +22,16 @@ import java.util.Set;
 
 /**
  * {@link CopyProgressStore} in the checkpoints table: a copy's progress is a resumable position like a feed's, one item
- * per site and source key ({@code copy/<site>/<bucket>/<key>}), with {@code expiresAt} as its TTL. The parts are one
- * JSON attribute: an item stays far below DynamoDB's 400 KB for S3's 10,000 parts at most (about 90 bytes a part).
+ * per site and source key ({@code copy/<site>/<bucket>/<key>}), with {@code expiresAt} as its TTL; a key's hold is an
+ * item of its own beside it ({@code hold/<site>/<bucket>/<key>}). The parts are one JSON attribute: an item stays far
+ * below DynamoDB's 400 KB for S3's 10,000 parts at most (about 90 bytes a part).
  */
 public final class DynamoDbCopyProgressStore implements CopyProgressStore {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<List<CopyProgress.Part>> PARTS = new TypeReference<>() { };
+    private static final String COPY = "copy/";
+    private static final String HOLD = "hold/";
 
     private final DynamoDbClient dynamo;
     private final String table;
@@ -39,42 +42,51 @@ public final class DynamoDbCopyProgressStore implements CopyProgressStore {
     }
 
     static String id(String site, String bucket, String objectKey) {
-        return "copy/" + site + "/" + bucket + "/" + objectKey;
+        return id(COPY, site, bucket, objectKey);
+    }
+
+    private static String id(String kind, String site, String bucket, String objectKey) {
+        return kind + site + "/" + bucket + "/" + objectKey;
     }
 
     @Override
     public Optional<CopyProgress> find(String site, String bucket, String objectKey) {
         Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).consistentRead(true)
                 .key(Map.of(TableSchemas.CHECKPOINT_PK, AttributeValue.fromS(id(site, bucket, objectKey))))).item();
-        if (item == null || !item.containsKey("versionId")) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(new CopyProgress(site, bucket, objectKey, item.get("versionId").s(), text(item, "sourceETag"),
-                    text(item, "uploadId"), text(item, "destinationBucket"), text(item, "destinationKey"),
-                    JSON.readValue(item.get("parts").s(), PARTS),
-                    Instant.parse(item.get("startedAt").s()),
-                    item.containsKey(TableSchemas.TTL_ATTRIBUTE) ? Instant.ofEpochSecond(Long.parseLong(item.get(TableSchemas.TTL_ATTRIBUTE).n())) : null));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("copy progress " + id(site, bucket, objectKey) + " is unreadable: " + e.getOriginalMessage(), e);
-        }
+        return item == null || !item.containsKey("versionId") ? Optional.empty() : Optional.of(progressOf(site, bucket, objectKey, item));
     }
 
     @Override
     public Set<String> inProgress(String site, String bucket, Collection<String> objectKeys) {
-        Set<String> found = new HashSet<>();
+        return read(COPY, site, bucket, objectKeys, true).keySet();
+    }
+
+    @Override
+    public Map<String, CopyProgress> holds(String site, String bucket, Collection<String> objectKeys) {
+        Map<String, CopyProgress> holds = new LinkedHashMap<>();
+        read(HOLD, site, bucket, objectKeys, false).forEach((key, item) -> holds.put(key, progressOf(site, bucket, key, item)));
+        return holds;
+    }
+
+    /** The items of these keys of one kind, by key (one BatchGetItem per 100 keys); {@code idsOnly}: their ids alone. */
+    private Map<String, Map<String, AttributeValue>> read(String kind, String site, String bucket, Collection<String> objectKeys,
+                                                          boolean idsOnly) {
+        Map<String, Map<String, AttributeValue>> found = new LinkedHashMap<>();
         List<String> keys = new ArrayList<>(new LinkedHashSet<>(objectKeys));
         for (int from = 0; from < keys.size(); from += 100) { // BatchGetItem reads at most 100 keys
             List<Map<String, AttributeValue>> ids = keys.subList(from, Math.min(keys.size(), from + 100)).stream()
-                    .map(k -> Map.of(TableSchemas.CHECKPOINT_PK, AttributeValue.fromS(id(site, bucket, k)))).toList();
-            Map<String, KeysAndAttributes> request = Map.of(table, KeysAndAttributes.builder().keys(ids).consistentRead(true)
-                    .projectionExpression(TableSchemas.CHECKPOINT_PK).build());
+                    .map(k -> Map.of(TableSchemas.CHECKPOINT_PK, AttributeValue.fromS(id(kind, site, bucket, k)))).toList();
+            KeysAndAttributes.Builder wanted = KeysAndAttributes.builder().keys(ids).consistentRead(true);
+            if (idsOnly) {
+                wanted.projectionExpression(TableSchemas.CHECKPOINT_PK);
+            }
+            Map<String, KeysAndAttributes> request = Map.of(table, wanted.build());
             while (!request.isEmpty()) {
                 Map<String, KeysAndAttributes> pending = request;
                 var answer = dynamo.batchGetItem(r -> r.requestItems(pending));
                 for (Map<String, AttributeValue> item : answer.responses().getOrDefault(table, List.of())) {
                     String id = item.get(TableSchemas.CHECKPOINT_PK).s();
-                    found.add(id.substring(id(site, bucket, "").length()));
+                    found.put(id.substring(id(kind, site, bucket, "").length()), item);
                 }
                 request = answer.hasUnprocessedKeys() ? answer.unprocessedKeys() : Map.of();
             }
@@ -82,10 +94,31 @@ public final class DynamoDbCopyProgressStore implements CopyProgressStore {
         return found;
     }
 
+    private static CopyProgress progressOf(String site, String bucket, String objectKey, Map<String, AttributeValue> item) {
+        try {
+            return new CopyProgress(site, bucket, objectKey, item.get("versionId").s(), text(item, "sourceETag"),
+                    text(item, "uploadId"), text(item, "destinationBucket"), text(item, "destinationKey"),
+                    item.containsKey("parts") ? JSON.readValue(item.get("parts").s(), PARTS) : List.of(),
+                    Instant.parse(item.get("startedAt").s()),
+                    item.containsKey(TableSchemas.TTL_ATTRIBUTE) ? Instant.ofEpochSecond(Long.parseLong(item.get(TableSchemas.TTL_ATTRIBUTE).n())) : null);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("copy progress " + id(site, bucket, objectKey) + " is unreadable: " + e.getOriginalMessage(), e);
+        }
+    }
+
     @Override
     public void save(CopyProgress progress) {
+        write(COPY, progress);
+    }
+
+    @Override
+    public void saveHold(CopyProgress hold) {
+        write(HOLD, hold);
+    }
+
+    private void write(String kind, CopyProgress progress) {
         Map<String, AttributeValue> item = new HashMap<>();
-        item.put(TableSchemas.CHECKPOINT_PK, AttributeValue.fromS(id(progress.site(), progress.bucket(), progress.objectKey())));
+        item.put(TableSchemas.CHECKPOINT_PK, AttributeValue.fromS(id(kind, progress.site(), progress.bucket(), progress.objectKey())));
         item.put("versionId", AttributeValue.fromS(progress.versionId()));
         if (progress.sourceETag() != null) {
             item.put("sourceETag", AttributeValue.fromS(progress.sourceETag()));
@@ -94,11 +127,11 @@ public final class DynamoDbCopyProgressStore implements CopyProgressStore {
             item.put("uploadId", AttributeValue.fromS(progress.uploadId()));
             item.put("destinationBucket", AttributeValue.fromS(progress.destinationBucket()));
             item.put("destinationKey", AttributeValue.fromS(progress.destinationKey()));
-        }
-        try {
-            item.put("parts", AttributeValue.fromS(JSON.writeValueAsString(progress.parts())));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
+            try {
+                item.put("parts", AttributeValue.fromS(JSON.writeValueAsString(progress.parts())));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
         }
         item.put("startedAt", AttributeValue.fromS(progress.startedAt().toString()));
         if (progress.expiresAt() != null) {
@@ -113,6 +146,15 @@ public final class DynamoDbCopyProgressStore implements CopyProgressStore {
 
     @Override
     public void remove(String site, String bucket, String objectKey) {
-        dynamo.deleteItem(r -> r.tableName(table).key(Map.of(TableSchemas.CHECKPOINT_PK, AttributeValue.fromS(id(site, bucket, objectKey)))));
+        delete(COPY, site, bucket, objectKey);
+    }
+
+    @Override
+    public void removeHold(String site, String bucket, String objectKey) {
+        delete(HOLD, site, bucket, objectKey);
+    }
+
+    private void delete(String kind, String site, String bucket, String objectKey) {
+        dynamo.deleteItem(r -> r.tableName(table).key(Map.of(TableSchemas.CHECKPOINT_PK, AttributeValue.fromS(id(kind, site, bucket, objectKey)))));
     }
 }

@@ -36,6 +36,9 @@ public final class EntryCodec {
         if (entry.forceCopy()) {
             node.put("forceCopy", true);
         }
+        if (entry.deferred()) {
+            node.put("deferred", true);
+        }
         return toBytes(node);
     }
 
@@ -51,7 +54,8 @@ public final class EntryCodec {
         JsonNode o = node.path("overheadFields");
         var overhead = new ReplicationEntry.OverheadFields(textOrNull(o, "commitTimestamp"),
                 textOrNull(o, "opTimestamp"), textOrNull(o, "versionId"));
-        return new ReplicationEntry(type, bucket, versionKey, metadata, overhead, node.path("forceCopy").asBoolean(false));
+        return new ReplicationEntry(type, bucket, versionKey, metadata, overhead, node.path("forceCopy").asBoolean(false),
+                node.path("deferred").asBoolean(false));
     }
 
     public static byte[] encode(StatusEntry entry) {

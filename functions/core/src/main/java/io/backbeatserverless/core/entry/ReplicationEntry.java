@@ -15,9 +15,17 @@ import java.util.Objects;
  * @param overheadFields Backbeat's timing fields; may be empty
  * @param forceCopy      ours: copy the version even if its replica seems to be at the site already (verify found
  *                       that replica different from the source); field {@code forceCopy}, absent when false
+ * @param deferred       ours: put back on the topic by its site's replicator at the invocation's deadline, so behind
+ *                       entries of its key that come after it (it goes before them: issue 28); field {@code deferred},
+ *                       absent when false
  */
 public record ReplicationEntry(String type, String bucket, VersionKey versionKey, ObjectMetadata metadata,
-                               OverheadFields overheadFields, boolean forceCopy) {
+                               OverheadFields overheadFields, boolean forceCopy, boolean deferred) {
+
+    public ReplicationEntry(String type, String bucket, VersionKey versionKey, ObjectMetadata metadata,
+                            OverheadFields overheadFields, boolean forceCopy) {
+        this(type, bucket, versionKey, metadata, overheadFields, forceCopy, false);
+    }
 
     public static final String TYPE_PUT = "put";
     public static final String TYPE_DELETE = "del";
@@ -50,7 +58,12 @@ public record ReplicationEntry(String type, String bucket, VersionKey versionKey
     }
 
     public ReplicationEntry withMetadata(ObjectMetadata newMetadata) {
-        return new ReplicationEntry(type, bucket, versionKey, newMetadata, overheadFields, forceCopy);
+        return new ReplicationEntry(type, bucket, versionKey, newMetadata, overheadFields, forceCopy, deferred);
+    }
+
+    /** The same entry, put back by its site's replicator at the invocation's deadline. */
+    public ReplicationEntry asDeferred() {
+        return new ReplicationEntry(type, bucket, versionKey, metadata, overheadFields, forceCopy, true);
     }
 
     /** Backbeat's {@code overheadFields}: when the change was committed at the source and when the op happened. */

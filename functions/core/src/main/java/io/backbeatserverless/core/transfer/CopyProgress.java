@@ -9,9 +9,10 @@ import java.util.List;
  * How far a multipart copy of one source version to one site has come: what the next invocation needs to resume it
  * where it stopped, never from scratch. Saved after every part, so a deadline and a crash alike leave it usable.
  *
- * <p>A <em>hold</em> has no upload: its version was put back on the topic before its copy started (the invocation's
- * deadline came first). It holds the key's later versions back all the same, so that none overtakes it while it waits
- * at the end of its partition (issue 28: a version deferred so landed over its key's newer delete marker).
+ * <p>A <em>hold</em> has no upload: entries of its key were put back on the topic at the invocation's deadline, the last
+ * of them its version. It holds back the key's entries that were not put back (they are ahead of the put-back ones in the
+ * partition, but come after them) until that last one has its outcome (issue 28: a version deferred so landed over its
+ * key's newer delete marker). Kept apart from the key's copy in progress ({@link CopyProgressStore#holds}).
  *
  * @param site              the site copied to
  * @param bucket            the source bucket
@@ -44,12 +45,12 @@ public record CopyProgress(String site, String bucket, String objectKey, String 
                 startedAt, expiresAt);
     }
 
-    /** A hold on the key for {@code versionId}, deferred before its copy started, until {@code expiresAt}. */
+    /** A hold on the key until {@code versionId}, the last of its entries put back, has its outcome (or {@code expiresAt}). */
     public static CopyProgress hold(String site, String bucket, String objectKey, String versionId, Instant now, Instant expiresAt) {
         return new CopyProgress(site, bucket, objectKey, versionId, null, null, null, null, List.of(), now, expiresAt);
     }
 
-    /** No copy started: only the key's place in line is kept. */
+    /** A hold, not a copy: no upload. */
     public boolean isHold() {
         return uploadId == null;
     }

@@ -15,4 +15,15 @@ public interface CopyProgressStore {
     void save(CopyProgress progress);
 
     void remove(String site, String bucket, String objectKey);
+
+    /**
+     * Of these keys of {@code bucket}, those with a hold at {@code site} ({@link CopyProgress#hold}: entries of the key put
+     * back at a deadline, the last of them named), each with its hold (one read for all of them). Kept apart from the
+     * copies in progress: a key can have both.
+     */
+    java.util.Map<String, CopyProgress> holds(String site, String bucket, Collection<String> objectKeys);
+
+    void saveHold(CopyProgress hold);
+
+    void removeHold(String site, String bucket, String objectKey);
 }

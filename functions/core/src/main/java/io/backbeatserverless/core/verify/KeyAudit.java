@@ -26,8 +26,9 @@ import java.util.Set;
  *       status: FAILED and SKIPPED with their reasons, PENDING too long is stuck, anything else missing.</li>
  *   <li>The site's current entry must be the source's: the replica of its newest version, or a delete marker
  *       where the source's newest entry is one.</li>
- *   <li>The site's history keeps the source's order: an identical entry above one the source wrote after it is out of
- *       order (the newest on top is not enough: a reader of versions sees the whole history).</li>
+ *   <li>The site's history keeps the source's order: an entry above one the source wrote after it is out of order
+ *       (the newest on top is not enough: a reader of versions sees the whole history), every copy counted; a version
+ *       copied again leaves its earlier copies extra.</li>
  *   <li>Replicas of no source version of the key, and delete markers matched to none, are extra.</li>
  * </ul>
  * Pure: the caller lists and reads both sides.
@@ -91,8 +92,9 @@ public final class KeyAudit {
         List<Repair> repairs = new ArrayList<>();
         Instant youngerThan = now.minus(settings.stuckAfter());
         boolean newestMatched = false;
-        // Where at the site each expected entry found identical is (by its index in expected): the order check's input.
-        Map<Integer, Integer> identicalAt = new java.util.TreeMap<>();
+        // Where at the site each expected entry found identical is (by its index in expected; a version's every copy): the
+        // order check's input.
+        Map<Integer, List<Integer>> identicalAt = new java.util.TreeMap<>();
         for (int e = 0; e < expected.size(); e++) {
             SourceEntry entry = expected.get(e);
             ListedVersion v = entry.listed();
@@ -102,7 +104,7 @@ public final class KeyAudit {
                 Integer marker = matchDeleteMarker(v, sourceOrder, copies, siteHistory, usedMarkers);
                 if (marker != null) {
                     usedMarkers.add(marker);
-                    identicalAt.put(e, marker);
+                    identicalAt.put(e, List.of(marker));
                     counts = counts.plus(new SiteCounts(0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
                     newestMatched = newest;
                     continue;
@@ -114,7 +116,7 @@ public final class KeyAudit {
                     List<String> differences = replica.details() == null ? List.of("the site holds a delete marker in its place")
                             : ReplicaComparison.differences(entry.details(), replica.details(), settings.compareEtags());
                     if (differences.isEmpty()) {
-                        identicalAt.put(e, positions.getLast());
+                        identicalAt.put(e, positions);
                         counts = counts.plus(new SiteCounts(0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
                         newestMatched = newest;
                     } else {
@@ -152,22 +154,31 @@ public final class KeyAudit {
                 repairs.add(new Repair(newest.listed().versionId(), newest.listed().deleteMarker(), !newest.listed().deleteMarker()));
             }
         }
-        // In source order, each identical entry must sit above the ones before it. One below an earlier one is out of order
-        // (reported once, with the entry it is below); nothing repairs it in place (an S3 site cannot insert a version).
+        // Read up the site's history, each entry must be of the source's entry at or after the ones below it: one of an
+        // earlier source entry than one below it is out of order (reported once, with the entry it is below). Every copy
+        // counts, so a history put right by copying an entry again on top still shows the misplaced copy. Nothing repairs
+        // it in place (an S3 site cannot insert a version).
+        java.util.TreeMap<Integer, List<Integer>> entriesAt = new java.util.TreeMap<>();
+        identicalAt.forEach((e, positions) -> positions.forEach(p -> entriesAt.computeIfAbsent(p, k -> new ArrayList<>()).add(e)));
         int highest = -1;
-        Integer highestEntry = null;
-        for (Map.Entry<Integer, Integer> at : identicalAt.entrySet()) {
-            if (at.getValue() < highest) {
-                ListedVersion misplaced = expected.get(at.getKey()).listed();
-                ListedVersion before = expected.get(highestEntry).listed();
-                counts = counts.plus(new SiteCounts(0, -1, 0, 0, 0, 0, 0, 0, 0, 0)).plusFinding(Finding.Kind.OUT_OF_ORDER);
-                findings.add(new Finding(Finding.Kind.OUT_OF_ORDER, site, bucket, key, misplaced.versionId(), misplaced.deleteMarker(),
-                        (misplaced.deleteMarker() ? "delete marker" : "version") + " below " + (before.deleteMarker() ? "delete marker " : "version ")
-                                + before.versionId() + " at the site, which the source wrote before it (site positions "
-                                + at.getValue() + " and " + highest + ", oldest 0)"));
-            } else {
-                highest = at.getValue();
-                highestEntry = at.getKey();
+        int highestAt = -1;
+        Set<Integer> misplacedEntries = new HashSet<>();
+        for (Map.Entry<Integer, List<Integer>> at : entriesAt.entrySet()) {
+            for (int e : at.getValue()) {
+                if (e < highest && misplacedEntries.add(e)) {
+                    ListedVersion misplaced = expected.get(e).listed();
+                    ListedVersion before = expected.get(highest).listed();
+                    counts = counts.plus(new SiteCounts(0, -1, 0, 0, 0, 0, 0, 0, 0, 0)).plusFinding(Finding.Kind.OUT_OF_ORDER);
+                    findings.add(new Finding(Finding.Kind.OUT_OF_ORDER, site, bucket, key, misplaced.versionId(), misplaced.deleteMarker(),
+                            (misplaced.deleteMarker() ? "delete marker" : "version") + " above " + (before.deleteMarker() ? "delete marker " : "version ")
+                                    + before.versionId() + " at the site, which the source wrote after it (site positions "
+                                    + at.getKey() + " and " + highestAt + ", oldest 0)"));
+                }
+            }
+            int newestHere = java.util.Collections.max(at.getValue());
+            if (newestHere > highest) {
+                highest = newestHere;
+                highestAt = at.getKey();
             }
         }
         for (int p = 0; p < siteHistory.size(); p++) {
@@ -178,6 +189,8 @@ public final class KeyAudit {
                         + ", which the source no longer has";
             } else if (entry.listed().deleteMarker() && entry.replicaOf() == null && !usedMarkers.contains(p)) {
                 extra = "delete marker with no delete marker at the source in its place";
+            } else if (entry.replicaOf() != null && copies.get(entry.replicaOf()).getLast() != p) {
+                extra = "an earlier copy of source version " + entry.replicaOf() + ", which the site has again above it";
             }
             if (extra != null) {
                 counts = counts.plusFinding(Finding.Kind.EXTRA);

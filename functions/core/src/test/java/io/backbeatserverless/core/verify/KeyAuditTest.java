@@ -81,12 +81,35 @@ class KeyAuditTest {
 
         assertThat(result.findings()).singleElement().satisfies(f -> {
             assertThat(f.kind()).isEqualTo(Finding.Kind.OUT_OF_ORDER);
-            assertThat(f.versionId()).isEqualTo("v2");
-            assertThat(f.detail()).isEqualTo("version below version v1 at the site, which the source wrote before it (site positions 0 and 1, oldest 0)");
+            assertThat(f.versionId()).isEqualTo("v1");
+            assertThat(f.detail()).isEqualTo("version above version v2 at the site, which the source wrote after it (site positions 1 and 0, oldest 0)");
         });
         assertThat(result.counts()).isEqualTo(new SiteCounts(3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1));
         assertThat(result.counts().nothingLost()).isFalse();
         assertThat(result.repairs()).as("nothing repairs a history in place").isEmpty();
+    }
+
+    /**
+     * A history put right on top by copying a version again still shows the misplaced copy beneath: every copy counts for
+     * the order, and the earlier copy of the version copied twice is extra.
+     */
+    @Test
+    void aVersionCopiedAgainOnTopLeavesItsMisplacedCopyOutOfOrderAndExtra() {
+        version("v1", 60, DONE);
+        version("v2", 50, DONE);
+        version("v3", 40, DONE);
+        replica("v1");
+        replica("v3");
+        replica("v2");
+        replica("v3");
+
+        KeyAudit.Result result = audit();
+
+        assertThat(result.findings()).extracting(Finding::kind, Finding::versionId).containsExactlyInAnyOrder(
+                org.assertj.core.groups.Tuple.tuple(Finding.Kind.OUT_OF_ORDER, "v2"),
+                org.assertj.core.groups.Tuple.tuple(Finding.Kind.EXTRA, "site-1"));
+        assertThat(result.counts().identical()).isEqualTo(2);
+        assertThat(result.counts().nothingLost()).isFalse();
     }
 
     /** A delete marker matched by id (a CloudServer site) above the version the source wrote after it: the wrong latest, reported once. */
