@@ -180,20 +180,12 @@ class BatchReplicatorTest {
         KafkaEvent event = new KafkaEvent();
         event.setRecords(Map.of("backbeat-replication-0", records));
         List<String> tried = new CopyOnWriteArrayList<>();
-        SiteReplicator site = new SiteReplicator() {
-            @Override
-            public ReplicationOutcome replicate(ReplicationEntry entry) {
-                return replicate(entry, null);
-            }
-
-            @Override
-            public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline) {
-                tried.add(entry.objectKey() + "@" + entry.versionId());
-                assertThat(deadline).isEqualTo(CLOCK.instant().plusSeconds(60));
-                return entry.objectKey().equals("big") ? ReplicationOutcome.deferred("copy in progress: 2 of 5 parts done", 1, 32)
-                        : ReplicationOutcome.completed(1, 1);
-            }
-        };
+        SiteReplicator site = sitePuttingBack((entry, deadline) -> {
+            tried.add(entry.objectKey() + "@" + entry.versionId());
+            assertThat(deadline).isEqualTo(CLOCK.instant().plusSeconds(60));
+            return entry.objectKey().equals("big") ? ReplicationOutcome.deferred("copy in progress: 2 of 5 parts done", 1, 32)
+                    : ReplicationOutcome.completed(1, 1);
+        });
         // An earlier invocation left a copy of another version of "waiting" in progress.
         InMemoryCopyProgress progress = new InMemoryCopyProgress();
         progress.save(new io.backbeatserverless.core.transfer.CopyProgress("aws-location", "srcbucket", "waiting", "v4", null, "upload-1",
@@ -230,18 +222,10 @@ class BatchReplicatorTest {
         ReplicationEntry jV1 = new ReplicationEntry("put", "srcbucket", new VersionKey("j", "v1"), twoSites, null);
         ReplicationEntry jM2 = new ReplicationEntry("put", "srcbucket", new VersionKey("j", "m2"), twoSites, null);
         Map<String, List<String>> tried = new java.util.concurrent.ConcurrentHashMap<>();
-        SiteReplicator site = new SiteReplicator() {
-            @Override
-            public ReplicationOutcome replicate(ReplicationEntry entry) {
-                return replicate(entry, null);
-            }
-
-            @Override
-            public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline) {
-                tried.computeIfAbsent(entry.objectKey(), k -> new CopyOnWriteArrayList<>()).add(entry.versionId());
-                return ReplicationOutcome.completed(1, 1);
-            }
-        };
+        SiteReplicator site = sitePuttingBack((entry, deadline) -> {
+            tried.computeIfAbsent(entry.objectKey(), k -> new CopyOnWriteArrayList<>()).add(entry.versionId());
+            return ReplicationOutcome.completed(1, 1);
+        });
         InMemoryCopyProgress progress = new InMemoryCopyProgress();
         BatchReplicator replicator = new BatchReplicator("aws-location", site, new EntryPublisher(producer), "backbeat-replication-status", 4,
                 CLOCK, () -> {
@@ -295,18 +279,10 @@ class BatchReplicatorTest {
         ReplicationEntry v2 = new ReplicationEntry("put", "srcbucket", new VersionKey("k", "v2"), template.metadata(), null);
         ReplicationEntry v3 = new ReplicationEntry("put", "srcbucket", new VersionKey("k", "v3"), template.metadata(), null);
         List<String> tried = new CopyOnWriteArrayList<>();
-        SiteReplicator site = new SiteReplicator() {
-            @Override
-            public ReplicationOutcome replicate(ReplicationEntry entry) {
-                return replicate(entry, null);
-            }
-
-            @Override
-            public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline) {
-                tried.add(entry.versionId());
-                return ReplicationOutcome.completed(1, 1);
-            }
-        };
+        SiteReplicator site = sitePuttingBack((entry, deadline) -> {
+            tried.add(entry.versionId());
+            return ReplicationOutcome.completed(1, 1);
+        });
         InMemoryCopyProgress progress = new InMemoryCopyProgress();
         BatchReplicator replicator = new BatchReplicator("aws-location", site, new EntryPublisher(producer), "backbeat-replication-status", 4,
                 CLOCK, () -> {
@@ -332,6 +308,21 @@ class BatchReplicatorTest {
     private List<ReplicationEntry> requeued() {
         return producer.history().stream().filter(r -> r.topic().equals("backbeat-replication"))
                 .map(r -> EntryCodec.decodeReplicationEntry(r.value())).toList();
+    }
+
+    /** A site replicator that answers with {@code replicate}, which is given the batch's deadline. */
+    private static SiteReplicator sitePuttingBack(java.util.function.BiFunction<ReplicationEntry, Instant, ReplicationOutcome> replicate) {
+        return new SiteReplicator() {
+            @Override
+            public ReplicationOutcome replicate(ReplicationEntry entry) {
+                return replicate(entry, null);
+            }
+
+            @Override
+            public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline) {
+                return replicate.apply(entry, deadline);
+            }
+        };
     }
 
     private static KafkaEvent eventOf(ReplicationEntry... entries) {

@@ -10,7 +10,8 @@ import java.time.Duration;
  *
  * @param multipartThresholdBytes objects of at least this size are copied in parts
  * @param partConcurrency         parts of one object uploaded at once
- * @param resumableUploadHours    how long a multipart copy cut short by a deadline may be resumed (24 h)
+ * @param resumableUploadHours    how long a multipart copy cut short by a deadline may be resumed (24 h), and how long a
+ *                                key's hold (its entries put back at a deadline) keeps its other entries waiting
  * @param requestTimeoutSeconds   the limit of one attempt of a request to the source or the site (20 s), plus, for a
  *                                request with a body, its length at 1 MB/s: shorter than an invocation's stop margin
  *                                (30 s at most), so a hung store cannot hold an invocation past its end
