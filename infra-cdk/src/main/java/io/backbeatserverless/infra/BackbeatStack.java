@@ -184,8 +184,9 @@ public final class BackbeatStack extends Stack {
             // A copy cut short by the invocation's deadline saves its progress (checkpoints table) and puts its entry back.
             kafka.grantProduce(replicator, KafkaCluster.REPLICATION_TOPIC);
             tables.grant(replicator, tables.checkpoints, "GetItem", "BatchGetItem", "PutItem", "DeleteItem");
-            // A version retried late asks whether the newer delete markers of its key are replicated already.
-            tables.grant(replicator, tables.status, "BatchGetItem");
+            // A version retried late asks whether the newer delete markers of its key are replicated already (their records,
+            // and the backfill pages that hold them: a Query of the bucket's pages).
+            tables.grant(replicator, tables.status, "BatchGetItem", "Query");
             grantSourceRead(replicator, SOURCE_COPY_BUCKET_ACTIONS, SOURCE_COPY_OBJECT_ACTIONS);
             grantS3(replicator, site.writableBuckets(), SITE_WRITE_BUCKET_ACTIONS, SITE_WRITE_OBJECT_ACTIONS);
             grantSecretsRead(replicator, runtimeConfiguration.replicatorSecrets(site.name()));
@@ -200,7 +201,8 @@ public final class BackbeatStack extends Stack {
                 Map.of("BACKBEAT_CONFIG_JSON", runtimeConfiguration.forStatusProcessor()));
         kafka.grantConsume(statusProcessor, KafkaCluster.STATUS_TOPIC, KafkaCluster.STATUS_CONSUMER_GROUP);
         // An outcome's conditional update (and a read when StatusMerge refuses it); its failed entry; its counts.
-        tables.grant(statusProcessor, tables.status, "UpdateItem", "GetItem");
+        // Outcomes on versions' records and backfill pages (and the jobs' counters); reads when StatusMerge refuses one.
+        tables.grant(statusProcessor, tables.status, "UpdateItem", "GetItem", "Query");
         tables.grant(statusProcessor, tables.failedEntries, "PutItem", "DeleteItem", "Query");
         tables.grant(statusProcessor, tables.metrics, "UpdateItem", "GetItem");
         grantSecretsRead(statusProcessor, runtimeConfiguration.sourceSecrets());
@@ -219,7 +221,8 @@ public final class BackbeatStack extends Stack {
         tables.grant(ops, tables.failedEntries, "Query", "DeleteItem");
         tables.grant(ops, tables.siteState, "GetItem", "PutItem");
         tables.grant(ops, tables.metrics, "GetItem", "Query", "UpdateItem");
-        tables.grant(ops, tables.status, "GetItem", "UpdateItem");
+        // A version's status (its record and its backfill page), a retry's PENDING; backfill jobs started, listed, reported.
+        tables.grant(ops, tables.status, "GetItem", "UpdateItem", "PutItem", "Query");
         tables.grant(ops, tables.checkpoints, "GetItem");
         tables.grant(ops, tables.rules, "GetItem", "PutItem", "DeleteItem", "Scan");
         tables.grant(ops, tables.verify, "PutItem", "GetItem", "Query", "UpdateItem");
@@ -251,7 +254,7 @@ public final class BackbeatStack extends Stack {
         // Its runs and findings; the versions' statuses; a repair is a re-queue (status PENDING, the failed entry it replaces
         // removed, the queued count added); each bucket's rules.
         tables.grant(verifier, tables.verify, "PutItem", "GetItem", "Query", "UpdateItem", "BatchWriteItem");
-        tables.grant(verifier, tables.status, "BatchGetItem", "GetItem", "UpdateItem");
+        tables.grant(verifier, tables.status, "BatchGetItem", "GetItem", "UpdateItem", "Query");
         tables.grant(verifier, tables.failedEntries, "DeleteItem");
         tables.grant(verifier, tables.metrics, "UpdateItem");
         tables.grant(verifier, tables.rules, "GetItem");
@@ -451,20 +454,21 @@ public final class BackbeatStack extends Stack {
         // Its published counts; each bucket's rules (AWS S3 sources keep them in the rule store).
         tables.grant(populator, tables.metrics, "UpdateItem");
         tables.grant(populator, tables.rules, "GetItem");
+        // Backfill jobs, on every feed: the jobs listing (a Query), each page recorded before it is published (PutItem),
+        // the job's cursor moved (UpdateItem); the listing feed starts a job for a bucket it meets with rules (PutItem).
+        tables.grant(populator, tables.status, "Query", "PutItem", "UpdateItem");
+        // Backfill jobs list the buckets' versions, and read the tags of those a rule chooses by its tags (on every feed).
+        grantSourceRead(populator, List.of("s3:ListBucket", "s3:ListBucketVersions"),
+                List.of("s3:GetObjectTagging", "s3:GetObjectVersionTagging"));
         grantSecretsRead(populator, runtimeConfiguration.sourceSecrets());
         if (sourceChanges != null) {
-            // The S3-events feed: receives the notifications and deletes them once their entries are in Kafka; reads a
-            // version's tags when a rule filters on them.
+            // The S3-events feed: receives the notifications and deletes them once their entries are in Kafka.
             populator.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
                     .actions(List.of("sqs:ReceiveMessage", "sqs:DeleteMessage")).resources(List.of(sourceChanges.getQueueArn())).build());
-            grantSourceRead(populator, List.of(), List.of("s3:GetObjectTagging", "s3:GetObjectVersionTagging"));
         } else {
-            // The listing feed: its cursor (checkpoints); the versions it queued (status table, PENDING before the publish);
-            // passes over the buckets' versions and their tags.
+            // The listing feed: its cursor (checkpoints); the versions it queued (status table, PENDING before the publish).
             tables.grant(populator, tables.checkpoints, "GetItem", "PutItem");
             tables.grant(populator, tables.status, "BatchGetItem", "BatchWriteItem");
-            grantSourceRead(populator, List.of("s3:ListBucket", "s3:ListBucketVersions"),
-                    List.of("s3:GetObjectTagging", "s3:GetObjectVersionTagging"));
             if (deployment.source().isAwsS3()) {
                 // It finds the buckets with rules with ListBuckets, which takes no resource scope.
                 populator.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()

@@ -60,6 +60,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The deployment jars ({@code functions/<name>/target/lambda.jar}, built at package) each run in a new
@@ -121,13 +122,18 @@ class DeploymentJarsTest extends StackScenario {
                         .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(SITE))).build()));
         byte[] body = new byte[4096];
         ThreadLocalRandom.current().nextBytes(body);
-        String versionId = s3.putObject(r -> r.bucket(bucket).key("object"), RequestBody.fromBytes(body)).versionId();
 
-        // The populator container's main: it lists the bucket and queues the new version.
+        // The populator container's main: it meets the bucket with its rule (a backfill job of what it holds: nothing yet),
+        // then lists it and queues the new version.
         Process populator = start("populator", List.of(PopulatorMain.class.getName()),
                 Map.of("BACKBEAT_POPULATOR_HEALTH_PORT", Integer.toString(EmbeddedKafka.freePort())), work.resolve("populator.log"));
         List<ConsumerRecord<String, byte[]>> published;
+        String versionId;
         try {
+            var jobs = new io.backbeatserverless.adapters.dynamodb.DynamoDbBackfillJobStore(stack.dynamo, config.dynamodb().tables().status());
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> jobs.list(10).stream()
+                    .anyMatch(j -> j.bucket().equals(bucket) && j.state() == io.backbeatserverless.core.backfill.BackfillJob.State.LISTED));
+            versionId = s3.putObject(r -> r.bucket(bucket).key("object"), RequestBody.fromBytes(body)).versionId();
             published = records(config.kafka().replicationTopic(), 1, Duration.ofSeconds(60));
         } finally {
             populator.destroy();

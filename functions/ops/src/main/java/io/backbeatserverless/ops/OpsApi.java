@@ -49,6 +49,7 @@ public final class OpsApi {
     private static final Pattern RULES = Pattern.compile("^/_/rules/([^/]+)$");
     /** A failed-entry page marker: the failure time (15 digits) and the version, as the store's sort key. */
     private static final Pattern FAILED_MARKER = Pattern.compile("^\\d{15}#.+$", Pattern.DOTALL);
+    private static final Pattern BACKFILL_JOB = Pattern.compile("^/_/backfill/jobs/([^/]+)$");
     private static final Pattern VERIFY_RUN = Pattern.compile("^/_/crr/verify/([^/]+)(/findings)?$");
 
     /** One request: method, path (percent-decoded per segment by the caller or not), query, body. */
@@ -69,6 +70,7 @@ public final class OpsApi {
     private final KafkaHealth kafka;
     private final TriggerFailureReplay triggerFailures;
     private final SourceEventsRedrive sourceEvents;
+    private final BackfillJobs backfillJobs;
 
     public OpsApi(OpsService ops, KafkaHealth kafka) {
         this(ops, kafka, null);
@@ -83,6 +85,13 @@ public final class OpsApi {
      * @param sourceEvents    the S3-events feed's queue and its dead letters, or null on another feed
      */
     public OpsApi(OpsService ops, KafkaHealth kafka, TriggerFailureReplay triggerFailures, SourceEventsRedrive sourceEvents) {
+        this(ops, kafka, triggerFailures, sourceEvents, null);
+    }
+
+    /** @param backfillJobs the backfill jobs (issue 29), or null where they are not kept */
+    OpsApi(OpsService ops, KafkaHealth kafka, TriggerFailureReplay triggerFailures, SourceEventsRedrive sourceEvents,
+           BackfillJobs backfillJobs) {
+        this.backfillJobs = backfillJobs;
         this.ops = ops;
         this.kafka = kafka;
         this.triggerFailures = triggerFailures;
@@ -206,6 +215,19 @@ public final class OpsApi {
             }
             return path.endsWith("/redrive") ? only(method, "POST", () -> Response.json(200, sourceEvents.redrive()))
                     : only(method, "GET", () -> Response.json(200, sourceEvents.status()));
+        }
+        if (path.equals("/_/backfill/jobs") || BACKFILL_JOB.matcher(path).matches()) {
+            if (backfillJobs == null) {
+                throw OpsException.notFound("backfill jobs are not kept here");
+            }
+            if ((m = BACKFILL_JOB.matcher(path)).matches()) {
+                String id = decode(m.group(1));
+                return only(method, "GET", () -> Response.json(200, backfillJobs.get(id)));
+            }
+            if (method.equals("POST")) {
+                return Response.json(202, backfillJobs.start(body));
+            }
+            return only(method, "GET", () -> Response.json(200, backfillJobs.list()));
         }
         if (path.equals("/_/backfill/progress")) {
             return only(method, "GET", this::backfillProgress);

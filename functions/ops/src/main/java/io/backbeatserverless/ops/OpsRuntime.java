@@ -45,7 +45,9 @@ public final class OpsRuntime implements AutoCloseable {
         var sqs = feed != null && BackbeatConfig.FeedSettings.S3_EVENTS_SQS.equals(feed.type())
                 ? io.backbeatserverless.adapters.aws.SqsQueues.client(feed.url(), config.source().endpoint()) : null;
         SourceEventsRedrive sourceEvents = sqs == null ? null : new SourceEventsRedrive(sqs, feed.url());
-        return new OpsRuntime(service, new OpsApi(service, kafka, replay, sourceEvents), () -> {
+        return new OpsRuntime(service, new OpsApi(service, kafka, replay, sourceEvents,
+                new BackfillJobs(new io.backbeatserverless.adapters.dynamodb.DynamoDbBackfillJobStore(dynamo, tables.status()),
+                        config.siteNames(), clock)), () -> {
             if (sqs != null) {
                 sqs.close();
             }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.backbeatserverless.adapters.aws.BucketRules;
 import io.backbeatserverless.adapters.aws.VersionListing;
+import io.backbeatserverless.core.backfill.BackfillJob;
+import io.backbeatserverless.core.backfill.BackfillJobStore;
 import io.backbeatserverless.core.crash.CrashPoints;
 import io.backbeatserverless.core.metadata.ObjectMetadata;
 import io.backbeatserverless.core.metadata.PendingVersions;
@@ -68,10 +70,30 @@ public final class ListingChangeFeed implements ChangeFeed {
      */
     public record Cursor(long pass, String passStartedAt, List<String> buckets, int bucketIndex, String keyMarker,
                          String versionIdMarker, long scanned, long queued, long bucketScanned, long bucketTotal,
-                         boolean done, String passEndedAt, String inFlightKey) {
+                         boolean done, String passEndedAt, String inFlightKey, List<String> handedToJobs) {
+
+        /** A cursor saved before backfill jobs: its buckets count as met already (their versions were queued one by one). */
+        public Cursor(long pass, String passStartedAt, List<String> buckets, int bucketIndex, String keyMarker,
+                      String versionIdMarker, long scanned, long queued, long bucketScanned, long bucketTotal,
+                      boolean done, String passEndedAt, String inFlightKey) {
+            this(pass, passStartedAt, buckets, bucketIndex, keyMarker, versionIdMarker, scanned, queued, bucketScanned, bucketTotal,
+                    done, passEndedAt, inFlightKey, null);
+        }
 
         static Cursor nothingYet() {
-            return new Cursor(0, null, List.of(), 0, null, null, 0, 0, 0, 0, true, null, null);
+            return new Cursor(0, null, List.of(), 0, null, null, 0, 0, 0, 0, true, null, null, List.of());
+        }
+
+        /** Whether the feed met {@code bucket} with rules before (null: a cursor from before jobs, which met them all). */
+        boolean met(String bucket) {
+            return handedToJobs == null || handedToJobs.contains(bucket);
+        }
+
+        Cursor withHandedToJob(String bucket) {
+            List<String> handed = new ArrayList<>(handedToJobs == null ? List.of() : handedToJobs);
+            handed.add(bucket);
+            return new Cursor(pass, passStartedAt, buckets, bucketIndex, keyMarker, versionIdMarker, scanned, queued, bucketScanned,
+                    bucketTotal, done, passEndedAt, inFlightKey, List.copyOf(handed));
         }
 
         public String bucket() {
@@ -85,7 +107,7 @@ public final class ListingChangeFeed implements ChangeFeed {
 
         Cursor withInFlightKey(String key) {
             return new Cursor(pass, passStartedAt, buckets, bucketIndex, keyMarker, versionIdMarker, scanned, queued, bucketScanned,
-                    bucketTotal, done, passEndedAt, key);
+                    bucketTotal, done, passEndedAt, key, handedToJobs);
         }
     }
 
@@ -108,9 +130,24 @@ public final class ListingChangeFeed implements ChangeFeed {
     private volatile Cursor cursor;
     /** Buckets' version counts, taken the first time a pass meets them (progress of a backfill), not every pass. */
     private final Map<String, Long> totals = new ConcurrentHashMap<>();
+    /** Where buckets met with rules for the first time go as backfill jobs (issue 29); null: queued one version at a time. */
+    private final BackfillJobStore jobs;
+    private volatile long listingJobsPass = -1;
+    private volatile Set<String> listingJobBuckets = Set.of();
 
     public ListingChangeFeed(S3Client source, ReplicationStatusStore statusStore, BucketRules bucketRules,
                              CheckpointStore checkpoints, String checkpointName, int pageSize, Duration passInterval, Clock clock) {
+        this(source, statusStore, bucketRules, checkpoints, checkpointName, pageSize, passInterval, clock, null);
+    }
+
+    /**
+     * @param jobs where a bucket met with rules for the first time starts a backfill job for its existing versions (a
+     *             page per entry), while later passes queue the versions written since; null: every version one entry
+     */
+    public ListingChangeFeed(S3Client source, ReplicationStatusStore statusStore, BucketRules bucketRules,
+                             CheckpointStore checkpoints, String checkpointName, int pageSize, Duration passInterval, Clock clock,
+                             BackfillJobStore jobs) {
+        this.jobs = jobs;
         this.source = source;
         this.listing = new VersionListing(source);
         this.bucketRules = bucketRules;
@@ -156,15 +193,50 @@ public final class ListingChangeFeed implements ChangeFeed {
         if (rules == null) {
             return new Batch(List.of(), nextBucket(at));
         }
+        if (jobs != null && at.keyMarker() == null) {
+            if (!at.met(bucket)) {
+                // A bucket met with rules for the first time (a new rule on a full bucket): its existing versions go as a
+                // backfill job, a page at a time, not one entry each (issue 29). Its later versions are this feed's again.
+                BackfillJob job = startJob(bucket, at);
+                LOG.info("listing feed: bucket {} has replication rules now; its existing versions go as backfill job {}", bucket, job.id());
+                return new Batch(List.of(), nextBucket(at.withHandedToJob(bucket)));
+            }
+            if (listingJobBuckets(at).contains(bucket)) {
+                return new Batch(List.of(), nextBucket(at)); // a job is listing it: its versions are the job's
+            }
+        }
         if (at.bucketTotal() < 0) {
             at = withTotal(at, totals.computeIfAbsent(bucket, this::countVersions));
         }
         return page(at, bucket, rules);
     }
 
+    /** The buckets a backfill job is still listing, read once a pass. */
+    private Set<String> listingJobBuckets(Cursor at) {
+        if (listingJobsPass != at.pass()) {
+            listingJobBuckets = jobs.listing().stream().map(BackfillJob::bucket).collect(java.util.stream.Collectors.toSet());
+            listingJobsPass = at.pass();
+        }
+        return listingJobBuckets;
+    }
+
+    /** The job of a bucket met in this pass: the same id if this is done again after a crash, so one job only. */
+    private BackfillJob startJob(String bucket, Cursor at) {
+        // Sorted by time with the jobs started through the ops API (whose ids start with their time too).
+        String id = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC)
+                .format(Instant.parse(at.passStartedAt())) + "-pass" + at.pass() + "-" + bucket;
+        BackfillJob job = new BackfillJob(id, bucket, null, List.of(), BackfillJob.State.LISTING, clock.instant().toString(), null,
+                0, 0, 0, null, Map.of(), null);
+        jobs.create(job);
+        listingJobsPass = -1;
+        return job;
+    }
+
     private Cursor newPass(long pass) {
         List<String> buckets = source.listBuckets().buckets().stream().map(Bucket::name).sorted().toList();
-        return new Cursor(pass, clock.instant().toString(), buckets, 0, null, null, 0, 0, 0, -1, false, null, null);
+        // A cursor from before jobs met every bucket it had: those are the ones handed over, and only new ones start jobs.
+        List<String> handed = cursor().handedToJobs() == null ? cursor().buckets() : cursor().handedToJobs();
+        return new Cursor(pass, clock.instant().toString(), buckets, 0, null, null, 0, 0, 0, -1, false, null, null, handed);
     }
 
     private Batch page(Cursor at, String bucket, ReplicationConfiguration rules) {
@@ -176,7 +248,7 @@ public final class ListingChangeFeed implements ChangeFeed {
                 && KeyVersions.KEY_ORDER.compare(page.lastKey(), at.inFlightKey()) < 0 ? at.inFlightKey() : null;
         Cursor scannedTo = new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.bucketIndex(), page.lastKey(), null,
                 at.scanned() + listed, at.queued() + found.queue().size(), at.bucketScanned() + listed, at.bucketTotal(), false, null,
-                stillInFlight);
+                stillInFlight, at.handedToJobs());
         if (!found.queue().isEmpty()) {
             recordQueued(at, page.lastKey(), found.unrecorded());
         }
@@ -203,18 +275,18 @@ public final class ListingChangeFeed implements ChangeFeed {
 
     private Cursor nextBucket(Cursor at) {
         Cursor next = new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.bucketIndex() + 1, null, null, at.scanned(),
-                at.queued(), 0, -1, false, null, null);
+                at.queued(), 0, -1, false, null, null, at.handedToJobs());
         return next.bucket() == null ? ended(next) : next;
     }
 
     private Cursor ended(Cursor at) {
         return new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.buckets().size(), null, null, at.scanned(), at.queued(),
-                0, 0, true, clock.instant().toString(), null);
+                0, 0, true, clock.instant().toString(), null, at.handedToJobs());
     }
 
     private static Cursor withTotal(Cursor at, long total) {
         return new Cursor(at.pass(), at.passStartedAt(), at.buckets(), at.bucketIndex(), at.keyMarker(), at.versionIdMarker(),
-                at.scanned(), at.queued(), at.bucketScanned(), total, at.done(), at.passEndedAt(), at.inFlightKey());
+                at.scanned(), at.queued(), at.bucketScanned(), total, at.done(), at.passEndedAt(), at.inFlightKey(), at.handedToJobs());
     }
 
     /** The bucket's versions and delete markers, counted for the progress figures. */

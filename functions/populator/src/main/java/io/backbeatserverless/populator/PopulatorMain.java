@@ -4,6 +4,7 @@ import io.backbeatserverless.adapters.aws.AwsClients;
 import io.backbeatserverless.adapters.aws.BucketRules;
 import io.backbeatserverless.adapters.config.BackbeatConfig;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbCheckpointStore;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbBackfillJobStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbMetricsStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
 import io.backbeatserverless.adapters.kafka.EntryPublisher;
@@ -18,6 +19,16 @@ import java.time.Duration;
  * locally): configuration from {@code BACKBEAT_CONFIG} / {@code BACKBEAT_CONFIG_JSON}.
  */
 public final class PopulatorMain {
+
+    /** Versions per backfill page: ListObjectVersions' own page, and a Kafka entry of some 100-300 KB. */
+    static final int BACKFILL_PAGE_SIZE = 1000;
+
+    /** A page as large as the listing feed's (its batch size) on that feed, else {@value #BACKFILL_PAGE_SIZE}. */
+    static int backfillPageSize(BackbeatConfig config) {
+        var feed = config.source().feed();
+        return feed != null && BackbeatConfig.FeedSettings.LISTING.equals(feed.type()) ? Math.min(BACKFILL_PAGE_SIZE, feed.batchSize())
+                : BACKFILL_PAGE_SIZE;
+    }
 
     private PopulatorMain() {
     }
@@ -46,7 +57,21 @@ public final class PopulatorMain {
                 Duration.ofMillis(config.source().feed().intervalMs()),
                 new DynamoDbMetricsStore(dynamo, config.dynamodb().tables().metrics()), clock);
         Thread thread = Thread.ofPlatform().name("populator").start(populator);
+        // Backfill jobs (issue 29) are listed beside the feed, on a thread of their own: a job's pages never wait behind
+        // the feed's batches, nor its batches behind a job.
+        BackfillLister lister = new BackfillLister(source, BucketRules.forSource(config, source, dynamo),
+                new DynamoDbBackfillJobStore(dynamo, config.dynamodb().tables().status()), publisher, config.kafka().replicationTopic(),
+                config.siteNames(), backfillPageSize(config), Duration.ofMillis(Math.min(1000, config.source().feed().intervalMs())),
+                new DynamoDbMetricsStore(dynamo, config.dynamodb().tables().metrics()), clock);
+        Thread listerThread = Thread.ofPlatform().name("backfill-lister").start(lister);
         return new Running(populator, thread, () -> {
+            lister.close();
+            listerThread.interrupt();
+            try {
+                listerThread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             publisher.close();
             feed.close();
             source.close();
@@ -68,7 +93,7 @@ public final class PopulatorMain {
                     new BucketdRaftLogFeed(java.net.URI.create(feed.url()), feed.raftSession(), checkpoints, feed.batchSize());
             default -> new ListingChangeFeed(source, new DynamoDbReplicationStatusStore(dynamo, config.dynamodb().tables().status(), clock),
                     rules, checkpoints, config.source().listingCheckpointName(), feed.batchSize(),
-                    Duration.ofMillis(feed.intervalMs()), clock);
+                    Duration.ofMillis(feed.intervalMs()), clock, new DynamoDbBackfillJobStore(dynamo, config.dynamodb().tables().status()));
         };
     }
 

@@ -11,6 +11,7 @@ import io.backbeatserverless.adapters.cloudserver.CloudServerBackbeatRoutes;
 import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.adapters.kafka.EntryPublisher;
 import io.backbeatserverless.adapters.kafka.KafkaEventRecords;
+import io.backbeatserverless.core.backfill.BackfillPage;
 import io.backbeatserverless.core.concurrent.BoundedTasks;
 import io.backbeatserverless.core.entry.EntryCodec;
 import io.backbeatserverless.core.entry.MalformedEntryException;
@@ -56,6 +57,7 @@ public final class BatchReplicator implements AutoCloseable {
     private final Set<String> configuredSites;
     private final Resumption resumption;
     private final boolean answersForUnservedSites;
+    private final PageReplicator pages;
 
     public BatchReplicator(String site, SiteReplicator siteReplicator, EntryPublisher statusPublisher, String statusTopic,
                            int keyConcurrency, Clock clock, AutoCloseable resources) {
@@ -93,6 +95,19 @@ public final class BatchReplicator implements AutoCloseable {
 
     public BatchReplicator(String site, SiteReplicator siteReplicator, EntryPublisher statusPublisher, String statusTopic,
                            int keyConcurrency, Clock clock, AutoCloseable resources, Set<String> configuredSites, Resumption resumption) {
+        this(site, siteReplicator, statusPublisher, statusTopic, keyConcurrency, clock, resources, configuredSites, resumption,
+                siteReplicator instanceof PageSite pageSite ? pageSite : null, Long.MAX_VALUE);
+    }
+
+    /**
+     * @param pageSite       how backfill pages are diffed against the site (null: their versions go one at a time)
+     * @param wholeCopyLimit a page's version at or above this size goes through the live path (copied in parts)
+     */
+    BatchReplicator(String site, SiteReplicator siteReplicator, EntryPublisher statusPublisher, String statusTopic,
+                    int keyConcurrency, Clock clock, AutoCloseable resources, Set<String> configuredSites, Resumption resumption,
+                    PageSite pageSite, long wholeCopyLimit) {
+        this.pages = new PageReplicator(site, (entry, stopAt) -> replicateOne(entry, stopAt,
+                io.backbeatserverless.adapters.logging.VersionLogContext.invocation()).status(), pageSite, keyConcurrency, wholeCopyLimit, clock);
         this.resumption = resumption;
         this.configuredSites = Set.copyOf(configuredSites);
         this.answersForUnservedSites = !configuredSites.isEmpty() && site.equals(new java.util.TreeSet<>(configuredSites).first());
@@ -140,7 +155,8 @@ public final class BatchReplicator implements AutoCloseable {
             destination.close();
             dynamo.close();
         }, config.sites().stream().map(SiteConfig::name).collect(java.util.stream.Collectors.toSet()),
-                new Resumption(config.kafka().replicationTopic(), copyProgress, settings.resumableUploadTtl()));
+                new Resumption(config.kafka().replicationTopic(), copyProgress, settings.resumableUploadTtl()),
+                siteReplicator instanceof PageSite pageSite ? pageSite : null, settings.multipartThresholdBytes());
     }
 
     public BatchResult replicate(KafkaEvent event) {
@@ -158,11 +174,21 @@ public final class BatchReplicator implements AutoCloseable {
         int ignored = 0;
         int malformed = 0;
         List<StatusEntry> unservedSiteOutcomes = new ArrayList<>();
+        List<BackfillPage> backfillPages = new ArrayList<>();
         for (List<KafkaEventRecords.Record> partition : KafkaEventRecords.byPartition(event)) {
             for (KafkaEventRecords.Record record : partition) {
                 ReplicationEntry entry;
                 try {
-                    entry = EntryCodec.decodeReplicationEntry(record.value());
+                    Object decoded = EntryCodec.decodeReplicationTopicRecord(record.value());
+                    if (decoded instanceof BackfillPage page) {
+                        if (page.sites().contains(site)) {
+                            backfillPages.add(page);
+                        } else {
+                            ignored++;
+                        }
+                        continue;
+                    }
+                    entry = (ReplicationEntry) decoded;
                 } catch (MalformedEntryException e) {
                     malformed++;
                     LOG.error("site {}: malformed entry at {} passed on as a failed entry: {}", site, record.position(), e.getMessage());
@@ -194,6 +220,19 @@ public final class BatchReplicator implements AutoCloseable {
             }
         }
         outcomes.addAll(unservedSiteOutcomes);
+        // Backfill pages after the live entries: a page's copies are conditional on what the site's listing showed, so
+        // whichever goes first, an older version never lands over a newer one (issue 29).
+        List<ProducerRecord<String, byte[]>> pageRecords = new ArrayList<>();
+        long pageCompleted = 0;
+        for (BackfillPage page : backfillPages) {
+            PageReplicator.Result result = pages.replicate(page, stopAt);
+            outcomes.addAll(result.notCompleted());
+            pageCompleted += result.outcome().completed();
+            pageRecords.add(new ProducerRecord<>(statusTopic, page.messageKey(), EntryCodec.encode(result.outcome())));
+            if (result.remainder() != null) {
+                pageRecords.add(new ProducerRecord<>(resumption.replicationTopic(), page.messageKey(), EntryCodec.encode(result.remainder())));
+            }
+        }
         CrashPoints.reached(CrashPoints.Point.REPLICAS_WRITTEN);
         List<ProducerRecord<String, byte[]>> records = new ArrayList<>(malformedRecords);
         for (ReplicationEntry entry : deferred) {
@@ -215,8 +254,10 @@ public final class BatchReplicator implements AutoCloseable {
                 skipped++;
             }
         }
+        // The pages' outcomes last: they name the versions not COMPLETED, which read PENDING until their own outcomes land.
+        records.addAll(pageRecords);
         statusPublisher.publishAll(records);
-        return new BatchResult(outcomes.size() - failed - skipped, failed, skipped, ignored, malformed, deferred.size());
+        return new BatchResult(outcomes.size() - failed - skipped + (int) pageCompleted, failed, skipped, ignored, malformed, deferred.size());
     }
 
     /** A FAILED outcome for each site the entry names, still to do there, that no replicator of this deployment serves. */

@@ -41,7 +41,7 @@ import java.util.function.UnaryOperator;
  *       it retryable; the outcome counts the attempts.</li>
  * </ul>
  */
-public final class S3SiteReplicator implements SiteReplicator {
+public final class S3SiteReplicator implements SiteReplicator, PageSite {
 
     public static final String REPLICA_STATUS_META = ReplicaMarkers.REPLICA_STATUS;
     public static final String SOURCE_VERSION_META = ReplicaMarkers.SOURCE_VERSION;
@@ -209,6 +209,60 @@ public final class S3SiteReplicator implements SiteReplicator {
         } catch (Exception e) {
             return ReplicationOutcome.of(e, budget.attempts());
         }
+    }
+
+    @Override
+    public String destinationBucket(ReplicationEntry entry) {
+        return site.destinationBucket(entry.metadata());
+    }
+
+    @Override
+    public Map<String, List<io.backbeatserverless.core.versions.ListedVersion>> siteHistories(String sourceBucket, String destinationBucket,
+                                                                                          String prefix, String afterKey, String throughKey)
+            throws Exception {
+        String sitePrefix = site.destinationKey(sourceBucket, prefix == null ? "" : prefix);
+        String siteAfter = afterKey == null ? null : site.destinationKey(sourceBucket, afterKey);
+        String siteThrough = site.destinationKey(sourceBucket, throughKey);
+        String sourcePart = site.destinationKey(sourceBucket, "");
+        Map<String, List<io.backbeatserverless.core.versions.ListedVersion>> histories = new java.util.HashMap<>();
+        for (var listed : retrier.call(retrier.newBudget(), () -> new io.backbeatserverless.adapters.aws.VersionListing(destination)
+                .range(destinationBucket, sitePrefix, siteAfter, siteThrough, 1000))) {
+            if (listed.key().startsWith(sourcePart)) {
+                histories.put(listed.key().substring(sourcePart.length()), listed.versions());
+            }
+        }
+        return histories;
+    }
+
+    @Override
+    public InOrder copyInOrder(List<ReplicationEntry> history, String currentETag) {
+        WholeObjectCopier.WriteCondition condition = currentETag == null ? WholeObjectCopier.WriteCondition.keyAbsent()
+                : WholeObjectCopier.WriteCondition.currentIs(currentETag);
+        int done = 0;
+        long bytes = 0;
+        for (ReplicationEntry entry : history) {
+            Retrier.Budget budget = retrier.newBudget();
+            String bucket = site.destinationBucket(entry.metadata());
+            String key = site.destinationKey(entry.bucket(), entry.objectKey());
+            String version = sourceVersionId.apply(entry.versionId());
+            try {
+                WholeObjectCopier.Copied copied = serverSideCopy
+                        ? whole.copyServerSide(budget, entry, version, bucket, key, new HashSet<>(), condition)
+                        : whole.copyStreamed(budget, entry, version, bucket, key, new HashSet<>(), condition);
+                condition = WholeObjectCopier.WriteCondition.currentIs(copied.eTag());
+                done++;
+                bytes += copied.bytes();
+            } catch (Exception e) {
+                // A condition that failed (a live write came first), a version gone, an error: the rest one at a time.
+                LOG.debug("site {}: {}/{} version {} not copied in order ({}); the key's rest goes one version at a time", site.name(),
+                        entry.bucket(), entry.objectKey(), version, e.toString());
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                break;
+            }
+        }
+        return new InOrder(done, bytes);
     }
 
     /** A copy's outcome, its attempts counted once the copy is done (every request of it counts). */

@@ -47,8 +47,44 @@ final class WholeObjectCopier {
     }
 
 
+    /**
+     * What a backfill page's copy of a key missing at the site makes its writes conditional on (issue 29): the first,
+     * that the key still has no current object ({@code If-None-Match: *}); each next one, that the current object is
+     * still the replica written just before ({@code If-Match}). A live version written meanwhile fails the condition (412),
+     * and the key's rest goes through the live path's one-version-at-a-time decision, so an older version never lands
+     * over it. S3 takes both on PutObject and CopyObject: https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+     */
+    record WriteCondition(boolean absent, String eTag) {
+        static final WriteCondition NONE = new WriteCondition(false, null);
+
+        static WriteCondition keyAbsent() {
+            return new WriteCondition(true, null);
+        }
+
+        static WriteCondition currentIs(String eTag) {
+            return new WriteCondition(false, eTag);
+        }
+
+        String ifNoneMatch() {
+            return absent ? "*" : null;
+        }
+
+        String ifMatch() {
+            return eTag == null ? null : "\"" + eTag + "\"";
+        }
+    }
+
+    /** A copy done: bytes written, and the ETag the site gave the replica. */
+    record Copied(long bytes, String eTag) {
+    }
+
     long copyStreamed(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key,
-                           Set<String> mismatches) throws Exception {
+                      Set<String> mismatches) throws Exception {
+        return copyStreamed(budget, entry, version, bucket, key, mismatches, WriteCondition.NONE).bytes();
+    }
+
+    Copied copyStreamed(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key,
+                        Set<String> mismatches, WriteCondition condition) throws Exception {
         ReplicaSite.AnswerLost lost = new ReplicaSite.AnswerLost();
         return retrier.call(budget, () -> {
             ResponseInputStream<GetObjectResponse> data = ReplicaSite.fromSource("GET", () -> source.getObject(r -> r
@@ -57,9 +93,10 @@ final class WholeObjectCopier {
                 SourceObject object = SourceObject.of(data.response());
                 ReplicaSite.refuseReplica(object);
                 // A PUT whose answer never came may have stored the replica: a second one would be a duplicate version.
-                if (lost.workThere(() -> replicas.replicaOf(bucket, key, version, object.contentLength())
-                        .filter(h -> !object.eTagIsMd5() || object.eTag().equals(SourceObject.unquote(h.eTag()))).isPresent())) {
-                    return object.contentLength();
+                var there = lost.workThere(() -> replicas.replicaOf(bucket, key, version, object.contentLength())
+                        .filter(h -> !object.eTagIsMd5() || object.eTag().equals(SourceObject.unquote(h.eTag()))).isPresent());
+                if (there) {
+                    return new Copied(object.contentLength(), object.eTag());
                 }
                 List<Tag> tags = object.tagCount() != null && object.tagCount() > 0 ? replicas.sourceTags(entry, version) : List.of();
                 MessageDigest md5 = ReplicaSite.md5();
@@ -67,7 +104,8 @@ final class WholeObjectCopier {
                         .contentLength(object.contentLength()).contentType(object.contentType())
                         .cacheControl(object.cacheControl()).contentDisposition(object.contentDisposition())
                         .contentEncoding(object.contentEncoding()).contentLanguage(object.contentLanguage())
-                        .expires(object.expires()).metadata(ReplicaSite.replicaMetadata(object, entry, version));
+                        .expires(object.expires()).metadata(ReplicaSite.replicaMetadata(object, entry, version))
+                        .ifNoneMatch(condition.ifNoneMatch()).ifMatch(condition.ifMatch());
                 if (!tags.isEmpty()) {
                     put.tagging(Tagging.builder().tagSet(tags).build());
                 }
@@ -83,7 +121,7 @@ final class WholeObjectCopier {
                     throw new IntegrityException("bytes read from the source have MD5 " + sent + " but its ETag is " + object.eTag());
                 }
                 replicas.verifyEtag(stored, sent, "object", mismatches);
-                return object.contentLength();
+                return new Copied(object.contentLength(), stored);
             }
         });
     }
@@ -94,7 +132,12 @@ final class WholeObjectCopier {
      * as a streamed copy sets them, the tags come with the copy (tagging directive COPY).
      */
     long copyServerSide(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key,
-                                     Set<String> mismatches) throws Exception {
+                        Set<String> mismatches) throws Exception {
+        return copyServerSide(budget, entry, version, bucket, key, mismatches, WriteCondition.NONE).bytes();
+    }
+
+    Copied copyServerSide(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key,
+                          Set<String> mismatches, WriteCondition condition) throws Exception {
         ReplicaSite.AnswerLost lost = new ReplicaSite.AnswerLost();
         return retrier.call(budget, () -> {
             SourceObject object = SourceObject.of(ReplicaSite.fromSource("HEAD", () -> source.headObject(r -> r
@@ -102,7 +145,7 @@ final class WholeObjectCopier {
             ReplicaSite.refuseReplica(object);
             if (lost.workThere(() -> replicas.replicaOf(bucket, key, version, object.contentLength())
                     .filter(h -> !object.eTagIsMd5() || object.eTag().equals(SourceObject.unquote(h.eTag()))).isPresent())) {
-                return object.contentLength();
+                return new Copied(object.contentLength(), object.eTag());
             }
             CopyObjectRequest copy = CopyObjectRequest.builder()
                     .sourceBucket(entry.bucket()).sourceKey(entry.objectKey()).sourceVersionId(version)
@@ -113,12 +156,13 @@ final class WholeObjectCopier {
                     .contentDisposition(object.contentDisposition()).contentEncoding(object.contentEncoding())
                     .contentLanguage(object.contentLanguage()).expires(object.expires())
                     .taggingDirective(TaggingDirective.COPY)
+                    .ifNoneMatch(condition.ifNoneMatch()).ifMatch(condition.ifMatch())
                     .build();
             String stored = SourceObject.unquote(lost.noting(() -> destination.copyObject(copy)).copyObjectResult().eTag());
             if (object.eTagIsMd5()) {
                 replicas.verifyEtag(stored, object.eTag(), "object (copied by the site)", mismatches);
             }
-            return object.contentLength();
+            return new Copied(object.contentLength(), stored);
         });
     }
 }

@@ -12,6 +12,8 @@ import io.backbeatserverless.adapters.dynamodb.DynamoDbFailedEntryStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbMetricsStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
 import io.backbeatserverless.adapters.kafka.KafkaEventRecords;
+import io.backbeatserverless.core.backfill.BackfillJobStore;
+import io.backbeatserverless.core.backfill.PageOutcome;
 import io.backbeatserverless.core.concurrent.BoundedTasks;
 import io.backbeatserverless.core.entry.EntryCodec;
 import io.backbeatserverless.core.entry.MalformedEntryException;
@@ -78,6 +80,7 @@ public final class StatusRecorder implements AutoCloseable {
     private final ReplicationEvents events;
     private final Duration eventThreshold;
     private final ReplicationMetrics replicationMetrics;
+    private final BackfillJobStore backfillJobs;
 
     public StatusRecorder(ReplicationStatusStore store, FailedEntryStore failedEntries, MetricsStore metrics,
                           SourceStatusWriter sourceWriter, Duration retention, Clock clock, AutoCloseable resources) {
@@ -93,6 +96,15 @@ public final class StatusRecorder implements AutoCloseable {
     public StatusRecorder(ReplicationStatusStore store, FailedEntryStore failedEntries, MetricsStore metrics,
                           SourceStatusWriter sourceWriter, Duration retention, Clock clock, AutoCloseable resources,
                           ReplicationEvents events, Duration eventThreshold, ReplicationMetrics replicationMetrics) {
+        this(store, failedEntries, metrics, sourceWriter, retention, clock, resources, events, eventThreshold, replicationMetrics, null);
+    }
+
+    /** @param backfillJobs where the sites' answers to backfill pages are kept (issue 29); null: none expected */
+    public StatusRecorder(ReplicationStatusStore store, FailedEntryStore failedEntries, MetricsStore metrics,
+                          SourceStatusWriter sourceWriter, Duration retention, Clock clock, AutoCloseable resources,
+                          ReplicationEvents events, Duration eventThreshold, ReplicationMetrics replicationMetrics,
+                          BackfillJobStore backfillJobs) {
+        this.backfillJobs = backfillJobs;
         this.replicationMetrics = replicationMetrics;
         this.events = events;
         this.eventThreshold = eventThreshold;
@@ -131,11 +143,16 @@ public final class StatusRecorder implements AutoCloseable {
                 eventBridge.close();
             }
             dynamo.close();
-        }, events, Duration.ofMinutes(eventSettings.thresholdMinutes()), EmfReplicationMetrics.create());
+        }, events, Duration.ofMinutes(eventSettings.thresholdMinutes()), EmfReplicationMetrics.create(),
+                new io.backbeatserverless.adapters.dynamodb.DynamoDbBackfillJobStore(dynamo, tables.status()));
     }
 
     /** An outcome as read from the status topic. */
     private record Read(StatusEntry entry, KafkaEventRecords.Record record) {
+    }
+
+    /** A site's answer to a backfill page, as read from the status topic. */
+    private record PageRead(PageOutcome outcome, KafkaEventRecords.Record record) {
     }
 
     /** An outcome and what recording it did. */
@@ -146,6 +163,7 @@ public final class StatusRecorder implements AutoCloseable {
         int malformed = 0;
         Map<String, List<Read>> byObject = new LinkedHashMap<>();
         Map<String, Map<String, Long>> lastOffsetBySite = new HashMap<>();
+        List<PageRead> pageOutcomes = new ArrayList<>();
         for (List<KafkaEventRecords.Record> partition : KafkaEventRecords.byPartition(event)) {
             for (KafkaEventRecords.Record record : partition) {
                 Object decoded;
@@ -159,6 +177,11 @@ public final class StatusRecorder implements AutoCloseable {
                 if (decoded instanceof MalformedRecord bad) {
                     malformed++;
                     keepMalformed(bad);
+                    continue;
+                }
+                if (decoded instanceof PageOutcome page) {
+                    pageOutcomes.add(new PageRead(page, record));
+                    lastOffsetBySite.computeIfAbsent(page.site(), k -> new HashMap<>()).merge(partitionOf(record), record.offset(), Math::max);
                     continue;
                 }
                 StatusEntry entry = (StatusEntry) decoded;
@@ -180,7 +203,8 @@ public final class StatusRecorder implements AutoCloseable {
         }
         List<Recorded> results = new ArrayList<>();
         BoundedTasks.run(tasks, OBJECT_CONCURRENCY).forEach(results::addAll);
-        count(results, lastOffsetBySite);
+        recordPages(pageOutcomes);
+        count(results, pageOutcomes, lastOffsetBySite);
         long changed = results.stream().filter(r -> r.transition().applied() && r.transition().changed()).count();
         return new BatchResult((int) changed, results.size() - (int) changed, malformed);
     }
@@ -191,7 +215,7 @@ public final class StatusRecorder implements AutoCloseable {
      * written by this same record (a batch that failed after writing it and before counting it); and only if
      * its offset is past what was counted before, so a batch delivered again counts nothing twice.
      */
-    private void count(List<Recorded> results, Map<String, Map<String, Long>> lastOffsetBySite) {
+    private void count(List<Recorded> results, List<PageRead> pages, Map<String, Map<String, Long>> lastOffsetBySite) {
         Instant now = clock.instant();
         Map<String, Counters> deltaBySite = new HashMap<>();
         // The minute a batch counts into is its own (the newest time of the outcomes it counts), not the time of counting:
@@ -213,6 +237,15 @@ public final class StatusRecorder implements AutoCloseable {
                             .computeIfAbsent(r.read().entry().bucket(), k -> new ArrayList<>()).add(r.read().entry());
                 }
             }
+            // A page's versions completed count as completions of the site (its failures and skips have outcomes of their own).
+            for (PageRead page : pages) {
+                KafkaEventRecords.Record record = page.record();
+                if (page.outcome().site().equals(site) && record.offset() > countedThrough.getOrDefault(partitionOf(record), -1L)) {
+                    delta = delta.plus(new Counters(0, 0, page.outcome().completed(), page.outcome().completedBytes(), 0, 0, 0, 0));
+                    Instant at = page.outcome().timestamp() == null ? now : Instant.parse(page.outcome().timestamp());
+                    minuteBySite.merge(site, at, (a, b) -> a.isAfter(b) ? a : b);
+                }
+            }
             deltaBySite.put(site, delta);
         });
         // The events of the outcomes counted, before the counters move past them: a failure here retries the batch, and
@@ -230,6 +263,29 @@ public final class StatusRecorder implements AutoCloseable {
                 LOG.warn("site {}: replication metrics of this batch not emitted: {}", site, e.toString());
             }
         });
+    }
+
+    /**
+     * Each site's answer to a backfill page: on the page (what status lookups read of its versions) and in its job's
+     * counters, each once per part however often the outcome is delivered.
+     */
+    private void recordPages(List<PageRead> pages) {
+        if (pages.isEmpty()) {
+            return;
+        }
+        if (backfillJobs == null) {
+            throw new IllegalStateException("backfill page outcomes on the status topic, and no store for them here");
+        }
+        // A page's parts in order (a later part's versions still put back replace the earlier's); pages at once.
+        Map<String, List<PageOutcome>> byPage = new LinkedHashMap<>();
+        pages.forEach(page -> byPage.computeIfAbsent(page.outcome().messageKey() + "/" + page.outcome().site(), k -> new ArrayList<>())
+                .add(page.outcome()));
+        List<java.util.concurrent.Callable<Boolean>> tasks = new ArrayList<>();
+        byPage.values().forEach(parts -> tasks.add(() -> {
+            parts.forEach(backfillJobs::recordOutcome);
+            return true;
+        }));
+        BoundedTasks.run(tasks, OBJECT_CONCURRENCY);
     }
 
     private static String partitionOf(KafkaEventRecords.Record record) {

@@ -70,13 +70,40 @@ final class LocalS3Additions implements Router {
                 }
             };
         }
+        if (HttpMethod.PUT.equals(request.getMethod()) && request.parameter("uploadId").isEmpty()
+                && (request.header("If-None-Match").isPresent() || request.header("If-Match").isPresent())) {
+            // Conditional writes: checked and written under the key's lock, as S3 decides them atomically.
+            HttpRequestHandler write = request.header(COPY_SOURCE).isPresent() ? copyObjectWithTags(matched) : matched;
+            return (req, resp) -> {
+                synchronized (lockOf(req)) {
+                    if (writeConditionsHold(req, resp)) {
+                        write.handle(req, resp);
+                    }
+                }
+            };
+        }
+        if ((HttpMethod.PUT.equals(request.getMethod()) || HttpMethod.DELETE.equals(request.getMethod()))
+                && request.parameter("bucket").isPresent() && request.parameter("key").isPresent() && request.parameter("uploadId").isEmpty()) {
+            // Every other write of a key takes its lock too, so none comes between a conditional write's check and its write.
+            HttpRequestHandler write = HttpMethod.PUT.equals(request.getMethod()) && request.header(COPY_SOURCE).isPresent()
+                    ? copyObjectWithTags(matched) : matched;
+            return (req, resp) -> {
+                synchronized (lockOf(req)) {
+                    write.handle(req, resp);
+                }
+            };
+        }
         if (!HttpMethod.PUT.equals(request.getMethod()) || request.header(COPY_SOURCE).isEmpty()) {
             return matched;
         }
         if (request.parameter("uploadId").isPresent() && request.parameter("partNumber").isPresent()) {
             return this::uploadPartCopy;
         }
-        HttpRequestHandler copyObject = matched;
+        return copyObjectWithTags(matched);
+    }
+
+    /** CopyObject with S3's source conditions and tags (see the class's comment). */
+    private HttpRequestHandler copyObjectWithTags(HttpRequestHandler copyObject) {
         return (req, resp) -> {
             Source source = Source.of(req);
             if (!preconditionsHold(req, source, resp)) {
@@ -94,6 +121,51 @@ final class LocalS3Additions implements Router {
                 }
             }
         };
+    }
+
+    private final Object[] keyLocks = java.util.stream.IntStream.range(0, 256).mapToObj(i -> new Object()).toArray();
+
+    private Object lockOf(HttpRequest request) {
+        String bucketAndKey = request.parameter("bucket").orElse("") + "/" + request.parameter("key").orElse("");
+        return keyLocks[Math.floorMod(bucketAndKey.hashCode(), keyLocks.length)];
+    }
+
+    /**
+     * S3's conditional writes on PutObject and CopyObject (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html):
+     * {@code If-None-Match: *} writes only when the key has no current object (a delete marker on top counts as none),
+     * {@code If-Match} only when the current object's ETag is the one given; else 412 PreconditionFailed and nothing is
+     * written (404 NoSuchKey for an If-Match on a key with no current object). local-s3 ignores both.
+     */
+    private boolean writeConditionsHold(HttpRequest request, HttpResponse response) {
+        String bucket = RequestAssertions.assertBucketNameProvided(request);
+        String key = RequestAssertions.assertObjectKeyProvided(request);
+        String current = currentETag(bucket, key);
+        var ifNoneMatch = request.header("If-None-Match");
+        var ifMatch = request.header("If-Match").map(LocalS3Additions::unquote);
+        if (ifMatch.isPresent() && current == null) {
+            ResponseUtils.addCommonHeaders(response);
+            response.status(HttpResponseStatus.NOT_FOUND).putHeader("content-type", "application/xml")
+                    .write("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist."
+                            + "</Message></Error>");
+            return false;
+        }
+        boolean holds = (ifNoneMatch.isEmpty() || current == null) && ifMatch.map(e -> e.equals(current)).orElse(true);
+        if (!holds) {
+            ResponseUtils.addCommonHeaders(response);
+            response.status(HttpResponseStatus.PRECONDITION_FAILED).putHeader("content-type", "application/xml")
+                    .write("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>PreconditionFailed</Code><Message>At least one of the"
+                            + " pre-conditions you specified did not hold</Message><Condition>" + (ifNoneMatch.isPresent() ? "If-None-Match" : "If-Match")
+                            + "</Condition></Error>");
+        }
+        return holds;
+    }
+
+    private String currentETag(String bucket, String key) {
+        try {
+            return unquote(objects.headObject(bucket, key, GetObjectOptions.builder().build()).getEtag());
+        } catch (RuntimeException noCurrentObject) {
+            return null;
+        }
     }
 
     /**

@@ -299,6 +299,40 @@ class AsDeployedReplicationTest {
         awaitCompleted(key, version);
     }
 
+    /**
+     * A backfill job (issue 29) under the roles: the ops function starts it, the populator's task lists the source a page
+     * at a time, each replicator lists its site over the page and copies what is missing there (server-side with the
+     * role at one site, streamed with keys at the other, each write conditional), the status processor records the pages.
+     */
+    @Test
+    void aBackfillJobPutsBackWhatASiteLostAndCopiesNothingElse() throws Exception {
+        String prefix = key("backfilled") + "/";
+        List<String> keys = List.of(prefix + "a", prefix + "b", prefix + "c");
+        Map<String, List<String>> versions = new java.util.LinkedHashMap<>();
+        for (String key : keys) {
+            versions.put(key, List.of(put(key, key + "/0", Map.of()), put(key, key + "/1", Map.of())));
+            versions.get(key).forEach(v -> awaitCompleted(key, v));
+        }
+        // Each site loses a key's replicas.
+        for (String site : SITES) {
+            String lostKey = replicaKey(site.equals(AsDeployedStack.ROLE_SITE) ? keys.get(0) : keys.get(1));
+            stack().s3.listObjectVersions(r -> r.bucket(bucketOf(site)).prefix(lostKey)).versions().forEach(v -> stack().s3
+                    .deleteObject(r -> r.bucket(bucketOf(site)).key(v.key()).versionId(v.versionId())));
+        }
+
+        JsonNode started = opsJson(202, "POST", "/_/backfill/jobs", "{\"Bucket\":\"" + AsDeployedStack.SOURCE_BUCKET + "\",\"Prefix\":\""
+                + prefix + "\"}");
+        String id = started.path("Id").asText();
+        JsonNode done = await().atMost(DEADLINE).pollInterval(Duration.ofMillis(500)).until(
+                () -> opsJson("GET", "/_/backfill/jobs/" + id, null), j -> j.path("State").asText().matches("DONE|FAILED"));
+        assertThat(done.path("State").asText()).as("%s", done).isEqualTo("DONE");
+        assertThat(done.path("Listing").path("Queued").asInt()).isEqualTo(6);
+        for (String site : SITES) {
+            assertThat(done.path("BySite").path(site).path("Completed").asInt()).as("%s", done).isEqualTo(6);
+        }
+        keys.forEach(AsDeployedReplicationTest::awaitSameHistoryAtEverySite);
+    }
+
     /** Verify under its own role proves both sites, and --repair puts back a replica the site lost. */
     @Test
     void verifyFindsALostReplicaAndRepairsIt() throws Exception {

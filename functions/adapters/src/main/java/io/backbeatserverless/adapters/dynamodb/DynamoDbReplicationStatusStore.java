@@ -42,6 +42,7 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
     private final String table;
     private final Clock clock;
     private final java.time.Duration completedRetention;
+    private final DynamoDbBackfillJobStore pages;
 
     public DynamoDbReplicationStatusStore(DynamoDbClient dynamo, String table, Clock clock) {
         this(dynamo, table, clock, null);
@@ -58,6 +59,7 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
         this.table = table;
         this.clock = clock;
         this.completedRetention = completedRetention == null || completedRetention.isZero() ? null : completedRetention;
+        this.pages = new DynamoDbBackfillJobStore(dynamo, table);
     }
 
     @Override
@@ -206,20 +208,34 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
         }
     }
 
+    /*
+     * Lookups answer for the versions of backfill pages too (issue 29): a page's version has no record of its own unless
+     * a site did not complete it (or the live path queued it as well); what the page says counts for each site its own
+     * record does not name.
+     */
+
     @Override
     public Optional<VersionStatus> find(VersionRef version) {
         Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).key(key(version)).consistentRead(true)).item();
-        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(toStatus(item));
+        VersionStatus own = item == null || item.isEmpty() ? null : toStatus(item);
+        VersionStatus paged = pages.statusesOf(version.bucket(), Set.of(version.objectKey()))
+                .get(io.backbeatserverless.core.backfill.BackfillPage.PageVersion.ref(version.objectKey(), version.versionId()));
+        return Optional.ofNullable(merged(own, paged));
     }
 
     @Override
     public List<VersionStatus> findVersions(String bucket, String objectKey) {
-        List<VersionStatus> versions = new ArrayList<>();
+        Map<String, VersionStatus> byVersion = new LinkedHashMap<>();
         QueryRequest query = QueryRequest.builder().tableName(table).consistentRead(true)
                 .keyConditionExpression("#pk = :pk").expressionAttributeNames(Map.of("#pk", TableSchemas.STATUS_PK))
                 .expressionAttributeValues(Map.of(":pk", s(bucket + "/" + objectKey))).build();
-        dynamo.queryPaginator(query).items().forEach(item -> versions.add(toStatus(item)));
-        return versions;
+        dynamo.queryPaginator(query).items().forEach(item -> {
+            VersionStatus status = toStatus(item);
+            byVersion.put(status.versionId(), status);
+        });
+        pages.statusesOf(bucket, Set.of(objectKey)).values().forEach(paged -> byVersion.merge(paged.versionId(), paged,
+                (own, page) -> merged(own, page)));
+        return new ArrayList<>(byVersion.values());
     }
 
     @Override
@@ -227,6 +243,7 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
         Set<VersionRef> found = new HashSet<>();
         batchGet(versions, "#pk, #sk, #bucket, #key", item -> found.add(new VersionRef(
                 item.get("bucket").s(), item.get("key").s(), item.get(TableSchemas.STATUS_SK).s())));
+        found.addAll(paged(versions).keySet());
         return found;
     }
 
@@ -237,7 +254,34 @@ public final class DynamoDbReplicationStatusStore implements ReplicationStatusSt
             VersionStatus status = toStatus(item);
             found.put(new VersionRef(status.bucket(), status.objectKey(), status.versionId()), status);
         });
+        paged(versions).forEach((ref, page) -> found.merge(ref, page, (own, p) -> merged(own, p)));
         return found;
+    }
+
+    /** What backfill pages say of these versions (one page query per bucket). */
+    private Map<VersionRef, VersionStatus> paged(Collection<VersionRef> versions) {
+        Map<String, Set<String>> keysByBucket = new HashMap<>();
+        versions.forEach(v -> keysByBucket.computeIfAbsent(v.bucket(), b -> new HashSet<>()).add(v.objectKey()));
+        Set<VersionRef> wanted = Set.copyOf(versions);
+        Map<VersionRef, VersionStatus> found = new HashMap<>();
+        keysByBucket.forEach((bucket, keys) -> pages.statusesOf(bucket, keys).values().forEach(status -> {
+            VersionRef ref = new VersionRef(bucket, status.objectKey(), status.versionId());
+            if (wanted.contains(ref)) {
+                found.put(ref, status);
+            }
+        }));
+        return found;
+    }
+
+    /** A version's own record, with what its page says for the sites the record does not name. */
+    private static VersionStatus merged(VersionStatus own, VersionStatus paged) {
+        if (own == null || paged == null) {
+            return own == null ? paged : own;
+        }
+        Map<String, SiteOutcome> sites = new LinkedHashMap<>(paged.sites());
+        sites.putAll(own.sites());
+        return new VersionStatus(own.bucket(), own.objectKey(), own.versionId(), own.size(),
+                own.lastModified() != null ? own.lastModified() : paged.lastModified(), sites, own.deleteMarker() || paged.deleteMarker());
     }
 
     /** Reads the items of {@code versions}, 100 keys a request, until none is left unprocessed. */

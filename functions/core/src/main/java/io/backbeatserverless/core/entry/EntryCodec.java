@@ -3,11 +3,18 @@ package io.backbeatserverless.core.entry;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.backbeatserverless.core.backfill.BackfillPage;
+import io.backbeatserverless.core.backfill.PageOutcome;
 import io.backbeatserverless.core.metadata.ObjectMetadata;
 import io.backbeatserverless.core.status.ReplicationStatus;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The one place that reads and writes Kafka entries, in Backbeat's wire format:
@@ -18,6 +25,8 @@ import java.io.IOException;
 public final class EntryCodec {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final String TYPE_PAGE = "page";
+    private static final String TYPE_PAGE_OUTCOME = "page-outcome";
 
     private EntryCodec() {
     }
@@ -43,7 +52,16 @@ public final class EntryCodec {
     }
 
     public static ReplicationEntry decodeReplicationEntry(byte[] bytes) {
+        return decodeReplicationEntry(parseObject(bytes, "replication entry"));
+    }
+
+    /** A record of the replication topic: a {@link ReplicationEntry}, or a backfill job's {@link BackfillPage}. */
+    public static Object decodeReplicationTopicRecord(byte[] bytes) {
         ObjectNode node = parseObject(bytes, "replication entry");
+        return TYPE_PAGE.equals(textOrNull(node, "type")) ? decodePage(node) : decodeReplicationEntry(node);
+    }
+
+    private static ReplicationEntry decodeReplicationEntry(ObjectNode node) {
         String type = requiredText(node, "type", "replication entry");
         if (!ReplicationEntry.TYPE_PUT.equals(type) && !ReplicationEntry.TYPE_DELETE.equals(type)) {
             throw new MalformedEntryException("replication entry has unknown type '" + type + "' (expected put or del)");
@@ -99,14 +117,109 @@ public final class EntryCodec {
         return toBytes(node);
     }
 
-    /** A record of the status topic: a {@link StatusEntry}, or a {@link MalformedRecord} a replicator passed on. */
+    /**
+     * A record of the status topic: a {@link StatusEntry}, a {@link MalformedRecord} a replicator passed on, or a site's
+     * {@link PageOutcome} for a backfill page.
+     */
     public static Object decodeStatusTopicRecord(byte[] bytes) {
         ObjectNode node = parseObject(bytes, "status entry");
+        if (TYPE_PAGE_OUTCOME.equals(textOrNull(node, "type"))) {
+            return decodePageOutcome(node);
+        }
         if ("malformed".equals(textOrNull(node, "type"))) {
             return new MalformedRecord(requiredText(node, "site", "malformed record"), textOrNull(node, "position"),
                     textOrNull(node, "reason"), textOrNull(node, "raw"));
         }
         return decodeStatusEntry(bytes);
+    }
+
+    /** Backfill pages (issue 29): a page of versions in one entry, short field names (a page is up to a thousand). */
+    public static byte[] encode(BackfillPage page) {
+        ObjectNode node = MAPPER.createObjectNode();
+        node.put("type", TYPE_PAGE);
+        node.put("bucket", page.bucket());
+        node.put("job", page.jobId());
+        node.put("page", page.number());
+        node.put("part", page.part());
+        putIfPresent(node, "prefix", page.prefix());
+        putIfPresent(node, "afterKey", page.afterKey());
+        putIfPresent(node, "throughKey", page.throughKey());
+        page.sites().forEach(node.putArray("sites")::add);
+        node.put("rules", page.rules());
+        putIfPresent(node, "listedAt", page.listedAt());
+        ArrayNode versions = node.putArray("versions");
+        for (BackfillPage.PageVersion v : page.versions()) {
+            ObjectNode o = versions.addObject();
+            o.put("k", v.key());
+            o.put("v", v.versionId());
+            o.put("s", v.size());
+            putIfPresent(o, "e", v.eTag());
+            putIfPresent(o, "m", v.lastModified());
+            if (v.deleteMarker()) {
+                o.put("d", true);
+            }
+            o.put("r", v.rule());
+            if (!v.tags().isEmpty()) {
+                ObjectNode tags = o.putObject("t");
+                v.tags().forEach(tags::put);
+            }
+        }
+        return toBytes(node);
+    }
+
+    private static BackfillPage decodePage(ObjectNode node) {
+        String what = "backfill page";
+        String bucket = requiredText(node, "bucket", what);
+        String job = requiredText(node, "job", what);
+        String rules = requiredText(node, "rules", what);
+        List<BackfillPage.PageVersion> versions = new ArrayList<>();
+        for (JsonNode o : node.path("versions")) {
+            String key = textOrNull(o, "k");
+            String versionId = textOrNull(o, "v");
+            if (key == null || versionId == null) {
+                throw new MalformedEntryException(what + " " + job + "/" + node.path("page").asLong() + " of '" + bucket
+                        + "' has a version without its key (k) or version id (v)");
+            }
+            Map<String, String> tags = new LinkedHashMap<>();
+            o.path("t").properties().forEach(t -> tags.put(t.getKey(), t.getValue().asText()));
+            versions.add(new BackfillPage.PageVersion(key, versionId, o.path("s").asLong(0), textOrNull(o, "e"), textOrNull(o, "m"),
+                    o.path("d").asBoolean(false), o.path("r").asInt(0), tags));
+        }
+        List<String> sites = new ArrayList<>();
+        node.path("sites").forEach(s -> sites.add(s.asText()));
+        return new BackfillPage(job, node.path("page").asLong(), node.path("part").asInt(0), bucket, textOrNull(node, "prefix"), textOrNull(node, "afterKey"),
+                textOrNull(node, "throughKey"), sites, rules, versions, textOrNull(node, "listedAt"));
+    }
+
+    public static byte[] encode(PageOutcome outcome) {
+        ObjectNode node = MAPPER.createObjectNode();
+        node.put("type", TYPE_PAGE_OUTCOME);
+        node.put("bucket", outcome.bucket());
+        node.put("job", outcome.jobId());
+        node.put("page", outcome.number());
+        node.put("part", outcome.part());
+        node.put("throughKey", outcome.throughKey());
+        node.put("site", outcome.site());
+        node.put("completed", outcome.completed());
+        node.put("completedBytes", outcome.completedBytes());
+        node.put("failed", outcome.failed());
+        node.put("skipped", outcome.skipped());
+        outcome.notCompleted().forEach(node.putArray("notCompleted")::add);
+        outcome.remaining().forEach(node.putArray("remaining")::add);
+        putIfPresent(node, "timestamp", outcome.timestamp());
+        return toBytes(node);
+    }
+
+    private static PageOutcome decodePageOutcome(ObjectNode node) {
+        String what = "backfill page outcome";
+        List<String> notCompleted = new ArrayList<>();
+        node.path("notCompleted").forEach(v -> notCompleted.add(v.asText()));
+        List<String> remaining = new ArrayList<>();
+        node.path("remaining").forEach(v -> remaining.add(v.asText()));
+        return new PageOutcome(requiredText(node, "job", what), node.path("page").asLong(), node.path("part").asInt(0),
+                requiredText(node, "bucket", what), requiredText(node, "throughKey", what), requiredText(node, "site", what), node.path("completed").asLong(),
+                node.path("completedBytes").asLong(), node.path("failed").asLong(), node.path("skipped").asLong(), notCompleted,
+                remaining, textOrNull(node, "timestamp"));
     }
 
     private static ObjectMetadata metadataValue(ObjectNode node, String bucket, VersionKey versionKey) {

@@ -14,6 +14,7 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -295,16 +296,109 @@ public final class OpsCli {
     }
 
     @Command(name = "backfill", mixinStandardHelpOptions = true,
-            description = "Shows the listing pass (the backfill of existing versions) as a progress bar; --watch follows it to the end.")
+            description = {"Backfill jobs (issue 29): --bucket starts one (a page at a time: a listing of the source, one of each site, "
+                    + "copies of what is missing), --job shows one; with neither, the listing feed's pass. --watch follows it to the end "
+                    + "with a progress bar and an estimate of the time left."})
     static final class Backfill implements Callable<Integer> {
         @ParentCommand
         OpsCli cli;
-        @Option(names = "--watch", description = "redraw every second until the pass is done")
+        @Option(names = "--bucket", description = "start a backfill job of this bucket's existing versions")
+        String bucket;
+        @Option(names = "--site", description = "only to this site (repeatable; default: every site of the bucket's rules)")
+        List<String> sites;
+        @Option(names = "--prefix", description = "only the keys under this prefix")
+        String prefix;
+        @Option(names = "--job", description = "show this job")
+        String job;
+        @Option(names = "--watch", description = "redraw every second until the job (or the pass) is done")
         boolean watch;
 
         @Override
         public Integer call() throws Exception {
             OpsClient client = cli.client();
+            if (bucket != null) {
+                Map<String, Object> request = new LinkedHashMap<>();
+                request.put("Bucket", bucket);
+                if (prefix != null) {
+                    request.put("Prefix", prefix);
+                }
+                if (sites != null) {
+                    request.put("Sites", sites);
+                }
+                OpsClient.Reply started = client.call("POST", "/_/backfill/jobs", Map.of(), MAPPER.writeValueAsString(request));
+                if (started.status() >= 300) {
+                    System.err.println(started.body());
+                    return 1;
+                }
+                job = MAPPER.readTree(started.body()).path("Id").asText();
+                System.out.println("backfill job " + job + " started");
+            }
+            return job != null ? followJob(client) : followPass(client);
+        }
+
+        private Integer followJob(OpsClient client) throws Exception {
+            long startedMs = System.currentTimeMillis();
+            Long firstDone = null;
+            while (true) {
+                OpsClient.Reply reply = client.call("GET", "/_/backfill/jobs/" + segment(job), Map.of(), null);
+                if (reply.status() >= 300) {
+                    System.err.println(reply.body());
+                    return 1;
+                }
+                JsonNode j = MAPPER.readTree(reply.body());
+                long done = doneVersions(j);
+                if (firstDone == null) {
+                    firstDone = done;
+                }
+                String state = j.path("State").asText();
+                boolean over = state.equals("DONE") || state.equals("FAILED");
+                System.out.print((watch ? "\r" : "") + jobBar(j, done - firstDone, System.currentTimeMillis() - startedMs));
+                if (!watch || over) {
+                    System.out.println();
+                    if (!watch || !over) {
+                        System.out.println(MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(j));
+                    }
+                    return state.equals("FAILED") ? 1 : 0;
+                }
+                Thread.sleep(1000);
+            }
+        }
+
+        /** Versions answered at every site (the slowest site's). */
+        static long doneVersions(JsonNode j) {
+            long least = Long.MAX_VALUE;
+            for (JsonNode s : j.path("BySite")) {
+                least = Math.min(least, s.path("Completed").asLong() + s.path("Failed").asLong() + s.path("Skipped").asLong());
+            }
+            return least == Long.MAX_VALUE ? 0 : least;
+        }
+
+        /**
+         * The job as a bar: versions answered at the slowest site out of those queued so far, and the time left at the rate
+         * seen since the watch began (only once the listing is done: before, the total is not known).
+         */
+        static String jobBar(JsonNode j, long doneSinceWatch, long elapsedMs) {
+            long queued = j.path("Listing").path("Queued").asLong();
+            boolean listed = j.path("Listing").path("Done").asBoolean();
+            long done = doneVersions(j);
+            int width = 30;
+            int filled = queued > 0 ? (int) Math.min(width, width * done / queued) : listed ? width : 0;
+            String eta = "";
+            if (listed && doneSinceWatch > 0 && done < queued) {
+                long seconds = (queued - done) * elapsedMs / doneSinceWatch / 1000;
+                eta = String.format(", about %dm%02ds left", seconds / 60, seconds % 60);
+            }
+            long failed = 0;
+            for (JsonNode s : j.path("BySite")) {
+                failed += s.path("Failed").asLong();
+            }
+            return String.format("[%s%s] %s %s: %d/%d%s versions at every site, %d pages listed, %d failed%s%s", "#".repeat(filled),
+                    ".".repeat(width - filled), j.path("Id").asText(), j.path("State").asText(), done, queued, listed ? "" : "+",
+                    j.path("Listing").path("Pages").asLong(), failed, eta,
+                    j.hasNonNull("Error") ? ": " + j.path("Error").asText() : "");
+        }
+
+        private Integer followPass(OpsClient client) throws Exception {
             while (true) {
                 OpsClient.Reply reply = client.call("GET", "/_/backfill/progress", Map.of(), null);
                 if (reply.status() >= 300) {

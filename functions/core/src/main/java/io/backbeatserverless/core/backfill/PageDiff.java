@@ -1,0 +1,91 @@
+package io.backbeatserverless.core.backfill;
+
+import io.backbeatserverless.core.versions.ListedVersion;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a site's listing says about a page's keys (issue 29), decided in one place, from the listings alone (sizes, ETags,
+ * delete markers, order: no look at any version):
+ * <ul>
+ *   <li>the site has the key's whole history, entry for entry (same sizes, ETags and markers, in order): nothing to do;</li>
+ *   <li>the site has nothing of the key, or the start of its history and a version on top: the rest is copied in order,
+ *       each write conditional on the site's current object being the one the listing (or the write before) showed, so a
+ *       live write that comes between makes it stop;</li>
+ *   <li>anything else (a site history that differs, a delete marker or a version too large for one request to copy,
+ *       a condition that failed) goes one version at a time through the live path's decision, which is right whatever
+ *       wrote what is there.</li>
+ * </ul>
+ * An ETag is the MD5 of a single-part object's content, so equal ETags and sizes mean equal content. Two versions of
+ * one key with the same content in a row cannot be told apart by a listing: a site that has only the newer one (the live
+ * path replicated it) reads as having the older, and the newer is copied again, an identical version on top (verify
+ * reports it as extra). What the listings do not carry (content headers, user metadata, tags) is verify's deep mode's.
+ */
+public final class PageDiff {
+
+    private PageDiff() {
+    }
+
+    public enum Plan {
+        /** The site has the key's history entry for entry. */
+        ALREADY_THERE,
+        /** Copy the versions after the site's, in order, each write conditional on the one before. */
+        COPY_IN_ORDER,
+        /** One version at a time, through the live path. */
+        ONE_BY_ONE
+    }
+
+    /**
+     * One key of a page: its versions (oldest first) for the site, how they go, how many of them the site has already
+     * ({@code atSite}, the first ones) and the ETag of the site's current object the first copy is conditional on
+     * ({@code currentETag}; null: the key must have no current object).
+     */
+    public record KeyPlan(String key, List<BackfillPage.PageVersion> versions, Plan plan, int atSite, String currentETag) {
+
+        /** The versions still to copy in order. */
+        public List<BackfillPage.PageVersion> toCopy() {
+            return versions.subList(atSite, versions.size());
+        }
+    }
+
+    /**
+     * @param versions       the page's versions for the site, keys in order, each key's versions oldest first
+     * @param siteHistories  each source key's entries at the site, oldest first (keys the site has nothing of are absent)
+     * @param wholeCopyLimit a version at or above this size is copied in parts (the live path's)
+     */
+    public static List<KeyPlan> plan(List<BackfillPage.PageVersion> versions, Map<String, List<ListedVersion>> siteHistories,
+                                     long wholeCopyLimit) {
+        Map<String, List<BackfillPage.PageVersion>> byKey = new LinkedHashMap<>();
+        versions.forEach(v -> byKey.computeIfAbsent(v.key(), k -> new ArrayList<>()).add(v));
+        List<KeyPlan> plans = new ArrayList<>(byKey.size());
+        byKey.forEach((key, history) -> plans.add(planKey(key, List.copyOf(history), siteHistories.getOrDefault(key, List.of()), wholeCopyLimit)));
+        return plans;
+    }
+
+    private static KeyPlan planKey(String key, List<BackfillPage.PageVersion> history, List<ListedVersion> atSite, long wholeCopyLimit) {
+        int same = 0;
+        while (same < history.size() && same < atSite.size() && sameEntry(history.get(same), atSite.get(same))) {
+            same++;
+        }
+        if (same == atSite.size() && same == history.size()) {
+            return new KeyPlan(key, history, Plan.ALREADY_THERE, same, null);
+        }
+        boolean restPlain = history.subList(same, history.size()).stream().noneMatch(v -> v.deleteMarker() || v.size() >= wholeCopyLimit);
+        ListedVersion current = atSite.isEmpty() ? null : atSite.getLast();
+        if (same == atSite.size() && restPlain && (current == null || !current.deleteMarker())) {
+            return new KeyPlan(key, history, Plan.COPY_IN_ORDER, same, current == null ? null : current.eTag());
+        }
+        return new KeyPlan(key, history, Plan.ONE_BY_ONE, 0, null);
+    }
+
+    private static boolean sameEntry(BackfillPage.PageVersion source, ListedVersion site) {
+        if (source.deleteMarker() || site.deleteMarker()) {
+            return source.deleteMarker() && site.deleteMarker();
+        }
+        return source.size() == site.size() && source.eTag() != null && Objects.equals(source.eTag(), site.eTag());
+    }
+}

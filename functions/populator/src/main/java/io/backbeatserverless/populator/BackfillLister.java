@@ -1,0 +1,210 @@
+package io.backbeatserverless.populator;
+
+import io.backbeatserverless.adapters.aws.BucketRules;
+import io.backbeatserverless.adapters.aws.VersionListing;
+import io.backbeatserverless.adapters.kafka.EntryPublisher;
+import io.backbeatserverless.core.backfill.BackfillJob;
+import io.backbeatserverless.core.backfill.BackfillJobStore;
+import io.backbeatserverless.core.backfill.BackfillPage;
+import io.backbeatserverless.core.entry.EntryCodec;
+import io.backbeatserverless.core.ops.Counters;
+import io.backbeatserverless.core.ops.MetricsStore;
+import io.backbeatserverless.core.retry.RetryPolicy;
+import io.backbeatserverless.core.rules.ReplicationConfiguration;
+import io.backbeatserverless.core.rules.ReplicationConfigurationParser;
+import io.backbeatserverless.core.rules.ReplicationRule;
+import io.backbeatserverless.core.versions.KeyVersions;
+import io.backbeatserverless.core.versions.ListedVersion;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The populator's side of backfill jobs (issue 29): for each job still listing, the source is listed a page at a time
+ * (whole keys, up to {@code pageSize} versions), the rules pick the versions each site must have, and the page is
+ * recorded (one item) and published (one entry) before the job's cursor moves past it. A populator that dies in between
+ * lists the same page again: the same number, the record kept, the entry published again (the replicators' answer to a
+ * page is idempotent). The job's cursor moves only from where this lister read it, so two populators never list a page
+ * twice into different numbers.
+ */
+public final class BackfillLister implements Runnable, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackfillLister.class);
+    private static final RetryPolicy FAILED_PAGES = RetryPolicy.forever(Duration.ofSeconds(1), Duration.ofMinutes(1));
+
+    private final S3Client source;
+    private final VersionListing listing;
+    private final BucketRules bucketRules;
+    private final BackfillJobStore jobs;
+    private final EntryPublisher publisher;
+    private final String topic;
+    private final Set<String> configuredSites;
+    private final int pageSize;
+    private final Duration idleWait;
+    private final MetricsStore metrics;
+    private final Clock clock;
+    private volatile boolean running = true;
+
+    public BackfillLister(S3Client source, BucketRules bucketRules, BackfillJobStore jobs, EntryPublisher publisher, String topic,
+                          Collection<String> configuredSites, int pageSize, Duration idleWait, MetricsStore metrics, Clock clock) {
+        this.source = source;
+        this.listing = new VersionListing(source);
+        this.bucketRules = bucketRules;
+        this.jobs = jobs;
+        this.publisher = publisher;
+        this.topic = topic;
+        this.configuredSites = Set.copyOf(configuredSites);
+        this.pageSize = Math.min(1000, Math.max(1, pageSize));
+        this.idleWait = idleWait;
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    @Override
+    public void run() {
+        RetryPolicy.Backoff backoff = FAILED_PAGES.backoff(clock);
+        while (running) {
+            try {
+                boolean moved = pollOnce();
+                backoff.reset();
+                if (!moved) {
+                    sleep(idleWait);
+                }
+            } catch (Exception e) {
+                if (!running) {
+                    return;
+                }
+                Duration wait = backoff.next();
+                // The page was not recorded as listed: it is listed again, nothing is lost.
+                LOG.warn("backfill: listing a page failed, retrying in {} ms: {}", wait.toMillis(), e.toString());
+                sleep(wait);
+            }
+        }
+    }
+
+    /** Lists one page of each job still listing; true when any moved. */
+    public boolean pollOnce() {
+        boolean moved = false;
+        for (BackfillJob job : jobs.listing()) {
+            moved |= listPage(job);
+        }
+        return moved;
+    }
+
+    private boolean listPage(BackfillJob job) {
+        BucketRules.Lookup lookup = bucketRules.lookup(job.bucket());
+        if (lookup.rules() == null) {
+            String reason = "bucket '" + job.bucket() + "' " + (lookup.problem() != null ? "has an invalid replication configuration: "
+                    + lookup.problem() : "has no replication configuration") + ": nothing to backfill; put its rules, then start a job again";
+            LOG.warn("backfill {}: {}", job.id(), reason);
+            jobs.fail(job, reason);
+            return true;
+        }
+        ReplicationConfiguration rules = lookup.rules();
+        List<String> sites = sitesOf(job, rules);
+        VersionListing.Page page = listing.page(job.bucket(), job.prefix(), job.cursor(), pageSize);
+        List<BackfillPage.PageVersion> selected = new ArrayList<>();
+        for (KeyVersions key : page.keys()) {
+            for (ListedVersion version : key.versions()) {
+                select(job.bucket(), rules, sites, version).ifPresent(selected::add);
+            }
+        }
+        String now = clock.instant().toString();
+        BackfillPage published = null;
+        if (!selected.isEmpty()) {
+            published = new BackfillPage(job.id(), job.pagesListed() + 1, 0, job.bucket(), job.prefix(), job.cursor(), page.lastKey(), sites,
+                    ReplicationConfigurationParser.toJson(rules), selected, now);
+            jobs.savePage(published);
+            publisher.publishAll(List.of(new ProducerRecord<>(topic, published.messageKey(), EntryCodec.encode(published))));
+        }
+        if (!jobs.advance(job, job.cursor(), page.keys().isEmpty() ? job.cursor() : page.lastKey(), published, wholeKeysListed(page), page.done(), now, sites)) {
+            LOG.info("backfill {}: another lister moved the job's cursor past '{}': its page stands", job.id(), job.cursor());
+            return true;
+        }
+        if (published != null) {
+            countQueued(published, rules);
+        }
+        if (page.done()) {
+            LOG.info("backfill {}: {} listed ({} pages)", job.id(), job.bucket(), job.pagesListed() + (published == null ? 0 : 1));
+        }
+        return true;
+    }
+
+    /** Entries of the page's whole keys (the listing read more: the key it ended in, listed again with the next page). */
+    private static long wholeKeysListed(VersionListing.Page page) {
+        return page.keys().stream().mapToLong(k -> k.versions().size()).sum();
+    }
+
+    /** The job's sites: those asked for, or every site of the bucket's rules, that this deployment serves. */
+    private List<String> sitesOf(BackfillJob job, ReplicationConfiguration rules) {
+        Set<String> sites = new LinkedHashSet<>(job.sites().isEmpty() ? rules.sites() : job.sites());
+        sites.retainAll(configuredSites);
+        return sites.stream().sorted().toList();
+    }
+
+    /** The version, if a rule sends it to one of the job's sites (tags read only for rules that filter on them). */
+    private java.util.Optional<BackfillPage.PageVersion> select(String bucket, ReplicationConfiguration rules, List<String> sites,
+                                                               ListedVersion l) {
+        Map<String, String> tags = Map.of();
+        if (!l.deleteMarker() && rules.needsTagsFor(l.key())) {
+            try {
+                tags = new HashMap<>();
+                for (var t : source.getObjectTagging(r -> r.bucket(bucket).key(l.key()).versionId(l.versionId())).tagSet()) {
+                    tags.put(t.key(), t.value());
+                }
+            } catch (NoSuchKeyException gone) {
+                return java.util.Optional.empty(); // deleted since it was listed: nothing to replicate
+            } catch (S3Exception e) {
+                if (e.statusCode() == 404) {
+                    return java.util.Optional.empty();
+                }
+                throw e;
+            }
+        }
+        ReplicationRule rule = rules.ruleFor(l.key(), tags).orElse(null);
+        if (rule == null || (l.deleteMarker() && !rule.deleteMarkerReplication()) || rule.sites().stream().noneMatch(sites::contains)) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new BackfillPage.PageVersion(l.key(), l.versionId(), l.size(), l.eTag(),
+                l.lastModified() == null ? null : l.lastModified().toString(), l.deleteMarker(), rules.rules().indexOf(rule), tags));
+    }
+
+    private void countQueued(BackfillPage page, ReplicationConfiguration rules) {
+        Map<String, Counters> bySite = new HashMap<>();
+        for (BackfillPage.PageVersion v : page.versions()) {
+            for (String site : rules.rules().get(v.rule()).sites()) {
+                if (page.sites().contains(site)) {
+                    bySite.merge(site, Counters.queued(1, v.size()), Counters::plus);
+                }
+            }
+        }
+        bySite.forEach((site, counters) -> metrics.add(site, clock.instant(), counters));
+    }
+
+    private void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+    }
+}

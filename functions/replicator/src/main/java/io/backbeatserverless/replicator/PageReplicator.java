@@ -1,0 +1,168 @@
+package io.backbeatserverless.replicator;
+
+import io.backbeatserverless.core.backfill.BackfillPage;
+import io.backbeatserverless.core.backfill.PageDiff;
+import io.backbeatserverless.core.backfill.PageOutcome;
+import io.backbeatserverless.core.concurrent.BoundedTasks;
+import io.backbeatserverless.core.entry.ReplicationEntry;
+import io.backbeatserverless.core.entry.StatusEntry;
+import io.backbeatserverless.core.entry.VersionKey;
+import io.backbeatserverless.core.rules.ReplicationConfiguration;
+import io.backbeatserverless.core.status.ReplicationStatus;
+import io.backbeatserverless.core.versions.ListedVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/**
+ * One site's replicator on a backfill page (issue 29): the site is listed over the page's key range once, {@link PageDiff}
+ * says which keys are missing there, their versions are copied in order with no look per version, and the other keys go
+ * one version at a time through the live path ({@link OneVersion}); keys in parallel, at most {@code keyConcurrency}. The
+ * answer is one {@link PageOutcome}, plus an outcome of its own for each version not COMPLETED (FAILED or SKIPPED with
+ * its reason, for the failed list and the retry). Keys not started by the deadline, and the rest of a key whose version
+ * was deferred, are the page's remainder: the next part, for this site alone.
+ */
+final class PageReplicator {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PageReplicator.class);
+
+    /** The live path for one version: its outcome, or null when it was deferred at the deadline. */
+    interface OneVersion {
+        StatusEntry replicate(ReplicationEntry entry, Instant stopAt);
+    }
+
+    /** What a page came to at this site: the outcome, the versions' own outcomes when not COMPLETED, the remainder if any. */
+    record Result(PageOutcome outcome, List<StatusEntry> notCompleted, BackfillPage remainder) {
+    }
+
+    private final String site;
+    private final OneVersion oneByOne;
+    private final PageSite pageSite;
+    private final int keyConcurrency;
+    private final long wholeCopyLimit;
+    private final Clock clock;
+
+    /** @param pageSite null: a site without listing diffs (every version one at a time) */
+    PageReplicator(String site, OneVersion oneByOne, PageSite pageSite, int keyConcurrency, long wholeCopyLimit, Clock clock) {
+        this.site = site;
+        this.oneByOne = oneByOne;
+        this.pageSite = pageSite;
+        this.keyConcurrency = keyConcurrency;
+        this.wholeCopyLimit = wholeCopyLimit;
+        this.clock = clock;
+    }
+
+    /** A site history matching no source history: the key goes one version at a time. */
+    private static final List<ListedVersion> UNKNOWN = List.of(new ListedVersion("", "", false, java.time.Instant.EPOCH, true, -1, null));
+
+    private record KeyResult(long completed, long bytes, List<StatusEntry> notCompleted, List<BackfillPage.PageVersion> deferred) {
+    }
+
+    Result replicate(BackfillPage page, Instant stopAt) {
+        ReplicationConfiguration configuration = page.configuration();
+        List<BackfillPage.PageVersion> versions = page.versionsFor(site, configuration);
+        String now = clock.instant().toString();
+        Map<String, ReplicationEntry> entries = new LinkedHashMap<>();
+        for (BackfillPage.PageVersion v : versions) {
+            entries.put(v.ref(), new ReplicationEntry(ReplicationEntry.TYPE_PUT, page.bucket(), new VersionKey(v.key(), v.versionId()),
+                    v.metadata(configuration).onlySite(site), new ReplicationEntry.OverheadFields(v.lastModified(), now, v.versionId())));
+        }
+        Map<String, List<ListedVersion>> atSite = siteHistories(page, entries.values());
+        List<Callable<KeyResult>> tasks = new ArrayList<>();
+        for (PageDiff.KeyPlan plan : PageDiff.plan(versions, atSite, wholeCopyLimit)) {
+            tasks.add(() -> replicateKey(plan, entries, stopAt));
+        }
+        long completed = 0;
+        long bytes = 0;
+        List<StatusEntry> notCompleted = new ArrayList<>();
+        List<BackfillPage.PageVersion> deferred = new ArrayList<>();
+        for (KeyResult r : BoundedTasks.run(tasks, keyConcurrency)) {
+            completed += r.completed();
+            bytes += r.bytes();
+            notCompleted.addAll(r.notCompleted());
+            deferred.addAll(r.deferred());
+        }
+        long failed = notCompleted.stream().filter(s -> s.status() == ReplicationStatus.FAILED).count();
+        PageOutcome outcome = new PageOutcome(page.jobId(), page.number(), page.part(), page.bucket(), page.throughKey(), site, completed,
+                bytes, failed, notCompleted.size() - failed,
+                notCompleted.stream().map(s -> BackfillPage.PageVersion.ref(s.versionKey().objectKey(), s.versionKey().versionId())).toList(),
+                deferred.stream().map(BackfillPage.PageVersion::ref).toList(), clock.instant().toString());
+        LOG.info("site {}: backfill {} page {}.{} of {}: {} versions, {} completed, {} failed, {} skipped, {} put back ({} keys listed at the site)",
+                site, page.jobId(), page.number(), page.part(), page.bucket(), versions.size(), completed, failed, outcome.skipped(),
+                deferred.size(), atSite.size());
+        return new Result(outcome, notCompleted, deferred.isEmpty() ? null : page.remainderFor(site, deferred));
+    }
+
+    /**
+     * What the site has of the page's keys, by one listing of its range per destination bucket. A site that cannot be
+     * listed has every key taken one version at a time (a history no page has matches nothing).
+     */
+    private Map<String, List<ListedVersion>> siteHistories(BackfillPage page, java.util.Collection<ReplicationEntry> entries) {
+        Map<String, List<ListedVersion>> unknown = new java.util.HashMap<>();
+        entries.forEach(e -> unknown.put(e.objectKey(), UNKNOWN));
+        if (pageSite == null || entries.isEmpty()) {
+            return unknown;
+        }
+        Map<String, List<ListedVersion>> present = new java.util.HashMap<>();
+        Set<String> buckets = new java.util.LinkedHashSet<>();
+        entries.forEach(e -> buckets.add(pageSite.destinationBucket(e)));
+        for (String bucket : buckets) {
+            if (bucket == null || bucket.isBlank()) {
+                return unknown; // the live path says why (no bucket)
+            }
+            try {
+                present.putAll(pageSite.siteHistories(page.bucket(), bucket, page.prefix(), page.afterKey(), page.throughKey()));
+            } catch (Exception e) {
+                LOG.warn("site {}: listing bucket {} for backfill page {}/{} failed, its versions go one at a time: {}", site, bucket,
+                        page.jobId(), page.number(), e.toString());
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                return unknown;
+            }
+        }
+        return present;
+    }
+
+    private KeyResult replicateKey(PageDiff.KeyPlan plan, Map<String, ReplicationEntry> entries, Instant stopAt) {
+        if (stopAt != null && !clock.instant().isBefore(stopAt)) {
+            return new KeyResult(0, 0, List.of(), plan.versions());
+        }
+        List<ReplicationEntry> history = plan.versions().stream().map(v -> entries.get(v.ref())).toList();
+        long completed = 0;
+        long bytes = 0;
+        int from = 0;
+        if (plan.plan() == PageDiff.Plan.ALREADY_THERE) {
+            return new KeyResult(history.size(), 0, List.of(), List.of());
+        }
+        if (plan.plan() == PageDiff.Plan.COPY_IN_ORDER) {
+            PageSite.InOrder inOrder = pageSite.copyInOrder(history.subList(plan.atSite(), history.size()), plan.currentETag());
+            completed = plan.atSite() + inOrder.done();
+            bytes = inOrder.bytes();
+            from = plan.atSite() + inOrder.done();
+        }
+        List<StatusEntry> notCompleted = new ArrayList<>();
+        for (int i = from; i < history.size(); i++) {
+            StatusEntry outcome = oneByOne.replicate(history.get(i), stopAt);
+            if (outcome == null) {
+                return new KeyResult(completed, bytes, notCompleted, plan.versions().subList(i, plan.versions().size()));
+            }
+            if (outcome.status() == ReplicationStatus.COMPLETED) {
+                completed++;
+                bytes += outcome.bytes();
+            } else {
+                notCompleted.add(outcome);
+            }
+        }
+        return new KeyResult(completed, bytes, notCompleted, List.of());
+    }
+}

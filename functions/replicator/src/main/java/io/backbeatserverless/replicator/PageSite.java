@@ -1,0 +1,37 @@
+package io.backbeatserverless.replicator;
+
+import io.backbeatserverless.core.entry.ReplicationEntry;
+
+import io.backbeatserverless.core.versions.ListedVersion;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A site that a backfill page (issue 29) can be diffed against by one listing and copied to without a look per version:
+ * an {@code aws_s3} site. Sites without it take a page's versions one at a time.
+ */
+interface PageSite {
+
+    /** The bucket at the site that {@code entry}'s replica goes to. */
+    String destinationBucket(ReplicationEntry entry);
+
+    /**
+     * What the site has of each source key in the page's range (keys after {@code afterKey}, null: from the start of
+     * {@code prefix}, through {@code throughKey}), by source key, each key's entries oldest first: one listing.
+     */
+    Map<String, List<ListedVersion>> siteHistories(String sourceBucket, String destinationBucket, String prefix, String afterKey,
+                                                   String throughKey) throws Exception;
+
+    /**
+     * Copies versions of a key, oldest first, each write conditional on the one before (the first on the site's current
+     * object having {@code currentETag}, or on the key having none when null; each next on the current object being the
+     * replica just written): stops at the first that does not go (a condition failed because something was written
+     * meanwhile, or an error), whose rest the caller takes one version at a time.
+     */
+    InOrder copyInOrder(List<ReplicationEntry> versions, String currentETag);
+
+    /** How many of a key's versions were copied in order, and their bytes. */
+    record InOrder(int done, long bytes) {
+    }
+}
