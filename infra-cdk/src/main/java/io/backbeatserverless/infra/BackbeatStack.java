@@ -404,7 +404,7 @@ public final class BackbeatStack extends Stack {
         DeploymentConfig.Verify verify = deployment.verify();
         if (verify.schedule() != null) {
             ObjectNode start = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("action", "start")
-                    .put("repair", verify.repair());
+                    .put("repair", verify.repair()).put("deep", verify.deep());
             verify.buckets().forEach(start.putArray("buckets")::add);
             schedule("VerifyStart", "starts verify runs (deployment's verify.schedule)", verify.schedule(), verifier, schedulerRole,
                     start.toString());

@@ -272,11 +272,16 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
     /**
      * Scheduled verify runs, off unless {@code schedule} is set: an EventBridge Scheduler expression
      * ({@code rate(1 day)}, {@code cron(0 3 * * ? *)}) starting a run of each of {@code buckets} (none: every bucket
-     * with rules), with {@code repair} if asked. Runs started from the ops API are walked whatever this says.
+     * with rules), with {@code repair} if asked, and {@code deep} (every version read whole: HEAD and tags) rather than by
+     * the listings with a sample read whole (issue 29). Runs started from the ops API are walked whatever this says.
      */
-    public record Verify(String schedule, List<String> buckets, boolean repair) {
+    public record Verify(String schedule, List<String> buckets, boolean repair, boolean deep) {
         public Verify {
             buckets = buckets == null ? List.of() : List.copyOf(buckets);
+        }
+
+        public Verify(String schedule, List<String> buckets, boolean repair) {
+            this(schedule, buckets, repair, false);
         }
     }
 }

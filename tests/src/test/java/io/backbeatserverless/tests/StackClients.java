@@ -62,12 +62,24 @@ final class StackClients implements AutoCloseable {
         return api(200, method, path, java.util.Map.of(), null);
     }
 
-    /** A new versioned source bucket whose one rule (Prefix "") replicates to {@code sites} (StorageClass). */
+    /**
+     * A new versioned source bucket whose one rule (Prefix "") replicates to {@code sites} (StorageClass), once the listing
+     * feed has met it: the backfill job it starts for what the bucket holds (nothing) is listed, so versions put from
+     * now on take the live path, one entry each, as a test of the live path wants (issue 29).
+     */
     String replicatedBucket(String sites) {
         String bucket = newVersionedBucket("src");
         source.putBucketReplication(r -> r.bucket(bucket).replicationConfiguration(ReplicationConfiguration.builder()
                 .role(ROLE).rules(rule -> rule.status(ReplicationRuleStatus.ENABLED).prefix("")
                         .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(sites))).build()));
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            for (var job : api("GET", "/_/backfill/jobs").path("Jobs")) {
+                if (bucket.equals(job.path("Bucket").asText()) && !job.path("State").asText().equals("LISTING")) {
+                    return true;
+                }
+            }
+            return false;
+        });
         return bucket;
     }
 

@@ -25,8 +25,14 @@ class VerifyTest extends StackScenario {
     }
 
     static JsonNode verify(String bucket, boolean repair, int stuckAfterSeconds) {
+        return verify(bucket, repair, stuckAfterSeconds, false);
+    }
+
+    /** @param deep every version read whole (HEAD and tags), not by the listings with a sample read whole */
+    static JsonNode verify(String bucket, boolean repair, int stuckAfterSeconds, boolean deep) {
         JsonNode started = stack.api(202, "POST", "/_/crr/verify", Map.of(),
-                "{\"Bucket\":\"" + bucket + "\",\"Repair\":" + repair + ",\"StuckAfterSeconds\":" + stuckAfterSeconds + "}");
+                "{\"Bucket\":\"" + bucket + "\",\"Repair\":" + repair + ",\"StuckAfterSeconds\":" + stuckAfterSeconds
+                        + ",\"Deep\":" + deep + "}");
         String id = started.path("Id").asText();
         return await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
                 .until(() -> stack.api("GET", "/_/crr/verify/" + id), run -> run.path("Phase").asText().equals("DONE"));
@@ -67,7 +73,12 @@ class VerifyTest extends StackScenario {
         stack.destination.putObject(r -> r.bucket("dest-bucket").key(bucket + "/overwritten"), RequestBody.fromString("other bytes"));
         stack.destination.deleteObjectTagging(r -> r.bucket("dest-bucket").key(bucket + "/untagged"));
 
-        JsonNode tampered = verify(bucket, false);
+        // By the listings alone, what differs in its bytes or is gone: the tags are not in a listing.
+        JsonNode listed = verify(bucket, false);
+        assertThat(findings(listed)).extracting(f -> f.path("Key").asText() + " " + f.path("Kind").asText())
+                .containsExactlyInAnyOrder("deleted MISSING", "overwritten DIVERGENT");
+
+        JsonNode tampered = verify(bucket, false, 60, true);
         assertThat(tampered.path("Clean").asBoolean()).isFalse();
         JsonNode counts = tampered.path("Sites").path(SharedStack.AWS_LOCATION);
         assertThat(counts.path("Missing").asLong()).isEqualTo(1);
@@ -81,11 +92,11 @@ class VerifyTest extends StackScenario {
         assertThat(findings(tampered)).filteredOn(f -> f.path("Key").asText().equals("overwritten")).singleElement()
                 .satisfies(f -> assertThat(f.path("Detail").asText()).contains("is not a replica"));
 
-        JsonNode repaired = verify(bucket, true);
+        JsonNode repaired = verify(bucket, true, 60, true);
         assertThat(repaired.path("Sites").path(SharedStack.AWS_LOCATION).path("Repaired").asLong()).isEqualTo(3);
 
         JsonNode after = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
-                .until(() -> verify(bucket, false), run -> run.path("Clean").asBoolean());
+                .until(() -> verify(bucket, false, 60, true), run -> run.path("Clean").asBoolean());
         assertThat(after.path("Sites").path(SharedStack.AWS_LOCATION).path("Identical").asLong()).isEqualTo(4);
         assertThat(stack.destination.getObjectAsBytes(r -> r.bucket("dest-bucket").key(bucket + "/overwritten")).asUtf8String())
                 .isEqualTo("bytes of overwritten");
@@ -110,15 +121,15 @@ class VerifyTest extends StackScenario {
         stack.source.putObjectTagging(r -> r.bucket(bucket).key("labelled").versionId(latest)
                 .tagging(t -> t.tagSet(software.amazon.awssdk.services.s3.model.Tag.builder().key("team").value("c").build())));
 
-        JsonNode changed = verify(bucket, false);
+        JsonNode changed = verify(bucket, false, 60, true);
         assertThat(findings(changed)).extracting(f -> f.path("Kind").asText() + " " + f.path("VersionId").asText() + " " + f.path("Detail").asText())
                 .containsExactlyInAnyOrder("DIVERGENT " + older + " tag team: 'b' at the source, 'a' at the site",
                         "DIVERGENT " + latest + " tag team: 'c' at the source, 'a' at the site");
 
-        verify(bucket, true);
+        verify(bucket, true, 60, true);
 
         JsonNode after = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
-                .until(() -> verify(bucket, false), run -> run.path("Clean").asBoolean());
+                .until(() -> verify(bucket, false, 60, true), run -> run.path("Clean").asBoolean());
         assertThat(after.path("Sites").path(SharedStack.AWS_LOCATION).path("Identical").asLong()).isEqualTo(2);
         var siteVersions = stack.destination.listObjectVersions(r -> r.bucket("dest-bucket").prefix(bucket + "/labelled")).versions();
         assertThat(siteVersions).as("re-tagged in place: no version added").hasSize(2);

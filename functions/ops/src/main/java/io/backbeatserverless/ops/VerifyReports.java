@@ -32,7 +32,7 @@ final class VerifyReports {
             throw OpsException.badBody("body is not JSON: " + e.getMessage());
         }
         if (node == null || !node.isObject()) {
-            throw OpsException.badBody("body must be a JSON object {Bucket?, Site?, Prefix?, Repair?, StuckAfterSeconds?}");
+            throw OpsException.badBody("body must be a JSON object {Bucket?, Site?, Prefix?, Repair?, StuckAfterSeconds?, Deep?, SampleFraction?}");
         }
         List<String> sites = new ArrayList<>();
         if (node.hasNonNull("Site")) {
@@ -54,8 +54,18 @@ final class VerifyReports {
         if (node.has("Repair") && !node.get("Repair").isBoolean()) {
             throw OpsException.badBody("Repair must be true or false");
         }
+        if (node.has("Deep") && !node.get("Deep").isBoolean()) {
+            throw OpsException.badBody("Deep must be true or false");
+        }
+        double sample = VerifyRequest.DEFAULT_SAMPLE;
+        if (node.has("SampleFraction")) {
+            if (!node.get("SampleFraction").isNumber() || node.get("SampleFraction").asDouble() < 0 || node.get("SampleFraction").asDouble() > 1) {
+                throw OpsException.badBody("SampleFraction must be a number from 0 to 1 (the fraction of keys read whole)");
+            }
+            sample = node.get("SampleFraction").asDouble();
+        }
         return new VerifyRequest(node.path("Bucket").asText(null), sites, node.path("Prefix").asText(""),
-                node.path("Repair").asBoolean(false), stuckAfter);
+                node.path("Repair").asBoolean(false), stuckAfter, node.path("Deep").asBoolean(false), sample);
     }
 
     static Map<String, Object> run(VerifyRun run) {
@@ -69,6 +79,8 @@ final class VerifyReports {
         request.put("Prefix", run.request().prefix());
         request.put("Repair", run.request().repair());
         request.put("StuckAfterSeconds", run.request().stuckAfter().toSeconds());
+        request.put("Deep", run.request().deep());
+        request.put("SampleFraction", run.request().sample());
         body.put("Request", request);
         body.put("CreatedAt", run.createdAt().toString());
         body.put("UpdatedAt", run.updatedAt().toString());

@@ -88,8 +88,8 @@ public final class BackfillLister implements Runnable, AutoCloseable {
                     return;
                 }
                 Duration wait = backoff.next();
-                // The page was not recorded as listed: it is listed again, nothing is lost.
-                LOG.warn("backfill: listing a page failed, retrying in {} ms: {}", wait.toMillis(), e.toString());
+                // The jobs could not be read: read again, nothing is lost.
+                LOG.warn("backfill: reading the jobs to list failed, retrying in {} ms: {}", wait.toMillis(), e.toString());
                 sleep(wait);
             }
         }
@@ -99,10 +99,32 @@ public final class BackfillLister implements Runnable, AutoCloseable {
     public boolean pollOnce() {
         boolean moved = false;
         for (BackfillJob job : jobs.listing()) {
-            moved |= listPage(job);
+            try {
+                moved |= listPage(job);
+                failuresInARow.remove(job.id());
+            } catch (RuntimeException e) {
+                // One job's failure is not another's: the next job is listed. A job that fails every time stops, FAILED with
+                // the reason, for an operator to read and start again (nothing of it is lost: its pages so far stand).
+                int failures = failuresInARow.merge(job.id(), 1, Integer::sum);
+                if (failures >= GIVE_UP_AFTER) {
+                    failuresInARow.remove(job.id());
+                    jobs.fail(job, "listing stopped after " + failures + " failures in a row at key '" + job.cursor() + "': " + e);
+                    LOG.error("backfill {}: listing stopped after {} failures in a row: {}", job.id(), failures, e.toString());
+                } else {
+                    LOG.warn("backfill {}: listing a page failed ({} in a row), tried again next time: {}", job.id(), failures, e.toString());
+                }
+                moved = true;
+            }
         }
         return moved;
     }
+
+    /** Failures in a row after which a job stops listing (FAILED, with the reason). */
+    static final int GIVE_UP_AFTER = 10;
+    private final Map<String, Integer> failuresInARow = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A page's keys and version ids, at most this many bytes: its record is one DynamoDB item (400 KB at most). */
+    static final int PAGE_KEY_BYTES = 256 * 1024;
 
     private boolean listPage(BackfillJob job) {
         BucketRules.Lookup lookup = bucketRules.lookup(job.bucket());
@@ -115,7 +137,7 @@ public final class BackfillLister implements Runnable, AutoCloseable {
         }
         ReplicationConfiguration rules = lookup.rules();
         List<String> sites = sitesOf(job, rules);
-        VersionListing.Page page = listing.page(job.bucket(), job.prefix(), job.cursor(), pageSize);
+        VersionListing.Page page = withinItemSize(listing.page(job.bucket(), job.prefix(), job.cursor(), pageSize));
         List<BackfillPage.PageVersion> selected = new ArrayList<>();
         for (KeyVersions key : page.keys()) {
             for (ListedVersion version : key.versions()) {
@@ -141,6 +163,23 @@ public final class BackfillLister implements Runnable, AutoCloseable {
             LOG.info("backfill {}: {} listed ({} pages)", job.id(), job.bucket(), job.pagesListed() + (published == null ? 0 : 1));
         }
         return true;
+    }
+
+    /**
+     * The page cut after the key that brings its keys and version ids past {@link #PAGE_KEY_BYTES} (long keys: a thousand
+     * keys of 1 KiB would not fit the page's record); the cut keys come with the next page. A page keeps one key at least.
+     */
+    private static VersionListing.Page withinItemSize(VersionListing.Page page) {
+        long bytes = 0;
+        for (int i = 0; i < page.keys().size(); i++) {
+            KeyVersions key = page.keys().get(i);
+            bytes += key.versions().size() * (key.key().getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 64L);
+            if (bytes > PAGE_KEY_BYTES && i > 0) {
+                List<KeyVersions> kept = page.keys().subList(0, i);
+                return new VersionListing.Page(kept, kept.getLast().key(), false, page.listed());
+            }
+        }
+        return page;
     }
 
     /** Entries of the page's whole keys (the listing read more: the key it ended in, listed again with the next page). */

@@ -222,6 +222,7 @@ public final class StatusRecorder implements AutoCloseable {
         // delivered again, it meets the same minute, which then knows it counted it (issue 28).
         Map<String, Instant> minuteBySite = new HashMap<>();
         Map<String, Map<String, List<StatusEntry>>> countedBySiteAndBucket = new HashMap<>();
+        List<PageOutcome> pagesCounted = new ArrayList<>();
         List<ReplicationEvent> raised = new ArrayList<>();
         lastOffsetBySite.forEach((site, lastOffsets) -> {
             Map<String, Long> countedThrough = metrics.countedThrough(site);
@@ -241,6 +242,7 @@ public final class StatusRecorder implements AutoCloseable {
             for (PageRead page : pages) {
                 KafkaEventRecords.Record record = page.record();
                 if (page.outcome().site().equals(site) && record.offset() > countedThrough.getOrDefault(partitionOf(record), -1L)) {
+                    pagesCounted.add(page.outcome());
                     delta = delta.plus(new Counters(0, 0, page.outcome().completed(), page.outcome().completedBytes(), 0, 0, 0, 0));
                     Instant at = page.outcome().timestamp() == null ? now : Instant.parse(page.outcome().timestamp());
                     minuteBySite.merge(site, at, (a, b) -> a.isAfter(b) ? a : b);
@@ -259,6 +261,8 @@ public final class StatusRecorder implements AutoCloseable {
         lastOffsetBySite.keySet().forEach(site -> {
             try {
                 countedBySiteAndBucket.getOrDefault(site, Map.of()).forEach((bucket, outcomes) -> replicationMetrics.outcomes(site, bucket, outcomes));
+                pagesCounted.stream().filter(p -> p.site().equals(site))
+                        .forEach(p -> replicationMetrics.pageCompleted(site, p.bucket(), p.completed(), p.completedBytes()));
             } catch (RuntimeException e) {
                 LOG.warn("site {}: replication metrics of this batch not emitted: {}", site, e.toString());
             }

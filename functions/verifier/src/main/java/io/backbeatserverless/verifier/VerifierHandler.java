@@ -63,10 +63,12 @@ public final class VerifierHandler implements RequestHandler<Map<String, Object>
             buckets.add(null); // every bucket with rules
         }
         boolean repair = Boolean.TRUE.equals(input.get("repair"));
+        boolean deep = Boolean.TRUE.equals(input.get("deep"));
         List<String> ids = new ArrayList<>();
         for (String bucket : buckets) {
             Instant now = clock.instant();
-            VerifyRun run = VerifyRun.started(VerifyRun.newId(now), new VerifyRequest(bucket, List.of(), "", repair, null), now);
+            VerifyRun run = VerifyRun.started(VerifyRun.newId(now), new VerifyRequest(bucket, List.of(), "", repair, null, deep,
+                    VerifyRequest.DEFAULT_SAMPLE), now);
             verifier.runs().create(run);
             ids.add(run.id());
         }

@@ -195,9 +195,10 @@ public final class VerifyEngine {
         Map<String, Map<String, String>> tagsOf = new java.util.concurrent.ConcurrentHashMap<>();
         List<Callable<Void>> reads = new ArrayList<>();
         for (KeyVersions key : page.keys()) {
+            boolean whole = request.readsWhole(key.key());
             for (ListedVersion v : key.versions()) {
                 reads.add(() -> {
-                    selectAndRead(bucket, config, v, ruleOf, tagsOf, sourceDetails);
+                    selectAndRead(bucket, config, v, ruleOf, tagsOf, sourceDetails, whole);
                     return null;
                 });
             }
@@ -248,7 +249,7 @@ public final class VerifyEngine {
             Set<String> keys = new java.util.TreeSet<>(KeyVersions.KEY_ORDER);
             keys.addAll(targetKeys.getValue().keySet());
             expected.forEach((key, versions) -> keys.add(key));
-            Map<String, KeyAudit.SiteEntry> replicas = readReplicas(target, bucket, keys, targetKeys.getValue(), expected, sourceKeys);
+            Map<String, KeyAudit.SiteEntry> replicas = readReplicas(target, bucket, keys, targetKeys.getValue(), expected, sourceKeys, request);
             SiteCounts counts = bySite.getOrDefault(site, SiteCounts.ZERO);
             int repairsBefore = repairs.size();
             for (String key : keys) {
@@ -293,7 +294,7 @@ public final class VerifyEngine {
      * reads what it will be compared by. A version that is itself a replica belongs nowhere.
      */
     private void selectAndRead(String bucket, ReplicationConfiguration config, ListedVersion v, Map<String, ReplicationRule> ruleOf,
-                               Map<String, Map<String, String>> tagsOf, Map<String, VersionDetails> details) {
+                               Map<String, Map<String, String>> tagsOf, Map<String, VersionDetails> details, boolean whole) {
         if (v.deleteMarker()) {
             config.ruleFor(v.key(), Map.of()).filter(ReplicationRule::deleteMarkerReplication).ifPresent(r -> ruleOf.put(id(v), r));
             return;
@@ -304,6 +305,13 @@ public final class VerifyEngine {
         }
         ReplicationRule rule = config.ruleFor(v.key(), tags == null ? Map.of() : tags).orElse(null);
         if (rule == null) {
+            return;
+        }
+        if (!whole) {
+            // By the listing alone (issue 29): its size and ETag; what it does not carry is for the keys read whole.
+            ruleOf.put(id(v), rule);
+            tagsOf.put(id(v), tags == null ? Map.of() : tags);
+            details.put(id(v), listed(v, null, false));
             return;
         }
         VersionDetails read = source.details(bucket, v.key(), v.versionId());
@@ -323,7 +331,8 @@ public final class VerifyEngine {
      * tags of the copies that stand for an expected version. Keyed by the replica key and the site's version id.
      */
     private Map<String, KeyAudit.SiteEntry> readReplicas(Target target, String sourceBucket, Set<String> keys, Map<String, KeyVersions> atSite,
-                                                         Map<String, List<ListedVersion>> expected, Map<String, KeyVersions> sourceKeys) {
+                                                         Map<String, List<ListedVersion>> expected, Map<String, KeyVersions> sourceKeys,
+                                                         VerifyRequest request) {
         VersionStore store = sites.get(target.site().name());
         boolean keepsIds = SiteConfig.TYPE_SCALITY.equals(target.site().type());
         Map<String, KeyAudit.SiteEntry> entries = new java.util.concurrent.ConcurrentHashMap<>();
@@ -339,6 +348,9 @@ public final class VerifyEngine {
             KeyVersions atSource = sourceKeys.get(key);
             if (atSource != null) {
                 atSource.versions().forEach(v -> sourceIds.add(v.versionId()));
+            }
+            if (!request.readsWhole(key) && byListing(replicaKey, expected.getOrDefault(key, List.of()), sourceIds, keepsIds, entries)) {
+                continue;
             }
             for (ListedVersion v : replicaKey.versions()) {
                 if (v.deleteMarker()) {
@@ -363,6 +375,32 @@ public final class VerifyEngine {
         }
         parallel(reads);
         return entries;
+    }
+
+    /**
+     * The site's entries of a key judged by the listings alone (issue 29), when they can be: the site's history is the
+     * first entries of what the source sends it, entry for entry ({@link PageDiff#sameEntries}: sizes, ETags, markers),
+     * so each is the replica of the source version in its place (a CloudServer site keeps the source's version ids, which
+     * say it). False, nothing read: the key is read whole (a HEAD per entry says whose replica each is).
+     */
+    private static boolean byListing(KeyVersions replicaKey, List<ListedVersion> expected, Set<String> sourceIds, boolean keepsIds,
+                                     Map<String, KeyAudit.SiteEntry> entries) {
+        List<ListedVersion> atSite = replicaKey.versions();
+        if (!keepsIds && io.backbeatserverless.core.backfill.PageDiff.sameEntries(expected, atSite) != atSite.size()) {
+            return false;
+        }
+        for (int i = 0; i < atSite.size(); i++) {
+            ListedVersion v = atSite.get(i);
+            String of = keepsIds ? (sourceIds.contains(v.versionId()) ? v.versionId() : null)
+                    : v.deleteMarker() ? null : expected.get(i).versionId();
+            entries.put(replicaKey.key() + "\u0000" + v.versionId(), new KeyAudit.SiteEntry(v, of, v.deleteMarker() ? null : listed(v, of, true)));
+        }
+        return true;
+    }
+
+    /** What a listing says of a version, as details: its size and ETag, nothing it does not carry (no tags: not compared). */
+    private static VersionDetails listed(ListedVersion v, String replicaOf, boolean replica) {
+        return new VersionDetails(v.size(), v.eTag(), Map.of(), Map.of(), null, replicaOf, replica);
     }
 
     /** Each site the bucket's rules send versions to, among those asked for, with its bucket there. */

@@ -170,8 +170,8 @@ public final class ChildProcess implements AutoCloseable {
                     LOG.error("[{}] {}", name, line);
                 } else if (line.startsWith("MEMORY") || line.startsWith("FAULTS") || line.startsWith("UNAVAILABLE") || line.equals("AVAILABLE")) {
                     LOG.info("[{}] {}", name, line); // routine: once a minute, for an operator watching a long run
-                } else if (line.contains(" WARN ") || line.contains(" ERROR ") || System.getenv("BACKBEAT_DEBUG_CHILDREN") != null) {
-                    LOG.info("[{}] {}", name, line); // a function's warnings reach the stack's log (BACKBEAT_DEBUG_CHILDREN: all its lines)
+                } else if (System.getenv("BACKBEAT_DEBUG_CHILDREN") != null) {
+                    LOG.info("[{}] {}", name, line); // every line of every child, for a developer chasing a stall
                 } else {
                     LOG.debug("[{}] {}", name, line);
                 }

@@ -112,7 +112,15 @@ public final class FunctionProcess implements AutoCloseable {
         }
     }
 
-    private final List<java.util.function.Consumer<String>> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<java.util.function.Consumer<String>> watchers = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(
+            this::relayWarnings));
+
+    /** A function's warnings and errors reach the stack's log (its other lines stay at DEBUG): a stalled run says why. */
+    private void relayWarnings(String line) {
+        if (line.contains(" WARN ") || line.contains(" ERROR ")) {
+            LOG.info("[{}] {}", name, line);
+        }
+    }
 
     /** Hands every line the function logs to {@code watcher}, across restarts. */
     public synchronized void watch(java.util.function.Consumer<String> watcher) {

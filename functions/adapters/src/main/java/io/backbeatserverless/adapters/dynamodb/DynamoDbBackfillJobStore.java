@@ -304,7 +304,7 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
         QueryRequest query = QueryRequest.builder().tableName(table).consistentRead(true)
                 .keyConditionExpression("#pk = :pk AND #sk >= :from")
                 .expressionAttributeNames(Map.of("#pk", TableSchemas.STATUS_PK, "#sk", TableSchemas.STATUS_SK))
-                .expressionAttributeValues(Map.of(":pk", s(PAGES + bucket), ":from", s(fromKey))).build();
+                .expressionAttributeValues(Map.of(":pk", s(PAGES + bucket), ":from", s(sortable(fromKey)))).build();
         List<StoredPage> pages = new ArrayList<>();
         Set<String> jobsPast = new HashSet<>();
         Set<String> jobsSeen = new HashSet<>();
@@ -322,6 +322,9 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
                 sinceLastNewJob = 0;
             }
             StoredPage page = toPage(item);
+            if (KeyVersions.KEY_ORDER.compare(page.throughKey(), fromKey) < 0) {
+                continue; // before fromKey, listed only because its last key was cut to the same start
+            }
             if (page.afterKey() == null || KeyVersions.KEY_ORDER.compare(page.afterKey(), toKey) < 0) {
                 pages.add(page);
             }
@@ -390,8 +393,27 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
                 num(item, "scanned"), num(item, "queued"), str(item, "listedAt"), Map.of(), str(item, "error"));
     }
 
+    /**
+     * A page's sort key: its last key, cut to {@value #SORTED_KEY_BYTES} bytes (an object key may have 1,024, and so may a
+     * sort key in all), then its job and number. Cutting keeps the order (a key after another is not cut before it), so
+     * the pages covering a key are still found from the cut key on; {@link StoredPage#covers} decides on the whole keys.
+     */
     static String pageSortKey(String throughKey, String jobId, long number) {
-        return throughKey + AFTER_KEY + jobId + "/" + String.format("%012d", number);
+        return sortable(throughKey) + AFTER_KEY + jobId + "/" + String.format("%012d", number);
+    }
+
+    private static final int SORTED_KEY_BYTES = 800;
+
+    private static String sortable(String key) {
+        byte[] utf8 = key.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length <= SORTED_KEY_BYTES) {
+            return key;
+        }
+        int end = SORTED_KEY_BYTES;
+        while (end > 0 && (utf8[end] & 0xC0) == 0x80) {
+            end--; // not inside a character
+        }
+        return new String(utf8, 0, end, StandardCharsets.UTF_8);
     }
 
     private static byte[] gzip(String text) {

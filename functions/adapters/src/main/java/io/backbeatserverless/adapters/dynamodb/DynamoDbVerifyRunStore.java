@@ -193,6 +193,8 @@ public final class DynamoDbVerifyRunStore implements VerifyRunStore {
         request.put("prefix", run.request().prefix());
         request.put("repair", run.request().repair());
         request.put("stuckAfterSeconds", run.request().stuckAfter().toSeconds());
+        request.put("deep", run.request().deep());
+        request.put("sample", run.request().sample());
         node.put("phase", run.phase().name());
         node.put("createdAt", run.createdAt().toString());
         node.put("updatedAt", run.updatedAt().toString());
@@ -220,7 +222,8 @@ public final class DynamoDbVerifyRunStore implements VerifyRunStore {
             List<String> sites = new ArrayList<>();
             r.path("sites").forEach(x -> sites.add(x.asText()));
             VerifyRequest request = new VerifyRequest(r.path("bucket").asText(null), sites, r.path("prefix").asText(""),
-                    r.path("repair").asBoolean(), Duration.ofSeconds(r.path("stuckAfterSeconds").asLong()));
+                    r.path("repair").asBoolean(), Duration.ofSeconds(r.path("stuckAfterSeconds").asLong()), r.path("deep").asBoolean(false),
+                    r.path("sample").asDouble(VerifyRequest.DEFAULT_SAMPLE));
             List<String> buckets = new ArrayList<>();
             node.path("buckets").forEach(x -> buckets.add(x.asText()));
             Map<String, SiteCounts> bySite = new LinkedHashMap<>();

@@ -76,6 +76,19 @@ public final class EmfReplicationMetrics implements ReplicationMetrics {
     }
 
     @Override
+    public void pageCompleted(String site, String bucket, long completed, long completedBytes) {
+        if (completed == 0) {
+            return;
+        }
+        metrics.flushMetrics(m -> {
+            m.setDefaultDimensions(DimensionSet.of(SITE, site));
+            m.addMetadata("SourceBucket", bucket);
+            m.addMetric("OperationsReplicated", completed, MetricUnit.COUNT);
+            m.addMetric("BytesReplicated", completedBytes, MetricUnit.BYTES);
+        });
+    }
+
+    @Override
     public void pending(String site, Counters totals) {
         metrics.flushMetrics(m -> {
             m.setDefaultDimensions(DimensionSet.of(SITE, site));

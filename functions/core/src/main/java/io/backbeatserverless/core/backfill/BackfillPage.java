@@ -33,7 +33,7 @@ public record BackfillPage(String jobId, long number, int part, String bucket, S
      * {@code tags}: read only when a rule filters on them (empty otherwise).
      */
     public record PageVersion(String key, String versionId, long size, String eTag, String lastModified, boolean deleteMarker,
-                              int rule, Map<String, String> tags) {
+                              int rule, Map<String, String> tags) implements io.backbeatserverless.core.versions.ListedEntry {
         public PageVersion {
             Objects.requireNonNull(key, "key");
             Objects.requireNonNull(versionId, "versionId");

@@ -1,5 +1,6 @@
 package io.backbeatserverless.core.backfill;
 
+import io.backbeatserverless.core.versions.ListedEntry;
 import io.backbeatserverless.core.versions.ListedVersion;
 
 import java.util.ArrayList;
@@ -66,11 +67,21 @@ public final class PageDiff {
         return plans;
     }
 
-    private static KeyPlan planKey(String key, List<BackfillPage.PageVersion> history, List<ListedVersion> atSite, long wholeCopyLimit) {
+    /**
+     * How many of the first entries of two histories (each oldest first) are the same entry: same size and ETag, or both
+     * delete markers. Verify takes a site history all of whose entries are the first of the source's for the replicas
+     * of those, without a look at any.
+     */
+    public static int sameEntries(List<? extends ListedEntry> source, List<? extends ListedEntry> site) {
         int same = 0;
-        while (same < history.size() && same < atSite.size() && sameEntry(history.get(same), atSite.get(same))) {
+        while (same < source.size() && same < site.size() && sameEntry(source.get(same), site.get(same))) {
             same++;
         }
+        return same;
+    }
+
+    private static KeyPlan planKey(String key, List<BackfillPage.PageVersion> history, List<ListedVersion> atSite, long wholeCopyLimit) {
+        int same = sameEntries(history, atSite);
         if (same == atSite.size() && same == history.size()) {
             return new KeyPlan(key, history, Plan.ALREADY_THERE, same, null);
         }
@@ -82,7 +93,7 @@ public final class PageDiff {
         return new KeyPlan(key, history, Plan.ONE_BY_ONE, 0, null);
     }
 
-    private static boolean sameEntry(BackfillPage.PageVersion source, ListedVersion site) {
+    private static boolean sameEntry(ListedEntry source, ListedEntry site) {
         if (source.deleteMarker() || site.deleteMarker()) {
             return source.deleteMarker() && site.deleteMarker();
         }

@@ -14,6 +14,13 @@ public interface ReplicationMetrics {
     /** The outcomes of one source bucket at one site that changed its status, counted once. */
     void outcomes(String site, String bucket, List<StatusEntry> counted);
 
+    /**
+     * A backfill page's versions completed at a site (issue 29), counted once: operations and bytes replicated. No
+     * ReplicationLatency: a version that existed before its rule has no replication time worth an alarm.
+     */
+    default void pageCompleted(String site, String bucket, long completed, long completedBytes) {
+    }
+
     /** The site's backlog (every minute): operations and bytes queued and not yet replicated, failed or skipped. */
     void pending(String site, Counters totals);
 

@@ -10,5 +10,5 @@ import java.time.Instant;
  * @param eTag   unquoted; null for a delete marker
  */
 public record ListedVersion(String key, String versionId, boolean deleteMarker, Instant lastModified, boolean latest,
-                            long size, String eTag) {
+                            long size, String eTag) implements ListedEntry {
 }

@@ -39,6 +39,10 @@ final class VerifyCommand implements Callable<Integer> {
     boolean repair;
     @Option(names = "--stuck-after-seconds", description = "how long a version may be on its way before it counts as stuck (default 900)")
     Long stuckAfterSeconds;
+    @Option(names = "--deep", description = "read every version whole (HEAD and tags at the source and the site), not by the listings")
+    boolean deep;
+    @Option(names = "--sample", description = "fraction of keys read whole when not --deep (default 0.01)")
+    Double sample;
     @Option(names = "--watch", description = "show progress until the run ends, then its report")
     boolean watch;
     @Option(names = "--show", paramLabel = "ID", description = "show run ID (its progress, or its report once it has ended) instead of starting one")
@@ -58,6 +62,10 @@ final class VerifyCommand implements Callable<Integer> {
             request.putArray("Sites").addAll(sites.stream().map(s -> MAPPER.getNodeFactory().textNode(s)).toList());
             request.put("Prefix", prefix);
             request.put("Repair", repair);
+            request.put("Deep", deep);
+            if (sample != null) {
+                request.put("SampleFraction", sample);
+            }
             if (stuckAfterSeconds != null) {
                 request.put("StuckAfterSeconds", stuckAfterSeconds);
             }
