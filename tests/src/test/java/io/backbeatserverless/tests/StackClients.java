@@ -72,6 +72,9 @@ final class StackClients implements AutoCloseable {
         source.putBucketReplication(r -> r.bucket(bucket).replicationConfiguration(ReplicationConfiguration.builder()
                 .role(ROLE).rules(rule -> rule.status(ReplicationRuleStatus.ENABLED).prefix("")
                         .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(sites))).build()));
+        if (!java.util.Arrays.stream(sites.split(",")).allMatch(config.siteNames()::contains)) {
+            return bucket; // rules naming an unknown site are invalid: no job, nothing replicated
+        }
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
             for (var job : api("GET", "/_/backfill/jobs").path("Jobs")) {
                 if (bucket.equals(job.path("Bucket").asText()) && !job.path("State").asText().equals("LISTING")) {
