@@ -127,7 +127,12 @@ class ConsoleBrowserTest extends StackScenario {
         browser.findElement(By.id("backfillBucket")).sendKeys(bucket);
         new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("backfillSite"))).selectByValue(site);
         browser.findElement(By.id("backfillStart")).click();
-        wait.until(d -> {
+        // The populator lists the job within a second, the replicator answers its page, the status processor records it:
+        // a few seconds here, longer on a loaded machine (the whole suite at once).
+        new WebDriverWait(browser, Duration.ofSeconds(90)).pollingEvery(Duration.ofSeconds(3)).ignoring(StaleElementReferenceException.class)
+                .withMessage(() -> "the backfill table: " + browser.findElement(By.id("backfillJobs")).getText() + "; jobs: "
+                        + stack.api("GET", "/_/backfill/jobs"))
+                .until(d -> {
             d.findElement(By.id("backfillRefresh")).click();
             return d.findElements(By.cssSelector("#backfillJobs tbody tr")).stream()
                     .anyMatch(row -> row.getText().contains(bucket) && row.getText().contains("DONE") && row.getText().contains(site + ": 100%, 1 / 0 / 0"));

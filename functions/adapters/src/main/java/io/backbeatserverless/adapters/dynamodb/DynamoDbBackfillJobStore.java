@@ -94,12 +94,13 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
 
     @Override
     public List<BackfillJob> list(int limit) {
+        // The newest first, one page of them: the partition keeps every job.
+        QueryRequest query = QueryRequest.builder().tableName(table).consistentRead(true).scanIndexForward(false).limit(limit)
+                .keyConditionExpression("#pk = :pk").expressionAttributeNames(Map.of("#pk", TableSchemas.STATUS_PK))
+                .expressionAttributeValues(Map.of(":pk", s(JOBS))).build();
         List<BackfillJob> jobs = new ArrayList<>();
-        for (Map<String, AttributeValue> item : query(JOBS, false)) {
+        for (Map<String, AttributeValue> item : dynamo.query(query).items()) {
             jobs.add(toJob(item).withSites(progress(item.get(TableSchemas.STATUS_SK).s())));
-            if (jobs.size() >= limit) {
-                break;
-            }
         }
         return jobs;
     }
