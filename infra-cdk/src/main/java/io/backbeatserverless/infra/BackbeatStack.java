@@ -186,7 +186,7 @@ public final class BackbeatStack extends Stack {
             tables.grant(replicator, tables.checkpoints, "GetItem", "BatchGetItem", "PutItem", "DeleteItem");
             // A version retried late asks whether the newer delete markers of its key are replicated already (their records,
             // and the backfill pages that hold them: a Query of the bucket's pages).
-            tables.grant(replicator, tables.status, "BatchGetItem", "Query");
+            tables.grant(replicator, tables.status, "BatchGetItem", "Query", "GetItem");
             grantSourceRead(replicator, SOURCE_COPY_BUCKET_ACTIONS, SOURCE_COPY_OBJECT_ACTIONS);
             grantS3(replicator, site.writableBuckets(), SITE_WRITE_BUCKET_ACTIONS, SITE_WRITE_OBJECT_ACTIONS);
             grantSecretsRead(replicator, runtimeConfiguration.replicatorSecrets(site.name()));
@@ -455,8 +455,9 @@ public final class BackbeatStack extends Stack {
         tables.grant(populator, tables.metrics, "UpdateItem");
         tables.grant(populator, tables.rules, "GetItem");
         // Backfill jobs, on every feed: the jobs listing (a Query), each page recorded before it is published (PutItem),
-        // the job's cursor moved (UpdateItem); the listing feed starts a job for a bucket it meets with rules (PutItem).
-        tables.grant(populator, tables.status, "Query", "PutItem", "UpdateItem");
+        // the job's cursor moved (UpdateItem); the listing feed starts a job for a bucket it meets with rules (PutItem) and
+        // reads the pages' versions (Query, GetItem) among the statuses it looks up.
+        tables.grant(populator, tables.status, "Query", "GetItem", "PutItem", "UpdateItem");
         // Backfill jobs list the buckets' versions, and read the tags of those a rule chooses by its tags (on every feed).
         grantSourceRead(populator, List.of("s3:ListBucket", "s3:ListBucketVersions"),
                 List.of("s3:GetObjectTagging", "s3:GetObjectVersionTagging"));

@@ -80,7 +80,7 @@ final class BackfillJobs {
         body.put("Bucket", job.bucket());
         body.put("Prefix", job.prefix() == null ? "" : job.prefix());
         body.put("Sites", sites);
-        body.put("State", job.effectiveState(sites).name());
+        body.put("State", job.effectiveState().name());
         body.put("CreatedAt", job.createdAt());
         body.put("ListedAt", job.listedAt());
         if (job.error() != null) {

@@ -152,7 +152,7 @@ public final class BackfillLister implements Runnable, AutoCloseable {
             jobs.savePage(published);
             publisher.publishAll(List.of(new ProducerRecord<>(topic, published.messageKey(), EntryCodec.encode(published))));
         }
-        if (!jobs.advance(job, job.cursor(), page.keys().isEmpty() ? job.cursor() : page.lastKey(), published, wholeKeysListed(page), page.done(), now, sites)) {
+        if (!jobs.advance(job, page.keys().isEmpty() ? job.cursor() : page.lastKey(), published, wholeKeysListed(page), page.done(), now, sites)) {
             LOG.info("backfill {}: another lister moved the job's cursor past '{}': its page stands", job.id(), job.cursor());
             return true;
         }

@@ -52,17 +52,19 @@ public final class PopulatorMain {
         S3Client source = AwsClients.s3(config.source().endpoint(), 16);
         DynamoDbClient dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint());
         EntryPublisher publisher = EntryPublisher.connect(config.kafka(), "backbeat-populator");
-        ChangeFeed feed = feedFor(config, source, dynamo, clock);
+        // One reader of the buckets' rules and one metrics store for the feed and the backfill lister both.
+        BucketRules rules = BucketRules.forSource(config, source, dynamo);
+        DynamoDbMetricsStore metrics = new DynamoDbMetricsStore(dynamo, config.dynamodb().tables().metrics());
+        ChangeFeed feed = feedFor(config, source, dynamo, rules, clock);
         Populator populator = new Populator(feed, publisher, config.kafka().replicationTopic(), config.siteNames(),
-                Duration.ofMillis(config.source().feed().intervalMs()),
-                new DynamoDbMetricsStore(dynamo, config.dynamodb().tables().metrics()), clock);
+                Duration.ofMillis(config.source().feed().intervalMs()), metrics, clock);
         Thread thread = Thread.ofPlatform().name("populator").start(populator);
         // Backfill jobs (issue 29) are listed beside the feed, on a thread of their own: a job's pages never wait behind
         // the feed's batches, nor its batches behind a job.
-        BackfillLister lister = new BackfillLister(source, BucketRules.forSource(config, source, dynamo),
+        BackfillLister lister = new BackfillLister(source, rules,
                 new DynamoDbBackfillJobStore(dynamo, config.dynamodb().tables().status()), publisher, config.kafka().replicationTopic(),
                 config.siteNames(), backfillPageSize(config), Duration.ofMillis(Math.min(1000, config.source().feed().intervalMs())),
-                new DynamoDbMetricsStore(dynamo, config.dynamodb().tables().metrics()), clock);
+                metrics, clock);
         Thread listerThread = Thread.ofPlatform().name("backfill-lister").start(lister);
         return new Running(populator, thread, () -> {
             lister.close();
@@ -80,10 +82,9 @@ public final class PopulatorMain {
     }
 
     /** The change feed the configuration names (source.feed.type). */
-    static ChangeFeed feedFor(BackbeatConfig config, S3Client source, DynamoDbClient dynamo, Clock clock) {
+    static ChangeFeed feedFor(BackbeatConfig config, S3Client source, DynamoDbClient dynamo, BucketRules rules, Clock clock) {
         BackbeatConfig.FeedSettings feed = config.source().feed();
         var checkpoints = new DynamoDbCheckpointStore(dynamo, config.dynamodb().tables().checkpoints(), clock);
-        BucketRules rules = BucketRules.forSource(config, source, dynamo);
         return switch (feed.type()) {
             case BackbeatConfig.FeedSettings.CLOUDSERVER_RECORD_LOG ->
                     new CloudServerRecordLogFeed(java.net.URI.create(feed.url()), feed.logName(), checkpoints, feed.batchSize());

@@ -16,7 +16,6 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,9 +60,6 @@ final class PageReplicator {
         this.clock = clock;
     }
 
-    /** A site history matching no source history: the key goes one version at a time. */
-    private static final List<ListedVersion> UNKNOWN = List.of(new ListedVersion("", "", false, java.time.Instant.EPOCH, true, -1, null));
-
     private record KeyResult(long completed, long bytes, List<StatusEntry> notCompleted, List<BackfillPage.PageVersion> deferred) {
     }
 
@@ -77,8 +73,9 @@ final class PageReplicator {
                     v.metadata(configuration).onlySite(site), new ReplicationEntry.OverheadFields(v.lastModified(), now, v.versionId())));
         }
         Map<String, List<ListedVersion>> atSite = siteHistories(page, entries.values());
+        List<PageDiff.KeyPlan> plans = atSite == null ? PageDiff.oneByOne(versions) : PageDiff.plan(versions, atSite, wholeCopyLimit);
         List<Callable<KeyResult>> tasks = new ArrayList<>();
-        for (PageDiff.KeyPlan plan : PageDiff.plan(versions, atSite, wholeCopyLimit)) {
+        for (PageDiff.KeyPlan plan : plans) {
             tasks.add(() -> replicateKey(plan, entries, stopAt));
         }
         long completed = 0;
@@ -98,26 +95,24 @@ final class PageReplicator {
                 deferred.stream().map(BackfillPage.PageVersion::ref).toList(), clock.instant().toString());
         LOG.info("site {}: backfill {} page {}.{} of {}: {} versions, {} completed, {} failed, {} skipped, {} put back ({} keys listed at the site)",
                 site, page.jobId(), page.number(), page.part(), page.bucket(), versions.size(), completed, failed, outcome.skipped(),
-                deferred.size(), atSite.size());
+                deferred.size(), atSite == null ? "no" : atSite.size());
         return new Result(outcome, notCompleted, deferred.isEmpty() ? null : page.remainderFor(site, deferred));
     }
 
     /**
-     * What the site has of the page's keys, by one listing of its range per destination bucket. A site that cannot be
-     * listed has every key taken one version at a time (a history no page has matches nothing).
+     * What the site has of the page's keys, by one listing of its range per destination bucket; null when the site cannot
+     * be listed (or is not a site that can be), whose keys then go one version at a time.
      */
     private Map<String, List<ListedVersion>> siteHistories(BackfillPage page, java.util.Collection<ReplicationEntry> entries) {
-        Map<String, List<ListedVersion>> unknown = new java.util.HashMap<>();
-        entries.forEach(e -> unknown.put(e.objectKey(), UNKNOWN));
         if (pageSite == null || entries.isEmpty()) {
-            return unknown;
+            return null;
         }
         Map<String, List<ListedVersion>> present = new java.util.HashMap<>();
         Set<String> buckets = new java.util.LinkedHashSet<>();
         entries.forEach(e -> buckets.add(pageSite.destinationBucket(e)));
         for (String bucket : buckets) {
             if (bucket == null || bucket.isBlank()) {
-                return unknown; // the live path says why (no bucket)
+                return null; // the live path says why (no bucket)
             }
             try {
                 present.putAll(pageSite.siteHistories(page.bucket(), bucket, page.prefix(), page.afterKey(), page.throughKey()));
@@ -127,7 +122,7 @@ final class PageReplicator {
                 if (e instanceof InterruptedException) {
                     Thread.currentThread().interrupt();
                 }
-                return unknown;
+                return null;
             }
         }
         return present;

@@ -37,8 +37,10 @@ import java.util.zip.GZIPOutputStream;
  * <ul>
  *   <li>a job: partition {@value #JOBS}, sort key its id (which sorts by creation time);</li>
  *   <li>a page: partition {@code #pages/<bucket>}, sort key its last key, then its job and number, so that the pages
- *       covering a key are the first ones at or after it. It holds its versions (gzipped lines: key, version id, size,
- *       last modified, delete marker, sites) and, per site, what that site answered: {@code tok:<site>} the parts
+ *       covering a key are the first ones at or after it; its versions (gzipped lines: key, version id, size, last
+ *       modified, delete marker, sites) in an item of their own under the same sort key in {@code #pageversions/<bucket>},
+ *       read only for the pages a lookup needs (a query reads whole items). The page holds, per site, what that site
+ *       answered: {@code tok:<site>} the parts
  *       counted, {@code pend:<site>} the versions still put back, {@code notc:<site>} those not COMPLETED
  *       there (their own records say why);</li>
  *   <li>a job's counters per site and thousand pages: partition {@code #backfill/<job>}, sort key
@@ -50,6 +52,7 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
 
     static final String JOBS = "#backfill";
     private static final String PAGES = "#pages/";
+    private static final String PAGE_VERSIONS = "#pageversions/";
     private static final String COUNTERS = "#backfill/";
     private static final char AFTER_KEY = '\u0001';
 
@@ -125,7 +128,12 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
                     .append(v.lastModified() == null ? "" : v.lastModified()).append('\t').append(v.deleteMarker() ? "1" : "0").append('\t')
                     .append(String.join(",", rules.rules().get(v.rule()).sites())).append('\n');
         }
-        Map<String, AttributeValue> item = new HashMap<>(key(PAGES + page.bucket(), pageSortKey(page.throughKey(), page.jobId(), page.number())));
+        String sortKey = pageSortKey(page.throughKey(), page.jobId(), page.number());
+        // The versions apart from the page's index item, which lookups query: a query reads (and is billed for) whole items,
+        // and only the pages that cover a key need their versions (GetItem, written first).
+        putIfAbsent(Map.of(TableSchemas.STATUS_PK, s(PAGE_VERSIONS + page.bucket()), TableSchemas.STATUS_SK, s(sortKey),
+                "versions", AttributeValue.fromB(SdkBytes.fromByteArray(gzip(lines.toString())))));
+        Map<String, AttributeValue> item = new HashMap<>(key(PAGES + page.bucket(), sortKey));
         item.put("job", s(page.jobId()));
         item.put("page", n(page.number()));
         if (page.afterKey() != null) {
@@ -133,12 +141,15 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
         }
         item.put("throughKey", s(page.throughKey()));
         item.put("sites", AttributeValue.fromL(page.sites().stream().map(DynamoDbBackfillJobStore::s).toList()));
-        item.put("versions", AttributeValue.fromB(SdkBytes.fromByteArray(gzip(lines.toString()))));
         if (page.listedAt() != null) {
             item.put("listedAt", s(page.listedAt()));
         }
+        putIfAbsent(item);
+    }
+
+    /** Listed again (the populator died before moving the job's cursor): the page's record stands, answers and all. */
+    private void putIfAbsent(Map<String, AttributeValue> item) {
         try {
-            // Listed again (the populator died before moving the job's cursor): the page's record stands, answers and all.
             dynamo.putItem(r -> r.tableName(table).item(item).conditionExpression("attribute_not_exists(#pk)")
                     .expressionAttributeNames(Map.of("#pk", TableSchemas.STATUS_PK)));
         } catch (ConditionalCheckFailedException alreadyThere) {
@@ -147,8 +158,8 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
     }
 
     @Override
-    public boolean advance(BackfillJob job, String expectedCursor, String cursor, BackfillPage page, long scanned, boolean done, String at,
-                           List<String> sites) {
+    public boolean advance(BackfillJob job, String cursor, BackfillPage page, long scanned, boolean done, String at, List<String> sites) {
+        String expectedCursor = job.cursor();
         Map<String, String> names = new HashMap<>(Map.of("#cursor", "cursor", "#scanned", "scanned", "#state", "state"));
         Map<String, AttributeValue> values = new HashMap<>(Map.of(":scanned", n(scanned), ":listing", s(BackfillJob.State.LISTING.name())));
         StringBuilder update = new StringBuilder("ADD #scanned :scanned");
@@ -322,14 +333,15 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
             if (jobsSeen.add(job)) {
                 sinceLastNewJob = 0;
             }
-            StoredPage page = toPage(item);
-            if (KeyVersions.KEY_ORDER.compare(page.throughKey(), fromKey) < 0) {
+            String throughKey = item.get("throughKey").s();
+            String afterKey = item.containsKey("afterKey") ? item.get("afterKey").s() : null;
+            if (KeyVersions.KEY_ORDER.compare(throughKey, fromKey) < 0) {
                 continue; // before fromKey, listed only because its last key was cut to the same start
             }
-            if (page.afterKey() == null || KeyVersions.KEY_ORDER.compare(page.afterKey(), toKey) < 0) {
-                pages.add(page);
+            if (afterKey == null || KeyVersions.KEY_ORDER.compare(afterKey, toKey) < 0) {
+                pages.add(toPage(item, versionsOf(bucket, item.get(TableSchemas.STATUS_SK).s())));
             }
-            if (KeyVersions.KEY_ORDER.compare(page.throughKey(), toKey) >= 0) {
+            if (KeyVersions.KEY_ORDER.compare(throughKey, toKey) >= 0) {
                 jobsPast.add(job);
             }
         }
@@ -353,9 +365,16 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
         return found;
     }
 
-    private static StoredPage toPage(Map<String, AttributeValue> item) {
+    /** A page's versions, gzipped lines (empty for a page whose versions were never written: a populator died between). */
+    private byte[] versionsOf(String bucket, String sortKey) {
+        Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).consistentRead(true)
+                .key(Map.of(TableSchemas.STATUS_PK, s(PAGE_VERSIONS + bucket), TableSchemas.STATUS_SK, s(sortKey)))).item();
+        return item == null || !item.containsKey("versions") ? gzip("") : item.get("versions").b().asByteArray();
+    }
+
+    private static StoredPage toPage(Map<String, AttributeValue> item, byte[] gzippedVersions) {
         Map<String, Line> versions = new LinkedHashMap<>();
-        for (String line : gunzip(item.get("versions").b().asByteArray()).split("\n")) {
+        for (String line : gunzip(gzippedVersions).split("\n")) {
             if (line.isEmpty()) {
                 continue;
             }

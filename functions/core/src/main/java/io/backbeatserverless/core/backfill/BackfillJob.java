@@ -37,12 +37,12 @@ public record BackfillJob(String id, String bucket, String prefix, List<String> 
         bySite = bySite == null ? Map.of() : Map.copyOf(bySite);
     }
 
-    /** Its state with the sites' answers counted: listed, and every site answered every page. */
-    public State effectiveState(List<String> sitesOfJob) {
+    /** Its state with the sites' answers counted: listed, and every site of the job answered every page. */
+    public State effectiveState() {
         if (state != State.LISTED) {
             return state;
         }
-        return sitesOfJob.stream().allMatch(s -> bySite.getOrDefault(s, SiteProgress.NONE).pagesDone() >= pagesListed)
+        return sites.stream().allMatch(s -> bySite.getOrDefault(s, SiteProgress.NONE).pagesDone() >= pagesListed)
                 ? State.DONE : State.LISTED;
     }
 

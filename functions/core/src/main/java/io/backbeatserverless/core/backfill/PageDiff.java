@@ -60,10 +60,8 @@ public final class PageDiff {
      */
     public static List<KeyPlan> plan(List<BackfillPage.PageVersion> versions, Map<String, List<ListedVersion>> siteHistories,
                                      long wholeCopyLimit) {
-        Map<String, List<BackfillPage.PageVersion>> byKey = new LinkedHashMap<>();
-        versions.forEach(v -> byKey.computeIfAbsent(v.key(), k -> new ArrayList<>()).add(v));
-        List<KeyPlan> plans = new ArrayList<>(byKey.size());
-        byKey.forEach((key, history) -> plans.add(planKey(key, List.copyOf(history), siteHistories.getOrDefault(key, List.of()), wholeCopyLimit)));
+        List<KeyPlan> plans = new ArrayList<>();
+        byKey(versions).forEach((key, history) -> plans.add(planKey(key, history, siteHistories.getOrDefault(key, List.of()), wholeCopyLimit)));
         return plans;
     }
 
@@ -78,6 +76,21 @@ public final class PageDiff {
             same++;
         }
         return same;
+    }
+
+    /** Every key one version at a time: what a site that cannot be listed gets. */
+    public static List<KeyPlan> oneByOne(List<BackfillPage.PageVersion> versions) {
+        List<KeyPlan> plans = new ArrayList<>();
+        byKey(versions).forEach((key, history) -> plans.add(new KeyPlan(key, history, Plan.ONE_BY_ONE, 0, null)));
+        return plans;
+    }
+
+    /** Each key's versions, keys in the page's order. */
+    private static Map<String, List<BackfillPage.PageVersion>> byKey(List<BackfillPage.PageVersion> versions) {
+        Map<String, List<BackfillPage.PageVersion>> byKey = new LinkedHashMap<>();
+        versions.forEach(v -> byKey.computeIfAbsent(v.key(), k -> new ArrayList<>()).add(v));
+        byKey.replaceAll((key, history) -> List.copyOf(history));
+        return byKey;
     }
 
     private static KeyPlan planKey(String key, List<BackfillPage.PageVersion> history, List<ListedVersion> atSite, long wholeCopyLimit) {
