@@ -48,6 +48,7 @@ public final class VerifyEngine {
     private static final int CONCURRENCY = 16;
     /** Listing requests read this many entries; a listing is cheap next to the HEADs that follow it. */
     private static final int LISTING_PAGE = 1000;
+    private static final int COUNTING_PAGES = 10;
 
     private final VersionStore source;
     private final Map<String, VersionStore> sites;
@@ -114,15 +115,24 @@ public final class VerifyEngine {
             return new VerifyRun(run.id(), run.request(), VerifyRun.Phase.VERIFYING, run.createdAt(), clock.instant(), null,
                     run.buckets(), 0, null, run.totalVersions(), 0, 0, run.bySite(), run.findings(), run.problems(), null);
         }
-        VersionListing.Page page;
-        try {
-            page = source.listing().page(bucket, run.request().prefix(), run.afterKey(), LISTING_PAGE);
-        } catch (software.amazon.awssdk.services.s3.model.NoSuchBucketException gone) {
-            page = new VersionListing.Page(List.of(), run.afterKey(), true, 0);
+        // Up to COUNTING_PAGES listing pages a step: the count is a listing and an addition, and a step's save and lease
+        // renewal cost as much as a page's listing.
+        String afterKey = run.afterKey();
+        long counted = 0;
+        boolean done = false;
+        for (int pages = 0; pages < COUNTING_PAGES && !done; pages++) {
+            VersionListing.Page page;
+            try {
+                page = source.listing().page(bucket, run.request().prefix(), afterKey, LISTING_PAGE);
+            } catch (software.amazon.awssdk.services.s3.model.NoSuchBucketException gone) {
+                page = new VersionListing.Page(List.of(), afterKey, true, 0);
+            }
+            counted += page.keys().stream().mapToLong(k -> k.versions().size()).sum();
+            afterKey = page.lastKey();
+            done = page.done();
         }
-        long counted = page.keys().stream().mapToLong(k -> k.versions().size()).sum();
         return new VerifyRun(run.id(), run.request(), run.phase(), run.createdAt(), clock.instant(), null, run.buckets(),
-                page.done() ? run.bucketIndex() + 1 : run.bucketIndex(), page.done() ? null : page.lastKey(),
+                done ? run.bucketIndex() + 1 : run.bucketIndex(), done ? null : afterKey,
                 run.totalVersions() + counted, 0, 0, run.bySite(), run.findings(), run.problems(), null);
     }
 
@@ -219,57 +229,51 @@ public final class VerifyEngine {
                 }
             }
         }
-        Map<VersionRef, VersionStatus> recorded = statuses.findAll(page.keys().stream().flatMap(k -> k.versions().stream())
-                .filter(v -> ruleOf.containsKey(id(v)))
-                .map(v -> new VersionRef(bucket, v.key(), statusVersionId.apply(v.versionId()))).toList());
-
-        // Each site's replica keys in the same range of keys as the page, listed after the statuses were read: a
-        // version whose status is COMPLETED was at the site before this listing, so its absence is no race.
-        Map<Target, Map<String, KeyVersions>> replicaKeys = new LinkedHashMap<>();
-        for (Target target : new LinkedHashSet<>(targets.values())) {
-            String prefix = target.keyPrefix(bucket);
-            List<KeyVersions> listed = sites.get(target.site().name()).listing().range(target.bucket(), prefix + request.prefix(),
-                    run.afterKey() == null ? null : prefix + run.afterKey(), page.done() ? null : prefix + page.lastKey(), LISTING_PAGE);
-            Map<String, KeyVersions> byKey = new TreeMap<>(KeyVersions.KEY_ORDER);
-            listed.forEach(k -> byKey.put(k.key().substring(prefix.length()), k));
-            replicaKeys.put(target, byKey);
-        }
-
+        // Each site's replica keys in the page's range, audited first without the statuses: a key whose every expected
+        // entry is at the site is decided by the listings alone. Only the keys where one is not (its verdict rests on its
+        // recorded status, or its age) have their statuses read, and their site is listed again after that read: a
+        // version whose status is COMPLETED was at the site before the second listing, so its absence there is no race.
         Map<String, KeyVersions> sourceKeys = new LinkedHashMap<>();
         page.keys().forEach(k -> sourceKeys.put(k.key(), k));
         Instant now = clock.instant();
+        PageAudit pageAudit = new PageAudit(bucket, request, run.afterKey(), page, expectedByTargetAndKey, sourceKeys, sourceDetails, now);
+        Map<Target, Map<String, KeyAudit.Result>> audits = new LinkedHashMap<>();
+        Map<Target, Set<String>> undecided = new LinkedHashMap<>();
+        for (Target target : new LinkedHashSet<>(targets.values())) {
+            Map<String, KeyAudit.Result> results = pageAudit.audit(target, Map.of(), null);
+            audits.put(target, results);
+            Set<String> open = new java.util.TreeSet<>(KeyVersions.KEY_ORDER);
+            results.forEach((key, result) -> {
+                if (result.restsOnStatus()) {
+                    open.add(key);
+                }
+            });
+            if (!open.isEmpty()) {
+                undecided.put(target, open);
+            }
+        }
+        if (!undecided.isEmpty()) {
+            Set<VersionRef> refs = new LinkedHashSet<>();
+            undecided.forEach((target, keys) -> keys.forEach(key -> expectedByTargetAndKey.getOrDefault(target, Map.of())
+                    .getOrDefault(key, List.of()).forEach(v -> refs.add(new VersionRef(bucket, key, statusVersionId.apply(v.versionId()))))));
+            Map<VersionRef, VersionStatus> recorded = statuses.findAll(List.copyOf(refs));
+            undecided.forEach((target, keys) -> audits.get(target).putAll(pageAudit.audit(target, recorded, keys)));
+        }
+
         Map<String, SiteCounts> bySite = new LinkedHashMap<>(run.bySite());
         List<Finding> findings = new ArrayList<>();
         List<Requeue.Item> repairs = new ArrayList<>();
-        for (Map.Entry<Target, Map<String, KeyVersions>> targetKeys : replicaKeys.entrySet()) {
-            Target target = targetKeys.getKey();
-            String site = target.site().name();
-            KeyAudit.Settings settings = new KeyAudit.Settings(request.stuckAfter(), compareEtags.getOrDefault(site, true));
-            Map<String, List<ListedVersion>> expected = expectedByTargetAndKey.getOrDefault(target, Map.of());
-            Set<String> keys = new java.util.TreeSet<>(KeyVersions.KEY_ORDER);
-            keys.addAll(targetKeys.getValue().keySet());
-            expected.forEach((key, versions) -> keys.add(key));
-            Map<String, KeyAudit.SiteEntry> replicas = readReplicas(target, bucket, keys, targetKeys.getValue(), expected, sourceKeys, request);
+        for (Map.Entry<Target, Map<String, KeyAudit.Result>> targetAudits : audits.entrySet()) {
+            String site = targetAudits.getKey().site().name();
             SiteCounts counts = bySite.getOrDefault(site, SiteCounts.ZERO);
             int repairsBefore = repairs.size();
-            for (String key : keys) {
-                KeyVersions atSource = sourceKeys.get(key);
-                List<ListedVersion> history = atSource == null ? List.of() : atSource.versions();
-                List<KeyAudit.SourceEntry> wanted = new ArrayList<>();
-                for (ListedVersion v : expected.getOrDefault(key, List.of())) {
-                    VersionStatus status = recorded.get(new VersionRef(bucket, key, statusVersionId.apply(v.versionId())));
-                    SiteOutcome outcome = status == null ? null : status.sites().get(site);
-                    wanted.add(new KeyAudit.SourceEntry(v, sourceDetails.get(id(v)), outcome));
-                }
-                KeyVersions atSite = targetKeys.getValue().get(key);
-                List<KeyAudit.SiteEntry> siteHistory = new ArrayList<>();
-                if (atSite != null) {
-                    atSite.versions().forEach(v -> siteHistory.add(replicas.get(atSite.key() + "\u0000" + v.versionId())));
-                }
-                KeyAudit.Result result = KeyAudit.audit(site, bucket, key, history, wanted, siteHistory, settings, now);
+            for (Map.Entry<String, KeyAudit.Result> keyAudit : targetAudits.getValue().entrySet()) {
+                KeyAudit.Result result = keyAudit.getValue();
                 counts = counts.plus(result.counts());
                 findings.addAll(result.findings());
                 if (request.repair()) {
+                    KeyVersions atSource = sourceKeys.get(keyAudit.getKey());
+                    List<ListedVersion> history = atSource == null ? List.of() : atSource.versions();
                     for (KeyAudit.Repair repair : result.repairs()) {
                         ListedVersion v = history.stream().filter(h -> h.versionId().equals(repair.versionId())).findFirst().orElseThrow();
                         repairs.add(new Requeue.Item(repairEntries.entry(bucket, v, config, ruleOf.get(id(v)),
@@ -287,6 +291,70 @@ public final class VerifyEngine {
                 page.lastKey(), run.totalVersions(), run.scanned() + scanned, run.keys() + page.keys().size(), bySite,
                 run.findings() + findings.size(), problems, null);
         return new Step(after, findings);
+    }
+
+    /** One page's audit at a site: the site listed over the page's range of keys, its entries read as far as needed, each key audited. */
+    private final class PageAudit {
+        private final String bucket;
+        private final VerifyRequest request;
+        private final String afterKey;
+        private final VersionListing.Page page;
+        private final Map<Target, Map<String, List<ListedVersion>>> expectedByTargetAndKey;
+        private final Map<String, KeyVersions> sourceKeys;
+        private final Map<String, VersionDetails> sourceDetails;
+        private final Instant now;
+
+        PageAudit(String bucket, VerifyRequest request, String afterKey, VersionListing.Page page,
+                  Map<Target, Map<String, List<ListedVersion>>> expectedByTargetAndKey, Map<String, KeyVersions> sourceKeys,
+                  Map<String, VersionDetails> sourceDetails, Instant now) {
+            this.bucket = bucket;
+            this.request = request;
+            this.afterKey = afterKey;
+            this.page = page;
+            this.expectedByTargetAndKey = expectedByTargetAndKey;
+            this.sourceKeys = sourceKeys;
+            this.sourceDetails = sourceDetails;
+            this.now = now;
+        }
+
+        /**
+         * Lists the site over the page's keys and audits them, each expected entry with its status in {@code recorded}
+         * (none: not read); {@code only}, when not null, the keys to audit. Returns each key's result, in key order.
+         */
+        Map<String, KeyAudit.Result> audit(Target target, Map<VersionRef, VersionStatus> recorded, Set<String> only) {
+            String site = target.site().name();
+            String prefix = target.keyPrefix(bucket);
+            List<KeyVersions> listed = sites.get(site).listing().range(target.bucket(), prefix + request.prefix(),
+                    afterKey == null ? null : prefix + afterKey, page.done() ? null : prefix + page.lastKey(), LISTING_PAGE);
+            Map<String, KeyVersions> atSite = new TreeMap<>(KeyVersions.KEY_ORDER);
+            listed.forEach(k -> atSite.put(k.key().substring(prefix.length()), k));
+            Map<String, List<ListedVersion>> expected = expectedByTargetAndKey.getOrDefault(target, Map.of());
+            Set<String> keys = new java.util.TreeSet<>(KeyVersions.KEY_ORDER);
+            keys.addAll(atSite.keySet());
+            keys.addAll(expected.keySet());
+            if (only != null) {
+                keys.retainAll(only);
+            }
+            Map<String, KeyAudit.SiteEntry> replicas = readReplicas(target, bucket, keys, atSite, expected, sourceKeys, request);
+            KeyAudit.Settings settings = new KeyAudit.Settings(request.stuckAfter(), compareEtags.getOrDefault(site, true));
+            Map<String, KeyAudit.Result> results = new TreeMap<>(KeyVersions.KEY_ORDER);
+            for (String key : keys) {
+                KeyVersions atSource = sourceKeys.get(key);
+                List<ListedVersion> history = atSource == null ? List.of() : atSource.versions();
+                List<KeyAudit.SourceEntry> wanted = new ArrayList<>();
+                for (ListedVersion v : expected.getOrDefault(key, List.of())) {
+                    VersionStatus status = recorded.get(new VersionRef(bucket, key, statusVersionId.apply(v.versionId())));
+                    wanted.add(new KeyAudit.SourceEntry(v, sourceDetails.get(id(v)), status == null ? null : status.sites().get(site)));
+                }
+                KeyVersions replicaKey = atSite.get(key);
+                List<KeyAudit.SiteEntry> siteHistory = new ArrayList<>();
+                if (replicaKey != null) {
+                    replicaKey.versions().forEach(v -> siteHistory.add(replicas.get(replicaKey.key() + "\u0000" + v.versionId())));
+                }
+                results.put(key, KeyAudit.audit(site, bucket, key, history, wanted, siteHistory, settings, now));
+            }
+            return results;
+        }
     }
 
     /**

@@ -148,6 +148,32 @@ class LoopbackS3ServerTest {
         assertThat(keysAfter("z")).isEmpty();
     }
 
+    /**
+     * A site listed over a source page's key range (a backfill page, a verify page) holds the same keys: its page ends
+     * at the same last whole key, and that ends the range. Listing on read a second page of a thousand versions past it.
+     */
+    @Test
+    void aRangeThatAPageEndsAtItsLastKeyIsListedInOneRequest() {
+        s3.createBucket(r -> r.bucket("ranges"));
+        s3.putBucketVersioning(r -> r.bucket("ranges").versioningConfiguration(v -> v.status("Enabled")));
+        for (int i = 0; i < 10; i++) {
+            String key = "k" + i;
+            s3.putObject(r -> r.bucket("ranges").key(key), RequestBody.fromString(key));
+        }
+        java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        var listing = new io.backbeatserverless.adapters.aws.VersionListing(s3, requests::incrementAndGet);
+        var page = listing.page("ranges", "", null, 5);
+        requests.set(0);
+
+        var range = listing.range("ranges", "", null, page.lastKey(), 5);
+
+        assertThat(page.lastKey()).isEqualTo("k3"); // k4 ends the truncated page and may go on: left for the next
+        assertThat(range).extracting(io.backbeatserverless.core.versions.KeyVersions::key).containsExactly("k0", "k1", "k2", "k3");
+        assertThat(requests).hasValue(1);
+        assertThat(listing.range("ranges", "", "k3", "k7", 5)).extracting(io.backbeatserverless.core.versions.KeyVersions::key)
+                .containsExactly("k4", "k5", "k6", "k7");
+    }
+
     /** As S3: a 404 for a key under a delete marker says so, and names the marker; a key that never was says nothing. */
     @Test
     void aKeyUnderADeleteMarkerAnswers404WithTheMarkerHeaderAndANeverWrittenKeyWithout() {

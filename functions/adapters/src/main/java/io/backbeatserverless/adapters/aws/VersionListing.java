@@ -104,7 +104,9 @@ public final class VersionListing {
                 }
                 keys.add(key);
             }
-            if (page.done()) {
+            // A page that ends at the range's last key ends the range: listing on would read a page past it (the
+            // same keys at a site as at the source end both sides' pages at the same key: one request, not two).
+            if (page.done() || throughKey != null && KeyVersions.KEY_ORDER.compare(page.lastKey(), throughKey) >= 0) {
                 return keys;
             }
             cursor = page.lastKey();

@@ -65,7 +65,12 @@ public final class KeyAudit {
         }
     }
 
-    public record Result(SiteCounts counts, List<Finding> findings, List<Repair> repairs) {
+    /**
+     * @param restsOnStatus an expected entry was not at the site, so its verdict is its recorded status's (or its age's):
+     *                      audited without the statuses, such a key is undecided until they are read (verify reads them
+     *                      only for these keys)
+     */
+    public record Result(SiteCounts counts, List<Finding> findings, List<Repair> repairs, boolean restsOnStatus) {
     }
 
     /**
@@ -92,6 +97,7 @@ public final class KeyAudit {
         List<Repair> repairs = new ArrayList<>();
         Instant youngerThan = now.minus(settings.stuckAfter());
         boolean newestMatched = false;
+        boolean restsOnStatus = false;
         // Where at the site each expected entry found identical is (by its index in expected; a version's every copy): the
         // order check's input.
         Map<Integer, List<Integer>> identicalAt = new java.util.TreeMap<>();
@@ -131,6 +137,7 @@ public final class KeyAudit {
                 }
             }
             // Not at the site: the recorded status says why, or time does.
+            restsOnStatus = true;
             Unmatched verdict = unmatched(entry, youngerThan, now, settings.stuckAfter());
             if (verdict == null) {
                 counts = counts.plus(new SiteCounts(0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
@@ -198,7 +205,7 @@ public final class KeyAudit {
                         extra + " (version " + entry.listed().versionId() + " at the site)"));
             }
         }
-        return new Result(counts, findings, repairs);
+        return new Result(counts, findings, repairs, restsOnStatus);
     }
 
     private record Unmatched(Finding.Kind kind, String detail) {

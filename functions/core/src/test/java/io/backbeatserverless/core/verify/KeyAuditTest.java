@@ -145,6 +145,20 @@ class KeyAuditTest {
         assertThat(result.findings()).isEmpty();
         assertThat(result.counts()).isEqualTo(new SiteCounts(4, 4, 0, 0, 0, 0, 0, 0, 0, 0));
         assertThat(result.counts().nothingLost()).isTrue();
+        assertThat(result.restsOnStatus()).as("every entry at the site: decided by the listings, no status read").isFalse();
+    }
+
+    /** Verify reads the statuses of a page's undecided keys only: those where an expected entry is not at the site. */
+    @Test
+    void aKeyWithAnEntryNotAtTheSiteRestsOnItsStatus() {
+        version("v1", 60, null);
+        version("v2", 40, null);
+        replica("v1");
+
+        KeyAudit.Result result = audit();
+
+        assertThat(result.restsOnStatus()).isTrue();
+        assertThat(result.findings()).extracting(Finding::versionId).containsExactly("v2");
     }
 
     @Test
