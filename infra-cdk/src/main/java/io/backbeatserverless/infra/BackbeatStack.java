@@ -254,7 +254,7 @@ public final class BackbeatStack extends Stack {
         // Its runs and findings; the versions' statuses; a repair is a re-queue (status PENDING, the failed entry it replaces
         // removed, the queued count added); each bucket's rules.
         tables.grant(verifier, tables.verify, "PutItem", "GetItem", "Query", "UpdateItem", "BatchWriteItem");
-        tables.grant(verifier, tables.status, "BatchGetItem", "GetItem", "UpdateItem", "Query");
+        tables.grant(verifier, tables.status, "BatchGetItem", "GetItem", "UpdateItem", "Query", "PutItem"); // PutItem: a repair's backfill job
         tables.grant(verifier, tables.failedEntries, "DeleteItem");
         tables.grant(verifier, tables.metrics, "UpdateItem");
         tables.grant(verifier, tables.rules, "GetItem");

@@ -69,6 +69,11 @@ final class BackfillJobs {
         return Map.of("Jobs", store.list(50).stream().map(BackfillJobs::report).toList());
     }
 
+    /** The backfill jobs a repairing verify run started (where a page held many missing versions for a site). */
+    List<Map<String, Object>> repairJobsOf(String verifyRunId) {
+        return store.withIdsStartingWith(verifyRunId + "-repair-").stream().map(BackfillJobs::report).toList();
+    }
+
     Map<String, Object> get(String id) {
         return report(store.find(id).orElseThrow(() -> OpsException.notFound("no backfill job '" + id + "'")));
     }

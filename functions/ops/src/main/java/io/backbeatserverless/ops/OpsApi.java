@@ -199,7 +199,13 @@ public final class OpsApi {
             if (method.equals("DELETE")) {
                 return Response.json(200, VerifyReports.run(ops.cancelVerify(id)));
             }
-            return only(method, "GET", () -> Response.json(200, VerifyReports.run(ops.verifyRun(id))));
+            return only(method, "GET", () -> {
+                Map<String, Object> report = VerifyReports.run(ops.verifyRun(id));
+                if (backfillJobs != null) {
+                    report.put("RepairJobs", backfillJobs.repairJobsOf(id));
+                }
+                return Response.json(200, report);
+            });
         }
         if (path.equals("/_/crr/trigger-failures") || path.equals("/_/crr/trigger-failures/replay")) {
             if (triggerFailures == null) {

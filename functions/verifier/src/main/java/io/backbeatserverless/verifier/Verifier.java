@@ -5,6 +5,7 @@ import io.backbeatserverless.adapters.aws.BucketRules;
 import io.backbeatserverless.adapters.cloudserver.CloudServerBackbeatRoutes;
 import io.backbeatserverless.adapters.config.BackbeatConfig;
 import io.backbeatserverless.adapters.config.SiteConfig;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbBackfillJobStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbFailedEntryStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbMetricsStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
@@ -73,7 +74,7 @@ public final class Verifier implements AutoCloseable {
         }
         VerifyEngine engine = new VerifyEngine(new VersionStore(source, limiter), sites, config.sites(),
                 BucketRules.forSource(config, source, dynamo), statuses, requeue, repairs, config.source()::statusVersionId, compareEtags,
-                ops.verifyPageSize(), clock);
+                ops.verifyPageSize(), new DynamoDbBackfillJobStore(dynamo, tables.status()), clock);
         return new Verifier(new DynamoDbVerifyRunStore(dynamo, tables.verify()), engine, clock, resources);
     }
 

@@ -3,6 +3,8 @@ package io.backbeatserverless.verifier;
 import io.backbeatserverless.adapters.aws.BucketRules;
 import io.backbeatserverless.adapters.aws.VersionListing;
 import io.backbeatserverless.adapters.config.SiteConfig;
+import io.backbeatserverless.core.backfill.BackfillJob;
+import io.backbeatserverless.core.backfill.BackfillJobStore;
 import io.backbeatserverless.core.concurrent.BoundedTasks;
 import io.backbeatserverless.core.ops.Requeue;
 import io.backbeatserverless.core.rules.ReplicationConfiguration;
@@ -39,7 +41,8 @@ import java.util.function.UnaryOperator;
  * progress), then, a page of whole keys at a time, it reads each key's history at the source and the replica
  * key's history at every site the bucket's rules send it to, reads the details of what it must compare
  * (HEAD and tags, rate-limited), and judges each key at each site with {@link KeyAudit}. With repair on, what
- * is missing, divergent or stuck is queued again through {@link Requeue}. A step's outcome is the run as it
+ * is missing, divergent or stuck is queued again through {@link Requeue}, or, where a page holds many missing
+ * versions for a site, left to a backfill job the run starts for the bucket and site. A step's outcome is the run as it
  * stands after it and the findings of the step: the caller saves both, so a run resumes after its last step.
  */
 public final class VerifyEngine {
@@ -49,6 +52,13 @@ public final class VerifyEngine {
     /** Listing requests read this many entries; a listing is cheap next to the HEADs that follow it. */
     private static final int LISTING_PAGE = 1000;
     private static final int COUNTING_PAGES = 10;
+    /**
+     * A repairing run hands a site's missing versions to a backfill job (issue 29: verify --repair at scale) from the
+     * first page that has this many for it (a fifth of verify's default page of 500 versions): past that, a job's two
+     * listings and conditional copies a page cost less than a status record, an entry and an outcome per version.
+     */
+    public static final int REPAIR_BY_JOB_AT = 100;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(VerifyEngine.class);
 
     private final VersionStore source;
     private final Map<String, VersionStore> sites;
@@ -61,6 +71,9 @@ public final class VerifyEngine {
     private final Map<String, Boolean> compareEtags;
     private final int pageSize;
     private final Clock clock;
+    private final BackfillJobStore jobs;
+    /** The repair jobs known to exist (a cache of {@link #jobs}: a run's later pages need not read it again). */
+    private final Set<String> repairJobs = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * @param statusVersionId the status table's spelling of a version id the source's S3 API lists (CloudServer: internal ids)
@@ -68,7 +81,8 @@ public final class VerifyEngine {
      */
     public VerifyEngine(VersionStore source, Map<String, VersionStore> sites, Collection<SiteConfig> siteConfigs, BucketRules rules,
                         ReplicationStatusStore statuses, Requeue requeue, RepairEntries repairEntries,
-                        UnaryOperator<String> statusVersionId, Map<String, Boolean> compareEtags, int pageSize, Clock clock) {
+                        UnaryOperator<String> statusVersionId, Map<String, Boolean> compareEtags, int pageSize, BackfillJobStore jobs,
+                        Clock clock) {
         this.source = source;
         this.sites = Map.copyOf(sites);
         this.siteConfigs = new LinkedHashMap<>();
@@ -80,6 +94,7 @@ public final class VerifyEngine {
         this.statusVersionId = statusVersionId;
         this.compareEtags = Map.copyOf(compareEtags);
         this.pageSize = pageSize;
+        this.jobs = jobs;
         this.clock = clock;
     }
 
@@ -267,6 +282,8 @@ public final class VerifyEngine {
             String site = targetAudits.getKey().site().name();
             SiteCounts counts = bySite.getOrDefault(site, SiteCounts.ZERO);
             int repairsBefore = repairs.size();
+            List<PendingRepair> copies = new ArrayList<>();
+            List<PendingRepair> oneByOne = new ArrayList<>();
             for (Map.Entry<String, KeyAudit.Result> keyAudit : targetAudits.getValue().entrySet()) {
                 KeyAudit.Result result = keyAudit.getValue();
                 counts = counts.plus(result.counts());
@@ -276,12 +293,25 @@ public final class VerifyEngine {
                     List<ListedVersion> history = atSource == null ? List.of() : atSource.versions();
                     for (KeyAudit.Repair repair : result.repairs()) {
                         ListedVersion v = history.stream().filter(h -> h.versionId().equals(repair.versionId())).findFirst().orElseThrow();
-                        repairs.add(new Requeue.Item(repairEntries.entry(bucket, v, config, ruleOf.get(id(v)),
-                                tagsOf.getOrDefault(id(v), Map.of()), site, repair.forceCopy(), repair.tagsOnly()), site, null));
+                        (repair.forceCopy() || repair.tagsOnly() ? oneByOne : copies).add(new PendingRepair(v, repair));
                     }
                 }
             }
-            counts = counts.plus(new SiteCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, repairs.size() - repairsBefore));
+            // Versions that are only missing (or stuck) go to a backfill job once a page holds many of them: the job lists
+            // both sides a page at a time and copies what the site lacks, where one at a time each would cost a status
+            // record, an entry and an outcome. A divergent replica (copied over) or its tags (re-tagged) stay one by one.
+            long byJob = 0;
+            if (!copies.isEmpty() && repairByJob(run, bucket, request, site, copies.size())) {
+                byJob = copies.size();
+                copies.clear();
+            }
+            oneByOne.addAll(copies);
+            for (PendingRepair pending : oneByOne) {
+                ListedVersion v = pending.version();
+                repairs.add(new Requeue.Item(repairEntries.entry(bucket, v, config, ruleOf.get(id(v)), tagsOf.getOrDefault(id(v), Map.of()),
+                        site, pending.repair().forceCopy(), pending.repair().tagsOnly()), site, null));
+            }
+            counts = counts.plus(new SiteCounts(0, 0, 0, 0, 0, 0, 0, 0, 0, repairs.size() - repairsBefore + byJob));
             bySite.put(site, counts);
         }
         requeue.requeue(repairs);
@@ -291,6 +321,40 @@ public final class VerifyEngine {
                 page.lastKey(), run.totalVersions(), run.scanned() + scanned, run.keys() + page.keys().size(), bySite,
                 run.findings() + findings.size(), problems, null);
         return new Step(after, findings);
+    }
+
+    private record PendingRepair(ListedVersion version, KeyAudit.Repair repair) {
+    }
+
+    /** The backfill job a repairing run starts for a bucket at a site: one per run, bucket and site, so that a step replayed finds it. */
+    static String repairJobId(String runId, String bucket, String site) {
+        return runId + "-repair-" + site + "-" + bucket;
+    }
+
+    /**
+     * Whether this page's {@code missing} copies for {@code site} are left to a backfill job: the run started one for the
+     * bucket and site at an earlier page, or this page holds {@link #REPAIR_BY_JOB_AT} of them or more and starts it.
+     */
+    private boolean repairByJob(VerifyRun run, String bucket, VerifyRequest request, String site, int missing) {
+        String id = repairJobId(run.id(), bucket, site);
+        if (repairJobs.contains(id)) {
+            return true;
+        }
+        if (missing < REPAIR_BY_JOB_AT) {
+            if (jobs.find(id).isEmpty()) {
+                return false;
+            }
+            repairJobs.add(id);
+            return true;
+        }
+        String prefix = request.prefix() == null || request.prefix().isEmpty() ? null : request.prefix();
+        if (jobs.create(new BackfillJob(id, bucket, prefix, List.of(site), BackfillJob.State.LISTING, clock.instant().toString(), null,
+                0, 0, 0, null, Map.of(), null))) {
+            LOG.info("verify {}: {} versions missing at site '{}' in one page of bucket '{}': repaired by backfill job {}", run.id(), missing,
+                    site, bucket, id);
+        }
+        repairJobs.add(id);
+        return true;
     }
 
     /** One page's audit at a site: the site listed over the page's range of keys, its entries read as far as needed, each key audited. */

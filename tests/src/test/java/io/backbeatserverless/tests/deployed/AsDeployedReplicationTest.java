@@ -355,6 +355,38 @@ class AsDeployedReplicationTest {
     }
 
     /**
+     * Verify --repair at scale (issue 29) under the roles: a site that lost a page's worth of replicas gets them back by
+     * the backfill job the verifier starts (its role writes the job's item in the status table), which the populator lists
+     * and the site's replicator answers.
+     */
+    @Test
+    void aRepairOfManyMissingVersionsRunsAsABackfillJobUnderTheRoles() throws Exception {
+        String prefix = key("repaired-by-job") + "/";
+        int count = io.backbeatserverless.verifier.VerifyEngine.REPAIR_BY_JOB_AT;
+        List<String> keys = java.util.stream.IntStream.range(0, count).mapToObj(i -> prefix + i).toList();
+        Map<String, String> versions = new java.util.concurrent.ConcurrentHashMap<>();
+        keys.parallelStream().forEach(k -> versions.put(k, put(k, "bytes of " + k, Map.of())));
+        keys.forEach(k -> awaitStatus(k, versions.get(k), AsDeployedStack.KEYED_SITE, "COMPLETED"));
+        stack().s3.listObjectVersionsPaginator(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).prefix(replicaKey(prefix))).versions()
+                .forEach(v -> stack().s3.deleteObject(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(v.key()).versionId(v.versionId())));
+
+        JsonNode run = opsJson(202, "POST", "/_/crr/verify", "{\"Bucket\":\"" + AsDeployedStack.SOURCE_BUCKET + "\",\"Prefix\":\"" + prefix
+                + "\",\"Sites\":[\"" + AsDeployedStack.KEYED_SITE + "\"],\"Repair\":true}");
+        String id = run.path("Id").asText();
+        JsonNode done = await().atMost(DEADLINE).pollInterval(Duration.ofMillis(500)).until(
+                () -> opsJson("GET", "/_/crr/verify/" + id, null), r -> r.path("Phase").asText().equals("DONE"));
+        assertThat(done.path("Sites").path(AsDeployedStack.KEYED_SITE).path("Missing").asInt()).as("%s", done).isEqualTo(count);
+        assertThat(done.path("RepairJobs")).as("%s", done).hasSize(1);
+        String job = done.path("RepairJobs").path(0).path("Id").asText();
+        JsonNode finished = await().atMost(DEADLINE).pollInterval(Duration.ofMillis(500)).until(
+                () -> opsJson("GET", "/_/backfill/jobs/" + job, null), j -> j.path("State").asText().matches("DONE|FAILED"));
+        assertThat(finished.path("State").asText()).as("%s", finished).isEqualTo("DONE");
+        assertThat(finished.path("BySite").path(AsDeployedStack.KEYED_SITE).path("Completed").asInt()).as("%s", finished).isEqualTo(count);
+        assertThat(stack().s3.getObjectAsBytes(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(keys.get(7)))).asUtf8String())
+                .isEqualTo("bytes of " + keys.get(7));
+    }
+
+    /**
      * A batch the MSK trigger gave up on lands in the stack's bucket (Lambda's S3 on-failure record: its metadata and the
      * whole invocation as payload; here the suite writes it as Lambda would). The ops API lists it and replays it onto
      * its topic under the ops role: from its payload, or, without one, from the topic by the offsets it names.

@@ -109,6 +109,17 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
     }
 
     @Override
+    public List<BackfillJob> withIdsStartingWith(String prefix) {
+        QueryRequest query = QueryRequest.builder().tableName(table).consistentRead(true)
+                .keyConditionExpression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expressionAttributeNames(Map.of("#pk", TableSchemas.STATUS_PK, "#sk", TableSchemas.STATUS_SK))
+                .expressionAttributeValues(Map.of(":pk", s(JOBS), ":prefix", s(prefix))).build();
+        List<BackfillJob> jobs = new ArrayList<>();
+        dynamo.queryPaginator(query).items().forEach(item -> jobs.add(toJob(item).withSites(progress(item.get(TableSchemas.STATUS_SK).s()))));
+        return jobs;
+    }
+
+    @Override
     public List<BackfillJob> listing() {
         List<BackfillJob> jobs = new ArrayList<>();
         for (Map<String, AttributeValue> item : query(JOBS, true)) {

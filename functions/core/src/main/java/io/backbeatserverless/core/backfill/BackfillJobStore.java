@@ -21,6 +21,9 @@ public interface BackfillJobStore {
     /** The jobs still listing. */
     List<BackfillJob> listing();
 
+    /** The jobs whose id starts with {@code prefix}, with their progress: a verify run's repair jobs, say. */
+    List<BackfillJob> withIdsStartingWith(String prefix);
+
     /**
      * Records a page as published: its versions, PENDING at each of its sites. Written before the page is published, so a
      * status lookup of one of its versions never answers "unknown" for a version on its way (replayed: written again).

@@ -35,7 +35,8 @@ final class VerifyCommand implements Callable<Integer> {
     List<String> sites = new ArrayList<>();
     @Option(names = "--prefix", defaultValue = "", description = "only keys under this prefix")
     String prefix;
-    @Option(names = "--repair", description = "queue missing, divergent and stuck versions again (through the normal path)")
+    @Option(names = "--repair", description = "queue missing, divergent and stuck versions again (through the normal path; a site's"
+            + " missing versions by a backfill job once a page holds 100 of them)")
     boolean repair;
     @Option(names = "--stuck-after-seconds", description = "how long a version may be on its way before it counts as stuck (default 900)")
     Long stuckAfterSeconds;
@@ -140,6 +141,14 @@ final class VerifyCommand implements Callable<Integer> {
             marker = page.path("IsTruncated").asBoolean() ? page.path("NextMarker").asText() : null;
         } while (marker != null);
         run.path("Problems").forEach(p -> out.println("PROBLEM   " + p.asText()));
+        for (JsonNode job : run.path("RepairJobs")) {
+            String site = job.path("Sites").path(0).asText();
+            JsonNode progress = job.path("Sites").isEmpty() ? MAPPER.nullNode() : job.path("BySite").path(site);
+            out.printf("REPAIR    site %s, bucket %s: its missing versions are copied by backfill job %s (%s%s); ops backfill --job %s --watch%n",
+                    site, job.path("Bucket").asText(), job.path("Id").asText(), job.path("State").asText(),
+                    progress.isMissingNode() || progress.isNull() ? "" : ", " + progress.path("Completed").asLong() + " completed, "
+                            + progress.path("Failed").asLong() + " failed", job.path("Id").asText());
+        }
         if (!run.path("Error").isNull() && !run.path("Error").asText("").isEmpty()) {
             out.println("ERROR     " + run.path("Error").asText());
         }
