@@ -103,6 +103,41 @@ class VerifyTest extends StackScenario {
     }
 
     /**
+     * Found by the chaos run of a backfill: by the listings, a key whose site history is not the start of the source's
+     * is read whole at the site (a HEAD says whose replica each entry is), and then judged by what the listing says at the
+     * source, not by content headers the source side was never read for (each such key read divergent, its content type
+     * "absent at the source"); and a key with the same content twice is never matched by position (a site holding the
+     * newer one's replica alone read as holding the older, and the newer was reported missing).
+     */
+    @Test
+    void byTheListingsAKeyReadWholeAtTheSiteIsJudgedByWhatTheListingsSayAndRepeatedContentByWhoseReplicaItIs() {
+        String bucket = stack.replicatedBucket(SharedStack.AWS_LOCATION);
+        Map<String, List<String>> versions = new java.util.LinkedHashMap<>();
+        for (String key : List.of("repeated", "changed")) {
+            List<String> ids = new ArrayList<>();
+            for (String body : key.equals("repeated") ? List.of("same bytes", "same bytes") : List.of("first bytes", "second bytes")) {
+                ids.add(stack.source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString(body)).versionId());
+                stack.awaitReplica(bucket + "/" + key, ids.getLast());
+            }
+            versions.put(key, ids);
+        }
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> verify(bucket, false),
+                run -> run.path("Sites").path(SharedStack.AWS_LOCATION).path("Identical").asLong() == 4);
+        // Each key's older replica removed at the site: the site holds the newer one's replica alone.
+        for (String key : versions.keySet()) {
+            var atSite = stack.destination.listObjectVersions(r -> r.bucket("dest-bucket").prefix(bucket + "/" + key)).versions();
+            var oldest = atSite.stream().min(java.util.Comparator.comparing(software.amazon.awssdk.services.s3.model.ObjectVersion::lastModified)
+                    .thenComparing(v -> v.isLatest())).orElseThrow();
+            stack.destination.deleteObject(r -> r.bucket("dest-bucket").key(oldest.key()).versionId(oldest.versionId()));
+        }
+
+        JsonNode listed = verify(bucket, false, 60, false);
+
+        assertThat(findings(listed)).extracting(f -> f.path("Key").asText() + " " + f.path("Kind").asText() + " " + f.path("VersionId").asText())
+                .containsExactlyInAnyOrder("repeated MISSING " + versions.get("repeated").get(0), "changed MISSING " + versions.get("changed").get(0));
+    }
+
+    /**
      * Issue 29: verify --repair at scale. A site that lost a whole page's worth of replicas gets them back by one backfill
      * job the run starts for the bucket and site (reported with the run), not by an entry and a status record each; a
      * replica that differs is still copied over one by one; the next run is clean.

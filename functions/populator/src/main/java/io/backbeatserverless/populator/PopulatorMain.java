@@ -94,7 +94,8 @@ public final class PopulatorMain {
                     new BucketdRaftLogFeed(java.net.URI.create(feed.url()), feed.raftSession(), checkpoints, feed.batchSize());
             default -> new ListingChangeFeed(source, new DynamoDbReplicationStatusStore(dynamo, config.dynamodb().tables().status(), clock),
                     rules, checkpoints, config.source().listingCheckpointName(), feed.batchSize(),
-                    Duration.ofMillis(feed.intervalMs()), clock, new DynamoDbBackfillJobStore(dynamo, config.dynamodb().tables().status()));
+                    Duration.ofMillis(feed.intervalMs()), clock, config.source().backfillJobsRefusal() != null ? null
+                    : new DynamoDbBackfillJobStore(dynamo, config.dynamodb().tables().status()));
         };
     }
 

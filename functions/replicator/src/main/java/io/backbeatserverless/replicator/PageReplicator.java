@@ -73,10 +73,12 @@ final class PageReplicator {
                     v.metadata(configuration).onlySite(site), new ReplicationEntry.OverheadFields(v.lastModified(), now, v.versionId())));
         }
         Map<String, List<ListedVersion>> atSite = siteHistories(page, entries.values());
-        List<PageDiff.KeyPlan> plans = atSite == null ? PageDiff.oneByOne(versions) : PageDiff.plan(versions, atSite, wholeCopyLimit);
+        List<PageDiff.KeyPlan> plans = atSite == null ? PageDiff.oneByOne(versions) : PageDiff.plan(versions, atSite, wholeCopyLimit,
+                page.listedAt() == null ? null : Instant.parse(page.listedAt()));
         List<Callable<KeyResult>> tasks = new ArrayList<>();
         for (PageDiff.KeyPlan plan : plans) {
-            tasks.add(() -> replicateKey(plan, entries, stopAt));
+            tasks.add(() -> replicateKey(plan.plan() == PageDiff.Plan.ASK_THE_SITE ? askTheSite(page, plan, entries, atSite) : plan,
+                    entries, stopAt));
         }
         long completed = 0;
         long bytes = 0;
@@ -126,6 +128,18 @@ final class PageReplicator {
             }
         }
         return present;
+    }
+
+    /** A key the listings cannot decide, planned by whose replica each of its site entries is; one at a time if that fails. */
+    private PageDiff.KeyPlan askTheSite(BackfillPage page, PageDiff.KeyPlan plan, Map<String, ReplicationEntry> entries,
+                                        Map<String, List<ListedVersion>> atSite) {
+        List<ListedVersion> siteEntries = atSite.getOrDefault(plan.key(), List.of());
+        try {
+            String bucket = pageSite.destinationBucket(entries.get(plan.versions().getFirst().ref()));
+            return PageDiff.planByReplicas(plan, siteEntries, pageSite.replicaOf(bucket, page.bucket(), plan.key(), siteEntries), wholeCopyLimit);
+        } catch (Exception e) {
+            return new PageDiff.KeyPlan(plan.key(), plan.versions(), PageDiff.Plan.ONE_BY_ONE, 0, null);
+        }
     }
 
     private KeyResult replicateKey(PageDiff.KeyPlan plan, Map<String, ReplicationEntry> entries, Instant stopAt) {

@@ -31,6 +31,12 @@ interface PageSite {
      */
     InOrder copyInOrder(List<ReplicationEntry> versions, String currentETag);
 
+    /**
+     * Whose replica each of a key's site entries is: the source version id its replica marker names (one HEAD each), null
+     * for a delete marker or an object that is no replica. For the keys a listing cannot decide ({@code PageDiff.Plan.ASK_THE_SITE}).
+     */
+    List<String> replicaOf(String destinationBucket, String sourceBucket, String sourceKey, List<ListedVersion> siteEntries) throws Exception;
+
     /** How many of a key's versions were copied in order, and their bytes. */
     record InOrder(int done, long bytes) {
     }

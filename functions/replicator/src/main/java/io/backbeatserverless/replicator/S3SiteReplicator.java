@@ -235,6 +235,18 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
     }
 
     @Override
+    public List<String> replicaOf(String destinationBucket, String sourceBucket, String sourceKey,
+                                  List<io.backbeatserverless.core.versions.ListedVersion> siteEntries) throws Exception {
+        String key = site.destinationKey(sourceBucket, sourceKey);
+        List<String> ids = new java.util.ArrayList<>();
+        for (var entry : siteEntries) {
+            ids.add(entry.deleteMarker() ? null : retrier.call(retrier.newBudget(), () -> destination.headObject(r -> r.bucket(destinationBucket)
+                    .key(key).versionId(entry.versionId())).metadata().get(ReplicaMarkers.SOURCE_VERSION)));
+        }
+        return ids;
+    }
+
+    @Override
     public InOrder copyInOrder(List<ReplicationEntry> history, String currentETag) {
         WholeObjectCopier.WriteCondition condition = currentETag == null ? WholeObjectCopier.WriteCondition.keyAbsent()
                 : WholeObjectCopier.WriteCondition.currentIs(currentETag);

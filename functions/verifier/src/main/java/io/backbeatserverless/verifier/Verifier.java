@@ -74,7 +74,8 @@ public final class Verifier implements AutoCloseable {
         }
         VerifyEngine engine = new VerifyEngine(new VersionStore(source, limiter), sites, config.sites(),
                 BucketRules.forSource(config, source, dynamo), statuses, requeue, repairs, config.source()::statusVersionId, compareEtags,
-                ops.verifyPageSize(), new DynamoDbBackfillJobStore(dynamo, tables.status()), clock);
+                ops.verifyPageSize(), config.source().backfillJobsRefusal() != null ? null : new DynamoDbBackfillJobStore(dynamo, tables.status()),
+                clock);
         return new Verifier(new DynamoDbVerifyRunStore(dynamo, tables.verify()), engine, clock, resources);
     }
 

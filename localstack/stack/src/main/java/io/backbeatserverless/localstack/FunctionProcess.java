@@ -32,7 +32,12 @@ public final class FunctionProcess implements AutoCloseable {
     /** @param site the site of a replicator; null for the populator and the status processor */
     static FunctionProcess start(String function, String site, Path configFile) throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx384m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError"));
+        String heap = function.equals("populator") ? System.getProperty(POPULATOR_MAX_HEAP_PROPERTY, "384m") : "384m";
+        List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx" + heap, "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError"));
+        String gcLogs = System.getProperty(GC_LOG_DIRECTORY_PROPERTY);
+        if (gcLogs != null) {
+            command.add("-Xlog:gc:file=" + Path.of(gcLogs, (site == null ? function : function + "-" + site) + "-gc.log"));
+        }
         command.addAll(jitFlags(function));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), LocalFunctionMain.class.getName(), function, configFile.toString()));
         if (site != null) {
@@ -65,6 +70,11 @@ public final class FunctionProcess implements AutoCloseable {
         process.restart();
         return process;
     }
+
+    /** System property: the populator process's maximum heap ({@code -Xmx}; 384m by default), for a benchmark that bounds it. */
+    public static final String POPULATOR_MAX_HEAP_PROPERTY = "backbeat.populatorMaxHeap";
+    /** System property: a directory where each function process writes its GC log ({@code <name>-gc.log}); none by default. */
+    public static final String GC_LOG_DIRECTORY_PROPERTY = "backbeat.gcLogDirectory";
 
     /** System property naming the JIT of the Lambda functions' processes: {@code c1} (the default) or {@code c2}. */
     public static final String LAMBDA_JIT_PROPERTY = "backbeat.lambdaJit";

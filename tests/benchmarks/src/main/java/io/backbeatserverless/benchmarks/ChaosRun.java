@@ -86,6 +86,10 @@ final class ChaosRun implements Callable<Integer> {
     @Option(names = "--feed", defaultValue = "listing", description = "the populator's feed: listing, or s3-events (the source's event "
             + "notifications through SQS, as in AWS: tag changes replicate, and events go unreadable) (default: ${DEFAULT-VALUE})")
     String feed;
+    @Option(names = "--backfill-operations", defaultValue = "0", description = "writes to the bucket before its rule is put, on the same"
+            + " keys as the workload's: the listing feed replicates them as a backfill job (issue 29), a page at a time, while the live"
+            + " workload, the kills and the faults run (default: ${DEFAULT-VALUE})")
+    int backfillOperations;
     @Option(names = "--function-timeout-seconds", defaultValue = "0", description = "the replicators' Lambda timeout; short, their "
             + "batches end before their deadline and put entries back (deadline deferrals); 0: Lambda's 900 s (default: ${DEFAULT-VALUE})")
     long functionTimeoutSeconds;
@@ -122,6 +126,11 @@ final class ChaosRun implements Callable<Integer> {
             String bucket = "chaos-" + Long.toHexString(chosenSeed);
             source.createBucket(r -> r.bucket(bucket));
             source.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+            Map<String, Integer> backfilled = new LinkedHashMap<>();
+            if (backfillOperations > 0) {
+                write(source, bucket, new Random(random.nextLong()), backfilled, events, backfillOperations);
+                System.out.printf("written before the rule (a backfill job's): %s%n", new java.util.TreeMap<>(backfilled));
+            }
             // Every key to both sites; keys under tagged/ carrying route=first to the first site alone (a rule on tags: the
             // populator reads each such version's tags to choose its rule, and verify reads them to know where it belongs).
             source.putBucketReplication(r -> r.bucket(bucket).replicationConfiguration(ReplicationConfiguration.builder()
@@ -158,7 +167,7 @@ final class ChaosRun implements Callable<Integer> {
             Map<String, Integer> workload = new LinkedHashMap<>();
             Random workloadRandom = new Random(random.nextLong());
             CompletableFuture<Instant> writes = CompletableFuture.supplyAsync(() -> {
-                write(source, bucket, workloadRandom, workload, events);
+                write(source, bucket, workloadRandom, workload, events, operations);
                 return Instant.now();
             });
             if (events) {
@@ -222,6 +231,18 @@ final class ChaosRun implements Callable<Integer> {
             table.append(String.format("seed %d, %s feed%s: workload %s, %d operations in %.0f s%n", chosenSeed, feed,
                     functionTimeoutSeconds > 0 ? ", replicators timing out after " + functionTimeoutSeconds + " s" : "",
                     new java.util.TreeMap<>(workload), operations, Duration.between(started, written).toMillis() / 1000.0));
+            if (backfillOperations > 0) {
+                table.append(String.format("written before the rule, replicated by backfill job: %s%n", new java.util.TreeMap<>(backfilled)));
+                try (var dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint())) {
+                    for (var job : new io.backbeatserverless.adapters.dynamodb.DynamoDbBackfillJobStore(dynamo, config.dynamodb().tables().status())
+                            .list(10)) {
+                        if (job.bucket().equals(bucket)) {
+                            table.append(String.format("backfill job %s: %s, %d pages, %d versions listed, %d queued; by site %s%n", job.id(),
+                                    job.effectiveState(), job.pagesListed(), job.scanned(), job.queued(), new java.util.TreeMap<>(job.bySite())));
+                        }
+                    }
+                }
+            }
             table.append(String.format("the functions said: %s%n", new java.util.TreeMap<>(seen)));
             table.append(String.format("faults: %s%n", new java.util.TreeMap<>(faults)));
             table.append(String.format("destination faults at %s while the workload and the kills ran (plan %s): %s%n%n", FIRST,
@@ -270,7 +291,8 @@ final class ChaosRun implements Callable<Integer> {
                 ResultsPage.write(Path.of(results), "chaos-seed-" + chosenSeed, "tests/benchmarks/run chaos --seed " + chosenSeed + " --operations "
                         + operations + " --kills " + kills + " --poison " + poison + " --fault-503 " + fault503 + " --fault-reset " + faultReset
                         + " --broker-restarts " + brokerRestarts + " --dynamodb-outage-seconds " + dynamoDbOutageSeconds + " --feed " + feed
-                        + " --function-timeout-seconds " + functionTimeoutSeconds, table.toString());
+                        + " --function-timeout-seconds " + functionTimeoutSeconds + (backfillOperations > 0 ? " --backfill-operations "
+                        + backfillOperations : ""), table.toString());
             }
             SiteCounts total = run.total();
             boolean lost = total.missing() + total.divergent() + total.outOfOrder() + total.stuck() > 0 || !run.clean();
@@ -284,13 +306,14 @@ final class ChaosRun implements Callable<Integer> {
      * The workload: {@code operations} writes drawn from the seed to a key space a quarter of their number, by
      * {@value #WRITERS} writers; each key belongs to one writer, so its versions come in the order drawn.
      */
-    private void write(S3Client source, String bucket, Random random, Map<String, Integer> done, boolean events) {
+    /** {@code count} writes over the workload's keys (a quarter as many keys as {@code --operations}). */
+    private void write(S3Client source, String bucket, Random random, Map<String, Integer> done, boolean events, int count) {
         int keys = Math.max(1, operations / 4);
         List<List<int[]>> byWriter = new ArrayList<>();
         for (int w = 0; w < WRITERS; w++) {
             byWriter.add(new ArrayList<>());
         }
-        for (int i = 0; i < operations; i++) {
+        for (int i = 0; i < count; i++) {
             int key = random.nextInt(keys);
             byWriter.get(key % WRITERS).add(new int[] {key, random.nextInt(100), random.nextInt(9)});
         }

@@ -72,6 +72,9 @@ final class RaceBenchmark implements Callable<Integer> {
     @Option(names = "--lambda-jit", defaultValue = "c1", description = "JIT of the replicator's and status processor's JVMs:"
             + " c1 (C1 only, Lambda's java21 default) or c2 (the JVM's tiered default) (default: ${DEFAULT-VALUE})")
     String lambdaJit;
+    @Option(names = "--populator-heap", defaultValue = "384m", description = "backfill: the populator process's -Xmx; its GC log's"
+            + " peak is reported (default: ${DEFAULT-VALUE})")
+    String populatorHeap;
     @Option(names = "--profile", description = "an extra, untimed backfill with a JFR recording of the busiest function process")
     boolean profile;
     @Option(names = "--rclone", defaultValue = "/usr/bin/rclone", description = "rclone binary (default: ${DEFAULT-VALUE})")
@@ -97,16 +100,23 @@ final class RaceBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         System.setProperty(io.backbeatserverless.localstack.FunctionProcess.LAMBDA_JIT_PROPERTY, lambdaJit);
+        System.setProperty(io.backbeatserverless.localstack.FunctionProcess.POPULATOR_MAX_HEAP_PROPERTY, populatorHeap);
+        Path gcLogs = java.nio.file.Files.createTempDirectory("race-gc");
+        System.setProperty(io.backbeatserverless.localstack.FunctionProcess.GC_LOG_DIRECTORY_PROPERTY, gcLogs.toString());
         StringBuilder tables = new StringBuilder();
         if (part.equals("all") || part.equals("backfill")) {
             List<Backfill> backfills = new ArrayList<>();
+            List<String> heaps = new ArrayList<>();
             for (int i = 1; i <= runs; i++) {
                 Backfill run = backfill(null);
                 System.out.printf("backfill %d: %s%n", i, run);
                 backfills.add(run);
+                heaps.add(GcLog.peak(gcLogs.resolve("populator-gc.log")));
             }
             if (!backfills.isEmpty()) {
                 tables.append(backfillTables(backfills));
+                tables.append(String.format("%nThe populator's heap (-Xmx%s, SerialGC), by run, from its GC log: %s%n", populatorHeap,
+                        String.join("; ", heaps)));
             }
             if (profile) {
                 tables.append('\n');
@@ -130,13 +140,15 @@ final class RaceBenchmark implements Callable<Integer> {
             return "race-profile";
         }
         return "race-" + part + (!part.equals("live") && (overwritePercent > 0 || deletePercent > 0) ? "-history" : "")
+                + (!part.equals("live") && objects != 10_000 ? "-" + objects : "")
                 + (!part.equals("backfill") && !liveFeed.equals("s3-events") ? "-" + liveFeed : "");
     }
 
     private String command() {
         return "tests/benchmarks/run race --part " + part + " --objects " + objects + " --size " + size + " --overwrite-percent "
                 + overwritePercent + " --delete-percent " + deletePercent + " --concurrency " + concurrency + " --warmup " + warmup
-                + " --runs " + runs + " --lambda-jit " + lambdaJit + (part.equals("backfill") ? "" : " --live-feed " + liveFeed
+                + " --runs " + runs + " --lambda-jit " + lambdaJit + (populatorHeap.equals("384m") ? "" : " --populator-heap " + populatorHeap)
+                + (part.equals("backfill") ? "" : " --live-feed " + liveFeed
                 + " --live-functions " + liveFunctions + " --live-warmup " + liveWarmup + " --live-start " + liveStart
                 + " --live-step " + liveStep + " --live-seconds " + liveSeconds) + (profile ? " --profile" : "");
     }

@@ -3,6 +3,7 @@ package io.backbeatserverless.core.backfill;
 import io.backbeatserverless.core.versions.ListedEntry;
 import io.backbeatserverless.core.versions.ListedVersion;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,9 +23,8 @@ import java.util.Objects;
  *       wrote what is there.</li>
  * </ul>
  * An ETag is the MD5 of a single-part object's content, so equal ETags and sizes mean equal content. Two versions of
- * one key with the same content in a row cannot be told apart by a listing: a site that has only the newer one (the live
- * path replicated it) reads as having the older, and the newer is copied again, an identical version on top (verify
- * reports it as extra). What the listings do not carry (content headers, user metadata, tags) is verify's deep mode's.
+ * one key with the same content cannot be told apart by a listing, so a key whose page history repeats a content, or
+ * whose site entries matched were written after the page was listed, goes one version at a time. What the listings do not carry (content headers, user metadata, tags) is verify's deep mode's.
  */
 public final class PageDiff {
 
@@ -37,7 +37,12 @@ public final class PageDiff {
         /** Copy the versions after the site's, in order, each write conditional on the one before. */
         COPY_IN_ORDER,
         /** One version at a time, through the live path. */
-        ONE_BY_ONE
+        ONE_BY_ONE,
+        /**
+         * The listings cannot tell (content repeats, or site entries written since the page was listed): the site's entries
+         * of the key are each read for whose replica they are, and the key planned by those ids ({@link #planByReplicas}).
+         */
+        ASK_THE_SITE
     }
 
     /**
@@ -59,10 +64,25 @@ public final class PageDiff {
      * @param wholeCopyLimit a version at or above this size is copied in parts (the live path's)
      */
     public static List<KeyPlan> plan(List<BackfillPage.PageVersion> versions, Map<String, List<ListedVersion>> siteHistories,
-                                     long wholeCopyLimit) {
+                                     long wholeCopyLimit, Instant listedAt) {
         List<KeyPlan> plans = new ArrayList<>();
-        byKey(versions).forEach((key, history) -> plans.add(planKey(key, history, siteHistories.getOrDefault(key, List.of()), wholeCopyLimit)));
+        byKey(versions).forEach((key, history) -> plans.add(planKey(key, history, siteHistories.getOrDefault(key, List.of()), wholeCopyLimit,
+                listedAt)));
         return plans;
+    }
+
+    /**
+     * Whether two versions of a history (markers aside) have the same content (size and ETag): such a history cannot be
+     * matched with a site's by position, since a site holding the newer one's replica alone reads as holding the older.
+     */
+    public static boolean contentRepeats(List<? extends ListedEntry> history) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (ListedEntry entry : history) {
+            if (!entry.deleteMarker() && entry.eTag() != null && !seen.add(entry.size() + "/" + entry.eTag())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -93,8 +113,41 @@ public final class PageDiff {
         return byKey;
     }
 
-    private static KeyPlan planKey(String key, List<BackfillPage.PageVersion> history, List<ListedVersion> atSite, long wholeCopyLimit) {
+    private static KeyPlan planKey(String key, List<BackfillPage.PageVersion> history, List<ListedVersion> atSite, long wholeCopyLimit,
+                                   Instant listedAt) {
         int same = sameEntries(history, atSite);
+        if (same > 0 && (contentRepeats(history) || writtenSince(atSite.subList(0, same), listedAt))) {
+            // Matched by content where content does not tell versions apart: the same content twice in the page, or a site
+            // entry written after the page was listed (a live write's replica of a version the page does not know, which
+            // may have the same content as one it does). Found by the chaos run of a backfill beside live writes: a page
+            // counted an older version as at the site where the site held the newer one's replica. Each site entry's
+            // replica marker says which source version it is.
+            return new KeyPlan(key, history, Plan.ASK_THE_SITE, 0, null);
+        }
+        return decide(key, history, atSite, same, wholeCopyLimit);
+    }
+
+    /**
+     * An {@link Plan#ASK_THE_SITE} key planned again by whose replica each site entry is ({@code replicaOf}, one per entry
+     * of {@code atSite}: the source version id it replicates, null for a delete marker or an object that is no replica):
+     * the page's versions the site has in order are those whose ids match from the oldest on (markers matching markers).
+     */
+    public static KeyPlan planByReplicas(KeyPlan asked, List<ListedVersion> atSite, List<String> replicaOf, long wholeCopyLimit) {
+        List<BackfillPage.PageVersion> history = asked.versions();
+        int same = 0;
+        while (same < history.size() && same < atSite.size()) {
+            BackfillPage.PageVersion v = history.get(same);
+            boolean matches = v.deleteMarker() ? atSite.get(same).deleteMarker() : v.versionId().equals(replicaOf.get(same));
+            if (!matches) {
+                break;
+            }
+            same++;
+        }
+        return decide(asked.key(), history, atSite, same, wholeCopyLimit);
+    }
+
+    private static KeyPlan decide(String key, List<BackfillPage.PageVersion> history, List<ListedVersion> atSite, int same,
+                                  long wholeCopyLimit) {
         if (same == atSite.size() && same == history.size()) {
             return new KeyPlan(key, history, Plan.ALREADY_THERE, same, null);
         }
@@ -105,6 +158,20 @@ public final class PageDiff {
         }
         return new KeyPlan(key, history, Plan.ONE_BY_ONE, 0, null);
     }
+
+    /**
+     * Any of these site entries written at or after the page's listing, give or take {@link #CLOCK_MARGIN} (listings give
+     * times to the second; the site's clock is not the populator's). Unknown listing time: none.
+     */
+    private static boolean writtenSince(List<ListedVersion> siteEntries, Instant listedAt) {
+        if (listedAt == null) {
+            return false;
+        }
+        Instant since = listedAt.minus(CLOCK_MARGIN);
+        return siteEntries.stream().anyMatch(v -> v.lastModified() == null || !v.lastModified().isBefore(since));
+    }
+
+    private static final java.time.Duration CLOCK_MARGIN = java.time.Duration.ofSeconds(2);
 
     private static boolean sameEntry(ListedEntry source, ListedEntry site) {
         if (source.deleteMarker() || site.deleteMarker()) {
