@@ -60,11 +60,16 @@ class ReplicaDecisionTest {
     }
 
     @Test
-    void aVersionUnderMarkersAsksWhetherANewerMarkerIsReplicatedAndAMarkerDoesNot() {
+    void aVersionOrAMarkerUnderMarkersAsksWhetherANewerMarkerIsReplicated() {
         Facts underMarkers = version("v1", true).withSiteReplicaNewer(false);
         assertThat(next(underMarkers)).isEqualTo(new Ask(Question.NEWER_MARKER_REPLICATED));
         assertThat(next(underMarkers.withNewerMarker(Optional.of("m3")))).isEqualTo(new Act(Action.SKIP_NEWER_MARKER));
         assertThat(next(underMarkers.withNewerMarker(Optional.empty()))).isEqualTo(new Act(Action.COPY_STREAMED));
-        assertThat(next(new Facts("m4", true, false, false, 0, null, true))).isEqualTo(new Act(Action.REPLICATE_MARKER));
+        // Found by the chaos run of a backfill: an older marker arriving after a newer one was replicated went above it.
+        Facts markerUnderMarkers = new Facts("m4", true, false, false, 0, null, true);
+        assertThat(next(markerUnderMarkers)).isEqualTo(new Ask(Question.NEWER_MARKER_REPLICATED));
+        assertThat(next(markerUnderMarkers.withNewerMarker(Optional.of("m5")))).isEqualTo(new Act(Action.SKIP_NEWER_MARKER));
+        assertThat(next(markerUnderMarkers.withNewerMarker(Optional.empty()))).isEqualTo(new Act(Action.REPLICATE_MARKER));
+        assertThat(next(new Facts("m1", true, false, false, 0, null, false))).as("nothing on top: no question").isEqualTo(new Act(Action.REPLICATE_MARKER));
     }
 }
