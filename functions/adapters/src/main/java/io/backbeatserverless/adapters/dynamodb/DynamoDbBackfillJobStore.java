@@ -101,11 +101,7 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
         QueryRequest query = QueryRequest.builder().tableName(table).consistentRead(true).scanIndexForward(false).limit(limit)
                 .keyConditionExpression("#pk = :pk").expressionAttributeNames(Map.of("#pk", TableSchemas.STATUS_PK))
                 .expressionAttributeValues(Map.of(":pk", s(JOBS))).build();
-        List<BackfillJob> jobs = new ArrayList<>();
-        for (Map<String, AttributeValue> item : dynamo.query(query).items()) {
-            jobs.add(toJob(item).withSites(progress(item.get(TableSchemas.STATUS_SK).s())));
-        }
-        return jobs;
+        return withProgress(dynamo.query(query).items());
     }
 
     @Override
@@ -114,8 +110,13 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
                 .keyConditionExpression("#pk = :pk AND begins_with(#sk, :prefix)")
                 .expressionAttributeNames(Map.of("#pk", TableSchemas.STATUS_PK, "#sk", TableSchemas.STATUS_SK))
                 .expressionAttributeValues(Map.of(":pk", s(JOBS), ":prefix", s(prefix))).build();
+        return withProgress(dynamo.queryPaginator(query).items());
+    }
+
+    /** Job items read, each with its sites' progress (a query of its counters). */
+    private List<BackfillJob> withProgress(Iterable<Map<String, AttributeValue>> items) {
         List<BackfillJob> jobs = new ArrayList<>();
-        dynamo.queryPaginator(query).items().forEach(item -> jobs.add(toJob(item).withSites(progress(item.get(TableSchemas.STATUS_SK).s()))));
+        items.forEach(item -> jobs.add(toJob(item).withSites(progress(item.get(TableSchemas.STATUS_SK).s()))));
         return jobs;
     }
 
