@@ -249,8 +249,15 @@ public final class BackbeatStack extends Stack {
         OpsEndpoint opsEndpoint = new OpsEndpoint(this, "OpsEndpoint", ops);
         scheduleDueResumes(ops);
 
+        VerifyInventories inventories = deployment.verify().inventory() == null ? null
+                : new VerifyInventories(this, "VerifyInventories", deployment, deployment.verify().inventory());
         Function verifier = javaFunction("Verifier", assets.verifierJar().toString(), VERIFIER_HANDLER, sizes.opsMemoryMiB(), 900,
-                vpc, privateSubnets, kafkaPeers, Map.of("BACKBEAT_CONFIG_JSON", runtimeConfiguration.forVerifier()));
+                vpc, privateSubnets, kafkaPeers, Map.of("BACKBEAT_CONFIG_JSON", runtimeConfiguration.forVerifier(inventories == null ? null
+                        : new RuntimeConfiguration.VerifyInventory(inventories.location(), inventories.siteNames(),
+                        deployment.verify().inventory().fromVersions()))));
+        if (inventories != null) {
+            inventories.grantVerify(verifier);
+        }
         // Its runs and findings; the versions' statuses; a repair is a re-queue (status PENDING, the failed entry it replaces
         // removed, the queued count added); each bucket's rules.
         tables.grant(verifier, tables.verify, "PutItem", "GetItem", "Query", "UpdateItem", "BatchWriteItem");
@@ -569,11 +576,14 @@ public final class BackbeatStack extends Stack {
                         + "the stack's trigger failures bucket (s3:PutObject of the batches an MSK trigger gives up on). "
                         + "Resource * is only granted for actions without resource-level permissions: the MSK triggers' "
                         + "ec2:DescribeVpcs/DescribeSubnets/DescribeSecurityGroups, s3:ListAllMyBuckets (the listing feed's and "
-                        + "verify's walk of every bucket with rules) and the populator's execution role's ecr:GetAuthorizationToken.")
+                        + "verify's walk of every bucket with rules) and the populator's execution role's ecr:GetAuthorizationToken. "
+                        + "The verifier reads the S3 Inventory reports under inventories/ of the stack's reports bucket (names S3 "
+                        + "chooses) and writes its shards under inventories/backbeat-verify/.")
                 .appliesTo(List.of(
                         RegexAppliesTo.builder().regex("/^Resource::arn:<AWS::Partition>:s3:::[^*/]+/\\*$/g").build(),
                         // The MSK triggers write a failed batch as an object of a name Lambda chooses, in the stack's bucket.
                         RegexAppliesTo.builder().regex("/^Resource::<TriggerFailuresBucket[0-9A-F]+\\.Arn>/\\*$/g").build(),
+                        RegexAppliesTo.builder().regex("/^Resource::<VerifyInventoriesReports[0-9A-F]+\\.Arn>/inventories/(backbeat-verify/)?\\*$/g").build(),
                         "Resource::*"))
                 .build();
         for (IConstruct construct : getNode().findAll()) {

@@ -53,6 +53,10 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
         populator = populator == null ? new Populator(0, 0) : populator;
         alarms = alarms == null ? new Alarms(0, 0, 0, 0, 0) : alarms;
         verify = verify == null ? new Verify(null, List.of(), false) : verify;
+        if (verify.inventory() != null && !source.isAwsS3()) {
+            throw new IllegalArgumentException("verify.inventory configures S3 Inventory on the source's buckets: it needs an AWS S3 source"
+                    + " (source.type s3, no endpointUrl); another store's inventories are given to verify by ops.verifyInventory");
+        }
         failedEntryRetentionHours = failedEntryRetentionHours <= 0 ? 24 : failedEntryRetentionHours;
         if (statusRetentionDays == null) {
             statusRetentionDays = source.feed().equals(Source.FEED_S3_EVENTS) ? 30 : 0;
@@ -275,13 +279,40 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
      * with rules), with {@code repair} if asked, and {@code deep} (every version read whole: HEAD and tags) rather than by
      * the listings with a sample read whole (issue 29). Runs started from the ops API are walked whatever this says.
      */
-    public record Verify(String schedule, List<String> buckets, boolean repair, boolean deep) {
+    /**
+     * @param inventory verify of big buckets by S3 Inventory reports, which the stack then configures (null: by listings only)
+     */
+    public record Verify(String schedule, List<String> buckets, boolean repair, boolean deep, Inventory inventory) {
         public Verify {
             buckets = buckets == null ? List.of() : List.copyOf(buckets);
         }
 
         public Verify(String schedule, List<String> buckets, boolean repair) {
-            this(schedule, buckets, repair, false);
+            this(schedule, buckets, repair, false, null);
+        }
+
+        public Verify(String schedule, List<String> buckets, boolean repair, boolean deep) {
+            this(schedule, buckets, repair, deep, null);
+        }
+    }
+
+    /**
+     * S3 Inventory reports for verify (issue 29): the stack gives each source bucket (and each site bucket in the source's
+     * Region) an inventory configuration and a bucket to deliver to; a bucket counted to {@code fromVersions} versions is
+     * then checked report against report.
+     *
+     * @param frequency {@code Daily} or {@code Weekly} (the default): how fresh the reports are, at S3 Inventory's price per
+     *                  million objects listed
+     * @param keepDays  how long reports are kept (default 14)
+     */
+    public record Inventory(long fromVersions, String frequency, int keepDays) {
+        public Inventory {
+            fromVersions = fromVersions <= 0 ? 10_000_000 : fromVersions;
+            frequency = frequency == null ? "Weekly" : frequency;
+            if (!frequency.equals("Daily") && !frequency.equals("Weekly")) {
+                throw new IllegalArgumentException("verify.inventory.frequency '" + frequency + "' is not one of Daily, Weekly (S3 Inventory's schedules)");
+            }
+            keepDays = keepDays <= 0 ? 14 : keepDays;
         }
     }
 }

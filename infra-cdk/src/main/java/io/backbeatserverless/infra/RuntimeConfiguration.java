@@ -70,7 +70,24 @@ final class RuntimeConfiguration {
 
     /** For the verifier: it reads the source and every site, so all their credentials. */
     String forVerifier() {
-        return render(true, ALL_SITES, Map.of());
+        return forVerifier(null);
+    }
+
+    /** Where the stack's S3 Inventory reports land (issue 29), for the verifier: the source's and those of the sites named. */
+    record VerifyInventory(String location, java.util.List<String> sites, long fromVersions) {
+    }
+
+    String forVerifier(VerifyInventory inventory) {
+        ObjectNode root = configuration(true, ALL_SITES, Map.of());
+        if (inventory != null) {
+            ObjectNode node = ((ObjectNode) root.get("ops")).putObject("verifyInventory");
+            node.put("configurationId", VerifyInventories.CONFIGURATION_ID);
+            node.put("fromVersions", inventory.fromVersions());
+            node.put("source", inventory.location());
+            ObjectNode sites = node.putObject("sites");
+            inventory.sites().forEach(site -> sites.put(site, inventory.location()));
+        }
+        return root.toString();
     }
 
     /**

@@ -25,6 +25,7 @@ class BackbeatStackTest {
                 "credentialsSecretArn": "arn:aws:secretsmanager:us-east-1:111122223333:secret:zenko-AbCdEf"}],
              "eventSource": {"batchSize": 50, "batchWindowSeconds": 2},
              "functions": {"replicatorKeyConcurrency": 32},
+             "verify": {"inventory": {"fromVersions": 5000000}},
              "alarmEmail": "ops@example.com"}
             """;
 
@@ -59,6 +60,44 @@ class BackbeatStackTest {
         template.hasResourceProperties("AWS::Lambda::EventSourceMapping", Match.objectLike(Map.of(
                 "Topics", List.of(KafkaCluster.STATUS_TOPIC),
                 "AmazonManagedKafkaEventSourceConfig", Map.of("ConsumerGroupId", KafkaCluster.STATUS_CONSUMER_GROUP))));
+    }
+
+    /**
+     * Issue 29: verify of big buckets by S3 Inventory reports. The source bucket gets an inventory configuration (CSV, all
+     * versions, the fields verify compares) delivered to a bucket of the stack that S3 alone may write to; the site bucket
+     * in another Region gets none (S3 delivers to a bucket in the listed bucket's Region); the verifier is told where.
+     */
+    @Test
+    void theSourceBucketGetsAnInventoryConfigurationThatTheVerifierReads() throws Exception {
+        var template = synthesized.template();
+        List<Object> buckets = new ArrayList<>();
+        for (Object resource : template.findResources("Custom::AWS").values()) {
+            var create = new com.fasterxml.jackson.databind.ObjectMapper().readTree(joinWithPlaceholders(
+                    ((Map<?, ?>) ((Map<?, ?>) resource).get("Properties")).get("Create")));
+            if (!create.path("action").asText().equals("putBucketInventoryConfiguration")) {
+                continue;
+            }
+            buckets.add(create.path("parameters").path("Bucket").asText());
+            var configuration = create.path("parameters").path("InventoryConfiguration");
+            assertThat(configuration.path("IncludedObjectVersions").asText()).isEqualTo("All");
+            assertThat(configuration.path("Destination").path("S3BucketDestination").path("Format").asText()).isEqualTo("CSV");
+            assertThat(configuration.path("OptionalFields").toString()).contains("Size", "LastModifiedDate", "ETag");
+            assertThat(configuration.path("Schedule").path("Frequency").asText()).isEqualTo("Weekly");
+        }
+        assertThat(buckets).containsExactly("source-bucket");
+        template.hasResourceProperties("AWS::S3::BucketPolicy", Match.objectLike(Map.of("PolicyDocument", Map.of("Statement",
+                Match.arrayWith(List.of(Match.objectLike(Map.of("Principal", Map.of("Service", "s3.amazonaws.com"),
+                        "Action", "s3:PutObject"))))))));
+        BackbeatConfig verifier = null;
+        for (Object function : template.findResources("AWS::Lambda::Function", Match.objectLike(Map.of("Properties",
+                Map.of("Handler", BackbeatStack.VERIFIER_HANDLER)))).values()) {
+            Map<?, ?> variables = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) function).get("Properties")).get("Environment")).get("Variables");
+            verifier = BackbeatConfig.parse(joinWithPlaceholders(variables.get("BACKBEAT_CONFIG_JSON")));
+        }
+        assertThat(verifier).isNotNull();
+        assertThat(verifier.ops().verifyInventory().fromVersions()).isEqualTo(5_000_000);
+        assertThat(verifier.ops().verifyInventory().source()).startsWith("s3://").endsWith("/inventories");
+        assertThat(verifier.ops().verifyInventory().sites()).isEmpty();
     }
 
     @Test

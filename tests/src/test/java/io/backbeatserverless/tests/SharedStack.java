@@ -9,6 +9,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -92,8 +93,10 @@ public final class SharedStack implements BeforeAllCallback {
                     feed.logName(), feed.raftSession(), LISTING_PAGE)));
             // Verify as fast as these local servers go (its default rate leaves room for live replication).
             BackbeatConfig.OpsSettings ops = config.ops();
+            // Any bucket whose source has an inventory report is checked by its reports (VerifyByInventoryTest writes some).
             config = config.withOps(new BackbeatConfig.OpsSettings(ops.port(), ops.credentials(), ops.failedEntryRetentionHours(),
-                    ops.eventSourceMappings(), 5_000, 500));
+                    ops.eventSourceMappings(), 5_000, 500).withVerifyInventory(new BackbeatConfig.InventorySettings("backbeat", 1,
+                    "s3://inventory-reports/inventories", Map.of(AWS_LOCATION, "s3://inventory-reports/inventories"))));
             SiteConfig main = config.requireSite(AWS_LOCATION);
             proxy = new FaultInjectingProxy(main.endpoint().port(), 0.04, 0.04, 0.04);
             config = config.withAddedSites(List.of(

@@ -93,7 +93,13 @@ final class VerifyReports {
         progress.put("Percent", run.phase() == VerifyRun.Phase.DONE ? 100
                 : run.phase() == VerifyRun.Phase.VERIFYING && run.totalVersions() > 0
                 ? Math.min(99, (int) (100 * run.scanned() / run.totalVersions())) : 0);
+        if (run.inventory() != null) {
+            // A bucket checked by its inventory reports (issue 29): their data files split into shards, then the shards compared.
+            progress.put("Inventory", Map.of("Reports", run.inventory().reports().size(), "Files", run.inventory().files(),
+                    "FilesSplit", run.inventory().filesDone(), "Shards", run.inventory().shards(), "ShardsCompared", run.inventory().shardsDone()));
+        }
         body.put("Progress", progress);
+        body.put("ByInventory", run.byInventory());
         Map<String, Object> sites = new LinkedHashMap<>();
         run.bySite().forEach((site, counts) -> sites.put(site, counts(counts)));
         body.put("Sites", sites);

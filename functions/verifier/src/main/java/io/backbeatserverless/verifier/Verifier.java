@@ -49,9 +49,11 @@ public final class Verifier implements AutoCloseable {
         resources.add(source);
         Map<String, VersionStore> sites = new LinkedHashMap<>();
         Map<String, Boolean> compareEtags = new LinkedHashMap<>();
+        Map<String, S3Client> siteClients = new LinkedHashMap<>();
         for (SiteConfig site : config.sites()) {
             S3Client client = AwsClients.s3(site.endpoint(), 32);
             resources.add(client);
+            siteClients.put(site.name(), client);
             sites.put(site.name(), new VersionStore(client, limiter));
             compareEtags.put(site.name(), site.verifyEtagMd5());
         }
@@ -75,7 +77,7 @@ public final class Verifier implements AutoCloseable {
         VerifyEngine engine = new VerifyEngine(new VersionStore(source, limiter), sites, config.sites(),
                 BucketRules.forSource(config, source, dynamo), statuses, requeue, repairs, config.source()::statusVersionId, compareEtags,
                 ops.verifyPageSize(), config.source().backfillJobsRefusal() != null ? null : new DynamoDbBackfillJobStore(dynamo, tables.status()),
-                clock);
+                ops.verifyInventory() == null ? null : new InventoryInput(ops.verifyInventory(), source, siteClients), clock);
         return new Verifier(new DynamoDbVerifyRunStore(dynamo, tables.verify()), engine, clock, resources);
     }
 

@@ -15,6 +15,8 @@ import io.backbeatserverless.core.status.SiteOutcome;
 import io.backbeatserverless.core.status.VersionRef;
 import io.backbeatserverless.core.status.VersionStatus;
 import io.backbeatserverless.core.verify.Finding;
+import io.backbeatserverless.core.verify.InventoryDiff;
+import io.backbeatserverless.core.verify.InventoryWalk;
 import io.backbeatserverless.core.verify.KeyAudit;
 import io.backbeatserverless.core.verify.SiteCounts;
 import io.backbeatserverless.core.verify.VerifyRequest;
@@ -74,6 +76,8 @@ public final class VerifyEngine {
     private final Clock clock;
     /** Where a repair at scale starts its backfill job; null where jobs do not run (a CloudServer source). */
     private final BackfillJobStore jobs;
+    /** The inventory reports big buckets are checked by (issue 29); null: every bucket by its listings. */
+    private final InventoryInput inventories;
     /** The repair jobs known to exist (a cache of {@link #jobs}: a run's later pages need not read it again). */
     private final Set<String> repairJobs = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -81,10 +85,10 @@ public final class VerifyEngine {
      * @param statusVersionId the status table's spelling of a version id the source's S3 API lists (CloudServer: internal ids)
      * @param compareEtags    per site: whether its ETags are content MD5s
      */
-    public VerifyEngine(VersionStore source, Map<String, VersionStore> sites, Collection<SiteConfig> siteConfigs, BucketRules rules,
+    VerifyEngine(VersionStore source, Map<String, VersionStore> sites, Collection<SiteConfig> siteConfigs, BucketRules rules,
                         ReplicationStatusStore statuses, Requeue requeue, RepairEntries repairEntries,
                         UnaryOperator<String> statusVersionId, Map<String, Boolean> compareEtags, int pageSize, BackfillJobStore jobs,
-                        Clock clock) {
+                        InventoryInput inventories, Clock clock) {
         this.source = source;
         this.sites = Map.copyOf(sites);
         this.siteConfigs = new LinkedHashMap<>();
@@ -97,6 +101,7 @@ public final class VerifyEngine {
         this.compareEtags = Map.copyOf(compareEtags);
         this.pageSize = pageSize;
         this.jobs = jobs;
+        this.inventories = inventories;
         this.clock = clock;
     }
 
@@ -123,14 +128,15 @@ public final class VerifyEngine {
             return lookup.rules() != null || lookup.invalid();
         }).toList();
         return new VerifyRun(run.id(), run.request(), VerifyRun.Phase.COUNTING, run.createdAt(), clock.instant(), null, buckets, 0,
-                null, 0, 0, 0, run.bySite(), run.findings(), run.problems(), null);
+                null, 0, 0, 0, run.bySite(), run.findings(), run.problems(), null, List.of(), null);
     }
 
     private VerifyRun count(VerifyRun run) {
         String bucket = run.bucket();
         if (bucket == null) {
             return new VerifyRun(run.id(), run.request(), VerifyRun.Phase.VERIFYING, run.createdAt(), clock.instant(), null,
-                    run.buckets(), 0, null, run.totalVersions(), 0, 0, run.bySite(), run.findings(), run.problems(), null);
+                    run.buckets(), 0, null, run.totalVersions(), 0, 0, run.bySite(), run.findings(), run.problems(), null,
+                    run.byInventory(), null);
         }
         // Up to COUNTING_PAGES listing pages a step: the count is a listing and an addition, and a step's save and lease
         // renewal cost as much as a page's listing.
@@ -148,9 +154,22 @@ public final class VerifyEngine {
             afterKey = page.lastKey();
             done = page.done();
         }
+        // A bucket counted to the configured size, whose source has an inventory report, is checked by its reports: the
+        // rest of it is not counted (a bucket of a billion versions would take a million listings), and its report's rows
+        // count into the progress as they are read.
+        long bucketCounted = run.keys() + counted;
+        List<String> byInventory = new ArrayList<>(run.byInventory());
+        if (inventories != null && bucketCounted >= inventories.fromVersions() && inventories.sourceReport(bucket).isPresent()) {
+            LOG.info("verify {}: bucket '{}' has {}{} versions, checked by its inventory reports", run.id(), bucket, bucketCounted,
+                    done ? "" : " or more");
+            byInventory.add(bucket);
+            done = true;
+        }
+        // While counting, keys holds the versions counted so far in the bucket being counted (for that threshold).
         return new VerifyRun(run.id(), run.request(), run.phase(), run.createdAt(), clock.instant(), null, run.buckets(),
                 done ? run.bucketIndex() + 1 : run.bucketIndex(), done ? null : afterKey,
-                run.totalVersions() + counted, 0, 0, run.bySite(), run.findings(), run.problems(), null);
+                run.totalVersions() + counted, 0, done ? 0 : bucketCounted, run.bySite(), run.findings(), run.problems(), null,
+                byInventory, null);
     }
 
     /**
@@ -201,11 +220,15 @@ public final class VerifyEngine {
             return new Step(nextBucket(run, run.bySite(), run.findings(), problems, 0, 0), List.of());
         }
         ReplicationConfiguration config = lookup.rules();
-        Map<String, Target> targets = targets(bucket, config, request, run.afterKey() == null ? problems : new ArrayList<>());
-        if (run.afterKey() == null) {
+        boolean bucketStart = run.afterKey() == null && run.inventory() == null;
+        Map<String, Target> targets = targets(bucket, config, request, bucketStart ? problems : new ArrayList<>());
+        if (bucketStart) {
             for (Target target : new LinkedHashSet<>(targets.values())) {
                 oldUploads(target, target.keyPrefix(bucket) + request.prefix(), request.stuckAfter()).ifPresent(problems::add);
             }
+        }
+        if (run.byInventory().contains(bucket) && inventories != null) {
+            return byInventory(run, bucket, config, targets, problems);
         }
         VersionListing.Page page;
         try {
@@ -214,7 +237,235 @@ public final class VerifyEngine {
             problems.add("bucket '" + bucket + "' not checked: it does not exist at the source");
             return new Step(nextBucket(run, run.bySite(), run.findings(), problems, 0, 0), List.of());
         }
+        Audited audited = auditPage(run, bucket, request, config, targets, run.afterKey(), page, run.bySite());
+        long scanned = page.keys().stream().mapToLong(k -> k.versions().size()).sum();
+        VerifyRun after = page.done() ? nextBucket(run, audited.bySite(), run.findings() + audited.findings().size(), problems, scanned,
+                page.keys().size())
+                : new VerifyRun(run.id(), request, run.phase(), run.createdAt(), clock.instant(), null, run.buckets(), run.bucketIndex(),
+                page.lastKey(), run.totalVersions(), run.scanned() + scanned, run.keys() + page.keys().size(), audited.bySite(),
+                run.findings() + audited.findings().size(), problems, null, run.byInventory(), null);
+        return new Step(after, audited.findings());
+    }
 
+    /** Rows of reports per shard, compressed: a shard is compared in one step, its rows in memory (about a million). */
+    static final long SHARD_BYTES = 32L * 1024 * 1024;
+    private static final int MAX_SHARDS = 4096;
+    /** A fragment's row: whose report ({@code -} the source's, else the report's index), then the entry. */
+    private static final String SOURCE_SIDE = "-";
+
+    /**
+     * One step of a bucket checked by its inventory reports (issue 29): first the reports are found (the source's and each
+     * site bucket's newest), then each data file is split into shards by key hash (a step a file), then each shard is
+     * compared ({@link InventoryDiff}), and the keys the reports cannot decide are audited live, as a listed bucket's keys
+     * are, a page of them a step. A bucket whose reports are not all there is checked by its listings instead.
+     */
+    private Step byInventory(VerifyRun run, String bucket, ReplicationConfiguration config, Map<String, Target> targets,
+                             List<String> problems) {
+        InventoryWalk walk = run.inventory();
+        if (walk == null) {
+            return new Step(startInventoryWalk(run, bucket, targets, problems), List.of());
+        }
+        if (walk.filesDone() < walk.files()) {
+            return new Step(splitFile(run, bucket, walk, problems), List.of());
+        }
+        if (walk.shardsDone() < walk.shards()) {
+            return compareShard(run, bucket, config, targets, walk, problems);
+        }
+        return new Step(nextBucket(run, run.bySite(), run.findings(), problems, 0, 0), List.of());
+    }
+
+    private VerifyRun startInventoryWalk(VerifyRun run, String bucket, Map<String, Target> targets, List<String> problems) {
+        List<InventoryWalk.Report> reports = new ArrayList<>();
+        var sourceReport = inventories.sourceReport(bucket);
+        long bytes = 0;
+        String missing = null;
+        if (sourceReport.isPresent()) {
+            reports.add(new InventoryWalk.Report(null, bucket, inventories.sourceLocation(), sourceReport.get().manifestKey(),
+                    sourceReport.get().files().size()));
+            bytes += sourceReport.get().bytes();
+        } else {
+            missing = "the source has no inventory report of it any more";
+        }
+        for (Target target : new LinkedHashSet<>(targets.values())) {
+            String site = target.site().name();
+            var report = inventories.siteReport(site, target.bucket());
+            if (report.isEmpty()) {
+                missing = "site '" + site + "' has no inventory report of bucket '" + target.bucket() + "'";
+                break;
+            }
+            reports.add(new InventoryWalk.Report(site, target.bucket(), inventories.siteLocation(site), report.get().manifestKey(),
+                    report.get().files().size()));
+            bytes += report.get().bytes();
+        }
+        List<String> byInventory = new ArrayList<>(run.byInventory());
+        if (missing != null) {
+            // Checked by its listings, from its first key: a report that is not there cannot say which keys are identical.
+            LOG.warn("verify {}: bucket '{}' checked by its listings: {}", run.id(), bucket, missing);
+            byInventory.remove(bucket);
+            // The problems this step found are found again by the bucket's first listed step.
+            return new VerifyRun(run.id(), run.request(), run.phase(), run.createdAt(), clock.instant(), null, run.buckets(),
+                    run.bucketIndex(), null, run.totalVersions(), run.scanned(), run.keys(), run.bySite(), run.findings(), run.problems(),
+                    null, byInventory, null);
+        }
+        int shards = (int) Math.min(MAX_SHARDS, Math.max(1, (bytes + SHARD_BYTES - 1) / SHARD_BYTES));
+        LOG.info("verify {}: bucket '{}' by {} inventory reports ({} bytes in {} data files), in {} shards", run.id(), bucket,
+                reports.size(), bytes, reports.stream().mapToInt(InventoryWalk.Report::files).sum(), shards);
+        return withWalk(run, problems, new InventoryWalk(reports, shards, 0, 0, null, 0), 0, run.bySite(), run.findings());
+    }
+
+    private VerifyRun withWalk(VerifyRun run, List<String> problems, InventoryWalk walk, long scanned, Map<String, SiteCounts> bySite,
+                               long findings) {
+        return new VerifyRun(run.id(), run.request(), run.phase(), run.createdAt(), clock.instant(), null, run.buckets(), run.bucketIndex(),
+                null, run.totalVersions(), run.scanned() + scanned, run.keys(), bySite, findings, problems, null, run.byInventory(), walk);
+    }
+
+    /** Splits the walk's next data file into its shards' fragments (rows of other prefixes or of other buckets' replicas left out). */
+    private VerifyRun splitFile(VerifyRun run, String bucket, InventoryWalk walk, List<String> problems) {
+        int index = walk.filesDone();
+        int reportIndex = 0;
+        int first = 0;
+        while (index >= first + walk.reports().get(reportIndex).files()) {
+            first += walk.reports().get(reportIndex).files();
+            reportIndex++;
+        }
+        InventoryWalk.Report report = walk.reports().get(reportIndex);
+        var manifest = inventories.report(report.site(), report.location(), report.manifestKey());
+        String side = report.site() == null ? SOURCE_SIDE : Integer.toString(reportIndex);
+        String keyPrefix = report.site() == null ? "" : targetOf(report).keyPrefix(bucket);
+        String wanted = keyPrefix + run.request().prefix();
+        java.io.ByteArrayOutputStream[] buffers = new java.io.ByteArrayOutputStream[walk.shards()];
+        java.io.Writer[] writers = new java.io.Writer[walk.shards()];
+        long[] rows = {0};
+        try {
+            inventories.readerFor(report.site()).read(manifest, manifest.files().get(index - first), row -> {
+                if (!row.key().startsWith(wanted)) {
+                    return;
+                }
+                String key = row.key().substring(keyPrefix.length());
+                int shard = Math.floorMod(key.hashCode(), walk.shards());
+                try {
+                    if (writers[shard] == null) {
+                        buffers[shard] = new java.io.ByteArrayOutputStream();
+                        writers[shard] = new java.io.OutputStreamWriter(new java.util.zip.GZIPOutputStream(buffers[shard]),
+                                java.nio.charset.StandardCharsets.UTF_8);
+                    }
+                    writers[shard].write(side + "\t" + java.net.URLEncoder.encode(key, java.nio.charset.StandardCharsets.UTF_8) + "\t"
+                            + row.versionId() + "\t" + row.latest() + "\t" + row.deleteMarker() + "\t" + row.size() + "\t"
+                            + (row.lastModified() == null ? "" : row.lastModified()) + "\t" + (row.eTag() == null ? "" : row.eTag()) + "\n");
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                rows[0]++;
+            });
+            for (int shard = 0; shard < writers.length; shard++) {
+                if (writers[shard] != null) {
+                    writers[shard].close();
+                    inventories.putFragment(run.id(), bucket, shard, index, buffers[shard].toByteArray());
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        long sourceRows = report.site() == null ? rows[0] : 0;
+        return withWalk(run, problems, walk.withFileSplit(sourceRows), 0, run.bySite(), run.findings());
+    }
+
+    private Target targetOf(InventoryWalk.Report report) {
+        return new Target(siteConfigs.get(report.site()), report.bucket());
+    }
+
+    /** How many of a shard's candidate keys one step audits live (each a listing at the source and one per site). */
+    private static final int CANDIDATES_PER_STEP = 200;
+
+    /**
+     * Compares one shard: per site, the keys whose entries the reports show the same on both sides count as identical (once,
+     * at the shard's first step); the others are audited live, {@value #CANDIDATES_PER_STEP} a step.
+     */
+    private Step compareShard(VerifyRun run, String bucket, ReplicationConfiguration config, Map<String, Target> targets,
+                              InventoryWalk walk, List<String> problems) {
+        int shard = walk.shardsDone();
+        Map<String, List<ListedVersion>> sourceRows = new HashMap<>();
+        Map<Integer, Map<String, List<ListedVersion>>> siteRows = new HashMap<>();
+        for (byte[] fragment : inventories.fragments(run.id(), bucket, shard)) {
+            try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(new java.util.zip.GZIPInputStream(
+                    new java.io.ByteArrayInputStream(fragment)), java.nio.charset.StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = lines.readLine()) != null) {
+                    String[] f = line.split("\t", -1);
+                    String key = java.net.URLDecoder.decode(f[1], java.nio.charset.StandardCharsets.UTF_8);
+                    ListedVersion row = new ListedVersion(key, f[2], Boolean.parseBoolean(f[4]), f[6].isEmpty() ? null : Instant.parse(f[6]),
+                            Boolean.parseBoolean(f[3]), Long.parseLong(f[5]), f[7].isEmpty() ? null : f[7]);
+                    (SOURCE_SIDE.equals(f[0]) ? sourceRows : siteRows.computeIfAbsent(Integer.parseInt(f[0]), i -> new HashMap<>()))
+                            .computeIfAbsent(key, k -> new ArrayList<>()).add(row);
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        boolean firstStep = walk.candidateAfter() == null;
+        Map<String, SiteCounts> bySite = new LinkedHashMap<>(run.bySite());
+        Map<String, Set<Target>> candidates = new TreeMap<>(KeyVersions.KEY_ORDER);
+        for (int i = 0; i < walk.reports().size(); i++) {
+            InventoryWalk.Report report = walk.reports().get(i);
+            if (report.site() == null) {
+                continue;
+            }
+            Target target = targetOf(report);
+            InventoryDiff.Counter identical = new InventoryDiff.Counter();
+            for (String key : InventoryDiff.candidates(sourceRows, siteRows.getOrDefault(i, Map.of()), config, report.site(), identical)) {
+                candidates.computeIfAbsent(key, k -> new LinkedHashSet<>()).add(target);
+            }
+            if (firstStep) {
+                bySite.merge(report.site(), new SiteCounts(identical.entries(), identical.entries(), 0, 0, 0, 0, 0, 0, 0, 0, 0), SiteCounts::plus);
+            }
+        }
+        List<String> thisStep = candidates.keySet().stream()
+                .filter(k -> firstStep || KeyVersions.KEY_ORDER.compare(k, walk.candidateAfter()) > 0).limit(CANDIDATES_PER_STEP).toList();
+        List<Finding> findings = new ArrayList<>();
+        for (String key : thisStep) {
+            Audited audited = auditKey(run, bucket, config, candidates.get(key), key, bySite);
+            bySite = new LinkedHashMap<>(audited.bySite());
+            findings.addAll(audited.findings());
+        }
+        long scanned = firstStep ? sourceRows.values().stream().mapToLong(List::size).sum() : 0;
+        boolean more = !thisStep.isEmpty() && candidates.keySet().stream().anyMatch(k -> KeyVersions.KEY_ORDER.compare(k, thisStep.getLast()) > 0);
+        InventoryWalk after;
+        if (more) {
+            after = walk.withCandidatesAuditedThrough(thisStep.getLast());
+        } else {
+            inventories.removeShard(run.id(), bucket, shard);
+            after = walk.withShardDone();
+        }
+        LOG.info("verify {}: bucket '{}' shard {}/{}: {} keys, {} to read live, {} read this step", run.id(), bucket, shard + 1, walk.shards(),
+                sourceRows.size(), candidates.size(), thisStep.size());
+        return new Step(withWalk(run, problems, after, scanned, bySite, run.findings() + findings.size()), findings);
+    }
+
+    /** One key the reports could not decide, audited live at the sites where they could not: as a page of that key alone. */
+    private Audited auditKey(VerifyRun run, String bucket, ReplicationConfiguration config, Set<Target> at, String key,
+                             Map<String, SiteCounts> countsBefore) {
+        VerifyRequest request = run.request();
+        VerifyRequest oneKey = new VerifyRequest(request.bucket(), request.sites(), key, request.repair(), request.stuckAfter(),
+                request.deep(), request.sample());
+        List<KeyVersions> listed = source.listing().range(bucket, key, null, key, LISTING_PAGE).stream()
+                .filter(k -> k.key().equals(key)).toList();
+        VersionListing.Page page = new VersionListing.Page(listed, key, false, listed.stream().mapToInt(k -> k.versions().size()).sum());
+        Map<String, Target> targets = new LinkedHashMap<>();
+        at.forEach(t -> targets.put(t.site().name() + "\u0000" + t.bucket(), t));
+        return auditPage(run, bucket, oneKey, config, targets, null, page, countsBefore);
+    }
+
+    /** A page's audit: each site's counts after it, and what it found (its repairs queued). */
+    private record Audited(Map<String, SiteCounts> bySite, List<Finding> findings) {
+    }
+
+    /**
+     * Audits the keys of {@code page} (a source listing of whole keys after {@code afterKey}) at each of {@code targets}:
+     * the sites' listings of the same range, the statuses where the listings cannot decide, HEADs of the keys read whole;
+     * with repair on, queues what is missing, divergent or stuck again (or leaves it to a backfill job).
+     */
+    private Audited auditPage(VerifyRun run, String bucket, VerifyRequest request, ReplicationConfiguration config,
+                              Map<String, Target> targets, String afterKey, VersionListing.Page page, Map<String, SiteCounts> countsBefore) {
         // What belongs where: each source entry's sites (its rule's, among those checked), with the details it is compared by.
         Map<Target, Map<String, List<ListedVersion>>> expectedByTargetAndKey = new HashMap<>();
         Map<String, VersionDetails> sourceDetails = new java.util.concurrent.ConcurrentHashMap<>();
@@ -253,7 +504,7 @@ public final class VerifyEngine {
         Map<String, KeyVersions> sourceKeys = new LinkedHashMap<>();
         page.keys().forEach(k -> sourceKeys.put(k.key(), k));
         Instant now = clock.instant();
-        PageAudit pageAudit = new PageAudit(bucket, request, run.afterKey(), page, expectedByTargetAndKey, sourceKeys, sourceDetails, now);
+        PageAudit pageAudit = new PageAudit(bucket, request, afterKey, page, expectedByTargetAndKey, sourceKeys, sourceDetails, now);
         Map<Target, Map<String, KeyAudit.Result>> audits = new LinkedHashMap<>();
         Map<Target, Set<String>> undecided = new LinkedHashMap<>();
         for (Target target : new LinkedHashSet<>(targets.values())) {
@@ -277,7 +528,7 @@ public final class VerifyEngine {
             undecided.forEach((target, keys) -> audits.get(target).putAll(pageAudit.audit(target, recorded, keys)));
         }
 
-        Map<String, SiteCounts> bySite = new LinkedHashMap<>(run.bySite());
+        Map<String, SiteCounts> bySite = new LinkedHashMap<>(countsBefore);
         List<Finding> findings = new ArrayList<>();
         List<Requeue.Item> repairs = new ArrayList<>();
         for (Map.Entry<Target, Map<String, KeyAudit.Result>> targetAudits : audits.entrySet()) {
@@ -303,7 +554,7 @@ public final class VerifyEngine {
             // both sides a page at a time and copies what the site lacks, where one at a time each would cost a status
             // record, an entry and an outcome. A divergent replica (copied over) or its tags (re-tagged) stay one by one.
             long byJob = 0;
-            if (!copies.isEmpty() && repairByJob(run, bucket, request, site, copies.size())) {
+            if (!copies.isEmpty() && repairByJob(run, bucket, run.request(), site, copies.size())) {
                 byJob = copies.size();
                 copies.clear();
             }
@@ -317,12 +568,7 @@ public final class VerifyEngine {
             bySite.put(site, counts);
         }
         requeue.requeue(repairs);
-        long scanned = page.keys().stream().mapToLong(k -> k.versions().size()).sum();
-        VerifyRun after = page.done() ? nextBucket(run, bySite, run.findings() + findings.size(), problems, scanned, page.keys().size())
-                : new VerifyRun(run.id(), request, run.phase(), run.createdAt(), clock.instant(), null, run.buckets(), run.bucketIndex(),
-                page.lastKey(), run.totalVersions(), run.scanned() + scanned, run.keys() + page.keys().size(), bySite,
-                run.findings() + findings.size(), problems, null);
-        return new Step(after, findings);
+        return new Audited(bySite, findings);
     }
 
     private record PendingRepair(ListedVersion version, KeyAudit.Repair repair) {
@@ -588,7 +834,7 @@ public final class VerifyEngine {
         VerifyRun.Phase phase = next >= run.buckets().size() ? VerifyRun.Phase.DONE : VerifyRun.Phase.VERIFYING;
         Instant now = clock.instant();
         return new VerifyRun(run.id(), run.request(), phase, run.createdAt(), now, phase.finished() ? now : null, run.buckets(), next, null,
-                run.totalVersions(), run.scanned() + scanned, run.keys() + keys, bySite, findings, problems, null);
+                run.totalVersions(), run.scanned() + scanned, run.keys() + keys, bySite, findings, problems, null, run.byInventory(), null);
     }
 
     /** A source entry's name within its bucket (version ids need not be unique across keys). */

@@ -83,6 +83,6 @@ public final class VerifyWorker {
     private VerifyRun withError(VerifyRun run, RuntimeException e) {
         return new VerifyRun(run.id(), run.request(), run.phase(), run.createdAt(), clock.instant(), null, run.buckets(), run.bucketIndex(),
                 run.afterKey(), run.totalVersions(), run.scanned(), run.keys(), run.bySite(), run.findings(), run.problems(),
-                "last step failed (it is tried again): " + e.getMessage());
+                "last step failed (it is tried again): " + e.getMessage(), run.byInventory(), run.inventory());
     }
 }

@@ -355,6 +355,45 @@ class AsDeployedReplicationTest {
     }
 
     /**
+     * Verify by S3 Inventory reports (issue 29) under the verifier's role: it finds the reports in the stack's reports
+     * bucket (S3 would deliver them there by the inventory configurations the stack puts; the suite writes them as S3
+     * does), keeps its shards beside them, and removes them. A replica lost before the reports is found; the role site
+     * alone has reports (the keyed site's bucket is reached with keys, so the stack gives it no inventory).
+     */
+    @Test
+    void verifyReadsTheInventoryReportsInTheStacksBucketUnderItsRole() throws Exception {
+        String prefix = key("inventoried") + "/";
+        List<String> keys = java.util.stream.IntStream.range(0, 5).mapToObj(i -> prefix + i).toList();
+        for (String key : keys) {
+            awaitStatus(key, put(key, "bytes of " + key, Map.of()), AsDeployedStack.ROLE_SITE, "COMPLETED");
+        }
+        String lost = stack().s3.headObject(r -> r.bucket(AsDeployedStack.ROLE_SITE_BUCKET).key(replicaKey(keys.get(2)))).versionId();
+        stack().s3.deleteObject(r -> r.bucket(AsDeployedStack.ROLE_SITE_BUCKET).key(replicaKey(keys.get(2))).versionId(lost));
+        String reports = stack().inventoryReportsBucket;
+        java.time.Instant at = java.time.Instant.now();
+        io.backbeatserverless.tests.InventoryReportWriter.write(stack().s3, AsDeployedStack.SOURCE_BUCKET, stack().s3, reports, "inventories",
+                "backbeat", 2, at);
+        io.backbeatserverless.tests.InventoryReportWriter.write(stack().s3, AsDeployedStack.ROLE_SITE_BUCKET, stack().s3, reports,
+                "inventories", "backbeat", 1, at);
+        try {
+            JsonNode run = opsJson(202, "POST", "/_/crr/verify", "{\"Bucket\":\"" + AsDeployedStack.SOURCE_BUCKET + "\",\"Prefix\":\""
+                    + prefix + "\",\"Sites\":[\"" + AsDeployedStack.ROLE_SITE + "\"]}");
+            String id = run.path("Id").asText();
+            JsonNode done = await().atMost(DEADLINE).pollInterval(Duration.ofMillis(500)).until(
+                    () -> opsJson("GET", "/_/crr/verify/" + id, null), r -> r.path("Phase").asText().equals("DONE"));
+            assertThat(done.path("ByInventory")).as("%s", done).extracting(JsonNode::asText).containsExactly(AsDeployedStack.SOURCE_BUCKET);
+            assertThat(done.path("Sites").path(AsDeployedStack.ROLE_SITE).path("Missing").asInt()).as("%s", done).isEqualTo(1);
+            assertThat(done.path("Sites").path(AsDeployedStack.ROLE_SITE).path("Identical").asInt()).as("%s", done).isEqualTo(4);
+            assertThat(stack().s3.listObjectsV2(r -> r.bucket(reports).prefix("inventories/backbeat-verify/")).contents())
+                    .as("shards left behind").isEmpty();
+        } finally {
+            // Later verify runs of the bucket go by its listings again.
+            stack().s3.listObjectsV2Paginator(r -> r.bucket(reports).prefix("inventories/")).contents()
+                    .forEach(o -> stack().s3.deleteObject(r -> r.bucket(reports).key(o.key())));
+        }
+    }
+
+    /**
      * Verify --repair at scale (issue 29) under the roles: a site that lost a page's worth of replicas gets them back by
      * the backfill job the verifier starts (its role writes the job's item in the status table), which the populator lists
      * and the site's replicator answers.

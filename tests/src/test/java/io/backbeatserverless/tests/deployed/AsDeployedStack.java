@@ -118,6 +118,8 @@ public final class AsDeployedStack implements BeforeAllCallback {
         java.net.URI opsUrl;
         /** The stack's bucket where the MSK triggers keep the batches they gave up on. */
         String triggerFailuresBucket;
+        /** The stack's bucket where S3 Inventory delivers the reports verify reads (issue 29). */
+        String inventoryReportsBucket;
         /** Where the template's event rule's matches arrive (its SNS target stands in as this queue). */
         String eventRuleQueueUrl;
         /** Table names by the logical id's prefix the stack gives them ({@code TablesReplicationStatus…}). */
@@ -160,7 +162,8 @@ public final class AsDeployedStack implements BeforeAllCallback {
                      "sites": [{"name": "%s", "bucket": "%s"},
                                {"name": "%s", "bucket": "%s", "credentialsSecretArn": "%s"}],
                      "kafka": {"partitions": 2},
-                     "eventSource": {"batchSize": 50, "batchWindowSeconds": 0}}
+                     "eventSource": {"batchSize": 50, "batchWindowSeconds": 0},
+                     "verify": {"inventory": {"fromVersions": 1}}}
                     """.formatted(SOURCE_BUCKET, ROLE_SITE, ROLE_SITE_BUCKET, KEYED_SITE, KEYED_SITE_BUCKET, keyedSecret));
             template = DeployedTemplate.synthesize(STACK, deployment, work);
 
@@ -282,6 +285,9 @@ public final class AsDeployedStack implements BeforeAllCallback {
                 template.bind(id, name, Map.of("Arn", "arn:aws:s3:::" + name, "DomainName", name + ".s3.amazonaws.com"));
                 if (id.startsWith("TriggerFailuresBucket")) {
                     triggerFailuresBucket = name;
+                }
+                if (id.startsWith("VerifyInventoriesReports")) {
+                    inventoryReportsBucket = name;
                 }
             });
         }

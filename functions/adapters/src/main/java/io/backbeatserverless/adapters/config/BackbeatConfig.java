@@ -46,6 +46,15 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
         if (sites.stream().map(SiteConfig::name).distinct().count() != sites.size()) {
             throw new IllegalArgumentException("two sites share a name");
         }
+        if (ops.verifyInventory() != null) {
+            List<String> names = sites.stream().map(SiteConfig::name).toList();
+            for (String site : ops.verifyInventory().sites().keySet()) {
+                if (!names.contains(site)) {
+                    throw new IllegalArgumentException("ops.verifyInventory.sites names site '" + site + "', which is not one of sites[] "
+                            + names);
+                }
+            }
+        }
     }
 
     public BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<SiteConfig> sites, DynamoDbSettings dynamodb,
@@ -199,7 +208,7 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
      */
     public record OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours,
                               Map<String, String> eventSourceMappings, int verifyRequestsPerSecond, int verifyPageSize,
-                              int statusRetentionDays, String triggerFailuresBucket) {
+                              int statusRetentionDays, String triggerFailuresBucket, InventorySettings verifyInventory) {
         public static final OpsSettings DEFAULTS = new OpsSettings(0, null, 0, null);
 
         /**
@@ -213,6 +222,7 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
          *                                versions still PENDING, FAILED or SKIPPED somewhere are kept
          * @param triggerFailuresBucket   in AWS: the bucket where the MSK triggers put the batches they gave up on, which
          *                                the ops API lists and replays; null locally (the local trigger retries for ever)
+         * @param verifyInventory         verify of big buckets by their S3 Inventory reports (null: by listings only)
          */
         public OpsSettings {
             port = port <= 0 ? 8900 : port;
@@ -228,7 +238,7 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
 
         public OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours, Map<String, String> eventSourceMappings,
                            int verifyRequestsPerSecond, int verifyPageSize) {
-            this(port, credentials, failedEntryRetentionHours, eventSourceMappings, verifyRequestsPerSecond, verifyPageSize, 0, null);
+            this(port, credentials, failedEntryRetentionHours, eventSourceMappings, verifyRequestsPerSecond, verifyPageSize, 0, null, null);
         }
 
         public OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours, Map<String, String> eventSourceMappings) {
@@ -237,7 +247,43 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
 
         public OpsSettings withPort(int newPort) {
             return new OpsSettings(newPort, credentials, failedEntryRetentionHours, eventSourceMappings, verifyRequestsPerSecond,
-                    verifyPageSize, statusRetentionDays, triggerFailuresBucket);
+                    verifyPageSize, statusRetentionDays, triggerFailuresBucket, verifyInventory);
+        }
+
+        public OpsSettings withVerifyInventory(InventorySettings inventory) {
+            return new OpsSettings(port, credentials, failedEntryRetentionHours, eventSourceMappings, verifyRequestsPerSecond,
+                    verifyPageSize, statusRetentionDays, triggerFailuresBucket, inventory);
+        }
+    }
+
+    /**
+     * Verify of buckets too big to list by their S3 Inventory reports (issue 29): a bucket counted to {@code fromVersions}
+     * versions whose source has a report is compared report against report, and only the keys the reports cannot decide
+     * are read live. Reports must be CSV, of all versions, with the optional fields Size, LastModifiedDate and ETag (the CDK
+     * stack configures them so: docs/deploy.md).
+     *
+     * @param configurationId the inventory configuration's id on the source's and the sites' buckets (its reports' folder)
+     * @param fromVersions    the size from which a bucket is checked by its reports
+     * @param source          where the source's buckets' reports are delivered, {@code s3://bucket[/prefix]} (the
+     *                        configurations' destination); read with the source's credentials, which also keep a run's
+     *                        shards there (under {@code backbeat-verify/})
+     * @param sites           per site name, where its buckets' reports are delivered (read with the site's credentials); a
+     *                        bucket is checked by its reports only when every site it replicates to has one
+     */
+    public record InventorySettings(String configurationId, long fromVersions, String source, Map<String, String> sites) {
+        public InventorySettings {
+            configurationId = configurationId == null || configurationId.isBlank() ? "backbeat" : configurationId;
+            fromVersions = fromVersions <= 0 ? 10_000_000 : fromVersions;
+            if (source == null || !source.startsWith("s3://") || source.length() <= "s3://".length()) {
+                throw new IllegalArgumentException("ops.verifyInventory.source must be where the source's inventory reports are delivered,"
+                        + " an s3://bucket[/prefix] URI, not '" + source + "'");
+            }
+            sites = sites == null ? Map.of() : Map.copyOf(sites);
+            sites.forEach((site, uri) -> {
+                if (uri == null || !uri.startsWith("s3://") || uri.length() <= "s3://".length()) {
+                    throw new IllegalArgumentException("ops.verifyInventory.sites." + site + " must be an s3://bucket[/prefix] URI, not '" + uri + "'");
+                }
+            });
         }
     }
 

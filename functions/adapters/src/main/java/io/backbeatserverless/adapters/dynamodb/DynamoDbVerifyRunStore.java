@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backbeatserverless.core.verify.Finding;
+import io.backbeatserverless.core.verify.InventoryWalk;
 import io.backbeatserverless.core.verify.SiteCounts;
 import io.backbeatserverless.core.verify.VerifyRequest;
 import io.backbeatserverless.core.verify.VerifyRun;
@@ -212,6 +213,12 @@ public final class DynamoDbVerifyRunStore implements VerifyRunStore {
         ArrayNode problems = node.putArray("problems");
         run.problems().forEach(problems::add);
         node.put("error", run.error());
+        if (!run.byInventory().isEmpty()) {
+            run.byInventory().forEach(node.putArray("byInventory")::add);
+        }
+        if (run.inventory() != null) {
+            node.set("inventory", MAPPER.valueToTree(run.inventory()));
+        }
         return node.toString();
     }
 
@@ -233,12 +240,15 @@ public final class DynamoDbVerifyRunStore implements VerifyRunStore {
             }
             List<String> problems = new ArrayList<>();
             node.path("problems").forEach(x -> problems.add(x.asText()));
+            List<String> byInventory = new ArrayList<>();
+            node.path("byInventory").forEach(x -> byInventory.add(x.asText()));
+            InventoryWalk inventory = node.path("inventory").isObject() ? MAPPER.treeToValue(node.path("inventory"), InventoryWalk.class) : null;
             return new VerifyRun(node.path("id").asText(), request, VerifyRun.Phase.valueOf(node.path("phase").asText()),
                     Instant.parse(node.path("createdAt").asText()), Instant.parse(node.path("updatedAt").asText()),
                     node.path("finishedAt").isTextual() ? Instant.parse(node.path("finishedAt").asText()) : null, buckets,
                     node.path("bucketIndex").asInt(), node.path("afterKey").asText(null), node.path("totalVersions").asLong(),
                     node.path("scanned").asLong(), node.path("keys").asLong(), bySite, node.path("findings").asLong(), problems,
-                    node.path("error").asText(null));
+                    node.path("error").asText(null), byInventory, inventory);
         } catch (IOException e) {
             throw new UncheckedIOException("unreadable verify run: " + e.getMessage(), e);
         }

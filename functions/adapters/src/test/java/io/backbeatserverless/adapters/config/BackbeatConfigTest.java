@@ -59,4 +59,18 @@ class BackbeatConfigTest {
         assertThatThrownBy(() -> BackbeatConfig.fromEnvironment(Map.of("BACKBEAT_CONFIG_JSON", "{}",
                 "BACKBEAT_SET_kafka__bootstrapServers", "x"))).hasMessageContaining("source");
     }
+
+    @Test
+    void anInventoryForVerifyNamesWhatIsWrongWithIt() {
+        BackbeatConfig config = BackbeatConfig.load(LOCAL);
+        BackbeatConfig.OpsSettings ops = config.ops();
+        assertThatThrownBy(() -> ops.withVerifyInventory(new BackbeatConfig.InventorySettings(null, 0, "inventory-bucket", Map.of())))
+                .hasMessageContaining("ops.verifyInventory.source").hasMessageContaining("s3://");
+        assertThatThrownBy(() -> config.withOps(ops.withVerifyInventory(new BackbeatConfig.InventorySettings(null, 0, "s3://reports",
+                Map.of("elsewhere", "s3://reports")))))
+                .hasMessageContaining("ops.verifyInventory.sites").hasMessageContaining("elsewhere").hasMessageContaining("aws-location");
+        BackbeatConfig.InventorySettings defaults = new BackbeatConfig.InventorySettings(null, 0, "s3://reports/inventories", null);
+        assertThat(defaults.configurationId()).isEqualTo("backbeat");
+        assertThat(defaults.fromVersions()).isEqualTo(10_000_000);
+    }
 }

@@ -15,11 +15,17 @@ import java.util.Map;
  * @param afterKey       the last key done in it (null: none yet)
  * @param totalVersions  versions and delete markers in those buckets (counted first, for progress; -1 until counted)
  * @param scanned        versions and delete markers walked so far
+ * @param keys           keys walked so far; while COUNTING, the versions counted so far in the bucket being counted
+ *                       (the inventory threshold is per bucket)
  * @param problems       what kept a bucket or a site from being checked (an invalid configuration, a site with no bucket)
+ * @param byInventory    the buckets checked by their inventory reports, not their listings (issue 29: counted past the
+ *                       configured size, with reports to read)
+ * @param inventory      in such a bucket, where the walk of its reports stands (null: not started, or a listed bucket)
  */
 public record VerifyRun(String id, VerifyRequest request, Phase phase, Instant createdAt, Instant updatedAt, Instant finishedAt,
                         List<String> buckets, int bucketIndex, String afterKey, long totalVersions, long scanned, long keys,
-                        Map<String, SiteCounts> bySite, long findings, List<String> problems, String error) {
+                        Map<String, SiteCounts> bySite, long findings, List<String> problems, String error,
+                        List<String> byInventory, InventoryWalk inventory) {
 
     public enum Phase {
         /** Counting the versions to walk (for the progress bar). */
@@ -39,6 +45,7 @@ public record VerifyRun(String id, VerifyRequest request, Phase phase, Instant c
         buckets = buckets == null ? List.of() : List.copyOf(buckets);
         bySite = bySite == null ? Map.of() : Map.copyOf(new LinkedHashMap<>(bySite));
         problems = problems == null ? List.of() : List.copyOf(problems);
+        byInventory = byInventory == null ? List.of() : List.copyOf(byInventory);
     }
 
     /** A new run's id: its start time first, so ids sort by age, then random digits. */
@@ -48,7 +55,7 @@ public record VerifyRun(String id, VerifyRequest request, Phase phase, Instant c
     }
 
     public static VerifyRun started(String id, VerifyRequest request, Instant now) {
-        return new VerifyRun(id, request, Phase.COUNTING, now, now, null, null, 0, null, -1, 0, 0, Map.of(), 0, List.of(), null);
+        return new VerifyRun(id, request, Phase.COUNTING, now, now, null, null, 0, null, -1, 0, 0, Map.of(), 0, List.of(), null, List.of(), null);
     }
 
     /** Every site's counts added up. */
@@ -67,11 +74,11 @@ public record VerifyRun(String id, VerifyRequest request, Phase phase, Instant c
 
     public VerifyRun with(Phase newPhase, Instant now) {
         return new VerifyRun(id, request, newPhase, createdAt, now, newPhase.finished() ? now : finishedAt, buckets, bucketIndex,
-                afterKey, totalVersions, scanned, keys, bySite, findings, problems, error);
+                afterKey, totalVersions, scanned, keys, bySite, findings, problems, error, byInventory, inventory);
     }
 
     public VerifyRun failed(String why, Instant now) {
         return new VerifyRun(id, request, Phase.FAILED, createdAt, now, now, buckets, bucketIndex, afterKey, totalVersions, scanned,
-                keys, bySite, findings, problems, why);
+                keys, bySite, findings, problems, why, byInventory, inventory);
     }
 }
