@@ -100,6 +100,31 @@ final class ReplicaSite {
         return new SiteTop(markers[0], replicaOf);
     }
 
+    /**
+     * The site's newest replica of a version the source still lists ({@code sourceVersions}), and the delete markers
+     * above it, newest first: where the site's history meets the source's when its newest replica beneath the markers is
+     * of a version deleted at the source since (version deletes are not replicated, so that replica stays, with the
+     * markers below it). A HEAD per version walked past; null {@code replicaOf} when none is found.
+     */
+    SiteTop anchor(String bucket, String key, java.util.Set<String> sourceVersions) {
+        int[] markers = {0};
+        String[] anchor = {null};
+        KeyEntries.newestFirst(destination, bucket, key, listed -> {
+            if (listed.deleteMarker()) {
+                markers[0]++;
+                return true;
+            }
+            String of = destination.headObject(r -> r.bucket(bucket).key(key).versionId(listed.versionId())).metadata()
+                    .get(ReplicaMarkers.SOURCE_VERSION);
+            if (of != null && sourceVersions.contains(of)) {
+                anchor[0] = of;
+                return false;
+            }
+            return true;
+        });
+        return new SiteTop(markers[0], anchor[0]);
+    }
+
     /** The key's latest replica at the site if it is of this source version, the same size. */
     Optional<HeadObjectResponse> replicaOf(String bucket, String key, String version, long contentLength) {
         return headLatest(bucket, key).replica().filter(h -> version.equals(h.metadata().get(ReplicaMarkers.SOURCE_VERSION))

@@ -308,12 +308,29 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
                                                      String key, ReplicaSite.Latest head) throws Exception {
         boolean markerOnTop = head.replica().isEmpty() && !Boolean.FALSE.equals(head.deleteMarker());
         ReplicaSite.SiteTop top = markerOnTop ? retrier.call(budget, () -> replicas.siteTop(bucket, key)) : new ReplicaSite.SiteTop(0, null);
-        // A marker the source no longer lists (its version was deleted there, counted -1): the marker on top stands for it.
-        int wanted = top.markers() == 0 ? 1 : Math.max(1,
-                retrier.call(budget, () -> sourceHistory.markersUpTo(entry.bucket(), entry.objectKey(), top.replicaOf(), version)));
+        // The markers above the site's newest replica that stand for source markers, and how many the source has above that
+        // replica's version up to this marker. A marker the source no longer lists (its version was deleted there, counted
+        // -1): the marker on top stands for it.
+        int standing = top.markers();
+        int wanted = 1;
+        if (top.markers() > 0) {
+            List<KeyEntries.Listed> history = retrier.call(budget, () -> sourceHistory.entries(entry.bucket(), entry.objectKey(), top.replicaOf()));
+            ReplicaSite.SiteTop anchor = top;
+            if (top.replicaOf() != null && history.stream().noneMatch(l -> l.versionId().equals(top.replicaOf()))) {
+                // The replica beneath is of a version deleted at the source since: counted from it, every marker of the key
+                // below it would be wanted again on top (found by the chaos run of a backfill: three markers added at
+                // once where one was due). Counted from the newest replica whose version the source still lists, with
+                // the site's markers above that one.
+                java.util.Set<String> listed = new java.util.HashSet<>();
+                history.forEach(l -> listed.add(l.versionId()));
+                anchor = retrier.call(budget, () -> replicas.anchor(bucket, key, listed));
+            }
+            standing = anchor.markers();
+            wanted = Math.max(1, SourceHistory.markersBetween(history, anchor.replicaOf(), version));
+        }
         ReplicaSite.AnswerLost lost = new ReplicaSite.AnswerLost();
-        for (int present = top.markers(); present < wanted; present++) {
-            int needed = present + 1;
+        for (int added = 0; standing + added < wanted; added++) {
+            int needed = top.markers() + added + 1;
             retrier.call(budget, () -> {
                 // Each DELETE adds a marker: after one whose answer never came, look before deleting again.
                 if (lost.workThere(() -> replicas.siteTop(bucket, key).markers() >= needed)) {

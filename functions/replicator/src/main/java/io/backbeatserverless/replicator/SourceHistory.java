@@ -80,27 +80,39 @@ final class SourceHistory {
     }
 
     /**
-     * How many delete markers the source has from {@code marker} down to the version {@code since} (excluded; null: to
-     * the key's oldest entry read): the markers a site must have on top of its replica of {@code since} once
-     * {@code marker} is replicated there. Versions between them (not replicated there, or superseded) are not counted.
-     * -1 when the source no longer lists {@code marker} among the key's newest entries.
+     * The key's newest entries at the source, newest first, down to {@code through} (included; null, or not listed: at
+     * most {@value KeyEntries#MAX_ENTRIES_READ}). A request per entry: a walk stops where it has what it needs.
      */
-    int markersUpTo(String bucket, String key, String since, String marker) {
-        int[] count = {0};
-        boolean[] seen = {false};
-        KeyEntries.newestFirst(source, bucket, key, listed -> {
-            if (listed.versionId().equals(marker)) {
-                seen[0] = true;
-            }
-            if (seen[0] && listed.versionId().equals(since)) {
-                return false;
-            }
-            if (seen[0] && listed.deleteMarker()) {
-                count[0]++;
-            }
-            return true;
+    List<KeyEntries.Listed> entries(String bucket, String key, String through) {
+        List<KeyEntries.Listed> entries = new ArrayList<>();
+        newestFirst(bucket, key, listed -> {
+            entries.add(listed);
+            return !listed.versionId().equals(through);
         });
-        return seen[0] ? count[0] : -1;
+        return entries;
+    }
+
+    /**
+     * How many delete markers {@code history} (newest first) has from {@code marker} down to the version {@code since}
+     * (excluded; null: to its oldest entry): the markers a site must have above its replica of {@code since} once
+     * {@code marker} is replicated there. Versions between them (not replicated there, or superseded) are not counted.
+     * -1 when the history does not list {@code marker}.
+     */
+    static int markersBetween(List<KeyEntries.Listed> history, String since, String marker) {
+        int count = 0;
+        boolean seen = false;
+        for (KeyEntries.Listed listed : history) {
+            if (listed.versionId().equals(marker)) {
+                seen = true;
+            }
+            if (seen && listed.versionId().equals(since)) {
+                break;
+            }
+            if (seen && listed.deleteMarker()) {
+                count++;
+            }
+        }
+        return seen ? count : -1;
     }
 
     private void newestFirst(String bucket, String key, Predicate<KeyEntries.Listed> visitor) {
