@@ -1,6 +1,7 @@
 package io.backbeatserverless.tests;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.backbeatserverless.localstack.InventoryReportWriter;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;

@@ -1,4 +1,4 @@
-package io.backbeatserverless.tests;
+package io.backbeatserverless.localstack;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -42,6 +42,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class StackBench implements AutoCloseable {
 
     static final String SITE = "aws-location";
+    /** Where S3 Inventory reports of the bench's buckets go (on the source's and the site's server). */
+    static final String INVENTORY_BUCKET = "inventory-reports";
 
     final BackbeatConfig config;
     final EmbeddedStack stack;
@@ -67,14 +69,25 @@ final class StackBench implements AutoCloseable {
         };
         BackbeatConfig onFreePorts = EmbeddedStack.onFreePorts(BackbeatConfig.load(Path.of(file)));
         recordLog = feed.equals("record-log") ? RecordLogServer.start() : null;
-        config = recordLog == null ? onFreePorts : onFreePorts.withSource(onFreePorts.source().withFeed(new BackbeatConfig.FeedSettings(
+        BackbeatConfig withFeed = recordLog == null ? onFreePorts : onFreePorts.withSource(onFreePorts.source().withFeed(new BackbeatConfig.FeedSettings(
                 BackbeatConfig.FeedSettings.CLOUDSERVER_RECORD_LOG, 20, recordLog.url(), null, null, 1000)));
+        // Verify by inventory reports for any bucket whose source has one (verify-speed writes them; the others, none).
+        String reports = "s3://" + INVENTORY_BUCKET + "/inventories";
+        config = withFeed.withOps(withFeed.ops().withVerifyInventory(new BackbeatConfig.InventorySettings("backbeat", 1, reports,
+                Map.of(SITE, reports))));
         EmbeddedStack.Options defaults = EmbeddedStack.Options.defaults();
         stack = EmbeddedStack.start(config, new EmbeddedStack.Options(defaults.localstackDir(), "3g", "2g", java.util.Set.of(), null)
                 .withFunctionsInProcesses(functionsInProcesses));
         source = AwsClients.s3(config.source().endpoint(), concurrency * 2);
         destination = AwsClients.s3(config.requireSite(SITE).endpoint(), concurrency * 2);
         dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint());
+        for (S3Client s3 : List.of(source, destination)) {
+            try {
+                s3.createBucket(r -> r.bucket(INVENTORY_BUCKET));
+            } catch (software.amazon.awssdk.services.s3.model.S3Exception exists) {
+                // one server holds both sides
+            }
+        }
         metrics = new DynamoDbMetricsStore(dynamo, config.dynamodb().tables().metrics());
     }
 

@@ -371,9 +371,9 @@ class AsDeployedReplicationTest {
         stack().s3.deleteObject(r -> r.bucket(AsDeployedStack.ROLE_SITE_BUCKET).key(replicaKey(keys.get(2))).versionId(lost));
         String reports = stack().inventoryReportsBucket;
         java.time.Instant at = java.time.Instant.now();
-        io.backbeatserverless.tests.InventoryReportWriter.write(stack().s3, AsDeployedStack.SOURCE_BUCKET, stack().s3, reports, "inventories",
+        io.backbeatserverless.localstack.InventoryReportWriter.write(stack().s3, AsDeployedStack.SOURCE_BUCKET, stack().s3, reports, "inventories",
                 "backbeat", 2, at);
-        io.backbeatserverless.tests.InventoryReportWriter.write(stack().s3, AsDeployedStack.ROLE_SITE_BUCKET, stack().s3, reports,
+        io.backbeatserverless.localstack.InventoryReportWriter.write(stack().s3, AsDeployedStack.ROLE_SITE_BUCKET, stack().s3, reports,
                 "inventories", "backbeat", 1, at);
         try {
             JsonNode run = opsJson(202, "POST", "/_/crr/verify", "{\"Bucket\":\"" + AsDeployedStack.SOURCE_BUCKET + "\",\"Prefix\":\""
