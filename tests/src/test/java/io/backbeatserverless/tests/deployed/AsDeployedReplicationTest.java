@@ -80,6 +80,19 @@ class AsDeployedReplicationTest {
                         "versionId", AttributeValue.fromS(versionId))).consistentRead(true)).item();
     }
 
+    /** A backfill job's items in the status table: its pages of the source bucket (the answers on them) and its counters. */
+    private static String backfillItems(String job) {
+        StringBuilder items = new StringBuilder();
+        for (String partition : List.of("#pages/" + AsDeployedStack.SOURCE_BUCKET, "#backfill/" + job)) {
+            stack().dynamo.queryPaginator(r -> r.tableName(stack().table("TablesReplicationStatus")).consistentRead(true)
+                    .keyConditionExpression("#pk = :pk").expressionAttributeNames(Map.of("#pk", "object"))
+                    .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(partition)))).items().stream()
+                    .filter(item -> !partition.startsWith("#pages/") || item.containsKey("job") && job.equals(item.get("job").s()))
+                    .forEach(item -> items.append(item).append('\n'));
+        }
+        return items.toString();
+    }
+
     @Test
     void anOverwriteLandsOnTopOfTheVersionBefore() {
         String key = key("overwrite");
@@ -420,7 +433,10 @@ class AsDeployedReplicationTest {
         JsonNode finished = await().atMost(DEADLINE).pollInterval(Duration.ofMillis(500)).until(
                 () -> opsJson("GET", "/_/backfill/jobs/" + job, null), j -> j.path("State").asText().matches("DONE|FAILED"));
         assertThat(finished.path("State").asText()).as("%s", finished).isEqualTo("DONE");
-        assertThat(finished.path("BySite").path(AsDeployedStack.KEYED_SITE).path("Completed").asInt()).as("%s", finished).isEqualTo(count);
+        // Failed once in CI (3 runs) with the job DONE, 100 queued and 0 completed, failed or skipped; not reproduced in 7
+        // runs since. The job's stored pages and counters, with the answer, say which side lost the count if it comes back.
+        assertThat(finished.path("BySite").path(AsDeployedStack.KEYED_SITE).path("Completed").asInt())
+                .as("%s%npages and counters: %s", finished, backfillItems(job)).isEqualTo(count);
         assertThat(stack().s3.getObjectAsBytes(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).key(replicaKey(keys.get(7)))).asUtf8String())
                 .isEqualTo("bytes of " + keys.get(7));
     }
