@@ -240,8 +240,8 @@ public final class KeyAudit {
     /**
      * The site's delete marker in this source marker's place: by id where the site keeps them, else the oldest marker not
      * matched yet between the replicas of the source's older and newer versions (each source marker has its own at the
-     * site), or, when none is left, one matched already (a site that kept one marker for consecutive ones: replicated
-     * before each had its own).
+     * site), or, when none is left, the newest one matched already (a site that kept one marker for consecutive ones:
+     * replicated before each had its own).
      */
     private static Integer matchDeleteMarker(ListedVersion marker, Map<String, Integer> sourceOrder, Map<String, List<Integer>> copies,
                                              List<SiteEntry> siteHistory, Set<Integer> used) {
@@ -274,7 +274,9 @@ public final class KeyAudit {
                 if (!used.contains(p)) {
                     return p;
                 }
-                matchedAlready = matchedAlready == null ? p : matchedAlready;
+                // The newest matched: source markers are matched oldest first, so a later one shares the marker of the one
+                // just before it, never an older one's (markers cannot be out of order among themselves).
+                matchedAlready = p;
             }
         }
         return matchedAlready;

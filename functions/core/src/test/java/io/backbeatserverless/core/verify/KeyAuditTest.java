@@ -274,6 +274,27 @@ class KeyAuditTest {
         assertThat(result.counts().identical()).isEqualTo(3);
     }
 
+    /**
+     * Three markers in a row where the site has two: the third shares the newer one, not the older (found by the chaos
+     * run of a backfill: "delete marker above delete marker ... which the source wrote after it", where markers, which
+     * nothing tells apart, can be in no wrong order among themselves).
+     */
+    @Test
+    void aMarkerSharingTheSitesMarkerWithAnOlderOneSharesTheNewest() {
+        version("v1", 60, DONE);
+        marker("d1", 50, DONE);
+        marker("d2", 45, DONE);
+        marker("d3", 40, DONE);
+        replica("v1");
+        siteMarker();
+        siteMarker();
+
+        KeyAudit.Result result = audit();
+
+        assertThat(result.findings()).isEmpty();
+        assertThat(result.counts().identical()).isEqualTo(4);
+    }
+
     @Test
     void aReplicaOfAVersionTheSourceNoLongerHasIsExtra() {
         version("v1", 60, DONE);
