@@ -32,6 +32,7 @@ final class LeanCopyLoop {
     static double copy(URI source, URI destination, String bucket, String target, List<Map.Entry<String, String>> versions, int threads)
             throws Exception {
         AtomicInteger next = new AtomicInteger();
+        AtomicInteger retried = new AtomicInteger();
         long started = System.nanoTime();
         try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
             List<Future<Void>> workers = new java.util.ArrayList<>();
@@ -41,7 +42,18 @@ final class LeanCopyLoop {
                         for (int i = next.getAndIncrement(); i < versions.size(); i = next.getAndIncrement()) {
                             Map.Entry<String, String> v = versions.get(i);
                             byte[] body = from.exchange("GET", "/" + bucket + "/" + encode(v.getKey()) + "?versionId=" + encode(v.getValue()), null);
-                            to.exchange("PUT", "/" + target + "/" + encode(v.getKey()), body);
+                            // A 500 or 503 is tried again, as S3 asks of every client (the SDK's standard retries do so).
+                            for (int attempt = 1; ; attempt++) {
+                                try {
+                                    to.exchange("PUT", "/" + target + "/" + encode(v.getKey()), body);
+                                    break;
+                                } catch (ServerError e) {
+                                    if (attempt == 3) {
+                                        throw e;
+                                    }
+                                    retried.incrementAndGet();
+                                }
+                            }
                         }
                     }
                     return null;
@@ -51,11 +63,21 @@ final class LeanCopyLoop {
                 w.get();
             }
         }
+        if (retried.get() > 0) {
+            System.err.println("leanest loop: " + retried.get() + " PUTs tried again after a 500 or 503");
+        }
         return (System.nanoTime() - started) / 1e9;
     }
 
     private static String encode(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** A server's 5xx answer, read whole (the connection stays usable unless the server closes it). */
+    private static final class ServerError extends IOException {
+        ServerError(String message) {
+            super(message);
+        }
     }
 
     private static final class Connection implements AutoCloseable {
@@ -98,6 +120,12 @@ final class LeanCopyLoop {
                 }
             }
             byte[] response = in.readNBytes((int) length);
+            if (status.startsWith("HTTP/1.1 5")) {
+                if (close) {
+                    close();
+                }
+                throw new ServerError(method + " " + path + ": " + status + " " + new String(response, StandardCharsets.UTF_8));
+            }
             if (!status.contains(" 200")) {
                 throw new IOException(method + " " + path + ": " + status + " " + new String(response, StandardCharsets.UTF_8));
             }
