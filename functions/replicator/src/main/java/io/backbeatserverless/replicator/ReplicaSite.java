@@ -125,34 +125,6 @@ final class ReplicaSite {
         return new SiteTop(markers[0], anchor[0]);
     }
 
-    /**
-     * The source version of the first replica below delete marker {@code marker} in the key's history at the site (the
-     * markers between skipped), if it is a replica. A HEAD of that one version.
-     */
-    Optional<String> replicaBeneath(String bucket, String key, String marker) {
-        List<KeyEntries.Listed> newestFirst = new java.util.ArrayList<>();
-        boolean[] seen = {false};
-        KeyEntries.newestFirst(destination, bucket, key, listed -> {
-            newestFirst.add(listed);
-            seen[0] |= listed.versionId().equals(marker);
-            return !seen[0] || listed.deleteMarker(); // to the first version below the marker
-        });
-        return firstVersionBelow(newestFirst, marker).map(version -> destination.headObject(r -> r.bucket(bucket).key(key).versionId(version))
-                .metadata().get(ReplicaMarkers.SOURCE_VERSION));
-    }
-
-    /** The first version (not a marker) below {@code marker} in a history listed newest first; empty when none or not listed. */
-    static Optional<String> firstVersionBelow(List<KeyEntries.Listed> newestFirst, String marker) {
-        boolean below = false;
-        for (KeyEntries.Listed listed : newestFirst) {
-            if (below && !listed.deleteMarker()) {
-                return Optional.of(listed.versionId());
-            }
-            below |= listed.versionId().equals(marker);
-        }
-        return Optional.empty();
-    }
-
     /** The key's latest replica at the site if it is of this source version, the same size. */
     Optional<HeadObjectResponse> replicaOf(String bucket, String key, String version, long contentLength) {
         return headLatest(bucket, key).replica().filter(h -> version.equals(h.metadata().get(ReplicaMarkers.SOURCE_VERSION))

@@ -329,35 +329,15 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
             wanted = Math.max(1, SourceHistory.markersBetween(history, anchor.replicaOf(), version));
         }
         ReplicaSite.AnswerLost lost = new ReplicaSite.AnswerLost();
-        List<String> written = new java.util.ArrayList<>();
         for (int added = 0; standing + added < wanted; added++) {
             int needed = top.markers() + added + 1;
-            var deleted = retrier.call(budget, () -> {
+            retrier.call(budget, () -> {
                 // Each DELETE adds a marker: after one whose answer never came, look before deleting again.
                 if (lost.workThere(() -> replicas.siteTop(bucket, key).markers() >= needed)) {
                     return null;
                 }
                 return lost.noting(() -> destination.deleteObject(r -> r.bucket(bucket).key(key)));
             });
-            if (deleted != null && deleted.versionId() != null) {
-                written.add(deleted.versionId());
-            }
-        }
-        if (!written.isEmpty()) {
-            // What the site held when this marker was decided may have changed before its DELETE: a newer version's
-            // replica written in between by another writer of the key (a backfill page and the live path write the same
-            // key at once, on two partitions; a DELETE cannot be made conditional as a PUT is). The marker would then sit
-            // above a version the source wrote after it (found by the chaos run of a backfill: a marker MISSING in its place
-            // and one EXTRA above). Such a marker is taken back, and this one is superseded, as an older version would be.
-            Optional<String> beneath = retrier.call(budget, () -> replicas.replicaBeneath(bucket, key, written.getFirst()));
-            if (beneath.isPresent() && retrier.call(budget, () -> sourceHistory.isNewer(entry.bucket(), entry.objectKey(), beneath.get(),
-                    null, version, null))) {
-                for (String marker : written) {
-                    retrier.call(budget, () -> destination.deleteObject(r -> r.bucket(bucket).key(key).versionId(marker)));
-                }
-                return ReplicationOutcome.skipped("superseded: a newer version (source version " + beneath.get()
-                        + ") reached the site while this delete marker was written; the marker was taken back", budget.attempts());
-            }
         }
         return ReplicationOutcome.completed(budget.attempts(), 0);
     }
