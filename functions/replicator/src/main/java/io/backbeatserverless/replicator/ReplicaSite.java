@@ -85,30 +85,26 @@ final class ReplicaSite {
     }
 
     SiteTop siteTop(String bucket, String key) {
-        int[] markers = {0};
-        String[] newestVersion = {null};
-        KeyEntries.newestFirst(destination, bucket, key, listed -> {
-            if (listed.deleteMarker()) {
-                markers[0]++;
-                return true;
-            }
-            newestVersion[0] = listed.versionId();
-            return false;
-        });
-        String replicaOf = newestVersion[0] == null ? null
-                : destination.headObject(r -> r.bucket(bucket).key(key).versionId(newestVersion[0])).metadata().get(ReplicaMarkers.SOURCE_VERSION);
-        return new SiteTop(markers[0], replicaOf);
+        return markersAbove(bucket, key, replicaOf -> true);
     }
 
     /**
      * The site's newest replica of a version the source still lists ({@code sourceVersions}), and the delete markers
-     * above it, newest first: where the site's history meets the source's when its newest replica beneath the markers is
-     * of a version deleted at the source since (version deletes are not replicated, so that replica stays, with the
-     * markers below it). A HEAD per version walked past; null {@code replicaOf} when none is found.
+     * above it: where the site's history meets the source's when its newest replica beneath the markers is of a version
+     * deleted at the source since (version deletes are not replicated, so that replica stays, with the markers below it).
+     * Null {@code replicaOf} when none is found.
      */
     SiteTop anchor(String bucket, String key, java.util.Set<String> sourceVersions) {
+        return markersAbove(bucket, key, replicaOf -> replicaOf != null && sourceVersions.contains(replicaOf));
+    }
+
+    /**
+     * The markers from the top of the key's history at the site down to the first version whose source version (null: no
+     * replica) {@code stop} accepts, and that source version. A HEAD per version walked.
+     */
+    private SiteTop markersAbove(String bucket, String key, java.util.function.Predicate<String> stop) {
         int[] markers = {0};
-        String[] anchor = {null};
+        String[] found = {null};
         KeyEntries.newestFirst(destination, bucket, key, listed -> {
             if (listed.deleteMarker()) {
                 markers[0]++;
@@ -116,13 +112,13 @@ final class ReplicaSite {
             }
             String of = destination.headObject(r -> r.bucket(bucket).key(key).versionId(listed.versionId())).metadata()
                     .get(ReplicaMarkers.SOURCE_VERSION);
-            if (of != null && sourceVersions.contains(of)) {
-                anchor[0] = of;
+            if (stop.test(of)) {
+                found[0] = of;
                 return false;
             }
             return true;
         });
-        return new SiteTop(markers[0], anchor[0]);
+        return new SiteTop(markers[0], found[0]);
     }
 
     /** The key's latest replica at the site if it is of this source version, the same size. */

@@ -8,10 +8,24 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
+import io.backbeatserverless.core.versions.ListedVersion;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 
 /**
  * The inventory reports verify reads (issue 29), configured by {@code ops.verifyInventory}: the source's buckets' reports
@@ -106,20 +120,86 @@ final class InventoryInput {
         return (sourceLocation.prefix().isEmpty() ? "" : sourceLocation.prefix() + "/") + WORK_FOLDER + "/" + runId + "/" + bucket + "/";
     }
 
-    /** Writes one file's rows of one shard (the same name when a step is replayed: written again, same rows). */
-    void putFragment(String runId, String bucket, int shard, int file, byte[] gzipped) {
-        sourceClient.putObject(r -> r.bucket(sourceLocation.bucket()).key(shardFolder(runId, bucket, shard) + String.format("%06d.gz", file)),
-                RequestBody.fromBytes(gzipped));
+    /**
+     * Where one data file's rows go, by shard (the key's hash), each shard's rows gzipped as they come; {@link ShardWriter#write},
+     * once the file is read whole, writes a fragment per shard that has rows (the same names when a step is replayed:
+     * written again, same rows).
+     */
+    ShardWriter shardWriter(String runId, String bucket, int file, int report, int shards) {
+        return new ShardWriter(runId, bucket, file, report, shards);
     }
 
-    /** The fragments of a shard, each read whole. */
-    List<byte[]> fragments(String runId, String bucket, int shard) {
-        List<byte[]> fragments = new ArrayList<>();
+    final class ShardWriter {
+        private final String runId;
+        private final String bucket;
+        private final int file;
+        private final int report;
+        private final java.io.ByteArrayOutputStream[] buffers;
+        private final java.io.Writer[] writers;
+
+        private ShardWriter(String runId, String bucket, int file, int report, int shards) {
+            this.runId = runId;
+            this.bucket = bucket;
+            this.file = file;
+            this.report = report;
+            this.buffers = new java.io.ByteArrayOutputStream[shards];
+            this.writers = new java.io.Writer[shards];
+        }
+
+        /** A row of the report, under the source key it is of (a site's rows: the replica key less the site's prefix). */
+        void add(String key, ListedVersion row) {
+            int shard = Math.floorMod(key.hashCode(), writers.length);
+            try {
+                if (writers[shard] == null) {
+                    buffers[shard] = new java.io.ByteArrayOutputStream();
+                    writers[shard] = new java.io.OutputStreamWriter(new GZIPOutputStream(buffers[shard]), StandardCharsets.UTF_8);
+                }
+                writers[shard].write(report + "\t" + URLEncoder.encode(key, StandardCharsets.UTF_8) + "\t" + row.versionId() + "\t"
+                        + row.latest() + "\t" + row.deleteMarker() + "\t" + row.size() + "\t"
+                        + (row.lastModified() == null ? "" : row.lastModified()) + "\t" + (row.eTag() == null ? "" : row.eTag()) + "\n");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        void write() {
+            for (int shard = 0; shard < writers.length; shard++) {
+                if (writers[shard] == null) {
+                    continue;
+                }
+                try {
+                    writers[shard].close();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                String key = shardFolder(runId, bucket, shard) + String.format("%06d.gz", file);
+                byte[] bytes = buffers[shard].toByteArray();
+                sourceClient.putObject(r -> r.bucket(sourceLocation.bucket()).key(key), RequestBody.fromBytes(bytes));
+            }
+        }
+    }
+
+    /** A shard's rows, by the index of the report they come from, then by source key. */
+    Map<Integer, Map<String, List<ListedVersion>>> readShard(String runId, String bucket, int shard) {
+        Map<Integer, Map<String, List<ListedVersion>>> rows = new HashMap<>();
         for (S3Object object : sourceClient.listObjectsV2Paginator(r -> r.bucket(sourceLocation.bucket()).prefix(shardFolder(runId, bucket, shard)))
                 .contents()) {
-            fragments.add(sourceClient.getObjectAsBytes(r -> r.bucket(sourceLocation.bucket()).key(object.key())).asByteArray());
+            byte[] fragment = sourceClient.getObjectAsBytes(r -> r.bucket(sourceLocation.bucket()).key(object.key())).asByteArray();
+            try (var lines = new BufferedReader(new InputStreamReader(new GZIPInputStream(new ByteArrayInputStream(fragment)),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = lines.readLine()) != null) {
+                    String[] f = line.split("\t", -1);
+                    String key = URLDecoder.decode(f[1], StandardCharsets.UTF_8);
+                    ListedVersion row = new ListedVersion(key, f[2], Boolean.parseBoolean(f[4]), f[6].isEmpty() ? null : Instant.parse(f[6]),
+                            Boolean.parseBoolean(f[3]), Long.parseLong(f[5]), f[7].isEmpty() ? null : f[7]);
+                    rows.computeIfAbsent(Integer.parseInt(f[0]), i -> new HashMap<>()).computeIfAbsent(key, k -> new ArrayList<>()).add(row);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
-        return fragments;
+        return rows;
     }
 
     /** Removes a shard's fragments once it is compared (a few: one per data file that had rows for it). */

@@ -250,8 +250,6 @@ public final class VerifyEngine {
     /** Rows of reports per shard, compressed: a shard is compared in one step, its rows in memory (about a million). */
     static final long SHARD_BYTES = 32L * 1024 * 1024;
     private static final int MAX_SHARDS = 4096;
-    /** A fragment's row: whose report ({@code -} the source's, else the report's index), then the entry. */
-    private static final String SOURCE_SIDE = "-";
 
     /**
      * One step of a bucket checked by its inventory reports (issue 29): first the reports are found (the source's and each
@@ -330,42 +328,17 @@ public final class VerifyEngine {
         }
         InventoryWalk.Report report = walk.reports().get(reportIndex);
         var manifest = inventories.report(report.site(), report.location(), report.manifestKey());
-        String side = report.site() == null ? SOURCE_SIDE : Integer.toString(reportIndex);
         String keyPrefix = report.site() == null ? "" : targetOf(report).keyPrefix(bucket);
         String wanted = keyPrefix + run.request().prefix();
-        java.io.ByteArrayOutputStream[] buffers = new java.io.ByteArrayOutputStream[walk.shards()];
-        java.io.Writer[] writers = new java.io.Writer[walk.shards()];
         long[] rows = {0};
-        try {
-            inventories.readerFor(report.site()).read(manifest, manifest.files().get(index - first), row -> {
-                if (!row.key().startsWith(wanted)) {
-                    return;
-                }
-                String key = row.key().substring(keyPrefix.length());
-                int shard = Math.floorMod(key.hashCode(), walk.shards());
-                try {
-                    if (writers[shard] == null) {
-                        buffers[shard] = new java.io.ByteArrayOutputStream();
-                        writers[shard] = new java.io.OutputStreamWriter(new java.util.zip.GZIPOutputStream(buffers[shard]),
-                                java.nio.charset.StandardCharsets.UTF_8);
-                    }
-                    writers[shard].write(side + "\t" + java.net.URLEncoder.encode(key, java.nio.charset.StandardCharsets.UTF_8) + "\t"
-                            + row.versionId() + "\t" + row.latest() + "\t" + row.deleteMarker() + "\t" + row.size() + "\t"
-                            + (row.lastModified() == null ? "" : row.lastModified()) + "\t" + (row.eTag() == null ? "" : row.eTag()) + "\n");
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
+        InventoryInput.ShardWriter shards = inventories.shardWriter(run.id(), bucket, index, reportIndex, walk.shards());
+        inventories.readerFor(report.site()).read(manifest, manifest.files().get(index - first), row -> {
+            if (row.key().startsWith(wanted)) {
+                shards.add(row.key().substring(keyPrefix.length()), row);
                 rows[0]++;
-            });
-            for (int shard = 0; shard < writers.length; shard++) {
-                if (writers[shard] != null) {
-                    writers[shard].close();
-                    inventories.putFragment(run.id(), bucket, shard, index, buffers[shard].toByteArray());
-                }
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        });
+        shards.write(); // only once the file is read whole and its MD5 checked
         long sourceRows = report.site() == null ? rows[0] : 0;
         return withWalk(run, problems, walk.withFileSplit(sourceRows), 0, run.bySite(), run.findings());
     }
@@ -384,24 +357,8 @@ public final class VerifyEngine {
     private Step compareShard(VerifyRun run, String bucket, ReplicationConfiguration config, Map<String, Target> targets,
                               InventoryWalk walk, List<String> problems) {
         int shard = walk.shardsDone();
-        Map<String, List<ListedVersion>> sourceRows = new HashMap<>();
-        Map<Integer, Map<String, List<ListedVersion>>> siteRows = new HashMap<>();
-        for (byte[] fragment : inventories.fragments(run.id(), bucket, shard)) {
-            try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(new java.util.zip.GZIPInputStream(
-                    new java.io.ByteArrayInputStream(fragment)), java.nio.charset.StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = lines.readLine()) != null) {
-                    String[] f = line.split("\t", -1);
-                    String key = java.net.URLDecoder.decode(f[1], java.nio.charset.StandardCharsets.UTF_8);
-                    ListedVersion row = new ListedVersion(key, f[2], Boolean.parseBoolean(f[4]), f[6].isEmpty() ? null : Instant.parse(f[6]),
-                            Boolean.parseBoolean(f[3]), Long.parseLong(f[5]), f[7].isEmpty() ? null : f[7]);
-                    (SOURCE_SIDE.equals(f[0]) ? sourceRows : siteRows.computeIfAbsent(Integer.parseInt(f[0]), i -> new HashMap<>()))
-                            .computeIfAbsent(key, k -> new ArrayList<>()).add(row);
-                }
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
+        Map<Integer, Map<String, List<ListedVersion>>> rows = inventories.readShard(run.id(), bucket, shard);
+        Map<String, List<ListedVersion>> sourceRows = rows.getOrDefault(0, Map.of()); // the source's report is the walk's first
         boolean firstStep = walk.candidateAfter() == null;
         Map<String, SiteCounts> bySite = new LinkedHashMap<>(run.bySite());
         Map<String, Set<Target>> candidates = new TreeMap<>(KeyVersions.KEY_ORDER);
@@ -411,12 +368,10 @@ public final class VerifyEngine {
                 continue;
             }
             Target target = targetOf(report);
-            InventoryDiff.Counter identical = new InventoryDiff.Counter();
-            for (String key : InventoryDiff.candidates(sourceRows, siteRows.getOrDefault(i, Map.of()), config, report.site(), identical)) {
-                candidates.computeIfAbsent(key, k -> new LinkedHashSet<>()).add(target);
-            }
+            InventoryDiff.ShardVerdict verdict = InventoryDiff.judge(sourceRows, rows.getOrDefault(i, Map.of()), config, report.site());
+            verdict.candidates().forEach(key -> candidates.computeIfAbsent(key, k -> new LinkedHashSet<>()).add(target));
             if (firstStep) {
-                bySite.merge(report.site(), new SiteCounts(identical.entries(), identical.entries(), 0, 0, 0, 0, 0, 0, 0, 0, 0), SiteCounts::plus);
+                bySite.merge(report.site(), new SiteCounts(verdict.identical(), verdict.identical(), 0, 0, 0, 0, 0, 0, 0, 0, 0), SiteCounts::plus);
             }
         }
         List<String> thisStep = candidates.keySet().stream()

@@ -61,35 +61,27 @@ public final class InventoryDiff {
         return PageDiff.sameEntries(a, b) == a.size() ? new Verdict(true, a.size()) : Verdict.CANDIDATE;
     }
 
+    /** One shard at one site: the keys to read live, and how many entries the reports found identical. */
+    public record ShardVerdict(Set<String> candidates, long identical) {
+    }
+
     /** The keys of one shard to read live at a site: every key either side lists, but those the reports find identical. */
-    public static Set<String> candidates(Map<String, List<ListedVersion>> source, Map<String, List<ListedVersion>> site,
-                                         ReplicationConfiguration rules, String siteName, Counter identical) {
+    public static ShardVerdict judge(Map<String, List<ListedVersion>> source, Map<String, List<ListedVersion>> site,
+                                     ReplicationConfiguration rules, String siteName) {
         Set<String> keys = new TreeSet<>(KeyVersions.KEY_ORDER);
         keys.addAll(source.keySet());
         keys.addAll(site.keySet());
         Set<String> candidates = new TreeSet<>(KeyVersions.KEY_ORDER);
+        long identical = 0;
         for (String key : keys) {
             Verdict verdict = judge(key, source.getOrDefault(key, List.of()), site.getOrDefault(key, List.of()), rules, siteName);
             if (verdict.identical()) {
-                identical.add(verdict.entries());
+                identical += verdict.entries();
             } else {
                 candidates.add(key);
             }
         }
-        return candidates;
-    }
-
-    /** Entries found identical by the reports alone. */
-    public static final class Counter {
-        private long entries;
-
-        void add(long n) {
-            entries += n;
-        }
-
-        public long entries() {
-            return entries;
-        }
+        return new ShardVerdict(candidates, identical);
     }
 
     /** Markers first, then by size and ETag: two multisets of the same entries sort alike. */

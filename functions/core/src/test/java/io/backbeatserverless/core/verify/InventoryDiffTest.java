@@ -65,12 +65,11 @@ class InventoryDiffTest {
 
     @Test
     void candidatesAreTheKeysEitherSideListsThatAreNotIdentical() {
-        InventoryDiff.Counter identical = new InventoryDiff.Counter();
-        var candidates = InventoryDiff.candidates(
+        InventoryDiff.ShardVerdict verdict = InventoryDiff.judge(
                 Map.of("same", List.of(version("same", "s1", 1, "e1")), "lost", List.of(version("lost", "s2", 1, "e1"))),
                 Map.of("same", List.of(version("same", "r1", 1, "e1")), "extra", List.of(version("extra", "r2", 1, "e1"))),
-                RULES, "a", identical);
-        assertThat(candidates).containsExactly("extra", "lost");
-        assertThat(identical.entries()).isEqualTo(1);
+                RULES, "a");
+        assertThat(verdict.candidates()).containsExactly("extra", "lost");
+        assertThat(verdict.identical()).isEqualTo(1);
     }
 }
