@@ -133,9 +133,11 @@ class ConsoleBrowserTest extends StackScenario {
                 .withMessage(() -> "the backfill table: " + browser.findElement(By.id("backfillJobs")).getText() + "; jobs: "
                         + stack.api("GET", "/_/backfill/jobs"))
                 .until(d -> {
+            // The table is read in one call: row by row, a refresh landing between two reads (the more jobs the suite
+            // has started, the likelier) made every poll stale, and the job's DONE row was never seen.
+            String table = d.findElement(By.cssSelector("#backfillJobs tbody")).getText();
             d.findElement(By.id("backfillRefresh")).click();
-            return d.findElements(By.cssSelector("#backfillJobs tbody tr")).stream()
-                    .anyMatch(row -> row.getText().contains(bucket) && row.getText().contains("DONE") && row.getText().contains(site + ": 100%, 1 / 0 / 0"));
+            return table.lines().anyMatch(row -> row.contains(bucket) && row.contains("DONE") && row.contains(site + ": 100%, 1 / 0 / 0"));
         });
 
         clickToggle(wait, site, "Pause");
