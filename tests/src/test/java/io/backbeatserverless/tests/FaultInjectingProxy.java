@@ -28,6 +28,12 @@ final class FaultInjectingProxy implements AutoCloseable {
     private final double cutShare;
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong faults = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicReference<Hold> hold = new java.util.concurrent.atomic.AtomicReference<>();
+
+    /** A request to hold back until something has happened meanwhile: one interleaving, made to happen. */
+    private record Hold(java.util.function.Predicate<String> request, Runnable meanwhile,
+                        java.util.concurrent.CompletableFuture<String> held) {
+    }
 
     FaultInjectingProxy(int targetPort, double rejectShare, double resetShare, double cutShare) throws IOException {
         this.server = new ServerSocket();
@@ -37,6 +43,17 @@ final class FaultInjectingProxy implements AutoCloseable {
         this.resetShare = resetShare;
         this.cutShare = cutShare;
         Thread.ofPlatform().daemon().name("fault-proxy-accept").start(this::acceptLoop);
+    }
+
+    /**
+     * Once: the first request whose head (request line and headers) {@code request} accepts waits, before it reaches the
+     * server, until {@code meanwhile} has run; it is then forwarded (and may still meet the proxy's faults). The future
+     * completes with that request's head once it is forwarded, or exceptionally with what {@code meanwhile} threw.
+     */
+    java.util.concurrent.CompletableFuture<String> holdOnce(java.util.function.Predicate<String> request, Runnable meanwhile) {
+        Hold armed = new Hold(request, meanwhile, new java.util.concurrent.CompletableFuture<>());
+        hold.set(armed);
+        return armed.held();
     }
 
     int port() {
@@ -72,6 +89,15 @@ final class FaultInjectingProxy implements AutoCloseable {
             while ((head = readHead(in)) != null) {
                 requests.incrementAndGet();
                 String headText = new String(head, StandardCharsets.ISO_8859_1);
+                Hold armed = hold.get();
+                if (armed != null && armed.request().test(headText) && hold.compareAndSet(armed, null)) {
+                    try {
+                        armed.meanwhile().run();
+                        armed.held().complete(headText);
+                    } catch (RuntimeException e) {
+                        armed.held().completeExceptionally(e);
+                    }
+                }
                 long length = contentLength(headText);
                 double roll = ThreadLocalRandom.current().nextDouble();
                 if (roll < rejectShare) {

@@ -60,7 +60,13 @@ final class PageReplicator {
         this.clock = clock;
     }
 
-    private record KeyResult(long completed, long bytes, List<StatusEntry> notCompleted, List<BackfillPage.PageVersion> deferred) {
+    /** @param copiedOntoEmpty the versions copied in order onto a key the site had nothing of (null: none), to look at again */
+    private record KeyResult(long completed, long bytes, List<StatusEntry> notCompleted, List<BackfillPage.PageVersion> deferred,
+                             List<BackfillPage.PageVersion> copiedOntoEmpty) {
+
+        KeyResult(long completed, long bytes, List<StatusEntry> notCompleted, List<BackfillPage.PageVersion> deferred) {
+            this(completed, bytes, notCompleted, deferred, null);
+        }
     }
 
     Result replicate(BackfillPage page, Instant stopAt) {
@@ -69,8 +75,7 @@ final class PageReplicator {
         String now = clock.instant().toString();
         Map<String, ReplicationEntry> entries = new LinkedHashMap<>();
         for (BackfillPage.PageVersion v : versions) {
-            entries.put(v.ref(), new ReplicationEntry(ReplicationEntry.TYPE_PUT, page.bucket(), new VersionKey(v.key(), v.versionId()),
-                    v.metadata(configuration).onlySite(site), new ReplicationEntry.OverheadFields(v.lastModified(), now, v.versionId())));
+            entries.put(v.ref(), entryOf(page, configuration, v, now));
         }
         Map<String, List<ListedVersion>> atSite = siteHistories(page, entries.values());
         List<PageDiff.KeyPlan> plans = atSite == null ? PageDiff.oneByOne(versions) : PageDiff.plan(versions, atSite, wholeCopyLimit,
@@ -84,11 +89,18 @@ final class PageReplicator {
         long bytes = 0;
         List<StatusEntry> notCompleted = new ArrayList<>();
         List<BackfillPage.PageVersion> deferred = new ArrayList<>();
+        Map<String, List<BackfillPage.PageVersion>> copiedOntoEmpty = new LinkedHashMap<>();
         for (KeyResult r : BoundedTasks.run(tasks, keyConcurrency)) {
             completed += r.completed();
             bytes += r.bytes();
             notCompleted.addAll(r.notCompleted());
             deferred.addAll(r.deferred());
+            if (r.copiedOntoEmpty() != null) {
+                copiedOntoEmpty.put(r.copiedOntoEmpty().getFirst().key(), r.copiedOntoEmpty());
+            }
+        }
+        if (!copiedOntoEmpty.isEmpty()) {
+            notCompleted.addAll(putMarkersBackOnTop(page, configuration, entries, copiedOntoEmpty));
         }
         long failed = notCompleted.stream().filter(s -> s.status() == ReplicationStatus.FAILED).count();
         PageOutcome outcome = new PageOutcome(page.jobId(), page.number(), page.part(), page.bucket(), page.throughKey(), site, completed,
@@ -153,11 +165,15 @@ final class PageReplicator {
         if (plan.plan() == PageDiff.Plan.ALREADY_THERE) {
             return new KeyResult(history.size(), 0, List.of(), List.of());
         }
+        List<BackfillPage.PageVersion> copiedOntoEmpty = null;
         if (plan.plan() == PageDiff.Plan.COPY_IN_ORDER) {
             PageSite.InOrder inOrder = pageSite.copyInOrder(history.subList(plan.atSite(), history.size()), plan.currentETag());
             completed = plan.atSite() + inOrder.done();
             bytes = inOrder.bytes();
             from = plan.atSite() + inOrder.done();
+            if (plan.atSite() == 0 && plan.currentETag() == null && inOrder.done() > 0) {
+                copiedOntoEmpty = plan.versions().subList(0, inOrder.done());
+            }
         }
         List<StatusEntry> notCompleted = new ArrayList<>();
         for (int i = from; i < history.size(); i++) {
@@ -172,6 +188,65 @@ final class PageReplicator {
                 notCompleted.add(outcome);
             }
         }
-        return new KeyResult(completed, bytes, notCompleted, List.of());
+        return new KeyResult(completed, bytes, notCompleted, List.of(), copiedOntoEmpty);
+    }
+
+    /**
+     * The keys the page copied onto an empty key at the site, looked at again. The first copy's condition, S3's
+     * {@code If-None-Match: *}, lets a key whose current entry is a delete marker pass for one with no object (the S3 User
+     * Guide's conditional writes check for an object at the key, and a delete marker is none; the local servers do the
+     * same), so a marker the live path wrote there between the page's listing and that copy ends up beneath the page's
+     * versions, and the site's latest is a version where the source's is a marker (found by the chaos run of a backfill
+     * beside live deletes: a delete marker missing at a site while its status said COMPLETED). One listing of the page's
+     * range shows it: such a key's site history does not begin with the versions the page copied. The source's newest
+     * entry, when a delete marker, then goes through the live path again, whose count of the markers due above the
+     * site's newest replica puts them back on top. A failure to is answered as that marker's own outcome (FAILED
+     * with its reason, in the failed list, retryable).
+     */
+    private List<StatusEntry> putMarkersBackOnTop(BackfillPage page, ReplicationConfiguration configuration,
+                                                  Map<String, ReplicationEntry> entries,
+                                                  Map<String, List<BackfillPage.PageVersion>> copiedOntoEmpty) {
+        Map<String, List<ListedVersion>> atSite = siteHistories(page, entries.values());
+        if (atSite == null) {
+            LOG.warn("site {}: backfill {} page {}.{}: the site could not be listed again after the page's copies, {} keys copied onto"
+                    + " empty keys not looked at again (verify tells whether a live delete marker went beneath them)", site,
+                    page.jobId(), page.number(), page.part(), copiedOntoEmpty.size());
+            return List.of();
+        }
+        List<StatusEntry> notCompleted = new ArrayList<>();
+        String now = clock.instant().toString();
+        copiedOntoEmpty.forEach((key, copied) -> {
+            List<ListedVersion> history = atSite.getOrDefault(key, List.of());
+            if (PageDiff.sameEntries(copied, history) == copied.size()) {
+                return;
+            }
+            try {
+                var marker = pageSite.newestSourceMarker(page.bucket(), key);
+                LOG.warn("site {}: backfill {} page {}.{}: {}/{} has {} entries at the site beneath the page's copies (a live write came"
+                        + " first); the source's newest entry is {}", site, page.jobId(), page.number(), page.part(), page.bucket(), key,
+                        history.size() - copied.size(), marker.map(m -> "delete marker " + m + ": replicated again").orElse("no delete marker"));
+                if (marker.isPresent()) {
+                    BackfillPage.PageVersion newest = new BackfillPage.PageVersion(key, marker.get(), 0, null, null, true,
+                            copied.getLast().rule(), Map.of());
+                    StatusEntry outcome = oneByOne.replicate(entryOf(page, configuration, newest, now), null);
+                    if (outcome != null && outcome.status() == ReplicationStatus.FAILED) {
+                        notCompleted.add(outcome);
+                    }
+                }
+            } catch (Exception e) {
+                LOG.warn("site {}: backfill {} page {}.{}: {}/{} not looked at again: {} (verify tells)", site, page.jobId(), page.number(),
+                        page.part(), page.bucket(), key, e.toString());
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        return notCompleted;
+    }
+
+    /** A page's version as the live path's entry for this site. */
+    private ReplicationEntry entryOf(BackfillPage page, ReplicationConfiguration configuration, BackfillPage.PageVersion v, String now) {
+        return new ReplicationEntry(ReplicationEntry.TYPE_PUT, page.bucket(), new VersionKey(v.key(), v.versionId()),
+                v.metadata(configuration).onlySite(site), new ReplicationEntry.OverheadFields(v.lastModified(), now, v.versionId()));
     }
 }

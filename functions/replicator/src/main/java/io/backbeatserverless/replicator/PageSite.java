@@ -37,6 +37,9 @@ interface PageSite {
      */
     List<String> replicaOf(String destinationBucket, String sourceBucket, String sourceKey, List<ListedVersion> siteEntries) throws Exception;
 
+    /** The version id of the key's newest entry at the source when that entry is a delete marker; empty otherwise. */
+    java.util.Optional<String> newestSourceMarker(String sourceBucket, String sourceKey) throws Exception;
+
     /** How many of a key's versions were copied in order, and their bytes. */
     record InOrder(int done, long bytes) {
     }

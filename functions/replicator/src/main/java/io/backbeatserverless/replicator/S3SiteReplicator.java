@@ -178,7 +178,7 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
                     case SITE_REPLICA_NEWER -> facts.withSiteReplicaNewer(retrier.call(budget, () -> sourceHistory.isNewer(entry.bucket(),
                             entry.objectKey(), atSite.get(SOURCE_VERSION_META), atSite.get(SOURCE_LAST_MODIFIED_META), version,
                             entry.metadata().lastModified())));
-                    case NEWER_MARKER_REPLICATED -> facts.withNewerMarker(retrier.call(budget, () -> supersededByMarkers(entry, version)));
+                    case NEWER_MARKER_REPLICATED -> facts.withNewerMarker(supersededByMarkers(budget, entry, version, bucket, key));
                 };
             }
             ReplicaDecision.Facts decided = facts;
@@ -247,6 +247,12 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
     }
 
     @Override
+    public Optional<String> newestSourceMarker(String sourceBucket, String sourceKey) throws Exception {
+        return retrier.call(retrier.newBudget(), () -> sourceHistory.newest(sourceBucket, sourceKey))
+                .filter(KeyEntries.Listed::deleteMarker).map(KeyEntries.Listed::versionId);
+    }
+
+    @Override
     public InOrder copyInOrder(List<ReplicationEntry> history, String currentETag) {
         WholeObjectCopier.WriteCondition condition = currentETag == null ? WholeObjectCopier.WriteCondition.keyAbsent()
                 : WholeObjectCopier.WriteCondition.currentIs(currentETag);
@@ -283,15 +289,62 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
     }
 
     /**
-     * The newest of the source's delete markers above this version that the status table has COMPLETED at this site, if
-     * one is: then the markers on top at the site stand for it, and this version, replicated late (an operator's retry
-     * of a failed version, a replay), must not go over them. A marker at the site cannot say which source marker it is
-     * (found by the chaos run: a retried version landed over two newer markers, the site's latest a version where the
-     * source's is a marker). Markers not replicated yet are still to come after this version, which is then copied, as in order.
+     * A source delete marker newer than this version that stands on top at the site already, if one does: then this
+     * version, or this older marker, replicated late (an operator's retry of a failed version, a replay, a backfill page
+     * beside live writes of its keys), must not go over it (found by the chaos run: a retried version landed over two
+     * newer markers, the site's latest a version where the source's is a marker). A marker at the site cannot say which
+     * source marker it is, so two things tell: the status table, when it has a newer marker COMPLETED here; and the count,
+     * when the site has more markers above its replica of the key's newest version beneath than the source has between
+     * that version and this one, for then one of those is a newer marker's. The count is what the site holds now: the
+     * status table lags it by the status processor's turn (seconds, more while it restarts), and a version copied in that
+     * window went over the marker the live path had just made (found by the chaos run: a delete marker missing at a site
+     * while its status said COMPLETED). Markers not at the site yet are still to come after this version, which is then
+     * copied, as in order.
      */
-    private Optional<String> supersededByMarkers(ReplicationEntry entry, String version) {
-        List<String> newerMarkers = sourceHistory.deleteMarkersNewerThan(entry.bucket(), entry.objectKey(), version);
-        return siteStatuses.firstCompleted(site.name(), entry.bucket(), entry.objectKey(), newerMarkers);
+    private Optional<String> supersededByMarkers(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket,
+                                                 String key) throws Exception {
+        MarkersOnTop onTop = markersOnTop(budget, entry, bucket, key);
+        List<String> newerMarkers = new java.util.ArrayList<>();
+        for (KeyEntries.Listed listed : onTop.history()) {
+            if (listed.versionId().equals(version)) {
+                break;
+            }
+            if (listed.deleteMarker()) {
+                newerMarkers.add(listed.versionId());
+            }
+        }
+        if (newerMarkers.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<String> recorded = retrier.call(budget, () -> siteStatuses.firstCompleted(site.name(), entry.bucket(), entry.objectKey(),
+                newerMarkers));
+        if (recorded.isPresent()) {
+            return recorded;
+        }
+        int dueUpToThis = SourceHistory.markersBetween(onTop.history(), onTop.anchor().replicaOf(), version);
+        return dueUpToThis >= 0 && onTop.anchor().markers() > dueUpToThis ? Optional.of(newerMarkers.getLast()) : Optional.empty();
+    }
+
+    /**
+     * The delete markers on top of the key at the site ({@code top}: above its newest replica), the source's history of the
+     * key newest first down to that replica's version, and where the two meet ({@code anchor}): the site's newest replica
+     * of a version the source still lists, with the site's markers above it.
+     */
+    private record MarkersOnTop(ReplicaSite.SiteTop top, ReplicaSite.SiteTop anchor, List<KeyEntries.Listed> history) {
+    }
+
+    private MarkersOnTop markersOnTop(Retrier.Budget budget, ReplicationEntry entry, String bucket, String key) throws Exception {
+        ReplicaSite.SiteTop top = retrier.call(budget, () -> replicas.siteTop(bucket, key));
+        List<KeyEntries.Listed> history = retrier.call(budget, () -> sourceHistory.entries(entry.bucket(), entry.objectKey(), top.replicaOf()));
+        if (top.replicaOf() == null || history.stream().anyMatch(l -> l.versionId().equals(top.replicaOf()))) {
+            return new MarkersOnTop(top, top, history);
+        }
+        // The replica beneath is of a version deleted at the source since: counted from it, every marker of the key below it
+        // would be wanted again on top (found by the chaos run of a backfill: three markers added at once where one was
+        // due). Counted from the newest replica whose version the source still lists, with the site's markers above that one.
+        java.util.Set<String> listed = new java.util.HashSet<>();
+        history.forEach(l -> listed.add(l.versionId()));
+        return new MarkersOnTop(top, retrier.call(budget, () -> replicas.anchor(bucket, key, listed)), history);
     }
 
     /**
@@ -307,26 +360,16 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
     private ReplicationOutcome replicateDeleteMarker(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket,
                                                      String key, ReplicaSite.Latest head) throws Exception {
         boolean markerOnTop = head.replica().isEmpty() && !Boolean.FALSE.equals(head.deleteMarker());
-        ReplicaSite.SiteTop top = markerOnTop ? retrier.call(budget, () -> replicas.siteTop(bucket, key)) : new ReplicaSite.SiteTop(0, null);
+        MarkersOnTop onTop = markerOnTop ? markersOnTop(budget, entry, bucket, key) : null;
+        ReplicaSite.SiteTop top = onTop == null ? new ReplicaSite.SiteTop(0, null) : onTop.top();
         // The markers above the site's newest replica that stand for source markers, and how many the source has above that
         // replica's version up to this marker. A marker the source no longer lists (its version was deleted there, counted
         // -1): the marker on top stands for it.
         int standing = top.markers();
         int wanted = 1;
         if (top.markers() > 0) {
-            List<KeyEntries.Listed> history = retrier.call(budget, () -> sourceHistory.entries(entry.bucket(), entry.objectKey(), top.replicaOf()));
-            ReplicaSite.SiteTop anchor = top;
-            if (top.replicaOf() != null && history.stream().noneMatch(l -> l.versionId().equals(top.replicaOf()))) {
-                // The replica beneath is of a version deleted at the source since: counted from it, every marker of the key
-                // below it would be wanted again on top (found by the chaos run of a backfill: three markers added at
-                // once where one was due). Counted from the newest replica whose version the source still lists, with
-                // the site's markers above that one.
-                java.util.Set<String> listed = new java.util.HashSet<>();
-                history.forEach(l -> listed.add(l.versionId()));
-                anchor = retrier.call(budget, () -> replicas.anchor(bucket, key, listed));
-            }
-            standing = anchor.markers();
-            wanted = Math.max(1, SourceHistory.markersBetween(history, anchor.replicaOf(), version));
+            standing = onTop.anchor().markers();
+            wanted = Math.max(1, SourceHistory.markersBetween(onTop.history(), onTop.anchor().replicaOf(), version));
         }
         ReplicaSite.AnswerLost lost = new ReplicaSite.AnswerLost();
         for (int added = 0; standing + added < wanted; added++) {

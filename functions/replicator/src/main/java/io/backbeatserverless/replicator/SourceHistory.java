@@ -61,22 +61,14 @@ final class SourceHistory {
         return Optional.ofNullable(first.get());
     }
 
-    /**
-     * The delete markers the source lists above {@code version} for the key (newer than it), newest first; all of the
-     * key's newest {@value KeyEntries#MAX_ENTRIES_READ} entries that are markers when the version is not among them.
-     */
-    List<String> deleteMarkersNewerThan(String bucket, String key, String version) {
-        List<String> markers = new ArrayList<>();
+    /** The key's newest entry at the source (a version or a delete marker), if it has any: one request. */
+    Optional<KeyEntries.Listed> newest(String bucket, String key) {
+        AtomicReference<KeyEntries.Listed> newest = new AtomicReference<>();
         newestFirst(bucket, key, listed -> {
-            if (listed.versionId().equals(version)) {
-                return false;
-            }
-            if (listed.deleteMarker()) {
-                markers.add(listed.versionId());
-            }
-            return true;
+            newest.set(listed);
+            return false;
         });
-        return markers;
+        return Optional.ofNullable(newest.get());
     }
 
     /**
