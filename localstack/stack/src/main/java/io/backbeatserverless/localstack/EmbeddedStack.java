@@ -46,6 +46,7 @@ public final class EmbeddedStack implements AutoCloseable {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final Map<String, EventSourceRunner> replicatorRunners = new LinkedHashMap<>();
     private final Map<String, ChildProcess> servers = new LinkedHashMap<>();
+    private Options options;
     private volatile EmbeddedKafka kafka;
     private final Map<String, FunctionProcess> functions = new java.util.concurrent.ConcurrentHashMap<>();
     private EventSourceRunner statusRunner;
@@ -141,6 +142,7 @@ public final class EmbeddedStack implements AutoCloseable {
     }
 
     private void startAll(Options options) throws Exception {
+        this.options = options;
         long t0 = System.nanoTime();
         // Child servers boot in parallel with the in-process broker.
         Map<Integer, String> s3Ports = new LinkedHashMap<>();
@@ -444,6 +446,34 @@ public final class EmbeddedStack implements AutoCloseable {
     }
 
     /** The server processes the stack started (S3 servers, dynalite), by name, with their PIDs. */
+    /**
+     * Stops the S3 server of {@code site} and starts it again, empty (its objects are held in its memory), with the
+     * buckets of the sites it serves created again, versioned: a benchmark's fresh site for each copier it compares, whose
+     * objects would otherwise pile up in one server's heap. The server is cold again (its JIT, its pools).
+     */
+    public void restartSiteServer(String site) {
+        SiteConfig restarted = config.requireSite(site);
+        if (restarted.endpoint().port() == config.source().endpoint().port()) {
+            throw new IllegalArgumentException("site " + site + " is served by the source's S3 server: restarting it would empty the source");
+        }
+        String name;
+        ChildProcess old;
+        synchronized (started) {
+            name = servers.keySet().stream().filter(n -> java.util.Arrays.asList(n.split("\\+")).contains("site-" + site)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("site " + site + " has no S3 server of this stack"));
+            old = servers.remove(name);
+            started.remove(old);
+        }
+        old.close();
+        startServer(name, () -> S3ServerProcess.start(name, HOST, restarted.endpoint().port(), options.s3MaxHeap(), options.s3MaxDirectMemory(),
+                options.s3ObjectBytes(), null));
+        for (SiteConfig served : config.sites()) {
+            if (served.endpoint().port() == restarted.endpoint().port() && served.bucket() != null) {
+                createVersionedBucket(served.endpoint(), served.bucket());
+            }
+        }
+    }
+
     public Map<String, Long> serverPids() {
         Map<String, Long> pids = new LinkedHashMap<>();
         synchronized (started) {

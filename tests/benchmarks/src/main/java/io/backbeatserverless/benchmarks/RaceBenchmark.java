@@ -75,6 +75,9 @@ final class RaceBenchmark implements Callable<Integer> {
     @Option(names = "--populator-heap", defaultValue = "384m", description = "backfill: the populator process's -Xmx; its GC log's"
             + " peak is reported (default: ${DEFAULT-VALUE})")
     String populatorHeap;
+    @Option(names = "--fresh-site-per-copier", description = "backfill: the site's S3 server started again, empty, before each loop and"
+            + " rclone (it holds every object in its heap: 100,000 versions times four copiers is past what one server takes)")
+    boolean freshSitePerCopier;
     @Option(names = "--profile", description = "an extra, untimed backfill with a JFR recording of the busiest function process")
     boolean profile;
     @Option(names = "--rclone", defaultValue = "/usr/bin/rclone", description = "rclone binary (default: ${DEFAULT-VALUE})")
@@ -153,6 +156,15 @@ final class RaceBenchmark implements Callable<Integer> {
                 + " --live-step " + liveStep + " --live-seconds " + liveSeconds) + (profile ? " --profile" : "");
     }
 
+    /** With {@code --fresh-site-per-copier}: the site's server started again, empty; the processes' ids as they are then. */
+    private Map<String, Long> freshSite(StackBench bench, Map<String, Long> pids) {
+        if (!freshSitePerCopier) {
+            return pids;
+        }
+        bench.stack.restartSiteServer(StackBench.SITE);
+        return bench.pids();
+    }
+
     /** One backfill on a fresh stack; with {@code profile} not null, an untimed one whose busiest function is recorded. */
     private Backfill backfill(StringBuilder profile) throws Exception {
         try (StackBench bench = new StackBench("listing", concurrency, true)) {
@@ -203,12 +215,15 @@ final class RaceBenchmark implements Callable<Integer> {
                 return null;
             }
 
+            pids = freshSite(bench, pids);
             Map<String, Double> sdkBefore = ProcessCpu.snapshot(pids);
             double sdk = bench.sdkDefaultsCopy(bucket, objectVersions);
             Map<String, Double> sdkCpu = ProcessCpu.perObject(sdkBefore, ProcessCpu.snapshot(pids), objectVersions.size());
+            pids = freshSite(bench, pids);
             Map<String, Double> leanBefore = ProcessCpu.snapshot(pids);
             double lean = bench.leanCopy(bucket, objectVersions);
             Map<String, Double> leanCpu = ProcessCpu.perObject(leanBefore, ProcessCpu.snapshot(pids), objectVersions.size());
+            pids = freshSite(bench, pids);
             Map<String, Double> rcloneBefore = ProcessCpu.snapshot(pids);
             StackBench.RcloneRun rcloneRun = bench.rclone(rclone, bucket, "rclone-tuned", StackBench.RCLONE_TUNED);
             double rcloneSeconds = rcloneRun.seconds();
