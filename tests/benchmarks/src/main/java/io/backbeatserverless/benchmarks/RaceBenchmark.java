@@ -153,7 +153,8 @@ final class RaceBenchmark implements Callable<Integer> {
                 + " --runs " + runs + " --lambda-jit " + lambdaJit + (populatorHeap.equals("384m") ? "" : " --populator-heap " + populatorHeap)
                 + (part.equals("backfill") ? "" : " --live-feed " + liveFeed
                 + " --live-functions " + liveFunctions + " --live-warmup " + liveWarmup + " --live-start " + liveStart
-                + " --live-step " + liveStep + " --live-seconds " + liveSeconds) + (profile ? " --profile" : "");
+                + " --live-step " + liveStep + " --live-seconds " + liveSeconds) + (profile ? " --profile" : "")
+                + (freshSitePerCopier ? " --fresh-site-per-copier" : "");
     }
 
     /** With {@code --fresh-site-per-copier}: the site's server started again, empty; the processes' ids as they are then. */
