@@ -163,6 +163,39 @@ class ConsoleBrowserTest extends StackScenario {
     }
 
     /**
+     * A repairing verify started from the page shows the backfill job it hands a site's many missing versions to (issue
+     * 29), with the job's progress, and the job brings them back.
+     */
+    @Test
+    void aRepairingVerifyFromThePageShowsItsRepairJob() {
+        String site = SharedStack.AWS_LOCATION;
+        String bucket = stack.replicatedBucket(site);
+        int count = io.backbeatserverless.verifier.VerifyEngine.REPAIR_BY_JOB_AT + 5;
+        java.util.stream.IntStream.range(0, count).parallel().forEach(i -> stack.source.putObject(r -> r.bucket(bucket).key("r" + i),
+                RequestBody.fromString("repair " + i)));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> VerifyTest.verify(bucket, false), run -> run.path("Sites").path(site).path("Identical").asLong() == count);
+        stack.destination.listObjectVersionsPaginator(r -> r.bucket("dest-bucket").prefix(bucket + "/")).versions()
+                .forEach(v -> stack.destination.deleteObject(r -> r.bucket("dest-bucket").key(v.key()).versionId(v.versionId())));
+
+        browser.get(stack.opsEndpoint + "/console");
+        signIn("ASIALOCALTEMPORARY1", "temporarySecretKey1", "localSessionToken1");
+        var wait = new WebDriverWait(browser, Duration.ofSeconds(60)).ignoring(StaleElementReferenceException.class);
+        wait.until(d -> d.findElement(By.id("app")).isDisplayed());
+        browser.findElement(By.id("verifyBucket")).sendKeys(bucket);
+        browser.findElement(By.id("verifyRepair")).click();
+        browser.findElement(By.id("verifyStart")).click();
+        wait.until(d -> d.findElement(By.id("verifyProgress")).getText().contains(": DONE,"));
+        String repairJobs = browser.findElement(By.id("verifyRepairJobs")).getText();
+        assertThat(repairJobs).as("the run's repair jobs, page error '%s'", browser.findElement(By.id("appError")).getText())
+                .contains("Repair job ").contains("-repair-" + site + "-" + bucket + " (" + bucket + ")").contains(site + ": ");
+        String job = browser.findElement(By.cssSelector("#verifyRepairJobs li")).getAttribute("data-job");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                .until(() -> stack.api("GET", "/_/backfill/jobs/" + job), j -> j.path("State").asText().equals("DONE")
+                        && j.path("BySite").path(site).path("Completed").asLong() == count);
+    }
+
+    /**
      * Records the failed-entries site list's value at every turn of the page's event loop (what a click on Refresh or
      * Retry all would read at that moment) for longer than the page's 10 s sites refresh, and how many times the sites
      * table was redrawn meanwhile, so that the answer cannot come from a window with no refresh in it.
