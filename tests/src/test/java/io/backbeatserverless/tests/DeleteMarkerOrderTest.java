@@ -138,12 +138,11 @@ class DeleteMarkerOrderTest extends StackScenario {
         Instant lastModified = marker.map(DeleteMarkerEntry::lastModified).orElseGet(() -> version.orElseThrow().lastModified());
         long size = version.map(v -> v.size()).orElse(0L);
         String eTag = version.map(v -> v.eTag().replace("\"", "")).orElse(null);
-        String markerVersion = versionId;
         ReplicationConfiguration rules = ReplicationConfigurationParser.parse("""
                 {"Role":"%s","Rules":[{"Status":"Enabled","Prefix":"","Destination":{"Bucket":"arn:aws:s3:::%s","StorageClass":"%s"}}]}"""
                 .formatted(StackClients.ROLE, bucket, SharedStack.AWS_LOCATION));
-        ReplicationEntry entry = new ReplicationEntry(ReplicationEntry.TYPE_PUT, bucket, new VersionKey(key, markerVersion),
-                PendingVersions.metadataOf(key, markerVersion, size, eTag, lastModified, marker.isPresent(), rules, rules.rules().getFirst(), Map.of()), null);
+        ReplicationEntry entry = new ReplicationEntry(ReplicationEntry.TYPE_PUT, bucket, new VersionKey(key, versionId),
+                PendingVersions.metadataOf(key, versionId, size, eTag, lastModified, marker.isPresent(), rules, rules.rules().getFirst(), Map.of()), null);
         RecordMetadata sent;
         try (EntryPublisher publisher = EntryPublisher.connect(stack.config.kafka().bootstrapServers(), "delete-marker-order-test")) {
             sent = publisher.publishAll(List.of(new ProducerRecord<>(stack.config.kafka().replicationTopic(), entry.messageKey(),

@@ -304,15 +304,7 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
     private Optional<String> supersededByMarkers(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket,
                                                  String key) throws Exception {
         MarkersOnTop onTop = markersOnTop(budget, entry, bucket, key);
-        List<String> newerMarkers = new java.util.ArrayList<>();
-        for (KeyEntries.Listed listed : onTop.history()) {
-            if (listed.versionId().equals(version)) {
-                break;
-            }
-            if (listed.deleteMarker()) {
-                newerMarkers.add(listed.versionId());
-            }
-        }
+        List<String> newerMarkers = SourceHistory.markersNewerThan(onTop.history(), version);
         if (newerMarkers.isEmpty()) {
             return Optional.empty();
         }

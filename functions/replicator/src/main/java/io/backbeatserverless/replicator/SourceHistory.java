@@ -85,6 +85,23 @@ final class SourceHistory {
     }
 
     /**
+     * The delete markers {@code history} (newest first) lists above {@code version}, newest first; all its markers when it
+     * does not list the version.
+     */
+    static List<String> markersNewerThan(List<KeyEntries.Listed> history, String version) {
+        List<String> markers = new ArrayList<>();
+        for (KeyEntries.Listed listed : history) {
+            if (listed.versionId().equals(version)) {
+                break;
+            }
+            if (listed.deleteMarker()) {
+                markers.add(listed.versionId());
+            }
+        }
+        return markers;
+    }
+
+    /**
      * How many delete markers {@code history} (newest first) has from {@code marker} down to the version {@code since}
      * (excluded; null: to its oldest entry): the markers a site must have above its replica of {@code since} once
      * {@code marker} is replicated there. Versions between them (not replicated there, or superseded) are not counted.
