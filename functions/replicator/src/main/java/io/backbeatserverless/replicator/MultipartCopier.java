@@ -246,15 +246,16 @@ final class MultipartCopier {
     }
 
     /**
-     * Uploads the parts not done yet, {@code partConcurrency} at once; with a deadline, a part is started only if it can
-     * end before it (judged by the slowest part so far, or 2 s before any). Returns the bytes sent.
+     * Uploads the parts not done yet, {@code partConcurrency} at once, started in part order (a permit is taken before a
+     * part's thread is started, so a copy stopped early has done a prefix of its parts, the way an operator reads "2 of 5
+     * parts done"); with a deadline, a part is started only if it can end before it (judged by the slowest part so far, or
+     * 2 s before any). Returns the bytes sent.
      */
     private long uploadParts(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key, String uploadId,
                              PartPlan plan, CompletedPart[] completed, byte[][] digests, Set<String> mismatches, Instant deadline,
                              PartsDone partsDone, String sourceETag) throws Exception {
         Semaphore permits = new Semaphore(settings.partConcurrency());
         AtomicBoolean failed = new AtomicBoolean();
-        AtomicBoolean stopped = new AtomicBoolean();
         java.util.concurrent.atomic.AtomicLong slowestPartMs = new java.util.concurrent.atomic.AtomicLong(2_000);
         java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
         List<Future<Void>> futures = new ArrayList<>();
@@ -263,19 +264,18 @@ final class MultipartCopier {
                 if (completed[part.number() - 1] != null) {
                     continue; // done by an earlier invocation
                 }
+                permits.acquire();
+                if (failed.get() || deadline != null && clock.instant().plusMillis(slowestPartMs.get() * 3 / 2).isAfter(deadline)) {
+                    permits.release();
+                    break;
+                }
                 futures.add(parts.submit(() -> {
-                    permits.acquire();
                     try {
-                        if (deadline != null && clock.instant().plusMillis(slowestPartMs.get() * 3 / 2).isAfter(deadline)) {
-                            stopped.set(true);
-                        }
-                        if (!failed.get() && !stopped.get()) {
-                            long started = System.nanoTime();
-                            uploadPart(budget, entry, version, bucket, key, uploadId, part, completed, digests, mismatches, partsDone,
-                                    sourceETag);
-                            sent.addAndGet(part.length());
-                            slowestPartMs.accumulateAndGet((System.nanoTime() - started) / 1_000_000, Math::max);
-                        }
+                        long started = System.nanoTime();
+                        uploadPart(budget, entry, version, bucket, key, uploadId, part, completed, digests, mismatches, partsDone,
+                                sourceETag);
+                        sent.addAndGet(part.length());
+                        slowestPartMs.accumulateAndGet((System.nanoTime() - started) / 1_000_000, Math::max);
                         return null;
                     } catch (Exception e) {
                         failed.set(true);
