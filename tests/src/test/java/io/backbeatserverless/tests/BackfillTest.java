@@ -118,51 +118,120 @@ class BackfillTest extends StackScenario {
     }
 
     /**
-     * A delete marker that the live path writes at the site between a page's listing of the site (the key empty there) and
-     * its copy of the key's versions: the copy's condition ({@code If-None-Match: *}) takes a key whose latest entry is a
-     * delete marker for one with no object, so the page's version lands above the marker, and the site shows the key
-     * where the source has it deleted. In AWS the live entry and the page are two invocations at once; here one
-     * replicator process takes one batch at a time, so the proxy in front of the flaky site holds the page's conditional
-     * PUT while the test does what the live path would: the key deleted at the source, its marker made at the site. (The
-     * bucket's rule moves to another site first, so that the live path does not replicate that marker to this site once
-     * more after the page, which would mend what is tested here.) The page looks again at the keys it copied onto empty
-     * keys and replicates the source's newest marker once more, on top. Before, the site's latest stayed the page's
-     * version (found by the chaos run: a delete marker missing at a site while its status said COMPLETED).
+     * A delete marker that the live path writes at the site between a page's look at the key (empty there) and its copy of
+     * the key's versions: the copy's condition ({@code If-None-Match: *}) takes a key whose latest entry is a delete marker
+     * for one with no object, so the page's version lands above the marker, and the site shows the key where the source
+     * has it deleted. In AWS the live entry and the page are two invocations at once; here one replicator process takes
+     * one batch at a time, so the proxy in front of the flaky site holds the page's conditional PUT while the test does
+     * what the live path would: the key deleted at the source, its marker made at the site. (The bucket's rule moves to
+     * another site first, so that the live path does not replicate that marker to this site once more after the page,
+     * which would mend what is tested here.) The page looks again at the keys it copied onto empty keys and replicates the
+     * source's newest marker above its versions once more, on top. Before, the site's latest stayed the page's version
+     * (found by the chaos run: a delete marker missing at a site while its status said COMPLETED).
      */
     @Test
-    void aLiveDeleteMarkerWrittenBetweenAPagesListingAndItsCopyEndsOnTop() throws Exception {
-        String site = SharedStack.FLAKY_LOCATION;
-        String bucket = stack.replicatedBucket(site);
-        String key = "raced";
-        String destinationKey = bucket + "/" + key;
-        String version = stack.source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString("before the marker")).versionId();
-        stack.awaitSiteStatus(bucket, key, version, site, io.backbeatserverless.core.status.ReplicationStatus.COMPLETED);
-        // The site loses the key: the job's page finds it empty there and copies its version with If-None-Match.
-        stack.destination.listObjectVersions(r -> r.bucket("flaky-bucket").prefix(destinationKey)).versions()
-                .forEach(v -> stack.destination.deleteObject(r -> r.bucket("flaky-bucket").key(v.key()).versionId(v.versionId())));
+    void aLiveDeleteMarkerWrittenBetweenAPagesLookAndItsCopyEndsOnTop() throws Exception {
+        RacedKey raced = new RacedKey("raced");
+        raced.runJob(head -> raced.isPut(head) && head.toLowerCase(java.util.Locale.ROOT).contains("\nif-none-match:"), false);
+        raced.assertLatestIsAMarkerAbove(1);
+    }
 
-        var held = SharedStack.proxy().holdOnce(head -> head.startsWith("PUT /flaky-bucket/" + destinationKey + " ")
-                && head.toLowerCase(java.util.Locale.ROOT).contains("\nif-none-match:"), () -> {
-            stack.source.putBucketReplication(r -> r.bucket(bucket).replicationConfiguration(ReplicationConfiguration.builder()
-                    .role(StackClients.ROLE).rules(rule -> rule.status(ReplicationRuleStatus.ENABLED).prefix("")
-                            .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(SharedStack.AWS_LOCATION))).build()));
-            stack.source.deleteObject(r -> r.bucket(bucket).key(key));
-            stack.destination.deleteObject(r -> r.bucket("flaky-bucket").key(destinationKey));
-        });
-        JsonNode started = stack.api(202, "POST", "/_/backfill/jobs", Map.of(), "{\"Bucket\":\"" + bucket + "\",\"Sites\":[\"" + site + "\"]}");
-        JsonNode done = awaitDone(started.path("Id").asText());
-        assertThat(done.path("State").asText()).as(done.toString()).isEqualTo("DONE");
-        assertThat(held.get(10, java.util.concurrent.TimeUnit.SECONDS)).as("the page's conditional copy, held while the live path"
-                + " replicated the marker").isNotNull();
+    /**
+     * The same race, and the key written again at the source before the page looks at it once more: its newest entry is
+     * then a version (whose live replica comes later), and the marker to put back on top is the newest one above the
+     * page's versions, not the source's newest entry. Before, the page put nothing back and the marker stayed beneath its
+     * version (the shape of the chaos run's k00637: a live marker missing at both sites, status COMPLETED).
+     */
+    @Test
+    void aLiveDeleteMarkerBeneathAPagesCopyIsPutBackOnTopWhenANewerVersionFollowsIt() throws Exception {
+        RacedKey raced = new RacedKey("raced-then-written");
+        raced.runJob(head -> raced.isPut(head) && head.toLowerCase(java.util.Locale.ROOT).contains("\nif-none-match:"), true);
+        raced.assertLatestIsAMarkerAbove(1);
+    }
 
-        var atSite = stack.destination.listObjectVersions(r -> r.bucket("flaky-bucket").prefix(destinationKey));
-        List<String> history = new ArrayList<>();
-        atSite.versions().stream().filter(v -> v.key().equals(destinationKey)).forEach(v -> history.add(v.lastModified() + " version " + v.isLatest()));
-        atSite.deleteMarkers().stream().filter(m -> m.key().equals(destinationKey)).forEach(m -> history.add(m.lastModified() + " marker " + m.isLatest()));
-        assertThat(atSite.deleteMarkers()).as("the site's latest entry is a delete marker, as the source's: %s", history)
-                .anyMatch(m -> m.key().equals(destinationKey) && m.isLatest());
-        assertThat(atSite.versions()).as("the page's version is at the site, beneath: %s", history)
-                .anyMatch(v -> v.key().equals(destinationKey));
+    /**
+     * A page looks at a key it found empty once more right before its first copy onto it (one listing of the key): a live
+     * delete marker written there since the page's listing of its range is seen, and the key's versions go one at a time
+     * through the live path, which SKIPs the older version as superseded by the marker. The proxy holds that look while
+     * the marker is made. Before, there was no such look (the test waits for it in vain) and the version went over the marker.
+     */
+    @Test
+    void aPageLooksAtAnEmptyKeyAgainBeforeItsFirstCopy() throws Exception {
+        RacedKey raced = new RacedKey("looked-at");
+        JsonNode done = raced.runJob(raced::isLookAtTheKey, false);
+        raced.assertLatestIsAMarkerAbove(0);
+        assertThat(done.path("BySite").path(SharedStack.FLAKY_LOCATION).path("Skipped").asLong()).as(done.toString()).isEqualTo(1);
+    }
+
+    /** A key of the flaky site's bucket, its one version replicated and then lost at the site: the page's to copy again. */
+    private final class RacedKey {
+        final String site = SharedStack.FLAKY_LOCATION;
+        final String bucket = stack.replicatedBucket(site);
+        final String key;
+        final String destinationKey;
+
+        RacedKey(String key) {
+            this.key = key;
+            this.destinationKey = bucket + "/" + key;
+        }
+
+        boolean isPut(String head) {
+            return head.startsWith("PUT /flaky-bucket/" + destinationKey + " ");
+        }
+
+        /** A ListObjectVersions of this key alone: prefix the key, at most one entry. */
+        boolean isLookAtTheKey(String head) {
+            String requestLine = head.lines().findFirst().orElse("");
+            if (!requestLine.startsWith("GET /flaky-bucket") || !requestLine.contains("?")) {
+                return false;
+            }
+            String query = requestLine.substring(requestLine.indexOf('?') + 1).split(" ")[0];
+            List<String> parameters = List.of(query.split("&"));
+            return parameters.stream().anyMatch(p -> p.equals("versions") || p.startsWith("versions="))
+                    && parameters.contains("max-keys=1")
+                    && parameters.contains("prefix=" + java.net.URLEncoder.encode(destinationKey, java.nio.charset.StandardCharsets.UTF_8));
+        }
+
+        /**
+         * Runs a backfill job of the bucket to the flaky site, holding the first request {@code held} accepts while the live
+         * path's work is done by hand: the rule moved to another site, the key deleted at the source and its marker made at
+         * the site, then (with {@code thenWrittenAgain}) a newer version put at the source.
+         */
+        JsonNode runJob(java.util.function.Predicate<String> held, boolean thenWrittenAgain) throws Exception {
+            String version = stack.source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString("before the marker")).versionId();
+            stack.awaitSiteStatus(bucket, key, version, site, io.backbeatserverless.core.status.ReplicationStatus.COMPLETED);
+            // The site loses the key: the job's page finds it empty there and copies its version with If-None-Match.
+            stack.destination.listObjectVersions(r -> r.bucket("flaky-bucket").prefix(destinationKey)).versions()
+                    .forEach(v -> stack.destination.deleteObject(r -> r.bucket("flaky-bucket").key(v.key()).versionId(v.versionId())));
+            var hold = SharedStack.proxy().holdOnce(held, () -> {
+                stack.source.putBucketReplication(r -> r.bucket(bucket).replicationConfiguration(ReplicationConfiguration.builder()
+                        .role(StackClients.ROLE).rules(rule -> rule.status(ReplicationRuleStatus.ENABLED).prefix("")
+                                .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(SharedStack.AWS_LOCATION))).build()));
+                stack.source.deleteObject(r -> r.bucket(bucket).key(key));
+                stack.destination.deleteObject(r -> r.bucket("flaky-bucket").key(destinationKey));
+                if (thenWrittenAgain) {
+                    stack.source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString("after the marker"));
+                }
+            });
+            JsonNode started = stack.api(202, "POST", "/_/backfill/jobs", Map.of(), "{\"Bucket\":\"" + bucket + "\",\"Sites\":[\"" + site + "\"]}");
+            JsonNode done = awaitDone(started.path("Id").asText());
+            assertThat(done.path("State").asText()).as(done.toString()).isEqualTo("DONE");
+            assertThat(hold.get(10, java.util.concurrent.TimeUnit.SECONDS)).as("the page's request, held while the live path wrote the key")
+                    .isNotNull();
+            return done;
+        }
+
+        /** The site's latest entry is a delete marker, as the source's was, with {@code versions} versions beneath. */
+        void assertLatestIsAMarkerAbove(int versions) {
+            var atSite = stack.destination.listObjectVersions(r -> r.bucket("flaky-bucket").prefix(destinationKey));
+            List<String> history = new ArrayList<>();
+            atSite.versions().stream().filter(v -> v.key().equals(destinationKey)).forEach(v -> history.add(v.lastModified() + " version " + v.isLatest()));
+            atSite.deleteMarkers().stream().filter(m -> m.key().equals(destinationKey)).forEach(m -> history.add(m.lastModified() + " marker " + m.isLatest()));
+            assertThat(atSite.deleteMarkers()).as("the site's latest entry is a delete marker: %s", history)
+                    .anyMatch(m -> m.key().equals(destinationKey) && m.isLatest());
+            assertThat(atSite.versions().stream().filter(v -> v.key().equals(destinationKey))).as("the page's versions at the site: %s", history)
+                    .hasSize(versions);
+        }
     }
 
     /**

@@ -171,6 +171,9 @@ final class PageReplicator {
             completed = plan.atSite() + inOrder.done();
             bytes = inOrder.bytes();
             from = plan.atSite() + inOrder.done();
+            LOG.debug("site {}: {}: {} of {} versions copied in order onto {} (first {})", site, plan.key(), inOrder.done(),
+                    history.size() - plan.atSite(), plan.currentETag() == null ? "an empty key" : "ETag " + plan.currentETag(),
+                    history.get(plan.atSite()).versionId());
             if (plan.atSite() == 0 && plan.currentETag() == null && inOrder.done() > 0) {
                 copiedOntoEmpty = plan.versions().subList(0, inOrder.done());
             }
@@ -221,10 +224,10 @@ final class PageReplicator {
                 return;
             }
             try {
-                var marker = pageSite.newestSourceMarker(page.bucket(), key);
+                var marker = pageSite.newestSourceMarkerAbove(page.bucket(), key, copied.getLast().versionId());
                 LOG.warn("site {}: backfill {} page {}.{}: {}/{} has {} entries at the site beneath the page's copies (a live write came"
-                        + " first); the source's newest entry is {}", site, page.jobId(), page.number(), page.part(), page.bucket(), key,
-                        history.size() - copied.size(), marker.map(m -> "delete marker " + m + ": replicated again").orElse("no delete marker"));
+                        + " first); above the page's versions the source has {}", site, page.jobId(), page.number(), page.part(), page.bucket(),
+                        key, history.size() - copied.size(), marker.map(m -> "delete marker " + m + ": replicated again").orElse("no delete marker"));
                 if (marker.isPresent()) {
                     BackfillPage.PageVersion newest = new BackfillPage.PageVersion(key, marker.get(), 0, null, null, true,
                             copied.getLast().rule(), Map.of());

@@ -27,7 +27,8 @@ interface PageSite {
      * Copies versions of a key, oldest first, each write conditional on the one before (the first on the site's current
      * object having {@code currentETag}, or on the key having none when null; each next on the current object being the
      * replica just written): stops at the first that does not go (a condition failed because something was written
-     * meanwhile, or an error), whose rest the caller takes one version at a time.
+     * meanwhile, or an error), whose rest the caller takes one version at a time. Onto a key that had none, the key is
+     * looked at once more first: a delete marker written there since the page's listing passes S3's "no object" condition.
      */
     InOrder copyInOrder(List<ReplicationEntry> versions, String currentETag);
 
@@ -37,8 +38,11 @@ interface PageSite {
      */
     List<String> replicaOf(String destinationBucket, String sourceBucket, String sourceKey, List<ListedVersion> siteEntries) throws Exception;
 
-    /** The version id of the key's newest entry at the source when that entry is a delete marker; empty otherwise. */
-    java.util.Optional<String> newestSourceMarker(String sourceBucket, String sourceKey) throws Exception;
+    /**
+     * The version id of the newest delete marker the source lists above {@code version} of the key (newer than it); empty
+     * when it lists none there.
+     */
+    java.util.Optional<String> newestSourceMarkerAbove(String sourceBucket, String sourceKey, String version) throws Exception;
 
     /** How many of a key's versions were copied in order, and their bytes. */
     record InOrder(int done, long bytes) {

@@ -61,16 +61,6 @@ final class SourceHistory {
         return Optional.ofNullable(first.get());
     }
 
-    /** The key's newest entry at the source (a version or a delete marker), if it has any: one request. */
-    Optional<KeyEntries.Listed> newest(String bucket, String key) {
-        AtomicReference<KeyEntries.Listed> newest = new AtomicReference<>();
-        newestFirst(bucket, key, listed -> {
-            newest.set(listed);
-            return false;
-        });
-        return Optional.ofNullable(newest.get());
-    }
-
     /**
      * The key's newest entries at the source, newest first, down to {@code through} (included; null, or not listed: at
      * most {@value KeyEntries#MAX_ENTRIES_READ}). A request per entry: a walk stops where it has what it needs.

@@ -73,14 +73,24 @@ final class LocalS3Additions implements Router {
         if (HttpMethod.PUT.equals(request.getMethod()) && request.parameter("uploadId").isEmpty()
                 && (request.header("If-None-Match").isPresent() || request.header("If-Match").isPresent())) {
             // Conditional writes: checked and written under the key's lock, so two of them are decided one after the other as
-            // S3 decides them. A plain write of the key (the live path's) is not held by it: it can land between one's check
-            // and its write, a window of a few microseconds that only this test server has.
+            // S3 decides them, and a delete marker (below) is made before the check or after the write, never in between.
+            // A plain PUT of the key is not held by it (a large one would hold the lock for its whole upload).
             HttpRequestHandler write = request.header(COPY_SOURCE).isPresent() ? copyObjectWithTags(matched) : matched;
             return (req, resp) -> {
                 synchronized (lockOf(req)) {
                     if (writeConditionsHold(req, resp)) {
                         write.handle(req, resp);
                     }
+                }
+            };
+        }
+        if (HttpMethod.DELETE.equals(request.getMethod()) && request.parameter("versionId").isEmpty()
+                && request.parameter("uploadId").isEmpty() && request.parameter("key").isPresent()) {
+            // A DELETE that makes a delete marker, under the key's lock: S3 answers a conditional write that a conflicting
+            // write overlaps with 409 ConditionalRequestConflict rather than let it land between the check and the write.
+            return (req, resp) -> {
+                synchronized (lockOf(req)) {
+                    matched.handle(req, resp);
                 }
             };
         }

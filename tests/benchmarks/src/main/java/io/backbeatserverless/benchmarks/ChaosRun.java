@@ -255,6 +255,7 @@ final class ChaosRun implements Callable<Integer> {
             // Every finding but the SKIPPED ones, which are counted by their reason (superseded versions run to thousands
             // when a backfill races live writes of the same keys; each stays listed and retryable in the run's findings).
             Map<String, Integer> skippedBy = new java.util.TreeMap<>();
+            Set<String> keysToShow = new java.util.TreeSet<>();
             for (String site : List.of(FIRST, SECOND)) {
                 String marker = null;
                 do {
@@ -266,12 +267,18 @@ final class ChaosRun implements Callable<Integer> {
                         }
                         table.append(String.format("%nfinding %s at %s: %s %s: %s", finding.kind(), site, finding.key(), finding.versionId(),
                                 finding.detail()));
+                        if (finding.kind() != io.backbeatserverless.core.verify.Finding.Kind.FAILED) {
+                            keysToShow.add(finding.key());
+                        }
                     }
                     marker = page.nextMarker();
                 } while (marker != null);
             }
             skippedBy.forEach((reason, count) -> table.append(String.format("%nSKIPPED at %s: %d", reason, count)));
             table.append(String.format("%n"));
+            // The evidence of each key found wrong, printed (not written to the results page): what the next reader needs to
+            // trace it once the stack is gone (found needed: a marker missing at both sites could not be traced afterwards).
+            keysToShow.stream().limit(10).forEach(key -> System.out.println(KeyEvidence.of(stack, source, bucket, key, List.of(FIRST, SECOND))));
             if (run.total().failed() > 0) {
                 // FAILED is visible and retryable, not the end: do what an operator does (ops failed retry --all), then look again.
                 int retried = 0;
