@@ -123,6 +123,50 @@ class DeleteMarkerOrderTest extends StackScenario {
                 .metadata().get("scal-version-id")));
     }
 
+    /**
+     * The chaos run's k00637, as its evidence showed it: a key whose history at the source begins with a delete marker had
+     * nothing at the site when the live path replicated its newest marker, so that marker was made first, on an empty key;
+     * its outcome then took 55 s to be recorded. Meanwhile a backfill page replicated the key's older history one entry at a
+     * time: the oldest marker counted the site's one marker as its own (COMPLETED, nothing written), and the next version,
+     * its count of markers due now met, went over it: the key's newest marker ended beneath its older versions. A site
+     * marker cannot say whose it is; the replicator's own record of the markers it wrote says it at once. Here the site
+     * loses the key's first two entries, the newest marker is replicated onto the empty key and its status item removed
+     * (not recorded yet), and the older two entries are replayed: both SKIPPED as superseded by the newest marker, which
+     * stays the site's only entry.
+     */
+    @Test
+    void theNewestMarkerMadeFirstOnAnEmptyKeyIsNotTakenForAnOlderOneWhileItsOutcomeIsUnrecorded() throws Exception {
+        String bucket = stack.replicatedBucket(SharedStack.AWS_LOCATION);
+        String key = "marker-first";
+        String destinationKey = bucket + "/" + key;
+        String oldestMarker = stack.source.deleteObject(r -> r.bucket(bucket).key(key)).versionId();
+        stack.awaitSiteStatus(bucket, key, oldestMarker, SharedStack.AWS_LOCATION, ReplicationStatus.COMPLETED);
+        String version = stack.source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString("between the markers")).versionId();
+        stack.awaitSiteStatus(bucket, key, version, SharedStack.AWS_LOCATION, ReplicationStatus.COMPLETED);
+        // The site loses the key (as if the backfill had not reached it yet), and the table forgets both outcomes.
+        var atSite = stack.destination.listObjectVersions(r -> r.bucket("dest-bucket").prefix(destinationKey));
+        atSite.versions().stream().filter(v -> v.key().equals(destinationKey))
+                .forEach(v -> stack.destination.deleteObject(r -> r.bucket("dest-bucket").key(destinationKey).versionId(v.versionId())));
+        atSite.deleteMarkers().stream().filter(d -> d.key().equals(destinationKey))
+                .forEach(d -> stack.destination.deleteObject(r -> r.bucket("dest-bucket").key(destinationKey).versionId(d.versionId())));
+        forgetStatus(bucket, key, oldestMarker);
+        forgetStatus(bucket, key, version);
+
+        String newestMarker = stack.source.deleteObject(r -> r.bucket(bucket).key(key)).versionId();
+        stack.awaitSiteStatus(bucket, key, newestMarker, SharedStack.AWS_LOCATION, ReplicationStatus.COMPLETED);
+        forgetStatus(bucket, key, newestMarker);
+
+        replay(bucket, key, oldestMarker);
+        stack.awaitSiteStatus(bucket, key, oldestMarker, SharedStack.AWS_LOCATION, ReplicationStatus.SKIPPED);
+        replay(bucket, key, version);
+        stack.awaitSiteStatus(bucket, key, version, SharedStack.AWS_LOCATION, ReplicationStatus.SKIPPED);
+
+        var site = stack.destination.listObjectVersions(r -> r.bucket("dest-bucket").prefix(destinationKey));
+        assertThat(site.versions()).as("the older version was not copied over the newest marker").noneMatch(v -> v.key().equals(destinationKey));
+        assertThat(site.deleteMarkers()).as("the newest marker is the site's one entry").filteredOn(m -> m.key().equals(destinationKey))
+                .singleElement().satisfies(m -> assertThat(m.isLatest()).isTrue());
+    }
+
     /** Removes a version's item from the status table: as if its outcome had not been recorded yet. */
     private static void forgetStatus(String bucket, String key, String versionId) {
         stack.dynamo.deleteItem(r -> r.tableName(stack.config.dynamodb().tables().status()).key(Map.of(

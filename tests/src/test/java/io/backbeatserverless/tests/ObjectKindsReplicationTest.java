@@ -332,7 +332,8 @@ class ObjectKindsReplicationTest extends StackScenario {
                     stack.config.dynamodb().tables().status(), java.time.Clock.systemUTC());
             S3SiteReplicator replicator = new S3SiteReplicator(site, stack.source, destination, settings,
                     Retrier.standard(settings.retryPolicy(), java.time.Clock.systemUTC(), ReplicationErrors::isRetryable), v -> v,
-                    null, java.time.Clock.systemUTC(), false, io.backbeatserverless.replicator.SiteStatuses.of(statuses, v -> v));
+                    null, java.time.Clock.systemUTC(), false, io.backbeatserverless.replicator.SiteStatuses.of(statuses, v -> v),
+                    io.backbeatserverless.core.status.WrittenMarkers.NONE);
             // Everything but V2 reaches the site and the status table says so, as the status processor records it.
             for (String version : List.of(history.get(0), history.get(1), history.get(2), history.get(4), history.get(5))) {
                 ReplicationOutcome outcome = replicator.replicate(entries.get(version));

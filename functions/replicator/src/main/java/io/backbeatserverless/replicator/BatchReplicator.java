@@ -146,7 +146,8 @@ public final class BatchReplicator implements AutoCloseable {
                 : new S3SiteReplicator(site, source, destination, settings, retrier, config.source()::s3VersionId, copyProgress, clock,
                         site.copiesServerSideFrom(config.source().endpoint()),
                         SiteStatuses.of(new io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore(dynamo,
-                                config.dynamodb().tables().status(), clock), config.source()::statusVersionId));
+                                config.dynamodb().tables().status(), clock), config.source()::statusVersionId),
+                        new io.backbeatserverless.adapters.dynamodb.DynamoDbWrittenMarkers(dynamo, config.dynamodb().tables().checkpoints(), clock));
         SiteReplicator replicator = new RuleDecidingReplicator(siteName, siteReplicator, source, retrier);
         return new BatchReplicator(siteName, replicator, publisher, config.kafka().statusTopic(), settings.keyConcurrency(),
                 clock, () -> {
