@@ -31,7 +31,8 @@ final class ProcessCpu {
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         cpu.put("harness JVM", os.getProcessCpuTime() / 1e6);
         cpu.put("harness JVM" + JIT, compilerThreads(ProcessHandle.current().pid()));
-        for (Map.Entry<String, Long> p : pids.entrySet()) {
+        // By name: the tables' columns keep one order from run to run (the servers' pids come in the order they started).
+        for (Map.Entry<String, Long> p : new java.util.TreeMap<>(pids).entrySet()) {
             cpu.put(p.getKey(), ofStat(Path.of("/proc", Long.toString(p.getValue()), "stat")));
             cpu.put(p.getKey() + JIT, compilerThreads(p.getValue()));
         }
