@@ -163,9 +163,13 @@ class DeploymentJarsTest extends StackScenario {
         // Issue 16: each stage wrote a JSON line about this version, all with its one correlation id.
         String correlationId = bucket + "/object/" + versionId;
         Map<String, JsonNode> stages = new LinkedHashMap<>();
-        stages.put("populator", aboutTheVersion(Files.readAllLines(work.resolve("populator.log")), correlationId));
-        stages.put("replicator", aboutTheVersion(replicator, correlationId));
-        stages.put("status", aboutTheVersion(status, correlationId));
+        stages.put("populator", aboutTheVersion(Files.readAllLines(work.resolve("populator.log")), correlationId, 1).getFirst());
+        // The replicator's two: its decision at the site, with what it was made from, and the version's outcome.
+        List<JsonNode> replicated = aboutTheVersion(replicator, correlationId, 2);
+        assertThat(replicated.getFirst().path("message").asText()).contains("COPY_SERVER_SIDE from Facts[");
+        stages.put("replicator decision", replicated.getFirst());
+        stages.put("replicator", replicated.getLast());
+        stages.put("status", aboutTheVersion(status, correlationId, 1).getFirst());
         assertThat(stages.get("populator").path("message").asText()).contains("queued for [" + SITE + "]");
         assertThat(stages.get("replicator").path("message").asText()).contains("COMPLETED");
         assertThat(stages.get("replicator").path("site").asText()).isEqualTo(SITE);
@@ -216,8 +220,8 @@ class DeploymentJarsTest extends StackScenario {
         assertThat(output).contains("PRODUCER built");
     }
 
-    /** The one JSON log line of a stage's output with this correlation id (the deployed jars log one JSON object a line). */
-    private static JsonNode aboutTheVersion(List<String> output, String correlationId) {
+    /** A stage's JSON log lines with this correlation id, {@code expected} of them (the deployed jars log one JSON object a line). */
+    private static List<JsonNode> aboutTheVersion(List<String> output, String correlationId, int expected) {
         ObjectMapper json = new ObjectMapper();
         List<JsonNode> lines = output.stream().filter(l -> l.startsWith("{") && l.contains(correlationId)).map(l -> {
             try {
@@ -229,9 +233,9 @@ class DeploymentJarsTest extends StackScenario {
         // Ours only: a client's own line logged while the version's keys are set would carry them too.
         List<JsonNode> ours = lines.stream().filter(l -> l.path("message").asText().contains(correlationId.substring(correlationId.lastIndexOf('/') + 1)))
                 .toList();
-        assertThat(ours).as("our JSON lines with correlation_id %s in %s", correlationId, output).hasSize(1);
-        assertThat(lines).as("nothing but ours at DEBUG: the clients' loggers stay at WARN").hasSize(1);
-        return ours.getFirst();
+        assertThat(ours).as("our JSON lines with correlation_id %s in %s", correlationId, output).hasSize(expected);
+        assertThat(lines).as("nothing but ours at DEBUG: the clients' loggers stay at WARN").hasSize(expected);
+        return ours;
     }
 
     /** The probe's source and its arguments: the handler class, the topic, and a file per record. */
