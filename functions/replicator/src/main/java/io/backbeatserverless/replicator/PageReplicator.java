@@ -171,9 +171,11 @@ final class PageReplicator {
             completed = plan.atSite() + inOrder.done();
             bytes = inOrder.bytes();
             from = plan.atSite() + inOrder.done();
-            LOG.debug("site {}: {}: {} of {} versions copied in order onto {} (first {})", site, plan.key(), inOrder.done(),
-                    history.size() - plan.atSite(), plan.currentETag() == null ? "an empty key" : "ETag " + plan.currentETag(),
-                    history.get(plan.atSite()).versionId());
+            if (LOG.isDebugEnabled()) { // once per key of a page: nothing built for it at INFO
+                LOG.debug("site {}: {}: {} of {} versions copied in order onto {} (first {})", site, plan.key(), inOrder.done(),
+                        history.size() - plan.atSite(), plan.currentETag() == null ? "an empty key" : "ETag " + plan.currentETag(),
+                        history.get(plan.atSite()).versionId());
+            }
             if (plan.atSite() == 0 && plan.currentETag() == null && inOrder.done() > 0) {
                 copiedOntoEmpty = plan.versions().subList(0, inOrder.done());
             }
