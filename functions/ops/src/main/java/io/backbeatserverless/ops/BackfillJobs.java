@@ -29,20 +29,13 @@ final class BackfillJobs {
     private final BackfillJobStore store;
     private final List<String> configuredSites;
     private final Clock clock;
-    /** Why jobs are not started on this source (BackbeatConfig.SourceConfig#backfillJobsRefusal), or null. */
-    private final String refusal;
-
-    BackfillJobs(BackfillJobStore store, List<String> configuredSites, Clock clock, String refusal) {
+    BackfillJobs(BackfillJobStore store, List<String> configuredSites, Clock clock) {
         this.store = store;
         this.configuredSites = List.copyOf(configuredSites);
         this.clock = clock;
-        this.refusal = refusal;
     }
 
     Map<String, Object> start(String body) {
-        if (refusal != null) {
-            throw OpsException.badBody(refusal);
-        }
         JsonNode request;
         try {
             request = MAPPER.readTree(body == null || body.isBlank() ? "{}" : body);

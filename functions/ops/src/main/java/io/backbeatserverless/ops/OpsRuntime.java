@@ -47,7 +47,7 @@ public final class OpsRuntime implements AutoCloseable {
         SourceEventsRedrive sourceEvents = sqs == null ? null : new SourceEventsRedrive(sqs, feed.url());
         return new OpsRuntime(service, new OpsApi(service, kafka, replay, sourceEvents,
                 new BackfillJobs(new io.backbeatserverless.adapters.dynamodb.DynamoDbBackfillJobStore(dynamo, tables.status()),
-                        config.siteNames(), clock, config.source().backfillJobsRefusal())), () -> {
+                        config.siteNames(), clock)), () -> {
             if (sqs != null) {
                 sqs.close();
             }

@@ -56,10 +56,17 @@ public final class BackfillLister implements Runnable, AutoCloseable {
     private final Duration idleWait;
     private final MetricsStore metrics;
     private final Clock clock;
+    private final java.util.function.UnaryOperator<String> entryVersionId;
     private volatile boolean running = true;
 
+    /**
+     * @param entryVersionId the entries' spelling of a version id the source's listing gives (a CloudServer source's internal
+     *                       id, as its record log names versions and the status table keeps them; any other source's as listed)
+     */
     public BackfillLister(S3Client source, BucketRules bucketRules, BackfillJobStore jobs, EntryPublisher publisher, String topic,
-                          Collection<String> configuredSites, int pageSize, Duration idleWait, MetricsStore metrics, Clock clock) {
+                          Collection<String> configuredSites, int pageSize, Duration idleWait, MetricsStore metrics, Clock clock,
+                          java.util.function.UnaryOperator<String> entryVersionId) {
+        this.entryVersionId = entryVersionId;
         this.source = source;
         this.listing = new VersionListing(source);
         this.bucketRules = bucketRules;
@@ -217,7 +224,7 @@ public final class BackfillLister implements Runnable, AutoCloseable {
         if (rule == null || (l.deleteMarker() && !rule.deleteMarkerReplication()) || rule.sites().stream().noneMatch(sites::contains)) {
             return java.util.Optional.empty();
         }
-        return java.util.Optional.of(new BackfillPage.PageVersion(l.key(), l.versionId(), l.size(), l.eTag(),
+        return java.util.Optional.of(new BackfillPage.PageVersion(l.key(), entryVersionId.apply(l.versionId()), l.size(), l.eTag(),
                 l.lastModified() == null ? null : l.lastModified().toString(), l.deleteMarker(), rules.rules().indexOf(rule), tags));
     }
 

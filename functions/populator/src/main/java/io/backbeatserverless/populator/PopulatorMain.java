@@ -64,7 +64,7 @@ public final class PopulatorMain {
         BackfillLister lister = new BackfillLister(source, rules,
                 new DynamoDbBackfillJobStore(dynamo, config.dynamodb().tables().status()), publisher, config.kafka().replicationTopic(),
                 config.siteNames(), backfillPageSize(config), Duration.ofMillis(Math.min(1000, config.source().feed().intervalMs())),
-                metrics, clock);
+                metrics, clock, config.source()::statusVersionId);
         Thread listerThread = Thread.ofPlatform().name("backfill-lister").start(lister);
         return new Running(populator, thread, () -> {
             lister.close();
@@ -94,8 +94,7 @@ public final class PopulatorMain {
                     new BucketdRaftLogFeed(java.net.URI.create(feed.url()), feed.raftSession(), checkpoints, feed.batchSize());
             default -> new ListingChangeFeed(source, new DynamoDbReplicationStatusStore(dynamo, config.dynamodb().tables().status(), clock),
                     rules, checkpoints, config.source().listingCheckpointName(), feed.batchSize(),
-                    Duration.ofMillis(feed.intervalMs()), clock, config.source().backfillJobsRefusal() != null ? null
-                    : new DynamoDbBackfillJobStore(dynamo, config.dynamodb().tables().status()));
+                    Duration.ofMillis(feed.intervalMs()), clock, new DynamoDbBackfillJobStore(dynamo, config.dynamodb().tables().status()));
         };
     }
 

@@ -147,7 +147,8 @@ public final class BatchReplicator implements AutoCloseable {
                         site.copiesServerSideFrom(config.source().endpoint()),
                         SiteStatuses.of(new io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore(dynamo,
                                 config.dynamodb().tables().status(), clock), config.source()::statusVersionId),
-                        new io.backbeatserverless.adapters.dynamodb.DynamoDbWrittenMarkers(dynamo, config.dynamodb().tables().checkpoints(), clock));
+                        new io.backbeatserverless.adapters.dynamodb.DynamoDbWrittenMarkers(dynamo, config.dynamodb().tables().checkpoints(), clock),
+                        config.source()::statusVersionId);
         SiteReplicator replicator = new RuleDecidingReplicator(siteName, siteReplicator, source, retrier);
         return new BatchReplicator(siteName, replicator, publisher, config.kafka().statusTopic(), settings.keyConcurrency(),
                 clock, () -> {

@@ -9,7 +9,8 @@ import java.util.Map;
 
 /**
  * A site that a backfill page (issue 29) can be diffed against by one listing and copied to without a look per version:
- * an {@code aws_s3} site. Sites without it take a page's versions one at a time.
+ * an {@code aws_s3} site. Sites without it take a page's versions one at a time. Version ids in and out are the entries'
+ * (a CloudServer source's internal ids), as a page names its versions.
  */
 interface PageSite {
 

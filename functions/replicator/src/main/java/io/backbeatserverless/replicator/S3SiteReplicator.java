@@ -57,6 +57,7 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
     private final ReplicatorSettings settings;
     private final Retrier retrier;
     private final UnaryOperator<String> sourceVersionId;
+    private final UnaryOperator<String> entryVersionId;
     private final SourceHistory sourceHistory;
     private final CopyProgressStore copyProgress;
     private final java.time.Clock clock;
@@ -105,6 +106,19 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
     public S3SiteReplicator(SiteConfig site, S3Client source, S3Client destination, ReplicatorSettings settings, Retrier retrier,
                             UnaryOperator<String> sourceVersionId, CopyProgressStore copyProgress, java.time.Clock clock,
                             boolean serverSideCopy, SiteStatuses siteStatuses, WrittenMarkers writtenMarkers) {
+        this(site, source, destination, settings, retrier, sourceVersionId, copyProgress, clock, serverSideCopy, siteStatuses, writtenMarkers,
+                UnaryOperator.identity());
+    }
+
+    /**
+     * @param entryVersionId the reverse of {@code sourceVersionId}: the entries' spelling of a version id the source's S3
+     *                       API gives (CloudServer sources: internal), for the version ids a backfill page is told
+     */
+    public S3SiteReplicator(SiteConfig site, S3Client source, S3Client destination, ReplicatorSettings settings, Retrier retrier,
+                            UnaryOperator<String> sourceVersionId, CopyProgressStore copyProgress, java.time.Clock clock,
+                            boolean serverSideCopy, SiteStatuses siteStatuses, WrittenMarkers writtenMarkers,
+                            UnaryOperator<String> entryVersionId) {
+        this.entryVersionId = entryVersionId;
         this.siteStatuses = siteStatuses;
         this.writtenMarkers = writtenMarkers;
         this.serverSideCopy = serverSideCopy;
@@ -249,8 +263,9 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
         String key = site.destinationKey(sourceBucket, sourceKey);
         List<String> ids = new java.util.ArrayList<>();
         for (var entry : siteEntries) {
-            ids.add(entry.deleteMarker() ? null : retrier.call(retrier.newBudget(), () -> destination.headObject(r -> r.bucket(destinationBucket)
-                    .key(key).versionId(entry.versionId())).metadata().get(ReplicaMarkers.SOURCE_VERSION)));
+            String replicaOf = entry.deleteMarker() ? null : retrier.call(retrier.newBudget(), () -> destination.headObject(r -> r.bucket(destinationBucket)
+                    .key(key).versionId(entry.versionId())).metadata().get(ReplicaMarkers.SOURCE_VERSION));
+            ids.add(replicaOf == null ? null : entryVersionId.apply(replicaOf)); // a replica names the source API's id
         }
         return ids;
     }
@@ -262,7 +277,7 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
         if (newer.stream().noneMatch(l -> l.versionId().equals(sourceVersion))) {
             return Optional.empty(); // the page's version is gone at the source: what is above it cannot be told
         }
-        return SourceHistory.markersNewerThan(newer, sourceVersion).stream().findFirst();
+        return SourceHistory.markersNewerThan(newer, sourceVersion).stream().findFirst().map(entryVersionId);
     }
 
     @Override

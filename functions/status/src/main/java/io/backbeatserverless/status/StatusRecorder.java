@@ -13,6 +13,7 @@ import io.backbeatserverless.adapters.dynamodb.DynamoDbMetricsStore;
 import io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore;
 import io.backbeatserverless.adapters.kafka.KafkaEventRecords;
 import io.backbeatserverless.core.backfill.BackfillJobStore;
+import io.backbeatserverless.core.backfill.BackfillPage;
 import io.backbeatserverless.core.backfill.PageOutcome;
 import io.backbeatserverless.core.concurrent.BoundedTasks;
 import io.backbeatserverless.core.entry.EntryCodec;
@@ -20,6 +21,7 @@ import io.backbeatserverless.core.entry.MalformedEntryException;
 import io.backbeatserverless.core.entry.MalformedRecord;
 import io.backbeatserverless.core.entry.ReplicationEntry;
 import io.backbeatserverless.core.entry.StatusEntry;
+import io.backbeatserverless.core.entry.VersionKey;
 import io.backbeatserverless.core.ops.Counters;
 import io.backbeatserverless.core.ops.FailedEntry;
 import io.backbeatserverless.core.ops.FailedEntryStore;
@@ -290,6 +292,45 @@ public final class StatusRecorder implements AutoCloseable {
             return true;
         }));
         BoundedTasks.run(tasks, OBJECT_CONCURRENCY);
+        if (sourceWriter != SourceStatusWriter.NONE) {
+            writePagesBack(byPage.values().stream().flatMap(List::stream).filter(PageOutcome::last).toList());
+        }
+    }
+
+    /**
+     * A source that keeps each version's status in the version itself (CloudServer) is told of a page's versions once the
+     * page is done at a site: each version it completed there, COMPLETED, as the per-version path tells it (the versions
+     * not completed were told by their own outcomes). CloudServer's backbeat routes have no batch form, so it is a GET and
+     * a PUT of each version's metadata, {@value #OBJECT_CONCURRENCY} at once across the batch's pages. Every time the
+     * outcome is delivered (idempotent, as the per-version effects are): a batch cut short here is retried whole.
+     */
+    private void writePagesBack(List<PageOutcome> pagesDone) {
+        List<java.util.concurrent.Callable<Boolean>> writes = new ArrayList<>();
+        for (PageOutcome outcome : pagesDone) {
+            BackfillPage page = backfillJobs.completedAt(outcome).orElse(null);
+            if (page == null) {
+                LOG.warn("backfill {} page {} of {}: not recorded, its versions' COMPLETED at {} not written back to the source",
+                        outcome.jobId(), outcome.number(), outcome.bucket(), outcome.site());
+                continue;
+            }
+            var rules = page.configuration();
+            for (BackfillPage.PageVersion v : page.versions()) {
+                StatusEntry completed = new StatusEntry(page.bucket(), new VersionKey(v.key(), v.versionId()), outcome.site(),
+                        ReplicationStatus.COMPLETED, null, v.metadata(rules).onlySite(outcome.site()), 1, 0, 0, outcome.timestamp());
+                writes.add(() -> {
+                    sourceWriter.write(completed, ReplicationStatus.COMPLETED);
+                    return true;
+                });
+            }
+            LOG.info("backfill {} page {} of {}: {} versions COMPLETED at {}, written back to the source", outcome.jobId(),
+                    outcome.number(), outcome.bucket(), page.versions().size(), outcome.site());
+        }
+        try {
+            BoundedTasks.run(writes, OBJECT_CONCURRENCY);
+        } catch (RuntimeException e) {
+            // Thrown on: the batch is retried, the pages' records stand, and the writes are done again.
+            throw new IllegalStateException("writing backfill pages' COMPLETED back to the source failed: " + e.getMessage(), e);
+        }
     }
 
     private static String partitionOf(KafkaEventRecords.Record record) {

@@ -45,7 +45,11 @@ public interface RepairEntries {
         return (bucket, v, config, rule, tags, site, forceCopy, tagsOnly) -> {
             try {
                 ObjectMetadata stored = ObjectMetadata.of((ObjectNode) mapper.readTree(routes.getMetadata(bucket, v.key(), v.versionId())));
-                ObjectMetadata metadata = stored.withSiteStatus(site, ReplicationStatus.PENDING).onlySite(site);
+                // A version stored before its bucket had rules has no replicationInfo yet: its rule's, as CloudServer gives it.
+                ObjectMetadata ruleGives = PendingVersions.metadataOf(v.key(), v.versionId(), v.size(), v.eTag(), v.lastModified(),
+                        v.deleteMarker(), config, rule, tags);
+                ObjectMetadata metadata = stored.withSiteStatus(site, ReplicationStatus.PENDING, ruleGives.replicationInfo().orElseThrow())
+                        .onlySite(site);
                 if (tagsOnly) {
                     metadata = metadata.asMetadataChange(); // as CloudServer logs a tag change: content METADATA
                 }

@@ -76,7 +76,7 @@ public final class Verifier implements AutoCloseable {
         }
         VerifyEngine engine = new VerifyEngine(new VersionStore(source, limiter), sites, config.sites(),
                 BucketRules.forSource(config, source, dynamo), statuses, requeue, repairs, config.source()::statusVersionId, compareEtags,
-                ops.verifyPageSize(), config.source().backfillJobsRefusal() != null ? null : new DynamoDbBackfillJobStore(dynamo, tables.status()),
+                ops.verifyPageSize(), new DynamoDbBackfillJobStore(dynamo, tables.status()),
                 ops.verifyInventory() == null ? null : new InventoryInput(ops.verifyInventory(), source, siteClients), clock);
         return new Verifier(new DynamoDbVerifyRunStore(dynamo, tables.verify()), engine, clock, resources);
     }

@@ -74,7 +74,7 @@ public final class VerifyEngine {
     private final Map<String, Boolean> compareEtags;
     private final int pageSize;
     private final Clock clock;
-    /** Where a repair at scale starts its backfill job; null where jobs do not run (a CloudServer source). */
+    /** Where a repair at scale starts its backfill job; null: repairs go one version at a time. */
     private final BackfillJobStore jobs;
     /** The inventory reports big buckets are checked by (issue 29); null: every bucket by its listings. */
     private final InventoryInput inventories;
@@ -540,7 +540,7 @@ public final class VerifyEngine {
      */
     private boolean repairByJob(VerifyRun run, String bucket, VerifyRequest request, String site, int missing) {
         if (jobs == null) {
-            return false; // a source where jobs do not run (BackbeatConfig.SourceConfig.backfillJobsRefusal)
+            return false; // a verifier given no job store (tests of the per-version repair)
         }
         String id = repairJobId(run.id(), bucket, site);
         if (repairJobs.contains(id)) {

@@ -17,7 +17,8 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
  * backend status and the overall status that follows ({@link io.backbeatserverless.core.status.StatusMerge}),
  * write it back with {@code x-scal-replication-content: METADATA} so the data is untouched. Reading
  * first keeps other sites' statuses and any change made since the entry was queued. A version that is
- * gone from the source is left alone.
+ * gone from the source is left alone; one stored before its bucket had rules (a backfill's) gets its rule's
+ * replicationInfo, which the outcome carries.
  */
 public final class CloudServerSourceStatusWriter implements SourceStatusWriter {
 
@@ -48,7 +49,10 @@ public final class CloudServerSourceStatusWriter implements SourceStatusWriter {
             }
             throw e;
         }
-        ObjectMetadata updated = ObjectMetadata.of((ObjectNode) MAPPER.readTree(current)).withSiteStatus(outcome.site(), siteStatus);
+        // A version stored before its bucket had rules has no replication status of its own: the outcome's (its rule's) is
+        // taken, as Backbeat's crrExistingObjects would have written it.
+        ObjectMetadata updated = ObjectMetadata.of((ObjectNode) MAPPER.readTree(current)).withSiteStatus(outcome.site(), siteStatus,
+                outcome.metadata().replicationInfo().orElse(null));
         routes.putMetadata(outcome.bucket(), key, version, updated.toString(), true);
     }
 }

@@ -370,19 +370,6 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
                     ? io.backbeatserverless.core.metadata.CloudServerVersionIds.toExternal(entryVersionId) : entryVersionId;
         }
 
-        /**
-         * Why backfill jobs (issue 29) do not run on this source, or null where they do. A CloudServer source keeps each
-         * version's replication status in the version's own metadata, which the per-version path writes back (GET and PUT
-         * of its metadata by the backbeat routes, which have no batch form); a job's page outcomes do not yet, and its
-         * pages name versions by the S3 API's external ids where the status table names them by CloudServer's internal
-         * ids. Until both are done, versions there are queued one at a time (the record-log feed, verify --repair).
-         */
-        public String backfillJobsRefusal() {
-            return TYPE_CLOUDSERVER.equals(type) ? "backfill jobs are not run on a CloudServer source (source.type cloudserver): each "
-                    + "version's status lives in its own metadata there, which only the per-version path writes back; replicate "
-                    + "existing versions with verify --repair, which queues them one at a time" : null;
-        }
-
         /** The reverse: the version id entries and the status table use for a version id of the source's S3 API. */
         public String statusVersionId(String s3VersionId) {
             return TYPE_CLOUDSERVER.equals(type)

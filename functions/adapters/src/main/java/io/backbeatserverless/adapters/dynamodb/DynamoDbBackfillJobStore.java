@@ -138,7 +138,7 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
         for (BackfillPage.PageVersion v : page.versions()) {
             lines.append(v.key()).append('\t').append(v.versionId()).append('\t').append(v.size()).append('\t')
                     .append(v.lastModified() == null ? "" : v.lastModified()).append('\t').append(v.deleteMarker() ? "1" : "0").append('\t')
-                    .append(String.join(",", rules.rules().get(v.rule()).sites())).append('\n');
+                    .append(String.join(",", rules.rules().get(v.rule()).sites())).append('\t').append(v.rule()).append('\n');
         }
         String sortKey = pageSortKey(page.throughKey(), page.jobId(), page.number());
         // The versions apart from the page's index item, which lookups query: a query reads (and is billed for) whole items,
@@ -156,6 +156,7 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
         if (page.listedAt() != null) {
             item.put("listedAt", s(page.listedAt()));
         }
+        item.put("rules", s(page.rules())); // a few hundred bytes a page: what a source keeping statuses itself is told (completedAt)
         putIfAbsent(item);
     }
 
@@ -311,8 +312,8 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
         }
     }
 
-    /** A version of a stored page. */
-    public record Line(String key, String versionId, long size, String lastModified, boolean deleteMarker, List<String> sites) {
+    /** A version of a stored page; {@code rule}: its index in the page's rules (-1 on a page stored before they were kept). */
+    public record Line(String key, String versionId, long size, String lastModified, boolean deleteMarker, List<String> sites, int rule) {
     }
 
     /** What one site answered for a page: its parts' time, versions still put back, versions not COMPLETED. */
@@ -360,6 +361,30 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
         return pages;
     }
 
+    @Override
+    public Optional<BackfillPage> completedAt(PageOutcome outcome) {
+        String sortKey = pageSortKey(outcome.throughKey(), outcome.jobId(), outcome.number());
+        Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).consistentRead(true)
+                .key(key(PAGES + outcome.bucket(), sortKey))).item();
+        if (item == null || !item.containsKey("job") || !item.containsKey("rules")) {
+            return Optional.empty(); // never saved (its job removed), or saved before pages kept their rules
+        }
+        StoredPage stored = toPage(item, versionsOf(outcome.bucket(), sortKey));
+        SiteAnswer answer = stored.answers().get(outcome.site());
+        if (answer == null) {
+            return Optional.empty();
+        }
+        List<BackfillPage.PageVersion> completed = new ArrayList<>();
+        stored.versions().forEach((ref, line) -> {
+            if (line.rule() >= 0 && line.sites().contains(outcome.site()) && !answer.pending().contains(ref) && !answer.notCompleted().contains(ref)) {
+                completed.add(new BackfillPage.PageVersion(line.key(), line.versionId(), line.size(), null, line.lastModified(),
+                        line.deleteMarker(), line.rule(), Map.of()));
+            }
+        });
+        return Optional.of(new BackfillPage(stored.jobId(), stored.number(), 0, outcome.bucket(), null, stored.afterKey(), stored.throughKey(),
+                List.of(outcome.site()), item.get("rules").s(), completed, str(item, "listedAt")));
+    }
+
     /** The versions of stored pages covering these keys, by reference, newest job's page last. */
     public Map<String, VersionStatus> statusesOf(String bucket, Set<String> keys) {
         if (keys.isEmpty()) {
@@ -392,7 +417,7 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
             }
             String[] f = line.split("\t", -1);
             versions.put(BackfillPage.PageVersion.ref(f[0], f[1]), new Line(f[0], f[1], Long.parseLong(f[2]), f[3].isEmpty() ? null : f[3],
-                    "1".equals(f[4]), f[5].isEmpty() ? List.of() : List.of(f[5].split(","))));
+                    "1".equals(f[4]), f[5].isEmpty() ? List.of() : List.of(f[5].split(",")), f.length > 6 ? Integer.parseInt(f[6]) : -1));
         }
         Map<String, SiteAnswer> answers = new HashMap<>();
         item.forEach((name, value) -> {

@@ -46,4 +46,11 @@ public interface BackfillJobStore {
      * come, and the job's counters, once per part (an outcome delivered again changes nothing). True when it was new.
      */
     boolean recordOutcome(PageOutcome outcome);
+
+    /**
+     * The page {@code outcome} answers, as recorded, with only the versions its site has completed there (none of them put
+     * back, none FAILED or SKIPPED): what a source that keeps each version's status in the version itself (CloudServer's
+     * {@code replicationInfo}) is told, once the page is done at that site. Empty for a page not recorded.
+     */
+    Optional<BackfillPage> completedAt(PageOutcome outcome);
 }

@@ -13,11 +13,17 @@ public final class CloudServerVersionIds {
     private CloudServerVersionIds() {
     }
 
+    /**
+     * The version a bucket held before versioning was enabled is {@code null} in both spellings (S3's name for it, which
+     * CloudServer's listing returns too); any other id is hex-encoded.
+     */
+    public static final String NULL_VERSION = "null";
+
     public static String toExternal(String internal) {
-        return HexFormat.of().formatHex(internal.getBytes(StandardCharsets.UTF_8));
+        return NULL_VERSION.equals(internal) ? internal : HexFormat.of().formatHex(internal.getBytes(StandardCharsets.UTF_8));
     }
 
     public static String toInternal(String external) {
-        return new String(HexFormat.of().parseHex(external), StandardCharsets.UTF_8);
+        return NULL_VERSION.equals(external) ? external : new String(HexFormat.of().parseHex(external), StandardCharsets.UTF_8);
     }
 }

@@ -141,10 +141,22 @@ public final class ObjectMetadata {
 
     /** A copy whose replicationInfo records {@code status} for {@code site} and the overall status that follows. */
     public ObjectMetadata withSiteStatus(String site, ReplicationStatus status) {
+        return withSiteStatus(site, status, null);
+    }
+
+    /**
+     * The same, for a document that may have no replication status yet: a version CloudServer stored before its bucket
+     * had a replication rule (its {@code replicationInfo} is there, with an empty status and no backends) starts from
+     * {@code whenNone}, the replicationInfo its rule gives (as CloudServer's own {@code getReplicationInfo} would have
+     * written at the put); the fields CloudServer keeps there besides ours stay. Backbeat's way of replicating existing
+     * objects (s3utils' crrExistingObjects) writes that same PENDING replicationInfo into each version first.
+     */
+    public ObjectMetadata withSiteStatus(String site, ReplicationStatus status, ReplicationInfo whenNone) {
         ObjectNode copy = document.deepCopy();
-        ReplicationInfo info = replicationInfo().orElseThrow(
+        ReplicationInfo info = replicationInfo().or(() -> java.util.Optional.ofNullable(whenNone)).orElseThrow(
                 () -> new IllegalStateException("object '" + objectKey() + "' has no replicationInfo"));
-        copy.set("replicationInfo", info.withSiteStatus(site, status).mergeInto((ObjectNode) copy.get("replicationInfo")));
+        ObjectNode target = copy.get("replicationInfo") instanceof ObjectNode existing ? existing : copy.putObject("replicationInfo");
+        copy.set("replicationInfo", info.withSiteStatus(site, status).mergeInto(target));
         return new ObjectMetadata(copy);
     }
 

@@ -13,4 +13,11 @@ class CloudServerVersionIdsTest {
         assertThat(external).startsWith("3938323034").hasSize(internal.length() * 2);
         assertThat(CloudServerVersionIds.toInternal(external)).isEqualTo(internal);
     }
+
+    /** A backfill lists objects put before versioning was enabled: their version is "null" at CloudServer's S3 API too. */
+    @Test
+    void theNullVersionIsSpelledTheSameBothWays() {
+        assertThat(CloudServerVersionIds.toInternal("null")).isEqualTo("null");
+        assertThat(CloudServerVersionIds.toExternal("null")).isEqualTo("null");
+    }
 }

@@ -34,6 +34,45 @@ class ObjectMetadataTest {
         assertThat(md.replicationInfo().orElseThrow().status()).as("original untouched").isEqualTo(ReplicationStatus.PENDING);
     }
 
+    /**
+     * A version CloudServer stored before its bucket had a replication rule: replicationInfo is there with CloudServer's
+     * empty defaults (ObjectMD's), no status. Setting a site's status takes its rule's replicationInfo (before: "has no
+     * replicationInfo", which sank the status processor's batch of a version verify --repair queued, every retry).
+     */
+    @Test
+    void aVersionStoredBeforeItsBucketHadRulesTakesItsRulesReplicationInfo() throws Exception {
+        ObjectNode document;
+        try (InputStream in = getClass().getResourceAsStream("/cloudserver-object-metadata.json")) {
+            document = (ObjectNode) new ObjectMapper().readTree(in);
+        }
+        document.set("replicationInfo", new ObjectMapper().readTree("""
+                {"status":"","backends":[],"content":[],"destination":"","storageClass":"","role":"","storageType":"",
+                 "dataStoreVersionId":"","isNFS":null}"""));
+        ObjectMetadata beforeRules = ObjectMetadata.of(document);
+        assertThat(beforeRules.replicationInfo()).isEmpty();
+        ObjectMetadata.ReplicationInfo ruleGives = new ObjectMetadata.ReplicationInfo(ReplicationStatus.PENDING,
+                List.of(new ObjectMetadata.Backend("s1", ReplicationStatus.PENDING, ""), new ObjectMetadata.Backend("s2", ReplicationStatus.PENDING, "")),
+                List.of("DATA", "METADATA"), "arn:aws:s3:::dst", "s1,s2", "arn:aws:iam::root:role/r,arn:aws:iam::root:role/r");
+
+        ObjectMetadata done = beforeRules.withSiteStatus("s1", ReplicationStatus.COMPLETED, ruleGives);
+
+        ObjectMetadata.ReplicationInfo info = done.replicationInfo().orElseThrow();
+        assertThat(info.status()).as("one site of two done").isEqualTo(ReplicationStatus.PROCESSING);
+        assertThat(info.backends()).extracting(ObjectMetadata.Backend::site, ObjectMetadata.Backend::status)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("s1", ReplicationStatus.COMPLETED),
+                        org.assertj.core.groups.Tuple.tuple("s2", ReplicationStatus.PENDING));
+        assertThat(done.toJson().at("/replicationInfo/destination").asText()).isEqualTo("arn:aws:s3:::dst");
+        assertThat(done.toJson().at("/replicationInfo/role").asText()).isEqualTo("arn:aws:iam::root:role/r,arn:aws:iam::root:role/r");
+        assertThat(done.toJson().at("/replicationInfo/isNFS").isNull()).as("CloudServer's other fields stay").isTrue();
+        assertThat(done.toJson().at("/location/0/key").asText()).as("the rest of the document stays").isEqualTo(document.at("/location/0/key").asText());
+        ObjectMetadata withRulesAlready = ObjectMetadata.of(document.deepCopy()).withSiteStatus("s2", ReplicationStatus.FAILED, ruleGives)
+                .withSiteStatus("s1", ReplicationStatus.COMPLETED, ruleGives);
+        assertThat(withRulesAlready.replicationInfo().orElseThrow().status()).as("once there, the document's own is taken")
+                .isEqualTo(ReplicationStatus.FAILED);
+        assertThat(withRulesAlready.replicationInfo().orElseThrow().backends()).extracting(ObjectMetadata.Backend::status)
+                .containsExactly(ReplicationStatus.COMPLETED, ReplicationStatus.FAILED);
+    }
+
     @Test
     void buildsDocumentsForSourcesWithoutCloudServerMetadata() {
         ObjectMetadata md = ObjectMetadata.builder("k", "v1").contentLength(5).contentHeader("Content-Type", "text/plain")
