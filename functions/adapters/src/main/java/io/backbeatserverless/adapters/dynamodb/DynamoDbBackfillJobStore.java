@@ -54,6 +54,8 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
     private static final String PAGES = "#pages/";
     private static final String PAGE_VERSIONS = "#pageversions/";
     private static final String COUNTERS = "#backfill/";
+    /** On a page: the source was told of the versions that site completed (a CloudServer source's write-back). */
+    private static final String TOLD = "told:";
     private static final char AFTER_KEY = '\u0001';
 
     private final DynamoDbClient dynamo;
@@ -156,7 +158,7 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
         if (page.listedAt() != null) {
             item.put("listedAt", s(page.listedAt()));
         }
-        item.put("rules", s(page.rules())); // a few hundred bytes a page: what a source keeping statuses itself is told (completedAt)
+        item.put("rules", s(page.rules())); // a few hundred bytes a page: what a source keeping statuses itself is told (completedUntold)
         putIfAbsent(item);
     }
 
@@ -362,12 +364,12 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
     }
 
     @Override
-    public Optional<BackfillPage> completedAt(PageOutcome outcome) {
+    public Optional<BackfillPage> completedUntold(PageOutcome outcome) {
         String sortKey = pageSortKey(outcome.throughKey(), outcome.jobId(), outcome.number());
         Map<String, AttributeValue> item = dynamo.getItem(r -> r.tableName(table).consistentRead(true)
                 .key(key(PAGES + outcome.bucket(), sortKey))).item();
-        if (item == null || !item.containsKey("job") || !item.containsKey("rules")) {
-            return Optional.empty(); // never saved (its job removed), or saved before pages kept their rules
+        if (item == null || !item.containsKey("job") || !item.containsKey("rules") || item.containsKey(TOLD + outcome.site())) {
+            return Optional.empty(); // never saved (its job removed), saved before pages kept their rules, or told already
         }
         StoredPage stored = toPage(item, versionsOf(outcome.bucket(), sortKey));
         SiteAnswer answer = stored.answers().get(outcome.site());
@@ -383,6 +385,19 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
         });
         return Optional.of(new BackfillPage(stored.jobId(), stored.number(), 0, outcome.bucket(), null, stored.afterKey(), stored.throughKey(),
                 List.of(outcome.site()), item.get("rules").s(), completed, str(item, "listedAt")));
+    }
+
+    @Override
+    public void sourceTold(PageOutcome outcome) {
+        String sortKey = pageSortKey(outcome.throughKey(), outcome.jobId(), outcome.number());
+        try {
+            dynamo.updateItem(r -> r.tableName(table).key(key(PAGES + outcome.bucket(), sortKey)).updateExpression("SET #told = :at")
+                    .conditionExpression("attribute_exists(#pk)")
+                    .expressionAttributeNames(Map.of("#told", TOLD + outcome.site(), "#pk", TableSchemas.STATUS_PK))
+                    .expressionAttributeValues(Map.of(":at", s(outcome.timestamp() == null ? "" : outcome.timestamp()))));
+        } catch (ConditionalCheckFailedException gone) {
+            // the page's job was removed meanwhile: nothing to note
+        }
     }
 
     /** The versions of stored pages covering these keys, by reference, newest job's page last. */

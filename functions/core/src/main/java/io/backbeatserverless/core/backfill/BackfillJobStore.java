@@ -50,7 +50,11 @@ public interface BackfillJobStore {
     /**
      * The page {@code outcome} answers, as recorded, with only the versions its site has completed there (none of them put
      * back, none FAILED or SKIPPED): what a source that keeps each version's status in the version itself (CloudServer's
-     * {@code replicationInfo}) is told, once the page is done at that site. Empty for a page not recorded.
+     * {@code replicationInfo}) is told, once the page is done at that site. Empty for a page not recorded, or whose source
+     * was told already ({@link #sourceTold}).
      */
-    Optional<BackfillPage> completedAt(PageOutcome outcome);
+    Optional<BackfillPage> completedUntold(PageOutcome outcome);
+
+    /** Notes that the source was told of every version {@code outcome}'s site completed on its page. */
+    void sourceTold(PageOutcome outcome);
 }

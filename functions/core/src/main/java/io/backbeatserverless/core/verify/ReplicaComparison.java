@@ -41,12 +41,34 @@ public final class ReplicaComparison {
         if (compareEtags && isContentMd5(source.eTag()) && isContentMd5(replica.eTag()) && !source.eTag().equals(replica.eTag())) {
             differences.add("ETag " + source.eTag() + " at the source, " + replica.eTag() + " at the site");
         }
-        mapDifferences("", source.contentHeaders(), replica.contentHeaders(), differences);
+        mapDifferences("", source.contentHeaders(), withoutDefaultType(source.contentHeaders(), replica.contentHeaders()), differences);
         mapDifferences("metadata ", source.userMetadata(), replica.userMetadata(), differences);
         if (!replica.replica()) {
             differences.add("the replica marker is missing at the site");
         }
         return differences;
+    }
+
+    /**
+     * The types a store gives an object whose PUT names none: S3's {@code binary/octet-stream} (the AWS SDKs' documented
+     * default for ContentType) and {@code application/octet-stream} (what the SDK v2 sends for a body of no stated type,
+     * and many stores' default).
+     */
+    private static final java.util.Set<String> NO_TYPE_DEFAULTS = java.util.Set.of("binary/octet-stream", "application/octet-stream");
+
+    /**
+     * The replica's content headers, with a default Content-Type left out where the source has none. CloudServer keeps no
+     * type for an object put without one, and its GET names none; any S3 site gives the replica a type all the same (found
+     * by hand against CloudServer 8.8.35: every replica of such objects read DIVERGENT, and no repair could change it).
+     */
+    private static Map<String, String> withoutDefaultType(Map<String, String> source, Map<String, String> replica) {
+        String type = replica.get("content-type");
+        if (source.containsKey("content-type") || type == null || !NO_TYPE_DEFAULTS.contains(type.toLowerCase(java.util.Locale.ROOT))) {
+            return replica;
+        }
+        Map<String, String> rest = new java.util.TreeMap<>(replica);
+        rest.remove("content-type");
+        return rest;
     }
 
     /** A single-part upload's ETag: the MD5 of the bytes (32 hex digits). A multipart ETag ends with -<parts>. */
