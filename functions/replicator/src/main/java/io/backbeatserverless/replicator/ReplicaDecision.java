@@ -14,7 +14,7 @@ import java.util.Optional;
  *       there (a replay); a change of its tags alone re-tags it. A forced copy goes on.</li>
  *   <li>A change of an older version's tags alone re-tags that version's replica, if the site has one.</li>
  *   <li>The site's newest replica is of a newer source version: this one is superseded (an older version, or an older
- *       delete marker, must never hide a newer one).</li>
+ *       delete marker, must never hide a newer one), unless its replica is beneath the newer one, where it is there.</li>
  *   <li>A version or a delete marker that would go over delete markers on top is superseded when a newer marker of the source is
  *       replicated already (they stand for it).</li>
  *   <li>A delete marker is replicated as one (as many as the source has there: {@code S3SiteReplicator}).</li>
@@ -29,8 +29,12 @@ public final class ReplicaDecision {
 
     /** What the decision may need to know beyond the first look. */
     public enum Question {
-        /** The site's version holding the replica of this source version, beneath newer ones (empty: none). */
-        OLDER_REPLICA_TO_RETAG,
+        /**
+         * The site's version holding the replica of this source version, beneath newer ones (empty: none): for a change of
+         * an older version's tags, the replica to re-tag; for a version superseded at the site, whether it is there all the
+         * same (replicated before the newer one).
+         */
+        REPLICA_BENEATH,
         /** Whether the source version the site's newest replica is of is newer than this one (the source's order). */
         SITE_REPLICA_NEWER,
         /** The newest source delete marker above this version already replicated to the site, if any. */
@@ -55,7 +59,7 @@ public final class ReplicaDecision {
      * @param version          the source version (the source API's spelling)
      * @param siteReplicaOf    the source version the site's newest replica is of; null when the site has none
      * @param markerOnTop      whether delete markers are on top of the key at the site
-     * @param olderReplica     the answer to {@link Question#OLDER_REPLICA_TO_RETAG}; null until asked
+     * @param olderReplica     the answer to {@link Question#REPLICA_BENEATH}; null until asked
      * @param siteReplicaNewer the answer to {@link Question#SITE_REPLICA_NEWER}; null until asked
      * @param newerMarker      the answer to {@link Question#NEWER_MARKER_REPLICATED}; null until asked
      */
@@ -88,7 +92,7 @@ public final class ReplicaDecision {
             }
             if (facts.metadataOnly() && !facts.forceCopy()) {
                 if (facts.olderReplica() == null) {
-                    return new Ask(Question.OLDER_REPLICA_TO_RETAG);
+                    return new Ask(Question.REPLICA_BENEATH);
                 }
                 if (facts.olderReplica().isPresent()) {
                     return new Act(Action.RETAG_OLDER);
@@ -98,6 +102,18 @@ public final class ReplicaDecision {
                 return new Ask(Question.SITE_REPLICA_NEWER);
             }
             if (facts.siteReplicaNewer()) {
+                // Replicated before the newer one (a page of a second backfill job, or a replay, over a key the live path has
+                // written since): it is there, COMPLETED. Before, such a version read SKIPPED "superseded" while its replica was
+                // at the site (found by hand on CloudServer: a second job beside live writes). An S3 site's delete marker
+                // names no source version, so a marker cannot be found this way: it stays superseded.
+                if (!facts.deleteMarker() && !facts.forceCopy()) {
+                    if (facts.olderReplica() == null) {
+                        return new Ask(Question.REPLICA_BENEATH);
+                    }
+                    if (facts.olderReplica().isPresent()) {
+                        return new Act(Action.ALREADY_THERE);
+                    }
+                }
                 return new Act(Action.SKIP_NEWER_VERSION);
             }
         }

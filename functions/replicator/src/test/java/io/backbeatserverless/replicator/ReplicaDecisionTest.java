@@ -42,7 +42,7 @@ class ReplicaDecisionTest {
     @Test
     void aTagChangeOfAnOlderVersionReTagsItsReplicaBeneathOrFallsBackToTheOrderCheck() {
         Facts tagChange = new Facts("v1", false, true, false, 10, "v2", false);
-        assertThat(next(tagChange)).isEqualTo(new Ask(Question.OLDER_REPLICA_TO_RETAG));
+        assertThat(next(tagChange)).isEqualTo(new Ask(Question.REPLICA_BENEATH));
         assertThat(next(tagChange.withOlderReplica(Optional.of("site-v1")))).isEqualTo(new Act(Action.RETAG_OLDER));
         assertThat(next(tagChange.withOlderReplica(Optional.empty()))).isEqualTo(new Ask(Question.SITE_REPLICA_NEWER));
         assertThat(next(tagChange.withOlderReplica(Optional.empty()).withSiteReplicaNewer(true))).isEqualTo(new Act(Action.SKIP_NEWER_VERSION));
@@ -52,11 +52,21 @@ class ReplicaDecisionTest {
     void anOlderVersionNeverGoesOverANewerReplicaAndANewerOneDoes() {
         Facts older = version("v3", false);
         assertThat(next(older)).isEqualTo(new Ask(Question.SITE_REPLICA_NEWER));
-        assertThat(next(older.withSiteReplicaNewer(true))).isEqualTo(new Act(Action.SKIP_NEWER_VERSION));
+        assertThat(next(older.withSiteReplicaNewer(true))).as("is it there beneath?").isEqualTo(new Ask(Question.REPLICA_BENEATH));
+        assertThat(next(older.withSiteReplicaNewer(true).withOlderReplica(Optional.empty()))).isEqualTo(new Act(Action.SKIP_NEWER_VERSION));
         assertThat(next(older.withSiteReplicaNewer(false))).isEqualTo(new Act(Action.COPY_STREAMED));
         Facts olderMarker = new Facts("m2", true, false, false, 0, "v3", false);
         assertThat(next(olderMarker.withSiteReplicaNewer(true))).as("an older marker too").isEqualTo(new Act(Action.SKIP_NEWER_VERSION));
         assertThat(next(olderMarker.withSiteReplicaNewer(false))).isEqualTo(new Act(Action.REPLICATE_MARKER));
+    }
+
+    /** Before: SKIPPED "superseded" while its replica was at the site, beneath the newer one. */
+    @Test
+    void aSupersededVersionWhoseReplicaIsBeneathTheNewerOneIsThere() {
+        Facts replicatedBefore = version("v3", false).withSiteReplicaNewer(true).withOlderReplica(Optional.of("site-v3"));
+        assertThat(next(replicatedBefore)).isEqualTo(new Act(Action.ALREADY_THERE));
+        Facts forced = new Facts("v3", false, false, true, 10, "v4", false).withSiteReplicaNewer(true);
+        assertThat(next(forced)).as("a forced copy is not answered by a replica beneath").isEqualTo(new Act(Action.SKIP_NEWER_VERSION));
     }
 
     @Test
