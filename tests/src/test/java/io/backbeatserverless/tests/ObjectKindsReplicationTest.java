@@ -268,12 +268,8 @@ class ObjectKindsReplicationTest extends StackScenario {
         history.versions().forEach(v -> modified.put(v.versionId(), v.lastModified().toString()));
         history.deleteMarkers().forEach(d -> modified.put(d.versionId(), d.lastModified().toString()));
 
-        SiteConfig site = new SiteConfig(SharedStack.AWS_LOCATION, SiteConfig.TYPE_AWS_S3,
-                stack.config.requireSite(SharedStack.AWS_LOCATION).endpoint(), siteBucket, true);
-        var settings = stack.config.replicator();
-        try (S3Client destination = AwsClients.s3(site.endpoint(), 4, false)) {
-            S3SiteReplicator replicator = new S3SiteReplicator(site, stack.source, destination, settings,
-                    Retrier.standard(settings.retryPolicy(), java.time.Clock.systemUTC(), ReplicationErrors::isRetryable), v -> v);
+        try (S3Client destination = AwsClients.s3(stack.config.requireSite(SharedStack.AWS_LOCATION).endpoint(), 4, false)) {
+            S3SiteReplicator replicator = awsLocationReplicator(siteBucket, destination);
             // The newer version and marker arrive; the first marker's own attempt had failed.
             assertThat(replicator.replicate(entryFor(bucket, "late", version, List.of("DATA", "METADATA"), 7, modified.get(version), false))
                     .status()).isEqualTo(ReplicationStatus.COMPLETED);
@@ -303,12 +299,8 @@ class ObjectKindsReplicationTest extends StackScenario {
         String siteBucket = bucket + "-dest";
         String older = put(bucket, "k", "older".getBytes(StandardCharsets.UTF_8));
         String newer = put(bucket, "k", "newer!".getBytes(StandardCharsets.UTF_8));
-        SiteConfig site = new SiteConfig(SharedStack.AWS_LOCATION, SiteConfig.TYPE_AWS_S3,
-                stack.config.requireSite(SharedStack.AWS_LOCATION).endpoint(), siteBucket, true);
-        var settings = stack.config.replicator();
-        try (S3Client destination = AwsClients.s3(site.endpoint(), 4, false)) {
-            S3SiteReplicator replicator = new S3SiteReplicator(site, stack.source, destination, settings,
-                    Retrier.standard(settings.retryPolicy(), java.time.Clock.systemUTC(), ReplicationErrors::isRetryable), v -> v);
+        try (S3Client destination = AwsClients.s3(stack.config.requireSite(SharedStack.AWS_LOCATION).endpoint(), 4, false)) {
+            S3SiteReplicator replicator = awsLocationReplicator(siteBucket, destination);
             assertThat(replicator.replicate(entryFor(bucket, "k", older, List.of("DATA", "METADATA"), 5)).status()).isEqualTo(ReplicationStatus.COMPLETED);
             assertThat(replicator.replicate(entryFor(bucket, "k", newer, List.of("DATA", "METADATA"), 6)).status()).isEqualTo(ReplicationStatus.COMPLETED);
 
@@ -484,6 +476,15 @@ class ObjectKindsReplicationTest extends StackScenario {
      * A versioned source bucket with no rule (these tests drive a replicator themselves) and its versioned bucket at the
      * site, named as the source's with "-dest"; returns the source's.
      */
+    /** The aws-location site's replicator into {@code siteBucket}, with the stack's settings, as the function builds it. */
+    private static S3SiteReplicator awsLocationReplicator(String siteBucket, S3Client destination) {
+        SiteConfig site = new SiteConfig(SharedStack.AWS_LOCATION, SiteConfig.TYPE_AWS_S3,
+                stack.config.requireSite(SharedStack.AWS_LOCATION).endpoint(), siteBucket, true);
+        var settings = stack.config.replicator();
+        return new S3SiteReplicator(site, stack.source, destination, settings,
+                Retrier.standard(settings.retryPolicy(), java.time.Clock.systemUTC(), ReplicationErrors::isRetryable), v -> v);
+    }
+
     private static String versionedPair(String prefix) {
         String bucket = prefix + "-" + Long.toHexString(System.nanoTime());
         for (var s3 : List.of(stack.source, stack.destination)) {
