@@ -84,6 +84,47 @@ class StatusRetentionTest extends StackScenario {
         assertThat(expiry(key)).isNull();
     }
 
+    /**
+     * A backfill page (its item and its versions' item) expires once every site it goes to answered it whole, as a version's
+     * record does once COMPLETED everywhere; a part put back keeps it. Before: page items were kept for ever (two items per
+     * thousand versions backfilled, the versions' one up to a few hundred KB).
+     */
+    @Test
+    void aBackfillPageExpiresOnceEverySiteAnsweredItWhole() {
+        String bucket = "pages-" + UUID.randomUUID().toString().substring(0, 8);
+        var jobs = new io.backbeatserverless.adapters.dynamodb.DynamoDbBackfillJobStore(stack.dynamo, table, RETENTION, Clock.fixed(NOW, ZoneOffset.UTC));
+        String rules = """
+                {"Role":"r","Rules":[{"ID":"ab","Status":"Enabled","Prefix":"","Destination":{"Bucket":"arn:aws:s3:::d","StorageClass":"a,b"}}]}""";
+        var versions = List.of(new io.backbeatserverless.core.backfill.BackfillPage.PageVersion("k1", "v1", 3, "e", NOW.toString(), false, 0, Map.of()),
+                new io.backbeatserverless.core.backfill.BackfillPage.PageVersion("k2", "v1", 3, "e", NOW.toString(), false, 0, Map.of()));
+        var page = new io.backbeatserverless.core.backfill.BackfillPage("job-" + bucket, 1, 0, bucket, null, null, "k2", List.of("a", "b"), rules,
+                versions, NOW.toString());
+        jobs.savePage(page);
+
+        jobs.recordOutcome(pageOutcome(page, "a", 0, List.of()));
+        assertThat(pageExpiries(bucket)).as("site b has not answered").containsOnlyNulls().hasSize(2);
+        jobs.recordOutcome(pageOutcome(page, "b", 0, List.of(versions.get(1).ref())));
+        assertThat(pageExpiries(bucket)).as("site b put a part back").containsOnlyNulls();
+        jobs.recordOutcome(pageOutcome(page, "b", 1, List.of()));
+        assertThat(pageExpiries(bucket)).as("answered whole everywhere").containsOnly(NOW.plus(RETENTION).getEpochSecond()).hasSize(2);
+    }
+
+    private static io.backbeatserverless.core.backfill.PageOutcome pageOutcome(io.backbeatserverless.core.backfill.BackfillPage page, String site,
+                                                                              int part, List<String> remaining) {
+        return new io.backbeatserverless.core.backfill.PageOutcome(page.jobId(), page.number(), part, page.bucket(), page.throughKey(), site,
+                2 - remaining.size(), 6, 0, 0, List.of(), remaining, NOW.toString());
+    }
+
+    /** The expiry of the page's item and of its versions' item, as stored (epoch seconds, or null). */
+    private static List<Long> pageExpiries(String bucket) {
+        return java.util.stream.Stream.of("#pages/" + bucket, "#pageversions/" + bucket)
+                .flatMap(partition -> stack.dynamo.query(r -> r.tableName(table).consistentRead(true).keyConditionExpression("#pk = :pk")
+                        .expressionAttributeNames(Map.of("#pk", TableSchemas.STATUS_PK))
+                        .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(partition)))).items().stream())
+                .map(item -> item.get(TableSchemas.TTL_ATTRIBUTE) == null ? null : Long.parseLong(item.get(TableSchemas.TTL_ATTRIBUTE).n()))
+                .toList();
+    }
+
     private static void record(String key, String site, ReplicationStatus status, List<String> sites) {
         store.recordOutcome(outcome(key, site, status, sites), null);
     }

@@ -146,7 +146,8 @@ public final class StatusRecorder implements AutoCloseable {
             }
             dynamo.close();
         }, events, Duration.ofMinutes(eventSettings.thresholdMinutes()), EmfReplicationMetrics.create(),
-                new io.backbeatserverless.adapters.dynamodb.DynamoDbBackfillJobStore(dynamo, tables.status()));
+                new io.backbeatserverless.adapters.dynamodb.DynamoDbBackfillJobStore(dynamo, tables.status(),
+                        Duration.ofDays(config.ops().statusRetentionDays()), clock));
     }
 
     /** An outcome as read from the status topic. */

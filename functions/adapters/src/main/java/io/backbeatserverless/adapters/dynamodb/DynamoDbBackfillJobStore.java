@@ -13,6 +13,7 @@ import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 
 import java.io.ByteArrayOutputStream;
@@ -60,10 +61,24 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
 
     private final DynamoDbClient dynamo;
     private final String table;
+    private final java.time.Duration answeredRetention;
+    private final java.time.Clock clock;
 
     public DynamoDbBackfillJobStore(DynamoDbClient dynamo, String table) {
+        this(dynamo, table, null, java.time.Clock.systemUTC());
+    }
+
+    /**
+     * @param answeredRetention how long a page's items are kept once every site it goes to has answered it whole (the
+     *                          table's TTL attribute removes them then), as a version's record is kept once COMPLETED
+     *                          everywhere (ops.statusRetentionDays); its versions not COMPLETED have records of their own.
+     *                          Null: kept for ever
+     */
+    public DynamoDbBackfillJobStore(DynamoDbClient dynamo, String table, java.time.Duration answeredRetention, java.time.Clock clock) {
         this.dynamo = dynamo;
         this.table = table;
+        this.answeredRetention = answeredRetention == null || answeredRetention.isZero() ? null : answeredRetention;
+        this.clock = clock;
     }
 
     @Override
@@ -256,12 +271,43 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
         try {
             // On a page that exists (a page never saved, its job removed, is read by no one).
             names.put("#pk", TableSchemas.STATUS_PK);
-            dynamo.updateItem(r -> r.tableName(table).key(pageKey).updateExpression(update.toString())
+            Map<String, AttributeValue> page = dynamo.updateItem(r -> r.tableName(table).key(pageKey).updateExpression(update.toString())
                     .conditionExpression("attribute_exists(#pk) AND (attribute_not_exists(#tok) OR NOT contains(#tok, :token))")
-                    .expressionAttributeNames(names).expressionAttributeValues(values));
+                    .expressionAttributeNames(names).expressionAttributeValues(values).returnValues(ReturnValue.ALL_NEW)).attributes();
+            expireIfAnswered(outcome, pageKey, page);
             return true;
         } catch (ConditionalCheckFailedException already) {
+            if (outcome.last() && answeredRetention != null) {
+                // Delivered again: the expiry may be what the first delivery did not get to.
+                expireIfAnswered(outcome, pageKey, dynamo.getItem(r -> r.tableName(table).key(pageKey).consistentRead(true)).item());
+            }
             return false;
+        }
+    }
+
+    /**
+     * A page every site of it has answered whole (no part put back) expires with its versions' item after the retention:
+     * what it says of its versions is then as old as a completed version's record is when that expires.
+     */
+    private void expireIfAnswered(PageOutcome outcome, Map<String, AttributeValue> pageKey, Map<String, AttributeValue> page) {
+        if (answeredRetention == null || !outcome.last() || page == null || page.isEmpty() || page.containsKey(TableSchemas.TTL_ATTRIBUTE)
+                || !page.containsKey("sites")) {
+            return;
+        }
+        for (AttributeValue site : page.get("sites").l()) {
+            if (!page.containsKey("tok:" + site.s()) || page.containsKey("pend:" + site.s())) {
+                return;
+            }
+        }
+        AttributeValue expiry = n(clock.instant().plus(answeredRetention).getEpochSecond());
+        for (Map<String, AttributeValue> item : List.of(key(PAGE_VERSIONS + outcome.bucket(), pageKey.get(TableSchemas.STATUS_SK).s()), pageKey)) {
+            try {
+                dynamo.updateItem(r -> r.tableName(table).key(item).updateExpression("SET #ttl = :ttl").conditionExpression("attribute_exists(#pk)")
+                        .expressionAttributeNames(Map.of("#ttl", TableSchemas.TTL_ATTRIBUTE, "#pk", TableSchemas.STATUS_PK))
+                        .expressionAttributeValues(Map.of(":ttl", expiry)));
+            } catch (ConditionalCheckFailedException gone) {
+                // never written (a populator died between the two), or removed: nothing to expire
+            }
         }
     }
 
