@@ -129,13 +129,14 @@ final class ReplicaSite {
 
     /**
      * The site's version of the replica of source version {@code version}, among the key's versions there (newest first,
-     * each HEAD read for the source version it replicates); empty when none is. For changes of an older version's tags,
-     * which are rare: a HEAD per version of the key above it.
+     * each HEAD read for the source version it replicates); empty when none is. For changes of an older version's tags
+     * and versions superseded at the site, which are rare: a HEAD per version of the key above it, of its size only when
+     * {@code size} is given (a replica has its source version's size).
      */
-    Optional<String> siteVersionOf(String bucket, String key, String version) {
+    Optional<String> siteVersionOf(String bucket, String key, String version, Long size) {
         for (var page : destination.listObjectVersionsPaginator(r -> r.bucket(bucket).prefix(key))) {
             for (var v : page.versions()) {
-                if (v.key().equals(key) && version.equals(destination.headObject(r -> r.bucket(bucket).key(key).versionId(v.versionId()))
+                if (v.key().equals(key) && (size == null || size.equals(v.size())) && version.equals(destination.headObject(r -> r.bucket(bucket).key(key).versionId(v.versionId()))
                         .metadata().get(ReplicaMarkers.SOURCE_VERSION))) {
                     return Optional.of(v.versionId());
                 }

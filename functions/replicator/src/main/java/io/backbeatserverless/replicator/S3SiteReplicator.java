@@ -194,7 +194,11 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
             while ((step = ReplicaDecision.next(facts, settings.multipartThresholdBytes(), serverSideCopy)) instanceof ReplicaDecision.Ask ask) {
                 facts = switch (ask.question()) {
                     // A change of an older version's tags: its replica is beneath the latest at the site, re-tagged in place.
-                    case REPLICA_BENEATH -> facts.withOlderReplica(retrier.call(budget, () -> replicas.siteVersionOf(bucket, key, version)));
+                    case REPLICA_BENEATH -> {
+                        // A tag change's size is not the version's on every feed; a superseded version's is (its listing, its put).
+                        Long size = facts.metadataOnly() ? null : facts.size();
+                        yield facts.withOlderReplica(retrier.call(budget, () -> replicas.siteVersionOf(bucket, key, version, size)));
+                    }
                     case SITE_REPLICA_NEWER -> facts.withSiteReplicaNewer(retrier.call(budget, () -> sourceHistory.isNewer(entry.bucket(),
                             entry.objectKey(), atSite.get(SOURCE_VERSION_META), atSite.get(SOURCE_LAST_MODIFIED_META), version,
                             entry.metadata().lastModified())));
