@@ -14,6 +14,12 @@ import java.util.Map;
  */
 interface PageSite {
 
+    /**
+     * Whether several source buckets may write the same key at the site ({@code SiteConfig#keysSharedBySourceBuckets}):
+     * then a listing's sizes and ETags do not say whose replicas a key's entries are.
+     */
+    boolean keysSharedBySourceBuckets();
+
     /** The bucket at the site that {@code entry}'s replica goes to. */
     String destinationBucket(ReplicationEntry entry);
 

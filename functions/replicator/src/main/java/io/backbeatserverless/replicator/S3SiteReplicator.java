@@ -239,6 +239,11 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
     }
 
     @Override
+    public boolean keysSharedBySourceBuckets() {
+        return site.keysSharedBySourceBuckets();
+    }
+
+    @Override
     public String destinationBucket(ReplicationEntry entry) {
         return site.destinationBucket(entry.metadata());
     }

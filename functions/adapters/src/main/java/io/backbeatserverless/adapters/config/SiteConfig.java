@@ -82,6 +82,16 @@ public record SiteConfig(String name, String type, Endpoint endpoint, String buc
                 .map(i -> io.backbeatserverless.core.rules.ReplicationRule.bucketName(i.destination())).orElse(null);
     }
 
+    /**
+     * Whether several source buckets may write the same key here: every source bucket goes to this site's one bucket
+     * ({@code bucket} set) and keys are not prefixed by the source bucket ({@code bucketMatch}). Then a key's entries at
+     * the site, listed, may be another source bucket's replicas of the same bytes. Where each source bucket's rule names
+     * its own destination bucket, one source bucket is assumed per destination bucket.
+     */
+    public boolean keysSharedBySourceBuckets() {
+        return bucketMatch && bucket != null && !bucket.isBlank();
+    }
+
     /** The key of the replica: Backbeat's cloud locations prefix the source bucket unless bucketMatch. */
     public String destinationKey(String sourceBucket, String objectKey) {
         return bucketMatch ? objectKey : sourceBucket + "/" + objectKey;
