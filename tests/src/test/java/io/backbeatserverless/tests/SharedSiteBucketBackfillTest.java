@@ -5,6 +5,12 @@ import io.backbeatserverless.adapters.config.BackbeatConfig;
 import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.core.backfill.BackfillPage;
 import io.backbeatserverless.core.entry.EntryCodec;
+import io.backbeatserverless.core.verify.Finding;
+import io.backbeatserverless.core.verify.VerifyRequest;
+import io.backbeatserverless.core.verify.VerifyRun;
+import io.backbeatserverless.adapters.dynamodb.DynamoDbRuleStore;
+import io.backbeatserverless.adapters.dynamodb.TableSchemas;
+import io.backbeatserverless.verifier.Verifier;
 import io.backbeatserverless.replicator.BatchReplicator;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -12,6 +18,7 @@ import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
@@ -25,7 +32,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Replication's many-to-one), the same key and the same bytes in both: each source version gets a replica of its own.
  * Before, the second bucket's backfill page took the first one's replica for its own (a listing says sizes and ETags,
  * not whose replica an entry is) and copied nothing, COMPLETED (found by the CloudServer benchmark's backfill runs).
- * The stack's S3 servers and Kafka; the replicator in this JVM, as BatchReplicator.create builds it.
+ * Verify by the listings had the same blind spot: a key such a site holds is read whole there (a HEAD says whose replica
+ * each entry is), or the other bucket's replica passes for the missing one's.
+ * The stack's S3 servers, Kafka and DynamoDB; the replicator and verify in this JVM, as BatchReplicator.create and
+ * Verifier.create build them (verify with a run table of its own, so that the stack's own verify worker, which knows
+ * another site bucket, never takes the run).
  */
 class SharedSiteBucketBackfillTest extends StackScenario {
 
@@ -36,12 +47,8 @@ class SharedSiteBucketBackfillTest extends StackScenario {
     @Test
     void eachSourceBucketsVersionGetsAReplicaOfItsOwnInASharedSiteBucket() throws Exception {
         String own = UUID.randomUUID().toString().substring(0, 8);
-        String siteBucket = "shared-" + own;
-        stack.destination.createBucket(r -> r.bucket(siteBucket));
-        stack.destination.putBucketVersioning(r -> r.bucket(siteBucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
-        BackbeatConfig config = stack.config.withSites(site -> site.name().equals(SharedStack.AWS_LOCATION)
-                ? new SiteConfig(site.name(), site.type(), site.endpoint(), siteBucket, true, site.verifyEtagMd5(), site.external(),
-                site.serverSideCopy(), site.deleteMarkerHeader()) : site);
+        String siteBucket = newSiteBucket(own);
+        BackbeatConfig config = sharedAt(siteBucket);
 
         try (BatchReplicator replicator = BatchReplicator.create(config, SharedStack.AWS_LOCATION, Clock.systemUTC())) {
             for (String source : List.of("first-" + own, "second-" + own)) {
@@ -70,6 +77,72 @@ class SharedSiteBucketBackfillTest extends StackScenario {
         assertThat(atSite).as("one replica per source version").hasSize(2);
         assertThat(atSite).extracting(v -> stack.destination.headObject(r -> r.bucket(siteBucket).key("same").versionId(v.versionId()))
                 .metadata().get("scal-version-id")).doesNotHaveDuplicates().doesNotContainNull();
+    }
+
+    @Test
+    void verifyByTheListingsReportsAVersionWhoseKeyHoldsAnotherSourceBucketsIdenticalReplica() throws Exception {
+        String own = UUID.randomUUID().toString().substring(0, 8);
+        String siteBucket = newSiteBucket(own);
+        var defaults = stack.config.dynamodb().tables();
+        // Rules from a rule table of its own: the stack's feed, which reads buckets' rules, leaves these buckets alone (no
+        // status is recorded for them but by this test).
+        BackbeatConfig.TableNames tables = new BackbeatConfig.TableNames(defaults.status(), defaults.failedEntries(), defaults.siteState(),
+                defaults.checkpoints(), defaults.metrics(), "rules-" + own, "verify-" + own);
+        TableSchemas.createMissing(stack.dynamo, tables, Duration.ofSeconds(30));
+        BackbeatConfig config = sharedAt(siteBucket).withDynamodb(new BackbeatConfig.DynamoDbSettings(stack.config.dynamodb().endpoint(), tables))
+                .withSource(new BackbeatConfig.SourceConfig(stack.config.source().type(), stack.config.source().endpoint(),
+                        stack.config.source().feed(), BackbeatConfig.SourceConfig.RULES_FROM_STORE));
+        String first = stack.newVersionedBucket("first");
+        String second = stack.newVersionedBucket("second");
+        var rules = new DynamoDbRuleStore(stack.dynamo, tables.rules());
+        rules.put(first, RULES);
+        rules.put(second, RULES);
+        String kept = putSame(first);
+        String lost = putSame(second);
+        try (BatchReplicator replicator = BatchReplicator.create(config, SharedStack.AWS_LOCATION, Clock.systemUTC())) {
+            var listed = stack.source.headObject(r -> r.bucket(first).key("same").versionId(kept));
+            BackfillPage page = new BackfillPage("job-" + first, 1, 0, first, null, null, "same", List.of(SharedStack.AWS_LOCATION), RULES,
+                    List.of(new BackfillPage.PageVersion("same", kept, listed.contentLength(), listed.eTag().replace("\"", ""),
+                            listed.lastModified().toString(), false, 0, Map.of())), Instant.now().toString());
+            assertThat(replicator.replicate(pageEvent(page)).completed()).isEqualTo(1);
+        }
+        // The site holds the first bucket's replica alone; the second bucket's version, the same bytes, has none there.
+
+        try (Verifier verifier = Verifier.create(config, Clock.systemUTC())) {
+            List<Finding> findings = new java.util.ArrayList<>();
+            for (String bucket : List.of(first, second)) {
+                String id = VerifyRun.newId(Instant.now());
+                verifier.runs().create(VerifyRun.started(id, new VerifyRequest(bucket, List.of(SharedStack.AWS_LOCATION), "", false,
+                        Duration.ZERO, false, 0), Instant.now()));
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
+                    verifier.worker("shared-keys-test").work(Duration.ofSeconds(10));
+                    return verifier.runs().find(id).orElseThrow().phase().finished();
+                });
+                assertThat(verifier.runs().find(id).orElseThrow().phase()).isEqualTo(VerifyRun.Phase.DONE);
+                findings.addAll(verifier.runs().findings(id, null, null, 100).findings());
+            }
+
+            assertThat(findings).extracting(f -> f.bucket() + " " + f.kind() + " " + f.versionId())
+                    .containsExactly(second + " MISSING " + lost);
+        }
+    }
+
+    private static String newSiteBucket(String own) {
+        String siteBucket = "shared-" + own;
+        stack.destination.createBucket(r -> r.bucket(siteBucket));
+        stack.destination.putBucketVersioning(r -> r.bucket(siteBucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
+        return siteBucket;
+    }
+
+    /** The stack's configuration with its AWS-type site writing into {@code siteBucket}, keys not naming the source bucket. */
+    private static BackbeatConfig sharedAt(String siteBucket) {
+        return stack.config.withSites(site -> site.name().equals(SharedStack.AWS_LOCATION)
+                ? new SiteConfig(site.name(), site.type(), site.endpoint(), siteBucket, true, site.verifyEtagMd5(), site.external(),
+                site.serverSideCopy(), site.deleteMarkerHeader()) : site);
+    }
+
+    private static String putSame(String bucket) {
+        return stack.source.putObject(r -> r.bucket(bucket).key("same"), RequestBody.fromString("the same bytes", StandardCharsets.UTF_8)).versionId();
     }
 
     private static KafkaEvent pageEvent(BackfillPage page) {
