@@ -103,8 +103,7 @@ final class MultipartCopier {
 
     long copy(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key,
               Set<String> mismatches, Instant deadline) throws Exception {
-        SourceObject object = retrier.call(budget, () -> SourceObject.of(ReplicaSite.fromSource("HEAD", () -> source.headObject(r -> r
-                .bucket(entry.bucket()).key(entry.objectKey()).versionId(version)))));
+        SourceObject object = retrier.call(budget, () -> replicas.headSource(entry, version));
         ReplicaSite.refuseReplica(object);
         CopyProgress resumed = resumableCopy(entry, version, object, bucket, key);
         try {
@@ -147,6 +146,7 @@ final class MultipartCopier {
     private long copyInParts(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key,
                              Set<String> mismatches, Instant deadline, SourceObject object, CopyProgress resumed) throws Exception {
         PartPlan plan = PartPlan.of(object.contentLength());
+        ReplicaProtection protection = replicas.protection(object);
         CopyProgress progress = resumed;
         if (progress == null) {
             List<Tag> tags = retrier.call(budget, () -> replicas.sourceTags(entry, version));
@@ -157,7 +157,9 @@ final class MultipartCopier {
             if (!tags.isEmpty()) {
                 create.tagging(Tagging.builder().tagSet(tags).build());
             }
-            String created = retrier.call(budget, () -> destination.createMultipartUpload(create.build()).uploadId());
+            protection.applyTo(create);
+            String created = retrier.call(budget, () -> replicas.writing(protection, bucket,
+                    () -> destination.createMultipartUpload(create.build()).uploadId()));
             Instant now = clock.instant();
             progress = new CopyProgress(site.name(), entry.bucket(), entry.objectKey(), version, object.eTag(), created, bucket, key,
                     List.of(), now, now.plus(settings.resumableUploadTtl()));
@@ -180,7 +182,7 @@ final class MultipartCopier {
         boolean resumable = false;
         try {
             long sent = uploadParts(budget, entry, version, bucket, key, uploadId, plan, completed, digests, mismatches, deadline, partsDone,
-                    object.eTag());
+                    object.eTag(), !protection.eTagNotMd5());
             if (java.util.Arrays.stream(completed).anyMatch(java.util.Objects::isNull)) {
                 resumable = true; // stopped for the deadline: every part done is saved, the upload stays for the next invocation
                 long parts = java.util.Arrays.stream(completed).filter(java.util.Objects::nonNull).count();
@@ -200,7 +202,7 @@ final class MultipartCopier {
                 return SourceObject.unquote(lost.noting(() -> destination.completeMultipartUpload(r -> r
                         .bucket(bucket).key(key).uploadId(uploadId).multipartUpload(u -> u.parts(completed)))).eTag());
             });
-            if (stored != null && stored.contains("-")) {
+            if (stored != null && stored.contains("-") && !protection.eTagNotMd5()) {
                 MessageDigest ofDigests = ReplicaSite.md5();
                 for (byte[] d : digests) {
                     ofDigests.update(d);
@@ -253,7 +255,7 @@ final class MultipartCopier {
      */
     private long uploadParts(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key, String uploadId,
                              PartPlan plan, CompletedPart[] completed, byte[][] digests, Set<String> mismatches, Instant deadline,
-                             PartsDone partsDone, String sourceETag) throws Exception {
+                             PartsDone partsDone, String sourceETag, boolean eTagsAreMd5) throws Exception {
         Semaphore permits = new Semaphore(settings.partConcurrency());
         AtomicBoolean failed = new AtomicBoolean();
         java.util.concurrent.atomic.AtomicLong slowestPartMs = new java.util.concurrent.atomic.AtomicLong(2_000);
@@ -273,7 +275,7 @@ final class MultipartCopier {
                     try {
                         long started = System.nanoTime();
                         uploadPart(budget, entry, version, bucket, key, uploadId, part, completed, digests, mismatches, partsDone,
-                                sourceETag);
+                                sourceETag, eTagsAreMd5);
                         sent.addAndGet(part.length());
                         slowestPartMs.accumulateAndGet((System.nanoTime() - started) / 1_000_000, Math::max);
                         return null;
@@ -298,7 +300,7 @@ final class MultipartCopier {
 
     private void uploadPart(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key, String uploadId,
                             PartPlan.Part part, CompletedPart[] completed, byte[][] digests, Set<String> mismatches,
-                            PartsDone partsDone, String sourceETag) throws Exception {
+                            PartsDone partsDone, String sourceETag, boolean eTagsAreMd5) throws Exception {
         if (serverSideCopy) {
             copyPart(budget, entry, version, bucket, key, uploadId, part, completed, digests, partsDone, sourceETag);
             return;
@@ -313,7 +315,9 @@ final class MultipartCopier {
                         RequestBody.fromInputStream(new DigestInputStream(data, md5), part.length()));
                 byte[] digest = md5.digest();
                 bytesReadFromSource.add(part.length());
-                replicas.verifyEtag(SourceObject.unquote(uploaded.eTag()), HexFormat.of().formatHex(digest), "part " + part.number(), mismatches);
+                if (eTagsAreMd5) {
+                    replicas.verifyEtag(SourceObject.unquote(uploaded.eTag()), HexFormat.of().formatHex(digest), "part " + part.number(), mismatches);
+                }
                 completed[part.number() - 1] = CompletedPart.builder().partNumber(part.number()).eTag(uploaded.eTag()).build();
                 digests[part.number() - 1] = digest;
                 partsDone.add(new CopyProgress.Part(part.number(), uploaded.eTag(), HexFormat.of().formatHex(digest)));

@@ -35,12 +35,39 @@ final class ReplicaSite {
     private final S3Client source;
     private final S3Client destination;
     private final Retrier retrier;
+    private final java.time.Clock clock;
 
-    ReplicaSite(SiteConfig site, S3Client source, S3Client destination, Retrier retrier) {
+    ReplicaSite(SiteConfig site, S3Client source, S3Client destination, Retrier retrier, java.time.Clock clock) {
         this.site = site;
         this.source = source;
         this.destination = destination;
         this.retrier = retrier;
+        this.clock = clock;
+    }
+
+    /** The lock and encryption a replica of {@code object} is written with at this site, now. */
+    ReplicaProtection protection(SourceObject object) {
+        return ReplicaProtection.of(object, site, clock.instant());
+    }
+
+    /**
+     * A write of a replica, with {@code protection}: a site bucket without Object Lock refuses a lock (400 InvalidRequest
+     * "Bucket is missing ObjectLockConfiguration"), which fails the version with S3 Replication's reason for it, never a copy
+     * without the lock.
+     */
+    <T> T writing(ReplicaProtection protection, String bucket, java.util.function.Supplier<T> write) {
+        try {
+            return write.get();
+        } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
+            if (!protection.lock().isNone() && e.statusCode() == 400 && e.awsErrorDetails() != null
+                    && "InvalidRequest".equals(e.awsErrorDetails().errorCode()) && e.awsErrorDetails().errorMessage() != null
+                    && e.awsErrorDetails().errorMessage().replace(" ", "").contains("ObjectLockConfiguration")) {
+                throw new ReplicationErrors.SiteRefusal("DstBucketObjectLockConfigMissing: site '" + site.name() + "' bucket '" + bucket
+                        + "' has no Object Lock, and the version has " + protection.lock() + "; enable Object Lock on the site bucket, then retry"
+                        + " (the version is not copied without its lock)", e);
+            }
+            throw e;
+        }
     }
 
 
@@ -185,13 +212,37 @@ final class ReplicaSite {
         }
     }
 
-    void retagReplica(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key, String replicaVersion)
+    /**
+     * A change of a version's metadata alone, applied to its replica in place (a change never re-copies the bytes): its tags,
+     * and its Object Lock (S3 Replication replicates later retention and legal hold changes too: "Replicating metadata
+     * changes"), each written only where the replica's differs. A GOVERNANCE retention is shortened or lifted with
+     * {@code x-amz-bypass-governance-retention} (the site's principal needs s3:BypassGovernanceRetention); S3 refuses any
+     * such change of a COMPLIANCE one, which fails with S3's reason.
+     */
+    void updateInPlace(Retrier.Budget budget, ReplicationEntry entry, String version, String bucket, String key, String replicaVersion)
             throws Exception {
         List<Tag> tags = retrier.call(budget, () -> sourceTags(entry, version));
         retrier.call(budget, () -> tags.isEmpty()
                 ? destination.deleteObjectTagging(r -> r.bucket(bucket).key(key).versionId(replicaVersion))
                 : destination.putObjectTagging(r -> r.bucket(bucket).key(key).versionId(replicaVersion)
                 .tagging(t -> t.tagSet(tags))));
+        java.time.Instant now = clock.instant();
+        SourceObject.ObjectLock wanted = retrier.call(budget, () -> headSource(entry, version)).lock().inForce(now);
+        var replica = retrier.call(budget, () -> destination.headObject(r -> r.bucket(bucket).key(key).versionId(replicaVersion)));
+        SourceObject.ObjectLock there = new SourceObject.ObjectLock(replica.objectLockModeAsString(), replica.objectLockRetainUntilDate(),
+                replica.objectLockLegalHoldStatusAsString()).inForce(now);
+        ReplicaProtection protection = new ReplicaProtection(wanted, null, null);
+        if (!java.util.Objects.equals(wanted.mode(), there.mode()) || !java.util.Objects.equals(wanted.retainUntil(), there.retainUntil())) {
+            retrier.call(budget, () -> writing(protection, bucket, () -> destination.putObjectRetention(r -> r.bucket(bucket).key(key)
+                    .versionId(replicaVersion).bypassGovernanceRetention(there.mode() != null ? Boolean.TRUE : null)
+                    .retention(wanted.mode() == null ? software.amazon.awssdk.services.s3.model.ObjectLockRetention.builder().build()
+                            : software.amazon.awssdk.services.s3.model.ObjectLockRetention.builder().mode(wanted.mode())
+                            .retainUntilDate(wanted.retainUntil()).build()))));
+        }
+        if (!java.util.Objects.equals(wanted.legalHold(), there.legalHold())) {
+            retrier.call(budget, () -> writing(protection, bucket, () -> destination.putObjectLegalHold(r -> r.bucket(bucket).key(key)
+                    .versionId(replicaVersion).legalHold(h -> h.status(wanted.legalHold() == null ? "OFF" : "ON")))));
+        }
     }
 
     List<Tag> sourceTags(ReplicationEntry entry, String version) {
@@ -244,8 +295,51 @@ final class ReplicaSite {
         try {
             return call.get();
         } catch (SdkException e) {
+            if (customerKeyNeeded(e)) {
+                // S3 Replication copies SSE-C objects (it holds no key either: it copies the ciphertext inside S3); a replicator
+                // reading through the S3 API cannot without the customer's key, which it is not given: skipped, with why.
+                throw new NotReplicable("the source version is encrypted with a customer-provided key (SSE-C), which the replicator"
+                        + " does not hold: the source refuses to read it (" + ReplicationErrors.describe(e) + ")");
+            }
             throw new SourceReadException(what + " from the source", e);
         }
+    }
+
+    /**
+     * The source's HEAD of a version, as what a replica must carry. A HEAD refused with 400 has no body to say why, so a
+     * one-byte GET asks again: an SSE-C version's answer then says so (and it is skipped), any other stays the HEAD's.
+     */
+    SourceObject headSource(ReplicationEntry entry, String version) {
+        return SourceObject.of(fromSource("HEAD", () -> {
+            try {
+                return source.headObject(r -> r.bucket(entry.bucket()).key(entry.objectKey()).versionId(version));
+            } catch (software.amazon.awssdk.services.s3.model.S3Exception refused) {
+                if (refused.statusCode() == 400) {
+                    try {
+                        source.getObject(r -> r.bucket(entry.bucket()).key(entry.objectKey()).versionId(version).range("bytes=0-0"),
+                                software.amazon.awssdk.core.sync.ResponseTransformer.toBytes());
+                    } catch (software.amazon.awssdk.services.s3.model.S3Exception why) {
+                        if (customerKeyNeeded(why)) {
+                            throw why;
+                        }
+                    }
+                }
+                throw refused;
+            }
+        }));
+    }
+
+    /**
+     * S3's answer to a read of an SSE-C version without its key: 400 InvalidRequest "The object was stored using a form of
+     * Server Side Encryption. The correct parameters must be provided to retrieve the object." (a HEAD's has no body).
+     */
+    private static boolean customerKeyNeeded(SdkException e) {
+        if (!(e instanceof software.amazon.awssdk.awscore.exception.AwsServiceException aws) || aws.statusCode() != 400) {
+            return false;
+        }
+        var details = aws.awsErrorDetails();
+        String message = details == null ? null : details.errorMessage();
+        return message != null && message.contains("Server Side Encryption") && message.contains("correct parameters");
     }
 
     static MessageDigest md5() {

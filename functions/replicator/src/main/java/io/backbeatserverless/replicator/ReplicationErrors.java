@@ -28,6 +28,9 @@ public final class ReplicationErrors {
 
     public static Kind classify(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SiteRefusal) {
+                return Kind.PERMANENT;
+            }
             if (t instanceof SourceReadException) {
                 // Only a version that is really gone may be skipped. A source that refuses us (403: wrong or expired
                 // credentials, a denied role, clock skew) is a failure with its reason, for an operator to fix and retry.
@@ -100,6 +103,9 @@ public final class ReplicationErrors {
     /** A one-line reason an operator can act on: the service's error code and message, or the exception. */
     public static String describe(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SiteRefusal) {
+                return t.getMessage();
+            }
             if (t instanceof AwsServiceException aws && aws.awsErrorDetails() != null) {
                 String side = hasSourceCause(failure) ? "source: " : "";
                 // An error answer to a HEAD has no body, so no code or message: its status says what there is to say.
@@ -144,6 +150,16 @@ public final class ReplicationErrors {
     public static final class SourceReadException extends RuntimeException {
         public SourceReadException(String what, Throwable cause) {
             super(what + ": " + cause.getMessage(), cause);
+        }
+    }
+
+    /**
+     * The site refuses what the version needs, for a reason no retry changes until an operator fixes the site (a bucket
+     * without the Object Lock the version's lock needs): permanent, and its message is the reason recorded.
+     */
+    public static final class SiteRefusal extends RuntimeException {
+        public SiteRefusal(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 

@@ -131,7 +131,7 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
         this.retrier = retrier;
         this.sourceVersionId = sourceVersionId;
         this.sourceHistory = new SourceHistory(source);
-        this.replicas = new ReplicaSite(site, source, destination, retrier);
+        this.replicas = new ReplicaSite(site, source, destination, retrier, clock);
         this.whole = new WholeObjectCopier(replicas, source, destination, retrier, bytesReadFromSource);
         this.parts = new MultipartCopier(site, replicas, source, destination, settings, retrier, sourceVersionId, copyProgress, clock,
                 serverSideCopy, bytesReadFromSource);
@@ -212,11 +212,11 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
             return switch (((ReplicaDecision.Act) step).action()) {
                 case ALREADY_THERE -> ReplicationOutcome.completed(budget.attempts(), 0);
                 case RETAG_LATEST -> {
-                    replicas.retagReplica(budget, entry, version, bucket, key, replica.orElseThrow().versionId());
+                    replicas.updateInPlace(budget, entry, version, bucket, key, replica.orElseThrow().versionId());
                     yield ReplicationOutcome.completed(budget.attempts(), 0);
                 }
                 case RETAG_OLDER -> {
-                    replicas.retagReplica(budget, entry, version, bucket, key, decided.olderReplica().orElseThrow());
+                    replicas.updateInPlace(budget, entry, version, bucket, key, decided.olderReplica().orElseThrow());
                     yield ReplicationOutcome.completed(budget.attempts(), 0);
                 }
                 case SKIP_NEWER_VERSION -> ReplicationOutcome.skipped("superseded: a newer version (source version "

@@ -109,18 +109,23 @@ final class WholeObjectCopier {
                 if (!tags.isEmpty()) {
                     put.tagging(Tagging.builder().tagSet(tags).build());
                 }
+                ReplicaProtection protection = replicas.protection(object);
+                protection.applyTo(put);
                 // Up to 1 MiB the body is read whole: a byte array is signed in one pass, while a stream is sent
                 // aws-chunked with a signature per chunk (costly per small object); larger bodies stay streamed.
                 InputStream digested = new DigestInputStream(data, md5);
                 RequestBody body = object.contentLength() <= SMALL_BODY_BYTES ? RequestBody.fromBytes(digested.readAllBytes())
                         : RequestBody.fromInputStream(digested, object.contentLength());
-                String stored = SourceObject.unquote(lost.noting(() -> destination.putObject(put.build(), body)).eTag());
+                String stored = SourceObject.unquote(lost.noting(() -> replicas.writing(protection, bucket,
+                        () -> destination.putObject(put.build(), body))).eTag());
                 bytesReadFromSource.add(object.contentLength());
                 String sent = HexFormat.of().formatHex(md5.digest());
                 if (object.eTagIsMd5() && !sent.equals(object.eTag())) {
                     throw new IntegrityException("bytes read from the source have MD5 " + sent + " but its ETag is " + object.eTag());
                 }
-                replicas.verifyEtag(stored, sent, "object", mismatches);
+                if (!protection.eTagNotMd5()) {
+                    replicas.verifyEtag(stored, sent, "object", mismatches);
+                }
                 return new Copied(object.contentLength(), stored);
             }
         });
@@ -140,14 +145,14 @@ final class WholeObjectCopier {
                           Set<String> mismatches, WriteCondition condition) throws Exception {
         ReplicaSite.AnswerLost lost = new ReplicaSite.AnswerLost();
         return retrier.call(budget, () -> {
-            SourceObject object = SourceObject.of(ReplicaSite.fromSource("HEAD", () -> source.headObject(r -> r
-                    .bucket(entry.bucket()).key(entry.objectKey()).versionId(version))));
+            SourceObject object = replicas.headSource(entry, version);
             ReplicaSite.refuseReplica(object);
             if (lost.workThere(() -> replicas.replicaOf(bucket, key, version, object.contentLength())
                     .filter(h -> !object.eTagIsMd5() || object.eTag().equals(SourceObject.unquote(h.eTag()))).isPresent())) {
                 return new Copied(object.contentLength(), object.eTag());
             }
-            CopyObjectRequest copy = CopyObjectRequest.builder()
+            ReplicaProtection protection = replicas.protection(object);
+            CopyObjectRequest.Builder copy = CopyObjectRequest.builder()
                     .sourceBucket(entry.bucket()).sourceKey(entry.objectKey()).sourceVersionId(version)
                     .copySourceIfMatch("\"" + object.eTag() + "\"")
                     .destinationBucket(bucket).destinationKey(key)
@@ -156,10 +161,11 @@ final class WholeObjectCopier {
                     .contentDisposition(object.contentDisposition()).contentEncoding(object.contentEncoding())
                     .contentLanguage(object.contentLanguage()).expires(object.expires())
                     .taggingDirective(TaggingDirective.COPY)
-                    .ifNoneMatch(condition.ifNoneMatch()).ifMatch(condition.ifMatch())
-                    .build();
-            String stored = SourceObject.unquote(lost.noting(() -> destination.copyObject(copy)).copyObjectResult().eTag());
-            if (object.eTagIsMd5()) {
+                    .ifNoneMatch(condition.ifNoneMatch()).ifMatch(condition.ifMatch());
+            protection.applyTo(copy);
+            String stored = SourceObject.unquote(lost.noting(() -> replicas.writing(protection, bucket,
+                    () -> destination.copyObject(copy.build()))).copyObjectResult().eTag());
+            if (object.eTagIsMd5() && !protection.eTagNotMd5()) {
                 replicas.verifyEtag(stored, object.eTag(), "object (copied by the site)", mismatches);
             }
             return new Copied(object.contentLength(), stored);

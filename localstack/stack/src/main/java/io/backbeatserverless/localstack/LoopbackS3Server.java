@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
 /**
  * An S3-compatible server (io.github.robothy:local-s3-rest) bound to one address, keeping the standard content
  * headers local-s3 alone would drop ({@link ContentHeaderKeeper}), doing S3's server-side copies as S3 does
- * and answering a delete marker's 404 as S3 does ({@link LocalS3Additions}), with object bytes on the heap or streamed to files ({@link LocalS3Services}). local-s3's own {@code LocalS3.start()} binds every interface and has no host
+ * and answering a delete marker's 404 as S3 does ({@link LocalS3Additions}), with S3's Object Lock and
+ * server-side encryption ({@link LocalS3LockAndEncryption}), with object bytes on the heap or streamed to files ({@link LocalS3Services}). local-s3's own {@code LocalS3.start()} binds every interface and has no host
  * option, so this class builds the same netty server around local-s3's router and binds the address given.
  *
  * <p>Run as its own JVM by {@link S3ServerProcess}: it prints {@code READY <port>} once listening,
@@ -71,8 +72,9 @@ public final class LoopbackS3Server implements Callable<Integer> {
         }
         S3EventNotifier notifier = eventQueueUrl != null ? new S3EventNotifier(eventQueueUrl, host, port) : null;
         var services = LocalS3Services.create(objectBytes, bytes);
-        var router = new LocalS3Additions(LocalS3RouterFactory.create(services),
-                services.getInstance(com.robothy.s3.core.service.ObjectService.class));
+        var objectService = services.getInstance(com.robothy.s3.core.service.ObjectService.class);
+        var router = new LocalS3LockAndEncryption(new LocalS3Additions(LocalS3RouterFactory.create(services), objectService), objectService,
+                java.time.Clock.systemUTC());
         FaultInjector injector = new FaultInjector();
         injector.configure(FaultInjector.Plan.parse(faults));
         int cores = Runtime.getRuntime().availableProcessors();

@@ -1,0 +1,63 @@
+package io.backbeatserverless.replicator;
+
+import io.backbeatserverless.adapters.config.SiteConfig;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.model.CopyObjectRequest;
+import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+
+import java.time.Instant;
+
+/**
+ * What a replica is written with of its source version's protection: its Object Lock and its encryption. The one place
+ * that decides both, for every way a replica is written (PutObject, CreateMultipartUpload, CopyObject).
+ * <ul>
+ *   <li>Object Lock as S3 Replication replicates it ("What is replicated": "S3 Object Lock retention information, if
+ *       there is any"): the retention mode and date while still in force (S3 refuses a retain-until date in the past),
+ *       and a legal hold ON. A site bucket without Object Lock refuses them (400 InvalidRequest "Bucket is missing
+ *       ObjectLockConfiguration"): the version FAILS with that reason, never copied without its lock. A PutObject
+ *       with a retention needs Content-MD5 or a checksum (PutObject API: "The Content-MD5 or
+ *       x-amz-sdk-checksum-algorithm header is required for any request to upload an object with a retention period
+ *       configured using Amazon S3 Object Lock"), which the clients here send only where an API requires one: asked
+ *       for by {@code checksumAlgorithm} then.</li>
+ *   <li>Encryption as the site's {@link SiteConfig.Encryption} says: by default the source's type (SSE-S3 stays SSE-S3,
+ *       SSE-KMS is written with the site's KMS key), as S3 Replication does ("Replicating encrypted objects").</li>
+ * </ul>
+ *
+ * @param lock       the lock the replica gets (nothing of it when the source has none in force)
+ * @param encryption {@code AES256}, {@code aws:kms}, or null for the site bucket's default
+ * @param kmsKeyId   with {@code aws:kms}: the site's key; null for its AWS managed key
+ */
+record ReplicaProtection(SourceObject.ObjectLock lock, String encryption, String kmsKeyId) {
+
+    static ReplicaProtection of(SourceObject source, SiteConfig site, Instant now) {
+        SourceObject.ObjectLock lock = source.lock() == null ? SourceObject.ObjectLock.NONE : source.lock().inForce(now);
+        SiteConfig.Encryption config = site.encryption() == null ? new SiteConfig.Encryption(null, null) : site.encryption();
+        String mode = config.replicaMode(source.encryption());
+        return new ReplicaProtection(lock, mode, SiteConfig.Encryption.SSE_KMS.equals(mode) ? config.kmsKeyId() : null);
+    }
+
+    /** Whether the replica's ETag is not the MD5 of its bytes (SSE-KMS), so that the site's answer cannot be checked by it. */
+    boolean eTagNotMd5() {
+        return SiteConfig.Encryption.SSE_KMS.equals(encryption);
+    }
+
+    PutObjectRequest.Builder applyTo(PutObjectRequest.Builder put) {
+        put.objectLockMode(lock.mode()).objectLockRetainUntilDate(lock.retainUntil()).objectLockLegalHoldStatus(lock.legalHold())
+                .serverSideEncryption(encryption).ssekmsKeyId(kmsKeyId);
+        if (!lock.isNone()) {
+            put.checksumAlgorithm(ChecksumAlgorithm.CRC32);
+        }
+        return put;
+    }
+
+    CreateMultipartUploadRequest.Builder applyTo(CreateMultipartUploadRequest.Builder create) {
+        return create.objectLockMode(lock.mode()).objectLockRetainUntilDate(lock.retainUntil()).objectLockLegalHoldStatus(lock.legalHold())
+                .serverSideEncryption(encryption).ssekmsKeyId(kmsKeyId);
+    }
+
+    CopyObjectRequest.Builder applyTo(CopyObjectRequest.Builder copy) {
+        return copy.objectLockMode(lock.mode()).objectLockRetainUntilDate(lock.retainUntil()).objectLockLegalHoldStatus(lock.legalHold())
+                .serverSideEncryption(encryption).ssekmsKeyId(kmsKeyId);
+    }
+}
