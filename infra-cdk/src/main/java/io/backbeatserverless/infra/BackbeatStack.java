@@ -87,11 +87,13 @@ public final class BackbeatStack extends Stack {
      * Writing replicas at an S3 site, on its objects: HEAD of the key and of a version; PUT, multipart uploads and
      * server-side copies (s3:PutObject, with their tags: s3:PutObjectTagging); a metadata-only change re-tags a version
      * (Put/DeleteObjectVersionTagging, with their unversioned forms); a delete marker (s3:DeleteObject); an abandoned
-     * upload aborted.
+     * upload aborted. A version's Object Lock is written with it and changed in place later (s3:PutObjectRetention,
+     * s3:PutObjectLegalHold, as S3 Replication's own role needs: its failure reasons DstPutRetentionNotPermitted and
+     * DstPutLegalHoldNotPermitted), a GOVERNANCE retention shortened or lifted with s3:BypassGovernanceRetention.
      */
     public static final List<String> SITE_WRITE_OBJECT_ACTIONS = List.of("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject",
             "s3:PutObjectTagging", "s3:PutObjectVersionTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging",
-            "s3:DeleteObject", "s3:AbortMultipartUpload");
+            "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:BypassGovernanceRetention");
     /** Verify at an S3 site, on its bucket: its versions, and the uploads left in progress. */
     public static final List<String> SITE_READ_BUCKET_ACTIONS = List.of("s3:ListBucket", "s3:ListBucketVersions",
             "s3:ListBucketMultipartUploads");
@@ -102,10 +104,12 @@ public final class BackbeatStack extends Stack {
     static final List<String> SOURCE_COPY_BUCKET_ACTIONS = List.of("s3:ListBucket", "s3:ListBucketVersions");
     /**
      * Copying from the source: HEAD and GET of the version, its tags; a server-side copy reads the same (CopyObject and
-     * UploadPartCopy of a version need s3:GetObjectVersion; a copy of its tags, s3:GetObjectVersionTagging).
+     * UploadPartCopy of a version need s3:GetObjectVersion; a copy of its tags, s3:GetObjectVersionTagging). A HEAD or GET
+     * answers a version's Object Lock only to a caller allowed s3:GetObjectRetention and s3:GetObjectLegalHold, and leaves
+     * it out silently otherwise ("Managing Object Lock"): without them every replica would be written unlocked.
      */
     static final List<String> SOURCE_COPY_OBJECT_ACTIONS = List.of("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging",
-            "s3:GetObjectVersionTagging");
+            "s3:GetObjectVersionTagging", "s3:GetObjectRetention", "s3:GetObjectLegalHold");
     /** Verify of the source: its versions. */
     static final List<String> SOURCE_READ_BUCKET_ACTIONS = List.of("s3:ListBucket", "s3:ListBucketVersions");
     /** Verify of the source: each version's metadata and tags. */

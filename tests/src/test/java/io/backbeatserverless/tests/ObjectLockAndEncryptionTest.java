@@ -55,7 +55,7 @@ class ObjectLockAndEncryptionTest extends StackScenario {
         String plain = stack.source.putObject(r -> r.bucket(bucket).key("plain"), RequestBody.fromString("plain")).versionId();
 
         try (S3Client destination = siteClient()) {
-            S3SiteReplicator replicator = replicator(bucket + "-dest", destination, new SiteConfig.Encryption(null, SITE_KEY));
+            S3SiteReplicator replicator = replicator(bucket + "-dest", destination, new io.backbeatserverless.core.metadata.ReplicaEncryption(null, SITE_KEY));
             assertThat(replicator.replicate(entryFor(bucket, "locked", locked, 14, List.of("DATA", "METADATA"))).status())
                     .isEqualTo(ReplicationStatus.COMPLETED);
             assertThat(replicator.replicate(entryFor(bucket, "plain", plain, 5, List.of("DATA", "METADATA"))).status())
@@ -158,6 +158,49 @@ class ObjectLockAndEncryptionTest extends StackScenario {
         }
     }
 
+    /**
+     * Verify reads a replica's lock and encryption (issue 30): a legal hold lifted at the site, a retention the replica
+     * lacks, and replicas encrypted with another KMS key than the site's configuration names are each reported, with
+     * what differs. The listings carry neither: a deep run (or the sample) reads them.
+     */
+    @Test
+    void verifyReportsALockOrAnEncryptionThatDriftedAtTheSite() throws Exception {
+        String bucket = lockedPair("drift", true);
+        String siteBucket = bucket + "-dest";
+        Instant until = Instant.now().plus(1, ChronoUnit.DAYS).truncatedTo(ChronoUnit.SECONDS);
+        String held = stack.source.putObject(r -> r.bucket(bucket).key("held").objectLockLegalHoldStatus(ObjectLockLegalHoldStatus.ON)
+                .checksumAlgorithm(ChecksumAlgorithm.CRC32), RequestBody.fromString("held")).versionId();
+        String retained = stack.source.putObject(r -> r.bucket(bucket).key("retained"), RequestBody.fromString("retained")).versionId();
+        String encrypted = stack.source.putObject(r -> r.bucket(bucket).key("encrypted").serverSideEncryption(ServerSideEncryption.AWS_KMS)
+                .ssekmsKeyId(SOURCE_KEY), RequestBody.fromString("encrypted")).versionId();
+        var encryption = new io.backbeatserverless.core.metadata.ReplicaEncryption(null, SITE_KEY);
+        try (S3Client destination = siteClient()) {
+            S3SiteReplicator replicator = replicator(siteBucket, destination, encryption);
+            for (var version : List.of(List.of("held", held, "4"), List.of("retained", retained, "8"), List.of("encrypted", encrypted, "9"))) {
+                assertThat(replicator.replicate(entryFor(bucket, version.get(0), version.get(1), Long.parseLong(version.get(2)),
+                        List.of("DATA", "METADATA"))).status()).isEqualTo(ReplicationStatus.COMPLETED);
+            }
+        }
+        String rules = """
+                {"Role":"arn:aws:iam::root:role/r","Rules":[{"ID":"all","Status":"Enabled","Prefix":"",
+                 "Destination":{"Bucket":"arn:aws:s3:::%s","StorageClass":"aws-location"}}]}""".formatted(siteBucket);
+        // The same configuration, but the site's key is now another: every SSE-KMS replica should be under it.
+        SiteConfig rotated = site(siteBucket, new io.backbeatserverless.core.metadata.ReplicaEncryption(null, SITE_KEY + "-rotated"));
+        VerifyInThisJvm verify = VerifyInThisJvm.of(stack, stack.config.withSites(s -> s.name().equals(SharedStack.AWS_LOCATION) ? rotated : s),
+                bucket, java.util.Map.of(bucket, rules));
+        stack.source.putObjectRetention(r -> r.bucket(bucket).key("retained").versionId(retained)
+                .retention(t -> t.mode(software.amazon.awssdk.services.s3.model.ObjectLockRetentionMode.GOVERNANCE).retainUntilDate(until)));
+        stack.destination.putObjectLegalHold(r -> r.bucket(siteBucket).key("held").legalHold(h -> h.status(ObjectLockLegalHoldStatus.OFF)));
+
+        assertThat(verify.findings(bucket, SharedStack.AWS_LOCATION, true))
+                .extracting(f -> f.key() + " " + f.kind() + " " + f.detail())
+                .containsExactlyInAnyOrder(
+                        "held DIVERGENT legal hold: 'ON' at the source, absent at the site",
+                        "retained DIVERGENT retention mode: 'GOVERNANCE' at the source, absent at the site; retain-until date: '" + until
+                                + "' at the source, absent at the site",
+                        "encrypted DIVERGENT KMS key: '" + SITE_KEY + "-rotated' expected at the site, '" + SITE_KEY + "' there");
+    }
+
     /** A versioned source bucket and its site bucket ({@code <bucket>-dest}), both with Object Lock or both without. */
     private static String lockedPair(String prefix, boolean objectLock) {
         return lockedPair(prefix, objectLock, objectLock);
@@ -176,9 +219,13 @@ class ObjectLockAndEncryptionTest extends StackScenario {
         return AwsClients.s3(stack.config.requireSite(SharedStack.AWS_LOCATION).endpoint(), 4, false);
     }
 
-    private static S3SiteReplicator replicator(String siteBucket, S3Client destination, SiteConfig.Encryption encryption) {
-        SiteConfig site = new SiteConfig(SharedStack.AWS_LOCATION, SiteConfig.TYPE_AWS_S3, stack.config.requireSite(SharedStack.AWS_LOCATION).endpoint(),
+    private static SiteConfig site(String siteBucket, io.backbeatserverless.core.metadata.ReplicaEncryption encryption) {
+        return new SiteConfig(SharedStack.AWS_LOCATION, SiteConfig.TYPE_AWS_S3, stack.config.requireSite(SharedStack.AWS_LOCATION).endpoint(),
                 siteBucket, true, null, false, null, null, encryption);
+    }
+
+    private static S3SiteReplicator replicator(String siteBucket, S3Client destination, io.backbeatserverless.core.metadata.ReplicaEncryption encryption) {
+        SiteConfig site = site(siteBucket, encryption);
         var settings = stack.config.replicator();
         return new S3SiteReplicator(site, stack.source, destination, settings,
                 Retrier.standard(settings.retryPolicy(), Clock.systemUTC(), ReplicationErrors::isRetryable), v -> v);

@@ -6,11 +6,6 @@ import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.core.backfill.BackfillPage;
 import io.backbeatserverless.core.entry.EntryCodec;
 import io.backbeatserverless.core.verify.Finding;
-import io.backbeatserverless.core.verify.VerifyRequest;
-import io.backbeatserverless.core.verify.VerifyRun;
-import io.backbeatserverless.adapters.dynamodb.DynamoDbRuleStore;
-import io.backbeatserverless.adapters.dynamodb.TableSchemas;
-import io.backbeatserverless.verifier.Verifier;
 import io.backbeatserverless.replicator.BatchReplicator;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -18,7 +13,6 @@ import software.amazon.awssdk.services.s3.model.BucketVersioningStatus;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
@@ -35,8 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Verify by the listings had the same blind spot: a key such a site holds is read whole there (a HEAD says whose replica
  * each entry is), or the other bucket's replica passes for the missing one's.
  * The stack's S3 servers, Kafka and DynamoDB; the replicator and verify in this JVM, as BatchReplicator.create and
- * Verifier.create build them (verify with a run table of its own, so that the stack's own verify worker, which knows
- * another site bucket, never takes the run).
+ * Verifier.create build them ({@link VerifyInThisJvm}: the stack's own verify worker knows another site bucket).
  */
 class SharedSiteBucketBackfillTest extends StackScenario {
 
@@ -83,20 +76,10 @@ class SharedSiteBucketBackfillTest extends StackScenario {
     void verifyByTheListingsReportsAVersionWhoseKeyHoldsAnotherSourceBucketsIdenticalReplica() throws Exception {
         String own = UUID.randomUUID().toString().substring(0, 8);
         String siteBucket = newSiteBucket(own);
-        var defaults = stack.config.dynamodb().tables();
-        // Rules from a rule table of its own: the stack's feed, which reads buckets' rules, leaves these buckets alone (no
-        // status is recorded for them but by this test).
-        BackbeatConfig.TableNames tables = new BackbeatConfig.TableNames(defaults.status(), defaults.failedEntries(), defaults.siteState(),
-                defaults.checkpoints(), defaults.metrics(), "rules-" + own, "verify-" + own);
-        TableSchemas.createMissing(stack.dynamo, tables, Duration.ofSeconds(30));
-        BackbeatConfig config = sharedAt(siteBucket).withDynamodb(new BackbeatConfig.DynamoDbSettings(stack.config.dynamodb().endpoint(), tables))
-                .withSource(new BackbeatConfig.SourceConfig(stack.config.source().type(), stack.config.source().endpoint(),
-                        stack.config.source().feed(), BackbeatConfig.SourceConfig.RULES_FROM_STORE));
         String first = stack.newVersionedBucket("first");
         String second = stack.newVersionedBucket("second");
-        var rules = new DynamoDbRuleStore(stack.dynamo, tables.rules());
-        rules.put(first, RULES);
-        rules.put(second, RULES);
+        VerifyInThisJvm verify = VerifyInThisJvm.of(stack, sharedAt(siteBucket), own, Map.of(first, RULES, second, RULES));
+        BackbeatConfig config = verify.config();
         String kept = putSame(first);
         String lost = putSame(second);
         try (BatchReplicator replicator = BatchReplicator.create(config, SharedStack.AWS_LOCATION, Clock.systemUTC())) {
@@ -108,23 +91,13 @@ class SharedSiteBucketBackfillTest extends StackScenario {
         }
         // The site holds the first bucket's replica alone; the second bucket's version, the same bytes, has none there.
 
-        try (Verifier verifier = Verifier.create(config, Clock.systemUTC())) {
-            List<Finding> findings = new java.util.ArrayList<>();
-            for (String bucket : List.of(first, second)) {
-                String id = VerifyRun.newId(Instant.now());
-                verifier.runs().create(VerifyRun.started(id, new VerifyRequest(bucket, List.of(SharedStack.AWS_LOCATION), "", false,
-                        Duration.ZERO, false, 0), Instant.now()));
-                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
-                    verifier.worker("shared-keys-test").work(Duration.ofSeconds(10));
-                    return verifier.runs().find(id).orElseThrow().phase().finished();
-                });
-                assertThat(verifier.runs().find(id).orElseThrow().phase()).isEqualTo(VerifyRun.Phase.DONE);
-                findings.addAll(verifier.runs().findings(id, null, null, 100).findings());
-            }
-
-            assertThat(findings).extracting(f -> f.bucket() + " " + f.kind() + " " + f.versionId())
-                    .containsExactly(second + " MISSING " + lost);
+        List<Finding> findings = new java.util.ArrayList<>();
+        for (String bucket : List.of(first, second)) {
+            findings.addAll(verify.findings(bucket, SharedStack.AWS_LOCATION, false));
         }
+
+        assertThat(findings).extracting(f -> f.bucket() + " " + f.kind() + " " + f.versionId())
+                .containsExactly(second + " MISSING " + lost);
     }
 
     private static String newSiteBucket(String own) {

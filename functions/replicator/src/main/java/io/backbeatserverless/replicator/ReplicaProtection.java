@@ -1,6 +1,7 @@
 package io.backbeatserverless.replicator;
 
 import io.backbeatserverless.adapters.config.SiteConfig;
+import io.backbeatserverless.core.metadata.ReplicaEncryption;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.CopyObjectRequest;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
@@ -20,7 +21,7 @@ import java.time.Instant;
  *       x-amz-sdk-checksum-algorithm header is required for any request to upload an object with a retention period
  *       configured using Amazon S3 Object Lock"), which the clients here send only where an API requires one: asked
  *       for by {@code checksumAlgorithm} then.</li>
- *   <li>Encryption as the site's {@link SiteConfig.Encryption} says: by default the source's type (SSE-S3 stays SSE-S3,
+ *   <li>Encryption as the site's {@link ReplicaEncryption} says: by default the source's type (SSE-S3 stays SSE-S3,
  *       SSE-KMS is written with the site's KMS key), as S3 Replication does ("Replicating encrypted objects").</li>
  * </ul>
  *
@@ -32,14 +33,13 @@ record ReplicaProtection(SourceObject.ObjectLock lock, String encryption, String
 
     static ReplicaProtection of(SourceObject source, SiteConfig site, Instant now) {
         SourceObject.ObjectLock lock = source.lock() == null ? SourceObject.ObjectLock.NONE : source.lock().inForce(now);
-        SiteConfig.Encryption config = site.encryption() == null ? new SiteConfig.Encryption(null, null) : site.encryption();
-        String mode = config.replicaMode(source.encryption());
-        return new ReplicaProtection(lock, mode, SiteConfig.Encryption.SSE_KMS.equals(mode) ? config.kmsKeyId() : null);
+        ReplicaEncryption config = site.encryption() == null ? ReplicaEncryption.AS_SOURCE : site.encryption();
+        return new ReplicaProtection(lock, config.replicaMode(source.encryption()), config.replicaKmsKeyId(source.encryption()));
     }
 
     /** Whether the replica's ETag is not the MD5 of its bytes (SSE-KMS), so that the site's answer cannot be checked by it. */
     boolean eTagNotMd5() {
-        return SiteConfig.Encryption.SSE_KMS.equals(encryption);
+        return ReplicaEncryption.SSE_KMS.equals(encryption);
     }
 
     PutObjectRequest.Builder applyTo(PutObjectRequest.Builder put) {

@@ -54,7 +54,7 @@ public final class Verifier implements AutoCloseable {
             S3Client client = AwsClients.s3(site.endpoint(), 32);
             resources.add(client);
             siteClients.put(site.name(), client);
-            sites.put(site.name(), new VersionStore(client, limiter));
+            sites.put(site.name(), new VersionStore(client, limiter, clock));
             compareEtags.put(site.name(), site.verifyEtagMd5());
         }
         var dynamo = AwsClients.dynamoDb(config.dynamodb().endpoint());
@@ -74,7 +74,7 @@ public final class Verifier implements AutoCloseable {
         } else {
             repairs = RepairEntries.fromListing();
         }
-        VerifyEngine engine = new VerifyEngine(new VersionStore(source, limiter), sites, config.sites(),
+        VerifyEngine engine = new VerifyEngine(new VersionStore(source, limiter, clock), sites, config.sites(),
                 BucketRules.forSource(config, source, dynamo), statuses, requeue, repairs, config.source()::statusVersionId, compareEtags,
                 ops.verifyPageSize(), new DynamoDbBackfillJobStore(dynamo, tables.status()),
                 ops.verifyInventory() == null ? null : new InventoryInput(ops.verifyInventory(), source, siteClients), clock);

@@ -607,7 +607,8 @@ public final class VerifyEngine {
             }
             Map<String, KeyAudit.SiteEntry> replicas = readReplicas(target, bucket, keys, atSite, expected, sourceKeys, request);
             boolean sharedKeys = sharesKeys(target.site());
-            KeyAudit.Settings settings = new KeyAudit.Settings(request.stuckAfter(), compareEtags.getOrDefault(site, true));
+            KeyAudit.Settings settings = new KeyAudit.Settings(request.stuckAfter(), compareEtags.getOrDefault(site, true),
+                    SiteConfig.TYPE_SCALITY.equals(target.site().type()) ? null : target.site().encryption());
             Map<String, KeyAudit.Result> results = new TreeMap<>(KeyVersions.KEY_ORDER);
             for (String key : keys) {
                 KeyVersions atSource = sourceKeys.get(key);

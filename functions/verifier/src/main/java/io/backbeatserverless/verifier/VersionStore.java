@@ -23,11 +23,13 @@ public final class VersionStore {
 
     private final S3Client s3;
     private final RateLimiter limiter;
+    private final java.time.Clock clock;
     private final VersionListing listing;
 
-    public VersionStore(S3Client s3, RateLimiter limiter) {
+    public VersionStore(S3Client s3, RateLimiter limiter, java.time.Clock clock) {
         this.s3 = s3;
         this.limiter = limiter;
+        this.clock = clock;
         this.listing = new VersionListing(s3, limiter::acquirePermission);
     }
 
@@ -86,7 +88,27 @@ public final class VersionStore {
         metadata.remove(ReplicaMarkers.SOURCE_LAST_MODIFIED);
         boolean replica = "REPLICA".equalsIgnoreCase(marker) || "REPLICA".equalsIgnoreCase(head.replicationStatusAsString());
         String eTag = head.eTag() == null ? null : head.eTag().replace("\"", "");
-        return new VersionDetails(head.contentLength() == null ? 0 : head.contentLength(), eTag, headers, metadata, null, replicaOf, replica);
+        return new VersionDetails(head.contentLength() == null ? 0 : head.contentLength(), eTag, headers, metadata, null, replicaOf, replica,
+                protection(head));
+    }
+
+    /**
+     * The Object Lock in force (a retention past its date protects nothing, and a replica written after it has none: S3
+     * refuses a date in the past) and the encryption, as the HEAD says them. The source's lock is read only by a caller
+     * allowed s3:GetObjectRetention and s3:GetObjectLegalHold (verify's role is).
+     */
+    private Map<String, String> protection(HeadObjectResponse head) {
+        Map<String, String> protection = new HashMap<>();
+        if (head.objectLockMode() != null && head.objectLockRetainUntilDate() != null && head.objectLockRetainUntilDate().isAfter(clock.instant())) {
+            protection.put(VersionDetails.LOCK_MODE, head.objectLockModeAsString());
+            protection.put(VersionDetails.LOCK_UNTIL, head.objectLockRetainUntilDate().toString());
+        }
+        if ("ON".equals(head.objectLockLegalHoldStatusAsString())) {
+            protection.put(VersionDetails.LEGAL_HOLD, "ON");
+        }
+        put(protection, VersionDetails.ENCRYPTION, head.serverSideEncryptionAsString());
+        put(protection, VersionDetails.KMS_KEY, head.ssekmsKeyId());
+        return protection;
     }
 
     public Map<String, String> tags(String bucket, String key, String versionId) {

@@ -1,5 +1,7 @@
 package io.backbeatserverless.adapters.config;
 
+import io.backbeatserverless.core.metadata.ReplicaEncryption;
+
 /**
  * A destination site (Backbeat's {@code bootstrapList} entry / CloudServer's replication endpoint).
  *
@@ -19,50 +21,10 @@ package io.backbeatserverless.adapters.config;
  *                    "no such key" from "a marker on top" by the HEAD alone, where a site that may not say so costs a
  *                    version listing for every new key (a LIST, priced as a PUT). Null (the default): true for Amazon
  *                    S3 (no endpoint URL), false for any other endpoint
- * @param encryption  how replicas are encrypted at the site ({@link Encryption}); null: as the source encrypts each version
+ * @param encryption  how replicas are encrypted at the site ({@link ReplicaEncryption}); null: as the source encrypts each version
  */
 public record SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch, Boolean verifyEtagMd5,
-                         boolean external, Boolean serverSideCopy, Boolean deleteMarkerHeader, Encryption encryption) {
-
-    /**
-     * How the replicas at a site are encrypted (S3 Replication's rule for encrypted objects: a replica keeps its source's
-     * type of encryption, and an SSE-KMS one is encrypted with the destination's {@code ReplicaKmsKeyID}).
-     *
-     * @param mode     {@code source} (the default): each replica as its source version, SSE-S3 as SSE-S3 and SSE-KMS with
-     *                 {@code kmsKeyId}; {@code AES256} (SSE-S3) or {@code aws:kms} (SSE-KMS with {@code kmsKeyId}) for every
-     *                 replica, whatever its source's
-     * @param kmsKeyId the KMS key (ARN, or alias ARN) replicas are encrypted with under SSE-KMS; null: the site account's
-     *                 AWS managed key ({@code aws/s3})
-     */
-    public record Encryption(String mode, String kmsKeyId) {
-        public static final String SOURCE = "source";
-        public static final String SSE_S3 = "AES256";
-        public static final String SSE_KMS = "aws:kms";
-
-        public Encryption {
-            mode = mode == null ? SOURCE : mode;
-            if (!java.util.Set.of(SOURCE, SSE_S3, SSE_KMS).contains(mode)) {
-                throw new IllegalArgumentException("encryption.mode '" + mode + "' is not one of source, AES256, aws:kms");
-            }
-            if (SSE_S3.equals(mode) && kmsKeyId != null) {
-                throw new IllegalArgumentException("encryption.kmsKeyId is set but encryption.mode is AES256 (SSE-S3 uses no KMS key)");
-            }
-        }
-
-        /**
-         * The encryption a replica of a version encrypted {@code sourceEncryption} is written with: {@code AES256} or
-         * {@code aws:kms}; null leaves it to the site bucket's default.
-         */
-        public String replicaMode(String sourceEncryption) {
-            if (!SOURCE.equals(mode)) {
-                return mode;
-            }
-            if (sourceEncryption == null) {
-                return null;
-            }
-            return sourceEncryption.startsWith("aws:kms") ? SSE_KMS : SSE_S3;
-        }
-    }
+                         boolean external, Boolean serverSideCopy, Boolean deleteMarkerHeader, ReplicaEncryption encryption) {
 
     public SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch, Boolean verifyEtagMd5,
                       boolean external, Boolean serverSideCopy, Boolean deleteMarkerHeader) {
@@ -103,7 +65,7 @@ public record SiteConfig(String name, String type, Endpoint endpoint, String buc
             throw new IllegalArgumentException("site '" + name + "' is of type scality: CloudServer encrypts replicas with its bucket's own"
                     + " settings, as Backbeat does (remove encryption)");
         }
-        encryption = encryption == null ? new Encryption(null, null) : encryption;
+        encryption = encryption == null ? ReplicaEncryption.AS_SOURCE : encryption;
     }
 
     /**

@@ -51,13 +51,19 @@ public final class KeyAudit {
     public record SiteEntry(ListedVersion listed, String replicaOf, VersionDetails details) {
     }
 
-    /** @param compareEtags false for sites whose ETags are not content MD5s (SSE-KMS) */
-    public record Settings(Duration stuckAfter, boolean compareEtags) {
+    /**
+     * @param compareEtags false for sites whose ETags are not content MD5s (SSE-KMS)
+     * @param encryption   the site's rule for its replicas' encryption; null: not compared
+     */
+    public record Settings(Duration stuckAfter, boolean compareEtags, io.backbeatserverless.core.metadata.ReplicaEncryption encryption) {
+        public Settings(Duration stuckAfter, boolean compareEtags) {
+            this(stuckAfter, compareEtags, null);
+        }
     }
 
     /**
      * A source version to queue again; {@code forceCopy}: copy it even where its replica seems present (it differs);
-     * {@code tagsOnly}: its replica differs by its tags alone, re-tagged in place (a change of metadata alone).
+     * {@code tagsOnly}: its replica differs by its tags or its Object Lock alone, updated in place (a change of metadata alone).
      */
     public record Repair(String versionId, boolean deleteMarker, boolean forceCopy, boolean tagsOnly) {
         public Repair(String versionId, boolean deleteMarker, boolean forceCopy) {
@@ -120,7 +126,7 @@ public final class KeyAudit {
                 if (positions != null) {
                     SiteEntry replica = siteHistory.get(positions.getLast());
                     List<String> differences = replica.details() == null ? List.of("the site holds a delete marker in its place")
-                            : ReplicaComparison.differences(entry.details(), replica.details(), settings.compareEtags());
+                            : ReplicaComparison.differences(entry.details(), replica.details(), settings.compareEtags(), settings.encryption());
                     if (differences.isEmpty()) {
                         identicalAt.put(e, positions);
                         counts = counts.plus(new SiteCounts(0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
@@ -128,9 +134,9 @@ public final class KeyAudit {
                     } else {
                         counts = counts.plusFinding(Finding.Kind.DIVERGENT);
                         findings.add(new Finding(Finding.Kind.DIVERGENT, site, bucket, key, v.versionId(), false, String.join("; ", differences)));
-                        // Tags alone (a tag change the listing feed cannot see): re-tagged in place, not copied again.
+                        // Tags or lock alone (a change the listing feed cannot see): updated in place, not copied again.
                         boolean tagsOnly = replica.details() != null
-                                && ReplicaComparison.onlyTagsDiffer(entry.details(), replica.details(), settings.compareEtags());
+                                && ReplicaComparison.onlyMetadataDiffers(entry.details(), replica.details(), settings.compareEtags(), settings.encryption());
                         repairs.add(new Repair(v.versionId(), false, !tagsOnly, tagsOnly));
                     }
                     continue;

@@ -9,7 +9,8 @@ import java.util.TreeSet;
 /**
  * Whether a replica is identical to its source version, and if not, what differs: the size, the ETag
  * (when both are content MD5s and the site's ETags can be compared), each content header, the user
- * metadata, the tags and the replica marker. The one place that says what "identical" means.
+ * metadata, the tags, the Object Lock in force, the encryption the site's configuration asks for, and the replica
+ * marker. The one place that says what "identical" means.
  */
 public final class ReplicaComparison {
 
@@ -18,23 +19,65 @@ public final class ReplicaComparison {
 
     /** Human-readable differences, empty when the replica is identical. */
     public static List<String> differences(VersionDetails source, VersionDetails replica, boolean compareEtags) {
-        List<String> differences = differencesBesideTags(source, replica, compareEtags);
-        if (source.tags() != null && replica.tags() != null) {
-            mapDifferences("tag ", source.tags(), replica.tags(), differences);
-        }
+        return differences(source, replica, compareEtags, null);
+    }
+
+    /**
+     * @param encryption the site's rule for its replicas' encryption; null: the encryption is not compared (a CloudServer
+     *                   site encrypts with its bucket's own settings)
+     */
+    public static List<String> differences(VersionDetails source, VersionDetails replica, boolean compareEtags,
+                                           io.backbeatserverless.core.metadata.ReplicaEncryption encryption) {
+        List<String> differences = differencesBesideMetadata(source, replica, compareEtags, encryption);
+        differences.addAll(metadataDifferences(source, replica));
         return differences;
     }
 
     /**
-     * Whether the replica differs from its source by its tags alone: re-tagging it in place repairs it (S3 Replication
-     * replicates a tag change as such; copying the bytes again would add a version at the site).
+     * Whether the replica differs from its source by what a change of metadata alone changes (its tags, its retention and
+     * legal hold): updating it in place repairs it (S3 Replication replicates such changes as such; copying the bytes
+     * again would add a version at the site).
      */
-    public static boolean onlyTagsDiffer(VersionDetails source, VersionDetails replica, boolean compareEtags) {
-        return differencesBesideTags(source, replica, compareEtags).isEmpty() && !differences(source, replica, compareEtags).isEmpty();
+    public static boolean onlyMetadataDiffers(VersionDetails source, VersionDetails replica, boolean compareEtags,
+                                              io.backbeatserverless.core.metadata.ReplicaEncryption encryption) {
+        return differencesBesideMetadata(source, replica, compareEtags, encryption).isEmpty() && !metadataDifferences(source, replica).isEmpty();
     }
 
-    private static List<String> differencesBesideTags(VersionDetails source, VersionDetails replica, boolean compareEtags) {
+    private static List<String> metadataDifferences(VersionDetails source, VersionDetails replica) {
         List<String> differences = new ArrayList<>();
+        if (source.tags() != null && replica.tags() != null) {
+            mapDifferences("tag ", source.tags(), replica.tags(), differences);
+        }
+        if (source.protection() != null && replica.protection() != null) {
+            for (String lock : List.of(VersionDetails.LOCK_MODE, VersionDetails.LOCK_UNTIL, VersionDetails.LEGAL_HOLD)) {
+                String at = source.protection().get(lock);
+                String there = replica.protection().get(lock);
+                if (!Objects.equals(at, there)) {
+                    differences.add(lock + ": " + describe(at) + " at the source, " + describe(there) + " at the site");
+                }
+            }
+        }
+        return differences;
+    }
+
+    private static List<String> differencesBesideMetadata(VersionDetails source, VersionDetails replica, boolean compareEtags,
+                                                          io.backbeatserverless.core.metadata.ReplicaEncryption encryption) {
+        List<String> differences = new ArrayList<>();
+        if (encryption != null && source.protection() != null && replica.protection() != null) {
+            // What the site's rule asks of this replica (S3 cannot change a version's encryption in place: a copy repairs it).
+            String sourceMode = source.protection().get(VersionDetails.ENCRYPTION);
+            String mode = encryption.replicaMode(sourceMode);
+            String there = replica.protection().get(VersionDetails.ENCRYPTION);
+            if (mode != null && !mode.equals(there)) {
+                differences.add("encryption: " + describe(mode) + " expected at the site (source " + describe(sourceMode) + "), "
+                        + describe(there) + " there");
+            }
+            String key = encryption.replicaKmsKeyId(sourceMode);
+            if (key != null && !key.equals(replica.protection().get(VersionDetails.KMS_KEY))) {
+                differences.add("KMS key: " + describe(key) + " expected at the site, " + describe(replica.protection().get(VersionDetails.KMS_KEY))
+                        + " there");
+            }
+        }
         if (source.size() != replica.size()) {
             differences.add("size " + source.size() + " at the source, " + replica.size() + " at the site");
         }

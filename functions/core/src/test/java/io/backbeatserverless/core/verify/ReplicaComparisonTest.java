@@ -1,5 +1,6 @@
 package io.backbeatserverless.core.verify;
 
+import io.backbeatserverless.core.metadata.ReplicaEncryption;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -34,5 +35,41 @@ class ReplicaComparisonTest {
         assertThat(ReplicaComparison.differences(withHeaders(Map.of("content-type", "binary/octet-stream")),
                 withHeaders(Map.of()), true)).as("a type at the source the site dropped")
                 .containsExactly("content-type: 'binary/octet-stream' at the source, absent at the site");
+    }
+
+    private static VersionDetails withProtection(Map<String, String> protection) {
+        return new VersionDetails(4096, "8a8933dab8deebe52e30886da1ef6ee2", Map.of(), Map.of(), Map.of(), null, true, protection);
+    }
+
+    /** Issue 30: a lock in force that the replica lacks is a change of metadata alone, repaired in place. */
+    @Test
+    void aRetentionOrLegalHoldTheReplicaLacksDiffersAsMetadataAlone() {
+        var source = withProtection(Map.of(VersionDetails.LOCK_MODE, "COMPLIANCE", VersionDetails.LOCK_UNTIL, "2027-01-01T00:00:00Z",
+                VersionDetails.LEGAL_HOLD, "ON", VersionDetails.ENCRYPTION, "AES256"));
+        var replica = withProtection(Map.of(VersionDetails.ENCRYPTION, "AES256"));
+
+        assertThat(ReplicaComparison.differences(source, replica, true, ReplicaEncryption.AS_SOURCE)).containsExactly(
+                "retention mode: 'COMPLIANCE' at the source, absent at the site",
+                "retain-until date: '2027-01-01T00:00:00Z' at the source, absent at the site",
+                "legal hold: 'ON' at the source, absent at the site");
+        assertThat(ReplicaComparison.onlyMetadataDiffers(source, replica, true, ReplicaEncryption.AS_SOURCE)).isTrue();
+    }
+
+    /** Issue 30: the encryption the site's rule asks for, and its KMS key; a difference needs a copy (S3 cannot re-encrypt in place). */
+    @Test
+    void anEncryptionOtherThanTheSitesRuleAsksForIsADifferenceACopyRepairs() {
+        var kmsSource = withProtection(Map.of(VersionDetails.ENCRYPTION, "aws:kms", VersionDetails.KMS_KEY, "source-key"));
+        var siteRule = new ReplicaEncryption(null, "site-key");
+
+        assertThat(ReplicaComparison.differences(kmsSource, withProtection(Map.of(VersionDetails.ENCRYPTION, "aws:kms",
+                VersionDetails.KMS_KEY, "site-key")), true, siteRule)).isEmpty();
+        var unencrypted = withProtection(Map.of(VersionDetails.ENCRYPTION, "AES256"));
+        assertThat(ReplicaComparison.differences(kmsSource, unencrypted, true, siteRule)).containsExactly(
+                "encryption: 'aws:kms' expected at the site (source 'aws:kms'), 'AES256' there",
+                "KMS key: 'site-key' expected at the site, absent there");
+        assertThat(ReplicaComparison.onlyMetadataDiffers(kmsSource, unencrypted, true, siteRule)).isFalse();
+        assertThat(ReplicaComparison.differences(kmsSource, unencrypted, true, null)).as("not compared where the site decides").isEmpty();
+        assertThat(ReplicaComparison.differences(unencrypted, unencrypted, true, new ReplicaEncryption("aws:kms", null)))
+                .containsExactly("encryption: 'aws:kms' expected at the site (source 'AES256'), 'AES256' there");
     }
 }
