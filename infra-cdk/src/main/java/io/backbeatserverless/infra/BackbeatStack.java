@@ -193,6 +193,7 @@ public final class BackbeatStack extends Stack {
             tables.grant(replicator, tables.status, "BatchGetItem", "Query", "GetItem");
             grantSourceRead(replicator, SOURCE_COPY_BUCKET_ACTIONS, SOURCE_COPY_OBJECT_ACTIONS);
             grantS3(replicator, site.writableBuckets(), SITE_WRITE_BUCKET_ACTIONS, SITE_WRITE_OBJECT_ACTIONS);
+            grantKms(replicator, deployment.source().kmsKeyArns(), site);
             grantSecretsRead(replicator, runtimeConfiguration.replicatorSecrets(site.name()));
             CfnEventSourceMapping trigger = mskTrigger("ReplicatorTrigger-" + site.name(), replicator, kafka,
                     KafkaCluster.REPLICATION_TOPIC, site.consumerGroup(), triggerFailures);
@@ -536,6 +537,22 @@ public final class BackbeatStack extends Stack {
     private void grantSourceRead(IGrantable grantee, List<String> bucketActions, List<String> objectActions) {
         if (deployment.source().isAwsS3()) {
             grantS3(grantee, deployment.source().buckets(), bucketActions, objectActions);
+        }
+    }
+
+    /**
+     * The KMS keys a site's replicator uses (S3 User Guide, "Replicating encrypted objects": the replication role needs
+     * kms:Decrypt on the source's keys and kms:GenerateDataKey on the replica key; a multipart upload under SSE-KMS needs
+     * kms:Decrypt on the replica key as well, to complete it).
+     */
+    private static void grantKms(IGrantable replicator, List<String> sourceKeys, DeploymentConfig.Site site) {
+        if (!sourceKeys.isEmpty()) {
+            replicator.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                    .actions(List.of("kms:Decrypt")).resources(sourceKeys).build());
+        }
+        if (site.encryption() != null && site.encryption().kmsKeyId() != null) {
+            replicator.getGrantPrincipal().addToPrincipalPolicy(PolicyStatement.Builder.create()
+                    .actions(List.of("kms:GenerateDataKey", "kms:Decrypt")).resources(List.of(site.encryption().kmsKeyId())).build());
         }
     }
 

@@ -91,9 +91,11 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
      *                             event notifications to the change queue
      * @param credentialsSecretArn for a non-AWS source: a Secrets Manager secret holding
      *                             {@code {"accessKeyId":..,"secretAccessKey":..}}; AWS sources use the IAM roles
+     * @param kmsKeyArns           for AWS S3: the KMS keys (key ARNs) the source's SSE-KMS versions are encrypted with, which
+     *                             the replicator decrypts as it reads them (kms:Decrypt); the keys' policies must allow it too
      */
     public record Source(String type, String endpointUrl, String region, List<String> buckets,
-                         String credentialsSecretArn, long feedIntervalMs, String feed) {
+                         String credentialsSecretArn, long feedIntervalMs, String feed, List<String> kmsKeyArns) {
         /** S3 event notifications of the source buckets, through the stack's queue: the live feed of an AWS S3 source. */
         public static final String FEED_S3_EVENTS = "s3-events";
         /** ListObjectVersions passes over the buckets with rules: any S3-compatible source, and backfills. */
@@ -105,6 +107,7 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
                 throw new IllegalArgumentException("source.type '" + type + "' is not supported (s3, cloudserver)");
             }
             buckets = buckets == null ? List.of() : List.copyOf(buckets);
+            kmsKeyArns = kmsKeyArns == null ? List.of() : List.copyOf(kmsKeyArns);
             boolean awsS3 = endpointUrl == null && type.equals("s3");
             if (endpointUrl == null && buckets.isEmpty()) {
                 throw new IllegalArgumentException("an AWS S3 source needs its 'buckets' (IAM grants are scoped to them)");
@@ -121,7 +124,7 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
         }
 
         public Source(String type, String endpointUrl, String region, List<String> buckets, String credentialsSecretArn, long feedIntervalMs) {
-            this(type, endpointUrl, region, buckets, credentialsSecretArn, feedIntervalMs, null);
+            this(type, endpointUrl, region, buckets, credentialsSecretArn, feedIntervalMs, null, null);
         }
 
         public boolean s3Events() {
@@ -143,9 +146,13 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
      *                             null for an AWS S3 site written with the replicator's own IAM role
      * @param serverSideCopy       whether S3 itself copies the versions (CopyObject, UploadPartCopy); null (the default):
      *                             when the site and the source are both Amazon S3 reached with the replicator's role
+     * @param encryption           how replicas are encrypted at the site (the functions' {@code sites[].encryption}); its
+     *                             {@code kmsKeyId}, a key ARN, is granted to the replicator (kms:GenerateDataKey, and
+     *                             kms:Decrypt, which multipart uploads under SSE-KMS need)
      */
     public record Site(String name, String type, String bucket, boolean bucketMatch, List<String> destinationBuckets,
-                       String endpointUrl, String region, String credentialsSecretArn, Boolean serverSideCopy) {
+                       String endpointUrl, String region, String credentialsSecretArn, Boolean serverSideCopy,
+                       io.backbeatserverless.core.metadata.ReplicaEncryption encryption) {
         public Site {
             if (name == null || !SITE_NAME.matcher(name).matches()) {
                 throw new IllegalArgumentException("site name '" + name + "' must match " + SITE_NAME.pattern());

@@ -18,9 +18,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 class BackbeatStackTest {
 
     static final String TWO_SITES = """
-            {"source": {"type": "s3", "buckets": ["source-bucket"]},
+            {"source": {"type": "s3", "buckets": ["source-bucket"],
+                        "kmsKeyArns": ["arn:aws:kms:us-east-1:111122223333:key/source-key"]},
              "sites": [
-               {"name": "aws-location", "bucket": "replica-bucket", "region": "us-west-2"},
+               {"name": "aws-location", "bucket": "replica-bucket", "region": "us-west-2",
+                "encryption": {"kmsKeyId": "arn:aws:kms:us-west-2:111122223333:key/replica-key"}},
                {"name": "zenko", "endpointUrl": "https://s3.zenko.example", "bucket": "replicas",
                 "credentialsSecretArn": "arn:aws:secretsmanager:us-east-1:111122223333:secret:zenko-AbCdEf"}],
              "eventSource": {"batchSize": 50, "batchWindowSeconds": 2},
@@ -264,6 +266,12 @@ class BackbeatStackTest {
                 .doesNotContain("lambda:GetEventSourceMapping");
         String replicator = policies.stream().filter(p -> p.contains("PolicyName=ReplicatorawslocationServiceRole")).findFirst().orElseThrow();
         assertThat(replicator).contains("s3:ListBucketVersions").contains("s3:PutObjectVersionTagging").contains("s3:DeleteObjectVersionTagging");
+        // Issue 30: a version's lock read at the source and written at the site; the source's and the replicas' KMS keys.
+        assertThat(replicator).contains("s3:GetObjectRetention").contains("s3:GetObjectLegalHold").contains("s3:PutObjectRetention")
+                .contains("s3:PutObjectLegalHold").contains("arn:aws:kms:us-west-2:111122223333:key/replica-key")
+                .contains("arn:aws:kms:us-east-1:111122223333:key/source-key").contains("kms:GenerateDataKey");
+        String zenko = policies.stream().filter(p -> p.contains("PolicyName=ReplicatorzenkoServiceRole")).findFirst().orElseThrow();
+        assertThat(zenko).as("a site's key is its own replicator's").doesNotContain("replica-key");
         String ops = policies.stream().filter(p -> p.contains("PolicyName=OpsServiceRole")).findFirst().orElseThrow();
         assertThat(ops).as("the ops function never touches the checkpoints but to read them")
                 .doesNotContainPattern("dynamodb:(PutItem|DeleteItem|UpdateItem|Scan)[^}]*TablesCheckpoints");
