@@ -30,6 +30,8 @@ S3 event notifications (S3 User Guide, "Event message structure"):
   - a DeleteObject on a versioned bucket sends s3:ObjectRemoved:DeleteMarkerCreated with the marker's version id
     (moto sends nothing);
   - s3:ObjectTagging:Put/Delete only for the tagging APIs, not for tags set with the object at its creation.
+S3 Object Lock: a CopyObject that sets a lock needs no Content-MD5 (PutObject's rule; CopyObject has no body and no
+Content-MD5 member), where moto refuses it.
 S3 object metadata (S3 User Guide, "Working with object metadata", Last-Modified): a multipart object's
 Last-Modified is when its upload was initiated, not completed; listings keep each key's versions in the order
 they were written, newest first, whatever their Last-Modified says.
@@ -401,6 +403,29 @@ def _reported(key):
 s3_models.FakeKey.last_modified_ISO8601 = property(
     lambda self: s3_models.iso_8601_datetime_without_milliseconds_s3(_reported(self)))
 s3_models.FakeKey.last_modified_RFC1123 = property(lambda self: s3_models.rfc_1123_datetime(_reported(self)))
+
+
+# ---------------------------------------------------------------- Object Lock on a copy
+
+# A CopyObject that sets a lock (x-amz-object-lock-*) needs no Content-MD5 or checksum header: the rule is PutObject's
+# ("The Content-MD5 or x-amz-sdk-checksum-algorithm header is required for any request to upload an object with a
+# retention period configured using Amazon S3 Object Lock", PutObject API reference), and CopyObject has no body and no
+# Content-MD5 member at all (its API reference; the SDKs cannot send one). moto refuses such a copy with
+# MissingUploadObjectWithObjectLockHeaders; it is let through to moto's own copy, which applies the lock.
+_original_key_response_put = s3_responses.S3Response._key_response_put
+
+
+def _key_response_put(self, query, key_name):
+    if "x-amz-copy-source" in self.headers and not query.get("partNumber") and not self.headers.get("Content-Md5"):
+        from werkzeug.datastructures import Headers
+
+        headers = Headers(list(self.headers.items()))
+        headers["Content-Md5"] = "not needed by a copy"
+        self.headers = headers
+    return _original_key_response_put(self, query, key_name)
+
+
+s3_responses.S3Response._key_response_put = _key_response_put
 
 
 if __name__ == "__main__":

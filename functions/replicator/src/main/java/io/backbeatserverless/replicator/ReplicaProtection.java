@@ -19,8 +19,8 @@ import java.time.Instant;
  *       ObjectLockConfiguration"): the version FAILS with that reason, never copied without its lock. A PutObject
  *       with a retention needs Content-MD5 or a checksum (PutObject API: "The Content-MD5 or
  *       x-amz-sdk-checksum-algorithm header is required for any request to upload an object with a retention period
- *       configured using Amazon S3 Object Lock"), which the clients here send only where an API requires one: asked
- *       for by {@code checksumAlgorithm} then.</li>
+ *       configured using Amazon S3 Object Lock"), which the clients here send only where an API requires one: given
+ *       then ({@link #applyTo(PutObjectRequest.Builder, String)}).</li>
  *   <li>Encryption as the site's {@link ReplicaEncryption} says: by default the source's type (SSE-S3 stays SSE-S3,
  *       SSE-KMS is written with the site's KMS key), as S3 Replication does ("Replicating encrypted objects").</li>
  * </ul>
@@ -42,11 +42,21 @@ record ReplicaProtection(SourceObject.ObjectLock lock, String encryption, String
         return ReplicaEncryption.SSE_KMS.equals(encryption);
     }
 
-    PutObjectRequest.Builder applyTo(PutObjectRequest.Builder put) {
+    /**
+     * @param contentMd5 the base64 MD5 of the body, when known before it is sent: a PutObject with a lock carries it
+     *                   (Content-MD5, which every S3 takes; moto, the as-deployed suite's emulator, takes a checksum only
+     *                   with {@code x-amz-sdk-checksum-algorithm}, which the SDK leaves out of an unsigned-trailer-less
+     *                   request: found by that suite); else a CRC32 checksum, which S3 takes as well
+     */
+    PutObjectRequest.Builder applyTo(PutObjectRequest.Builder put, String contentMd5) {
         put.objectLockMode(lock.mode()).objectLockRetainUntilDate(lock.retainUntil()).objectLockLegalHoldStatus(lock.legalHold())
                 .serverSideEncryption(encryption).ssekmsKeyId(kmsKeyId);
         if (!lock.isNone()) {
-            put.checksumAlgorithm(ChecksumAlgorithm.CRC32);
+            if (contentMd5 != null) {
+                put.contentMD5(contentMd5);
+            } else {
+                put.checksumAlgorithm(ChecksumAlgorithm.CRC32);
+            }
         }
         return put;
     }

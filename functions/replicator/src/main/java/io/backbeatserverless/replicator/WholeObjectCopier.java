@@ -110,12 +110,15 @@ final class WholeObjectCopier {
                     put.tagging(Tagging.builder().tagSet(tags).build());
                 }
                 ReplicaProtection protection = replicas.protection(object);
-                protection.applyTo(put);
                 // Up to 1 MiB the body is read whole: a byte array is signed in one pass, while a stream is sent
                 // aws-chunked with a signature per chunk (costly per small object); larger bodies stay streamed.
                 InputStream digested = new DigestInputStream(data, md5);
-                RequestBody body = object.contentLength() <= SMALL_BODY_BYTES ? RequestBody.fromBytes(digested.readAllBytes())
-                        : RequestBody.fromInputStream(digested, object.contentLength());
+                byte[] whole = object.contentLength() <= SMALL_BODY_BYTES ? digested.readAllBytes() : null;
+                RequestBody body = whole != null ? RequestBody.fromBytes(whole) : RequestBody.fromInputStream(digested, object.contentLength());
+                // The body's MD5 before it is sent: of the bytes read whole, or the source's ETag where that is their MD5.
+                String contentMd5 = whole != null ? java.util.Base64.getEncoder().encodeToString(ReplicaSite.md5().digest(whole))
+                        : object.eTagIsMd5() ? java.util.Base64.getEncoder().encodeToString(HexFormat.of().parseHex(object.eTag())) : null;
+                protection.applyTo(put, contentMd5);
                 String stored = SourceObject.unquote(lost.noting(() -> replicas.writing(protection, bucket,
                         () -> destination.putObject(put.build(), body))).eTag());
                 bytesReadFromSource.add(object.contentLength());

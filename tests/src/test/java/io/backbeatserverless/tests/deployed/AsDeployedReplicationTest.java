@@ -291,6 +291,39 @@ class AsDeployedReplicationTest {
                 .isEqualTo("refused at one site");
     }
 
+    /**
+     * Issue 30, under the synthesized roles: an SSE-KMS version under retention and a legal hold reaches the role site with
+     * its lock, encrypted with that site's key; the keyed site, whose bucket has no Object Lock, fails it with S3
+     * Replication's reason, and holds no copy without the lock. (moto keeps locks on single-part puts; its multipart
+     * uploads drop them, so a single part here.)
+     */
+    @Test
+    void aLockedSseKmsVersionKeepsItsLockAtASiteWithObjectLockAndFailsWithTheReasonAtOneWithout() throws Exception {
+        String key = key("locked");
+        java.time.Instant until = java.time.Instant.now().plus(Duration.ofDays(1)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        String version = stack().s3.putObject(r -> r.bucket(AsDeployedStack.SOURCE_BUCKET).key(key)
+                .objectLockMode(software.amazon.awssdk.services.s3.model.ObjectLockMode.GOVERNANCE).objectLockRetainUntilDate(until)
+                .objectLockLegalHoldStatus(software.amazon.awssdk.services.s3.model.ObjectLockLegalHoldStatus.ON)
+                .serverSideEncryption(software.amazon.awssdk.services.s3.model.ServerSideEncryption.AWS_KMS)
+                .ssekmsKeyId(AsDeployedStack.SOURCE_KMS_KEY)
+                .checksumAlgorithm(software.amazon.awssdk.services.s3.model.ChecksumAlgorithm.CRC32), RequestBody.fromString("locked")).versionId();
+
+        awaitStatus(key, version, AsDeployedStack.ROLE_SITE, "COMPLETED");
+        awaitStatus(key, version, AsDeployedStack.KEYED_SITE, "FAILED");
+
+        var replica = stack().s3.headObject(r -> r.bucket(AsDeployedStack.ROLE_SITE_BUCKET).key(replicaKey(key)));
+        assertThat(replica.objectLockModeAsString()).isEqualTo("GOVERNANCE");
+        assertThat(replica.objectLockRetainUntilDate()).isEqualTo(until);
+        assertThat(replica.objectLockLegalHoldStatusAsString()).isEqualTo("ON");
+        assertThat(replica.serverSideEncryptionAsString()).isEqualTo("aws:kms");
+        assertThat(replica.ssekmsKeyId()).isEqualTo(AsDeployedStack.REPLICA_KMS_KEY);
+        JsonNode failed = opsJson("GET", "/_/crr/failed?sitename=" + AsDeployedStack.KEYED_SITE, null);
+        assertThat(failed.path("Versions").findValues("Reason").stream().map(JsonNode::asText).toList()).as("%s", failed)
+                .anyMatch(reason -> reason.startsWith("DstBucketObjectLockConfigMissing: site '" + AsDeployedStack.KEYED_SITE + "'"));
+        assertThat(stack().s3.listObjectVersions(r -> r.bucket(AsDeployedStack.KEYED_SITE_BUCKET).prefix(replicaKey(key))).versions())
+                .as("no copy without its lock").isEmpty();
+    }
+
     /** Pausing a site disables its MSK trigger (UpdateEventSourceMapping under the ops role); nothing is lost, and resume catches up. */
     @Test
     void aPausedSiteWaitsAndCatchesUpOnResume() throws Exception {

@@ -70,6 +70,9 @@ public final class AsDeployedStack implements BeforeAllCallback {
     /** An S3 site written with keys its owner gave, read by the replicator from Secrets Manager (streamed copies). */
     static final String KEYED_SITE = "keyed";
     static final String KEYED_SITE_BUCKET = "deployed-keyed";
+    /** The KMS key of the source's SSE-KMS versions, and the one the role site's replicas are encrypted with (issue 30). */
+    static final String SOURCE_KMS_KEY = "arn:aws:kms:us-east-1:" + DeployedTemplate.ACCOUNT + ":key/source-key";
+    static final String REPLICA_KMS_KEY = "arn:aws:kms:us-east-1:" + DeployedTemplate.ACCOUNT + ":key/replica-key";
     /** The keyed site's owner's user, whose keys the replicator reads from the site's secret. */
     static final String KEYED_SITE_WRITER = "keyed-site-writer";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -153,18 +156,20 @@ public final class AsDeployedStack implements BeforeAllCallback {
             started.addAll(List.of(s3, dynamo, sqs, iam, lambda));
 
             for (String bucket : List.of(SOURCE_BUCKET, ROLE_SITE_BUCKET, KEYED_SITE_BUCKET)) {
-                s3.createBucket(r -> r.bucket(bucket));
+                // Issue 30: the source and the role site's bucket have Object Lock, the keyed site's has not.
+                s3.createBucket(r -> r.bucket(bucket).objectLockEnabledForBucket(bucket.equals(KEYED_SITE_BUCKET) ? null : Boolean.TRUE));
                 s3.putBucketVersioning(r -> r.bucket(bucket).versioningConfiguration(v -> v.status(BucketVersioningStatus.ENABLED)));
             }
             String keyedSecret = keyedSiteSecret();
             deployment = DeploymentConfig.parse("""
-                    {"source": {"type": "s3", "buckets": ["%s"]},
-                     "sites": [{"name": "%s", "bucket": "%s"},
+                    {"source": {"type": "s3", "buckets": ["%s"], "kmsKeyArns": ["%s"]},
+                     "sites": [{"name": "%s", "bucket": "%s", "encryption": {"kmsKeyId": "%s"}},
                                {"name": "%s", "bucket": "%s", "credentialsSecretArn": "%s"}],
                      "kafka": {"partitions": 2},
                      "eventSource": {"batchSize": 50, "batchWindowSeconds": 0},
                      "verify": {"inventory": {"fromVersions": 1}}}
-                    """.formatted(SOURCE_BUCKET, ROLE_SITE, ROLE_SITE_BUCKET, KEYED_SITE, KEYED_SITE_BUCKET, keyedSecret));
+                    """.formatted(SOURCE_BUCKET, SOURCE_KMS_KEY, ROLE_SITE, ROLE_SITE_BUCKET, REPLICA_KMS_KEY, KEYED_SITE, KEYED_SITE_BUCKET,
+                    keyedSecret));
             template = DeployedTemplate.synthesize(STACK, deployment, work);
 
             bindKafka();
