@@ -77,6 +77,30 @@ class ObjectLockAndEncryptionTest extends StackScenario {
                 .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.statusCode()).isEqualTo(403));
     }
 
+    /** The multipart path (CreateMultipartUpload) carries the lock and the encryption as the single PUT does. */
+    @Test
+    void aVersionCopiedInPartsKeepsItsLockAndTakesTheSitesKey() throws Exception {
+        String bucket = lockedPair("parts", true);
+        Instant until = Instant.now().plus(3, ChronoUnit.DAYS).truncatedTo(ChronoUnit.SECONDS);
+        byte[] body = StackClients.randomBytes(3 * 1024 * 1024 / 2);
+        String version = stack.source.putObject(r -> r.bucket(bucket).key("large").objectLockMode(ObjectLockMode.COMPLIANCE)
+                .objectLockRetainUntilDate(until).checksumAlgorithm(ChecksumAlgorithm.CRC32), RequestBody.fromBytes(body)).versionId();
+        // Past a 1 MiB threshold the replicator copies in parts (ReplicaDecision's COPY_IN_PARTS).
+        var inParts = new io.backbeatserverless.adapters.config.ReplicatorSettings(1024 * 1024, 0, 0, 0, 0, 0, 0, 0, 0);
+
+        try (S3Client destination = siteClient()) {
+            ReplicationOutcome outcome = replicator(bucket + "-dest", destination, new io.backbeatserverless.core.metadata.ReplicaEncryption(
+                    "aws:kms", SITE_KEY), inParts).replicate(entryFor(bucket, "large", version, body.length, List.of("DATA", "METADATA")));
+            assertThat(outcome.status()).as(outcome.toString()).isEqualTo(ReplicationStatus.COMPLETED);
+        }
+
+        HeadObjectResponse replica = stack.destination.headObject(r -> r.bucket(bucket + "-dest").key("large"));
+        assertThat(replica.objectLockMode()).isEqualTo(ObjectLockMode.COMPLIANCE);
+        assertThat(replica.objectLockRetainUntilDate()).isEqualTo(until);
+        assertThat(replica.serverSideEncryption()).as("the site's mode, whatever the source's").isEqualTo(ServerSideEncryption.AWS_KMS);
+        assertThat(replica.ssekmsKeyId()).isEqualTo(SITE_KEY);
+    }
+
     @Test
     void aLockedVersionToASiteBucketWithoutObjectLockFailsWithTheReasonAndIsNotCopied() throws Exception {
         String bucket = lockedPair("no-lock", true, false);
@@ -225,8 +249,12 @@ class ObjectLockAndEncryptionTest extends StackScenario {
     }
 
     private static S3SiteReplicator replicator(String siteBucket, S3Client destination, io.backbeatserverless.core.metadata.ReplicaEncryption encryption) {
+        return replicator(siteBucket, destination, encryption, stack.config.replicator());
+    }
+
+    private static S3SiteReplicator replicator(String siteBucket, S3Client destination, io.backbeatserverless.core.metadata.ReplicaEncryption encryption,
+                                               io.backbeatserverless.adapters.config.ReplicatorSettings settings) {
         SiteConfig site = site(siteBucket, encryption);
-        var settings = stack.config.replicator();
         return new S3SiteReplicator(site, stack.source, destination, settings,
                 Retrier.standard(settings.retryPolicy(), Clock.systemUTC(), ReplicationErrors::isRetryable), v -> v);
     }
