@@ -29,6 +29,8 @@ final class FaultInjectingProxy implements AutoCloseable {
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong faults = new AtomicLong();
     private final java.util.concurrent.atomic.AtomicReference<Hold> hold = new java.util.concurrent.atomic.AtomicReference<>();
+    /** A site that is down: every request's connection is reset before it reaches the server. */
+    private volatile boolean down;
 
     /** A request to hold back until something has happened meanwhile: one interleaving, made to happen. */
     private record Hold(java.util.function.Predicate<String> request, Runnable meanwhile,
@@ -62,6 +64,11 @@ final class FaultInjectingProxy implements AutoCloseable {
 
     long faults() {
         return faults.get();
+    }
+
+    /** Down: every request is reset until {@code down(false)} (a site unreachable for a while, then back). */
+    void down(boolean isDown) {
+        this.down = isDown;
     }
 
     long requests() {
@@ -99,6 +106,11 @@ final class FaultInjectingProxy implements AutoCloseable {
                     }
                 }
                 long length = contentLength(headText);
+                if (down) {
+                    faults.incrementAndGet();
+                    reset(client, target);
+                    return;
+                }
                 double roll = ThreadLocalRandom.current().nextDouble();
                 if (roll < rejectShare) {
                     faults.incrementAndGet();

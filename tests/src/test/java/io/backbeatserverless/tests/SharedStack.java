@@ -33,12 +33,15 @@ public final class SharedStack implements BeforeAllCallback {
     public static final String RETRY_LOCATION = "retry-location";
     public static final String PAUSE_LOCATION = "pause-location";
     public static final String CONSOLE_LOCATION = "console-location";
+    /** A site behind a proxy a test takes down and brings back (issue 31's automatic retries). */
+    public static final String OUTAGE_LOCATION = "outage-location";
     /** The ops side's clock: tests move it to make scheduled resumes due. */
     static final OffsetClock CLOCK = new OffsetClock();
     static final int LISTING_PAGE = 100;
 
     private static volatile EmbeddedStack stack;
     private static volatile FaultInjectingProxy proxy;
+    private static volatile FaultInjectingProxy outage;
     private static volatile StackClients clients;
 
     @Override
@@ -56,6 +59,10 @@ public final class SharedStack implements BeforeAllCallback {
 
     static FaultInjectingProxy proxy() {
         return proxy;
+    }
+
+    static FaultInjectingProxy outage() {
+        return outage;
     }
 
     /** The clients every scenario shares, made once the stack is up and closed with it. */
@@ -99,23 +106,29 @@ public final class SharedStack implements BeforeAllCallback {
                     "s3://inventory-reports/inventories", Map.of(AWS_LOCATION, "s3://inventory-reports/inventories"))));
             SiteConfig main = config.requireSite(AWS_LOCATION);
             proxy = new FaultInjectingProxy(main.endpoint().port(), 0.04, 0.04, 0.04);
+            outage = new FaultInjectingProxy(main.endpoint().port(), 0, 0, 0);
             config = config.withAddedSites(List.of(
                     new SiteConfig(SECOND_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "second-bucket", true),
                     new SiteConfig(FLAKY_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint().withPort(proxy.port()), "flaky-bucket", false),
                     new SiteConfig(GONE_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "gone-bucket", false),
                     new SiteConfig(RETRY_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "retry-bucket", false),
                     new SiteConfig(PAUSE_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "pause-bucket", false),
-                    new SiteConfig(CONSOLE_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "console-bucket", false)));
+                    new SiteConfig(CONSOLE_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "console-bucket", false),
+                    // Issue 31: a site that goes down for a while, its transient failures retried on a short schedule.
+                    new SiteConfig(OUTAGE_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint().withPort(outage.port()), "outage-bucket", false,
+                            null, false, null, null, null, List.of(2L, 3L, 5L))));
             EmbeddedStack.Options defaults = EmbeddedStack.Options.defaults();
             stack = EmbeddedStack.start(config, new EmbeddedStack.Options(defaults.localstackDir(), "1g", "512m",
-                    Set.of(FLAKY_LOCATION), CLOCK));
+                    Set.of(FLAKY_LOCATION, OUTAGE_LOCATION), CLOCK));
             return new Running(stack, proxy);
         } catch (Exception e) {
-            if (proxy != null) {
-                try {
-                    proxy.close();
-                } catch (java.io.IOException ignored) {
-                    // closing a failed start's proxy
+            for (FaultInjectingProxy started : new FaultInjectingProxy[] {proxy, outage}) {
+                if (started != null) {
+                    try {
+                        started.close();
+                    } catch (java.io.IOException ignored) {
+                        // closing a failed start's proxy
+                    }
                 }
             }
             throw new IllegalStateException("cannot start the embedded stack: " + e.getMessage(), e);
@@ -131,6 +144,7 @@ public final class SharedStack implements BeforeAllCallback {
             }
             stack.close();
             proxy.close();
+            outage.close();
         }
     }
 }

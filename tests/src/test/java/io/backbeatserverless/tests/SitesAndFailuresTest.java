@@ -56,5 +56,10 @@ class SitesAndFailuresTest extends StackScenario {
         assertThat(outcome.reason()).contains("NoSuchBucket").contains("404");
         assertThat(outcome.attempts()).as("permanent: not retried").isEqualTo(1);
         assertThat(stack.status(bucket, "nowhere", version).orElseThrow().overall()).isEqualTo(ReplicationStatus.FAILED);
+        // Issue 31: a permanent cause is listed with no automatic retry planned; it waits for an operator.
+        com.fasterxml.jackson.databind.JsonNode listed = org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> AutomaticRetryTest.failedEntry(SharedStack.GONE_LOCATION, bucket, "nowhere"), entry -> entry != null);
+        assertThat(listed.path("Transient").asBoolean()).as(listed.toString()).isFalse();
+        assertThat(listed.has("NextRetryAt")).isFalse();
     }
 }

@@ -239,9 +239,10 @@ public final class OpsApi {
             return only(method, "GET", this::backfillProgress);
         }
         if (path.equals("/_/crr/resume/due")) {
-            // Ours: the minute tick a schedule invokes in AWS: resumes every site whose scheduled resume is due, and reports
-            // each site's backlog (S3's pending metrics).
-            return only(method, "POST", () -> Response.json(200, Map.of("resumed", ops.fireDueResumes(), "backlogReported", ops.reportBacklog())));
+            // Ours: the minute tick a schedule invokes in AWS: resumes every site whose scheduled resume is due, reports
+            // each site's backlog (S3's pending metrics), and queues again the transient failures whose retry is due.
+            return only(method, "POST", () -> Response.json(200, Map.of("resumed", ops.fireDueResumes(), "backlogReported", ops.reportBacklog(),
+                    "retried", ops.retryDueFailures())));
         }
         if ((m = SCHEDULE.matcher(path)).matches()) {
             String site = decode(m.group(1));
@@ -511,6 +512,12 @@ public final class OpsApi {
         v.put("FailedAt", e.failedAt().toString());
         v.put("Reason", e.reason());
         v.put("Attempts", e.attempts());
+        // Issue 31: a transient failure is retried on its own; when next, and how many automatic retries came before.
+        v.put("Transient", e.retryable());
+        v.put("AutoRetries", e.autoRetries());
+        if (e.nextRetryAt() != null) {
+            v.put("NextRetryAt", e.nextRetryAt().toString());
+        }
         return v;
     }
 

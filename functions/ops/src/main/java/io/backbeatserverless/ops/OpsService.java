@@ -182,7 +182,35 @@ public final class OpsService {
         return new RetryAll(retried, unretryable);
     }
 
+    /**
+     * Queues again, through the normal path, every failed entry whose automatic retry is due (issue 31): a transient
+     * failure, retried on its site's schedule ({@code sites[].autoRetrySeconds}) with no operator. Its entry carries the
+     * retry's number, which its outcome brings back to the next failure's schedule. Called by the minute tick. Returns the
+     * versions queued.
+     */
+    public int retryDueFailures() {
+        Instant now = clock.instant();
+        int retried = 0;
+        for (String site : sites()) {
+            String marker = null;
+            do {
+                FailedEntryStore.Page page = failedEntries.list(site, marker, PAGE_SIZE, now);
+                List<FailedEntry> due = page.entries().stream().filter(e -> e.retryDue(now)).toList();
+                if (!due.isEmpty()) {
+                    retried += requeue(due, true).size();
+                }
+                marker = page.truncated() ? page.nextMarker() : null;
+            } while (marker != null);
+        }
+        return retried;
+    }
+
     private List<FailedEntry> requeue(List<FailedEntry> entries) {
+        return requeue(entries, false);
+    }
+
+    /** @param automatic queued by the schedule: the entry counts one more automatic retry (an operator's starts over) */
+    private List<FailedEntry> requeue(List<FailedEntry> entries, boolean automatic) {
         List<FailedEntry> retried = new ArrayList<>();
         List<String> unretryable = new ArrayList<>();
         List<Requeue.Item> items = new ArrayList<>();
@@ -195,7 +223,8 @@ public final class OpsService {
                 unretryable.add(entry.bucket() + "/" + entry.objectKey() + " cannot be retried: " + entry.reason());
                 continue;
             }
-            items.add(new Requeue.Item(replication, entry.site(), entry.reason().equals(FORCED) ? null : entry));
+            items.add(new Requeue.Item(automatic ? replication.withAutoRetries(entry.autoRetries() + 1) : replication, entry.site(),
+                    entry.reason().equals(FORCED) ? null : entry));
             retried.add(entry);
         }
         if (retried.isEmpty() && !unretryable.isEmpty()) {
@@ -203,8 +232,8 @@ public final class OpsService {
         }
         unretryable.forEach(reason -> LOG.info("retry: {}", reason));
         requeue.requeue(items);
-        retried.forEach(entry -> LOG.info("retry: {}/{} version {} re-queued for {}", entry.bucket(), entry.objectKey(),
-                entry.versionId(), entry.site()));
+        retried.forEach(entry -> LOG.info("retry{}: {}/{} version {} re-queued for {}", automatic ? " (automatic, " + (entry.autoRetries() + 1)
+                + ")" : "", entry.bucket(), entry.objectKey(), entry.versionId(), entry.site()));
         return retried;
     }
 

@@ -441,7 +441,8 @@ public final class BatchReplicator implements AutoCloseable {
         ObjectMetadata updated = outcome.status() == ReplicationStatus.SKIPPED ? entry.metadata()
                 : entry.metadata().withSiteStatus(site, outcome.status());
         return new Done(entry, new StatusEntry(entry.bucket(), entry.versionKey(), site, outcome.status(), outcome.reason(), updated,
-                outcome.attempts(), outcome.bytes(), clock.millis() - started, clock.instant().toString()));
+                outcome.attempts(), outcome.bytes(), clock.millis() - started, clock.instant().toString(), outcome.retryable(),
+                entry.autoRetries()));
     }
 
     @Override

@@ -10,8 +10,13 @@ import io.backbeatserverless.core.status.ReplicationStatus;
  * @param reason   why it failed or was skipped; null when COMPLETED
  * @param attempts tries made
  * @param bytes    bytes written to the site
+ * @param retryable FAILED for a transient cause ({@link ReplicationErrors.Kind#RETRYABLE}): retried on its own later
  */
-public record ReplicationOutcome(ReplicationStatus status, String reason, int attempts, long bytes) {
+public record ReplicationOutcome(ReplicationStatus status, String reason, int attempts, long bytes, boolean retryable) {
+
+    public ReplicationOutcome(ReplicationStatus status, String reason, int attempts, long bytes) {
+        this(status, reason, attempts, bytes, false);
+    }
 
     public static ReplicationOutcome completed(int attempts, long bytes) {
         return new ReplicationOutcome(ReplicationStatus.COMPLETED, null, attempts, bytes);
@@ -36,7 +41,8 @@ public record ReplicationOutcome(ReplicationStatus status, String reason, int at
         String reason = ReplicationErrors.describe(failure);
         return switch (ReplicationErrors.classify(failure)) {
             case SOURCE_GONE -> skipped("source version unavailable: " + reason, attempts);
-            case RETRYABLE -> failed("gave up after " + attempts + " attempts: " + reason, attempts);
+            case RETRYABLE -> new ReplicationOutcome(ReplicationStatus.FAILED, "gave up after " + attempts + " attempts: " + reason, attempts,
+                    0, true);
             case PERMANENT -> failed(reason, attempts);
         };
     }

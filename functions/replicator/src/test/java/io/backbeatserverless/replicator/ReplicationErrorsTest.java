@@ -60,6 +60,19 @@ class ReplicationErrorsTest {
                 SdkClientException.create("reset", new SocketException("Connection reset"))))).isEqualTo(Kind.RETRYABLE);
     }
 
+    /** Issue 31: a FAILED outcome says whether its cause is transient, which decides whether it is retried on its own. */
+    @Test
+    void aFailureOfATransientCauseIsMarkedRetryableAndAPermanentOneIsNot() {
+        ReplicationOutcome throttled = ReplicationOutcome.of(s3(503, "SlowDown"), 5);
+        assertThat(throttled.status()).isEqualTo(io.backbeatserverless.core.status.ReplicationStatus.FAILED);
+        assertThat(throttled.retryable()).isTrue();
+        assertThat(ReplicationOutcome.of(SdkClientException.create("reset", new SocketException("Connection reset")), 5).retryable()).isTrue();
+        assertThat(ReplicationOutcome.of(s3(404, "NoSuchBucket"), 1).retryable()).isFalse();
+        assertThat(ReplicationOutcome.of(s3(403, "AccessDenied"), 1).retryable()).isFalse();
+        assertThat(ReplicationOutcome.of(new ReplicationErrors.SiteRefusal("DstBucketObjectLockConfigMissing", s3(400, "InvalidRequest")), 1)
+                .retryable()).as("a refused lock waits for an operator").isFalse();
+    }
+
     @Test
     void describesFailuresWithTheServiceCodeAndSide() {
         assertThat(ReplicationErrors.describe(s3(404, "NoSuchBucket"))).isEqualTo("NoSuchBucket (HTTP 404): msg NoSuchBucket");

@@ -23,6 +23,7 @@ import io.backbeatserverless.core.entry.ReplicationEntry;
 import io.backbeatserverless.core.entry.StatusEntry;
 import io.backbeatserverless.core.entry.VersionKey;
 import io.backbeatserverless.core.ops.Counters;
+import io.backbeatserverless.core.ops.AutoRetrySchedule;
 import io.backbeatserverless.core.ops.FailedEntry;
 import io.backbeatserverless.core.ops.FailedEntryStore;
 import io.backbeatserverless.core.ops.MetricsStore;
@@ -83,6 +84,7 @@ public final class StatusRecorder implements AutoCloseable {
     private final Duration eventThreshold;
     private final ReplicationMetrics replicationMetrics;
     private final BackfillJobStore backfillJobs;
+    private final java.util.function.Function<String, AutoRetrySchedule> autoRetries;
 
     public StatusRecorder(ReplicationStatusStore store, FailedEntryStore failedEntries, MetricsStore metrics,
                           SourceStatusWriter sourceWriter, Duration retention, Clock clock, AutoCloseable resources) {
@@ -106,6 +108,16 @@ public final class StatusRecorder implements AutoCloseable {
                           SourceStatusWriter sourceWriter, Duration retention, Clock clock, AutoCloseable resources,
                           ReplicationEvents events, Duration eventThreshold, ReplicationMetrics replicationMetrics,
                           BackfillJobStore backfillJobs) {
+        this(store, failedEntries, metrics, sourceWriter, retention, clock, resources, events, eventThreshold, replicationMetrics,
+                backfillJobs, site -> AutoRetrySchedule.NEVER);
+    }
+
+    /** @param autoRetries each site's schedule of automatic retries of a transient failure (issue 31) */
+    public StatusRecorder(ReplicationStatusStore store, FailedEntryStore failedEntries, MetricsStore metrics,
+                          SourceStatusWriter sourceWriter, Duration retention, Clock clock, AutoCloseable resources,
+                          ReplicationEvents events, Duration eventThreshold, ReplicationMetrics replicationMetrics,
+                          BackfillJobStore backfillJobs, java.util.function.Function<String, AutoRetrySchedule> autoRetries) {
+        this.autoRetries = autoRetries;
         this.backfillJobs = backfillJobs;
         this.replicationMetrics = replicationMetrics;
         this.events = events;
@@ -147,7 +159,9 @@ public final class StatusRecorder implements AutoCloseable {
             dynamo.close();
         }, events, Duration.ofMinutes(eventSettings.thresholdMinutes()), EmfReplicationMetrics.create(),
                 new io.backbeatserverless.adapters.dynamodb.DynamoDbBackfillJobStore(dynamo, tables.status(),
-                        Duration.ofDays(config.ops().statusRetentionDays()), clock));
+                        Duration.ofDays(config.ops().statusRetentionDays()), clock),
+                site -> config.sites().stream().filter(s -> s.name().equals(site)).findFirst()
+                        .map(io.backbeatserverless.adapters.config.SiteConfig::autoRetrySchedule).orElse(AutoRetrySchedule.NEVER));
     }
 
     /** An outcome as read from the status topic. */
@@ -387,9 +401,11 @@ public final class StatusRecorder implements AutoCloseable {
             case FAILED -> {
                 CrashPoints.reached(CrashPoints.Point.STATUS_WRITTEN);
                 Instant failedAt = outcomeTime(entry);
+                // A transient cause is retried on its own, on the site's schedule, counted from this failure (issue 31).
+                Instant nextRetryAt = entry.retryable() ? autoRetries.apply(entry.site()).next(failedAt, entry.autoRetries()) : null;
                 failedEntries.record(new FailedEntry(entry.site(), failedAt, entry.bucket(), entry.versionKey().objectKey(),
                         entry.versionKey().versionId(), entry.metadata().contentLength(), entry.metadata().lastModified(), entry.reason(),
-                        entry.attempts(), retryEntry(entry), failedAt.plus(retention)));
+                        entry.attempts(), retryEntry(entry), failedAt.plus(retention), entry.retryable(), entry.autoRetries(), nextRetryAt));
             }
             case COMPLETED, SKIPPED -> {
                 // Only where a failed entry may be: after a failure, or when this outcome is applied again (its first

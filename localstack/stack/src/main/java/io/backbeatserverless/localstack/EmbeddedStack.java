@@ -216,26 +216,26 @@ public final class EmbeddedStack implements AutoCloseable {
         started.push(ops);
         ops.service().applyStoredStates();
         started.push(new OpsHttpServer(HOST, config.ops().port(), ops.api(), new SigV4Verifier(config.ops().credentials(), Clock.systemUTC())));
-        // Scheduled resumes fire here locally (an EventBridge Scheduler schedule does it in AWS).
+        // What the stack's minute tick does in AWS (an EventBridge Scheduler schedule), here on a thread of its own: scheduled
+        // resumes every second, transient failures whose automatic retry is due (issue 31) every 5 s, and each site's
+        // backlog as S3's pending metrics every minute.
         var scheduler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("resume-scheduler").unstarted(r));
-        scheduler.scheduleWithFixedDelay(() -> {
-            try {
-                ops.service().fireDueResumes();
-            } catch (RuntimeException e) {
-                LOG.warn("scheduled resumes: {}", e.toString());
-            }
-        }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
-        // And each site's backlog as S3's pending metrics, every minute as the AWS schedule's tick does.
-        scheduler.scheduleWithFixedDelay(() -> {
-            try {
-                ops.service().reportBacklog();
-            } catch (RuntimeException e) {
-                LOG.warn("backlog metrics: {}", e.toString());
-            }
-        }, 60, 60, java.util.concurrent.TimeUnit.SECONDS);
+        every(scheduler, 1, "scheduled resumes", () -> ops.service().fireDueResumes());
+        every(scheduler, 5, "automatic retries", () -> ops.service().retryDueFailures());
+        every(scheduler, 60, "backlog metrics", () -> ops.service().reportBacklog());
         started.push(scheduler::shutdownNow);
         startVerifyWorker(clock);
         LOG.info("embedded stack ready in {} ms", (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private static void every(java.util.concurrent.ScheduledExecutorService scheduler, long seconds, String what, Runnable task) {
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                LOG.warn("{}: {}", what, e.toString());
+            }
+        }, seconds, seconds, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.backbeatserverless.adapters.config;
 
 import io.backbeatserverless.core.metadata.ReplicaEncryption;
+import io.backbeatserverless.core.ops.AutoRetrySchedule;
 
 /**
  * A destination site (Backbeat's {@code bootstrapList} entry / CloudServer's replication endpoint).
@@ -22,13 +23,26 @@ import io.backbeatserverless.core.metadata.ReplicaEncryption;
  *                    version listing for every new key (a LIST, priced as a PUT). Null (the default): true for Amazon
  *                    S3 (no endpoint URL), false for any other endpoint
  * @param encryption  how replicas are encrypted at the site ({@link ReplicaEncryption}); null: as the source encrypts each version
+ * @param autoRetrySeconds the waits, in seconds from each failure, before a version FAILED here for a transient cause is
+ *                    queued again on its own (issue 31); null: {@link AutoRetrySchedule#DEFAULT}; empty: never
  */
 public record SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch, Boolean verifyEtagMd5,
-                         boolean external, Boolean serverSideCopy, Boolean deleteMarkerHeader, ReplicaEncryption encryption) {
+                         boolean external, Boolean serverSideCopy, Boolean deleteMarkerHeader, ReplicaEncryption encryption,
+                         java.util.List<Long> autoRetrySeconds) {
+
+    public SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch, Boolean verifyEtagMd5,
+                      boolean external, Boolean serverSideCopy, Boolean deleteMarkerHeader, ReplicaEncryption encryption) {
+        this(name, type, endpoint, bucket, bucketMatch, verifyEtagMd5, external, serverSideCopy, deleteMarkerHeader, encryption, null);
+    }
+
+    /** When a version FAILED here for a transient cause is queued again on its own. */
+    public AutoRetrySchedule autoRetrySchedule() {
+        return autoRetrySeconds == null ? AutoRetrySchedule.DEFAULT : AutoRetrySchedule.ofSeconds(autoRetrySeconds);
+    }
 
     public SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch, Boolean verifyEtagMd5,
                       boolean external, Boolean serverSideCopy, Boolean deleteMarkerHeader) {
-        this(name, type, endpoint, bucket, bucketMatch, verifyEtagMd5, external, serverSideCopy, deleteMarkerHeader, null);
+        this(name, type, endpoint, bucket, bucketMatch, verifyEtagMd5, external, serverSideCopy, deleteMarkerHeader, null, null);
     }
 
     public SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch) {
@@ -66,6 +80,10 @@ public record SiteConfig(String name, String type, Endpoint endpoint, String buc
                     + " settings, as Backbeat does (remove encryption)");
         }
         encryption = encryption == null ? ReplicaEncryption.AS_SOURCE : encryption;
+        if (autoRetrySeconds != null && autoRetrySeconds.stream().anyMatch(d -> d == null || d <= 0)) {
+            throw new IllegalArgumentException("site '" + name + "': autoRetrySeconds must be positive numbers of seconds: " + autoRetrySeconds);
+        }
+        autoRetrySeconds = autoRetrySeconds == null ? null : java.util.List.copyOf(autoRetrySeconds);
     }
 
     /**
@@ -117,6 +135,6 @@ public record SiteConfig(String name, String type, Endpoint endpoint, String buc
 
     public SiteConfig withEndpoint(Endpoint newEndpoint) {
         return new SiteConfig(name, type, newEndpoint, bucket, bucketMatch, verifyEtagMd5, external, serverSideCopy, deleteMarkerHeader,
-                encryption);
+                encryption, autoRetrySeconds);
     }
 }

@@ -48,6 +48,15 @@ public final class DynamoDbFailedEntryStore implements FailedEntryStore {
         if (e.expiresAt() != null) {
             item.put(TableSchemas.TTL_ATTRIBUTE, n(e.expiresAt().getEpochSecond()));
         }
+        if (e.retryable()) {
+            item.put("retryable", AttributeValue.fromBool(true));
+        }
+        if (e.autoRetries() > 0) {
+            item.put("autoRetries", n(e.autoRetries()));
+        }
+        if (e.nextRetryAt() != null) {
+            item.put("nextRetryAt", s(e.nextRetryAt().toString()));
+        }
         dynamo.putItem(r -> r.tableName(table).item(item));
         // One entry per version and site: an earlier failure of the version there is replaced by this one.
         byVersion(e.bucket(), e.objectKey(), e.versionId())
@@ -117,7 +126,10 @@ public final class DynamoDbFailedEntryStore implements FailedEntryStore {
                 item.get("bucket").s(), item.get("key").s(), item.get("versionId").s(),
                 Long.parseLong(item.get("size").n()), item.containsKey("lastModified") ? item.get("lastModified").s() : null,
                 item.get("reason").s(), Integer.parseInt(item.get("attempts").n()), item.get("entry").s(),
-                item.containsKey(TableSchemas.TTL_ATTRIBUTE) ? Instant.ofEpochSecond(Long.parseLong(item.get(TableSchemas.TTL_ATTRIBUTE).n())) : null);
+                item.containsKey(TableSchemas.TTL_ATTRIBUTE) ? Instant.ofEpochSecond(Long.parseLong(item.get(TableSchemas.TTL_ATTRIBUTE).n())) : null,
+                item.containsKey("retryable") && Boolean.TRUE.equals(item.get("retryable").bool()),
+                item.containsKey("autoRetries") ? Integer.parseInt(item.get("autoRetries").n()) : 0,
+                item.containsKey("nextRetryAt") ? Instant.parse(item.get("nextRetryAt").s()) : null);
     }
 
     private static String version(String bucket, String key, String versionId) {

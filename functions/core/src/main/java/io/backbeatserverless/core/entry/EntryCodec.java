@@ -48,6 +48,9 @@ public final class EntryCodec {
         if (entry.deferred()) {
             node.put("deferred", true);
         }
+        if (entry.autoRetries() > 0) {
+            node.put("autoRetries", entry.autoRetries());
+        }
         return toBytes(node);
     }
 
@@ -73,7 +76,7 @@ public final class EntryCodec {
         var overhead = new ReplicationEntry.OverheadFields(textOrNull(o, "commitTimestamp"),
                 textOrNull(o, "opTimestamp"), textOrNull(o, "versionId"));
         return new ReplicationEntry(type, bucket, versionKey, metadata, overhead, node.path("forceCopy").asBoolean(false),
-                node.path("deferred").asBoolean(false));
+                node.path("deferred").asBoolean(false), Math.max(0, node.path("autoRetries").asInt(0)));
     }
 
     public static byte[] encode(StatusEntry entry) {
@@ -88,6 +91,12 @@ public final class EntryCodec {
         node.put("bytes", entry.bytes());
         node.put("durationMs", entry.durationMs());
         putIfPresent(node, "timestamp", entry.timestamp());
+        if (entry.retryable()) {
+            node.put("retryable", true);
+        }
+        if (entry.autoRetries() > 0) {
+            node.put("autoRetries", entry.autoRetries());
+        }
         return toBytes(node);
     }
 
@@ -104,7 +113,8 @@ public final class EntryCodec {
         }
         return new StatusEntry(bucket, versionKey, site, status, textOrNull(node, "reason"),
                 metadataValue(node, bucket, versionKey), node.path("attempts").asInt(0),
-                node.path("bytes").asLong(0), node.path("durationMs").asLong(0), textOrNull(node, "timestamp"));
+                node.path("bytes").asLong(0), node.path("durationMs").asLong(0), textOrNull(node, "timestamp"),
+                node.path("retryable").asBoolean(false), Math.max(0, node.path("autoRetries").asInt(0)));
     }
 
     public static byte[] encode(MalformedRecord record) {

@@ -18,9 +18,17 @@ import java.util.Objects;
  * @param deferred       ours: put back on the topic by its site's replicator at the invocation's deadline, so behind
  *                       entries of its key that come after it (it goes before them: issue 28); field {@code deferred},
  *                       absent when false
+ * @param autoRetries    ours: how many automatic retries of a transient failure queued this version for its site so far
+ *                       (issue 31: its outcome carries the count back, for the next retry's time); field
+ *                       {@code autoRetries}, absent when 0
  */
 public record ReplicationEntry(String type, String bucket, VersionKey versionKey, ObjectMetadata metadata,
-                               OverheadFields overheadFields, boolean forceCopy, boolean deferred) {
+                               OverheadFields overheadFields, boolean forceCopy, boolean deferred, int autoRetries) {
+
+    public ReplicationEntry(String type, String bucket, VersionKey versionKey, ObjectMetadata metadata,
+                            OverheadFields overheadFields, boolean forceCopy, boolean deferred) {
+        this(type, bucket, versionKey, metadata, overheadFields, forceCopy, deferred, 0);
+    }
 
     public ReplicationEntry(String type, String bucket, VersionKey versionKey, ObjectMetadata metadata,
                             OverheadFields overheadFields, boolean forceCopy) {
@@ -57,13 +65,18 @@ public record ReplicationEntry(String type, String bucket, VersionKey versionKey
         return MessageKeys.forObject(bucket, objectKey());
     }
 
+    /** The same entry, queued by automatic retry number {@code count} (issue 31). */
+    public ReplicationEntry withAutoRetries(int count) {
+        return new ReplicationEntry(type, bucket, versionKey, metadata, overheadFields, forceCopy, deferred, count);
+    }
+
     public ReplicationEntry withMetadata(ObjectMetadata newMetadata) {
-        return new ReplicationEntry(type, bucket, versionKey, newMetadata, overheadFields, forceCopy, deferred);
+        return new ReplicationEntry(type, bucket, versionKey, newMetadata, overheadFields, forceCopy, deferred, autoRetries);
     }
 
     /** The same entry, put back by its site's replicator at the invocation's deadline. */
     public ReplicationEntry asDeferred() {
-        return new ReplicationEntry(type, bucket, versionKey, metadata, overheadFields, forceCopy, true);
+        return new ReplicationEntry(type, bucket, versionKey, metadata, overheadFields, forceCopy, true, autoRetries);
     }
 
     /** Backbeat's {@code overheadFields}: when the change was committed at the source and when the op happened. */

@@ -15,10 +15,18 @@ import java.util.Objects;
  * @param bytes      bytes copied to the site (0 for metadata-only changes and delete markers)
  * @param durationMs time spent replicating
  * @param timestamp  ISO-8601 instant the outcome was decided
+ * @param retryable  a FAILED outcome's cause is transient (throttling, 5xx, timeouts, connection errors: {@code
+ *                   ReplicationErrors}), so it is retried on its own (issue 31); false for a permanent one
+ * @param autoRetries the automatic retries that queued the version so far (its entry's {@code autoRetries})
  */
 public record StatusEntry(String bucket, VersionKey versionKey, String site, ReplicationStatus status,
                           String reason, ObjectMetadata metadata, int attempts, long bytes, long durationMs,
-                          String timestamp) {
+                          String timestamp, boolean retryable, int autoRetries) {
+
+    public StatusEntry(String bucket, VersionKey versionKey, String site, ReplicationStatus status, String reason, ObjectMetadata metadata,
+                       int attempts, long bytes, long durationMs, String timestamp) {
+        this(bucket, versionKey, site, status, reason, metadata, attempts, bytes, durationMs, timestamp, false, 0);
+    }
 
     public StatusEntry {
         Objects.requireNonNull(versionKey, "versionKey");

@@ -4,9 +4,9 @@ package io.backbeatserverless.core.metadata;
  * How the replicas at a site are encrypted (S3 Replication's rule for encrypted objects: a replica keeps its source's
  * type of encryption, and an SSE-KMS one is encrypted with the destination's {@code ReplicaKmsKeyID}).
  *
- * @param mode     {@code source} (the default): each replica as its source version, SSE-S3 as SSE-S3 and SSE-KMS with
- *                 {@code kmsKeyId}; {@code AES256} (SSE-S3) or {@code aws:kms} (SSE-KMS with {@code kmsKeyId}) for every
- *                 replica, whatever its source's
+ * @param mode     {@code source} (the default): each replica as its source version, SSE-KMS with {@code kmsKeyId}, SSE-S3
+ *                 by the site bucket's default ({@link #replicaMode}); {@code AES256} (SSE-S3) or {@code aws:kms} (SSE-KMS
+ *                 with {@code kmsKeyId}) for every replica, whatever its source's
  * @param kmsKeyId the KMS key (ARN, or alias ARN) replicas are encrypted with under SSE-KMS; null: the site account's
  *                 AWS managed key ({@code aws/s3})
  */
@@ -29,16 +29,16 @@ public record ReplicaEncryption(String mode, String kmsKeyId) {
 
     /**
      * The encryption a replica of a version encrypted {@code sourceEncryption} is written with: {@code AES256} or
-     * {@code aws:kms}; null leaves it to the site bucket's default.
+     * {@code aws:kms}; null leaves it to the site bucket's default. In {@code source} mode an SSE-S3 version is written
+     * with no encryption header: SSE-S3 is every Amazon S3 bucket's default since 2023-01-05, and an S3-compatible site
+     * without a KMS (MinIO's default, say) refuses any SSE header, so stating it would fail every replica there (S3
+     * Replication itself writes SSE-S3 even into a bucket whose default is SSE-KMS; set {@code AES256} for that).
      */
     public String replicaMode(String sourceEncryption) {
         if (!SOURCE.equals(mode)) {
             return mode;
         }
-        if (sourceEncryption == null) {
-            return null;
-        }
-        return sourceEncryption.startsWith("aws:kms") ? SSE_KMS : SSE_S3;
+        return sourceEncryption != null && sourceEncryption.startsWith("aws:kms") ? SSE_KMS : null;
     }
 
     /** The KMS key a replica of a version encrypted {@code sourceEncryption} is written with; null for none or the AWS managed key. */
