@@ -149,10 +149,12 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
      * @param encryption           how replicas are encrypted at the site (the functions' {@code sites[].encryption}); its
      *                             {@code kmsKeyId}, a key ARN, is granted to the replicator (kms:GenerateDataKey, and
      *                             kms:Decrypt, which multipart uploads under SSE-KMS need)
+     * @param autoRetrySeconds     the functions' {@code sites[].autoRetrySeconds}: when a transient failure here is retried
+     *                             on its own (issue 31); null: their default
      */
     public record Site(String name, String type, String bucket, boolean bucketMatch, List<String> destinationBuckets,
                        String endpointUrl, String region, String credentialsSecretArn, Boolean serverSideCopy,
-                       io.backbeatserverless.core.metadata.ReplicaEncryption encryption) {
+                       io.backbeatserverless.core.metadata.ReplicaEncryption encryption, List<Long> autoRetrySeconds) {
         public Site {
             if (name == null || !SITE_NAME.matcher(name).matches()) {
                 throw new IllegalArgumentException("site name '" + name + "' must match " + SITE_NAME.pattern());

@@ -143,6 +143,9 @@ final class RuntimeConfiguration {
             if (site.serverSideCopy() != null) {
                 node.put("serverSideCopy", site.serverSideCopy());
             }
+            if (site.autoRetrySeconds() != null) {
+                site.autoRetrySeconds().forEach(node.putArray("autoRetrySeconds")::add);
+            }
             if (site.encryption() != null) {
                 node.putObject("encryption").put("mode", site.encryption().mode()).put("kmsKeyId", site.encryption().kmsKeyId());
             }

@@ -22,7 +22,7 @@ class BackbeatStackTest {
                         "kmsKeyArns": ["arn:aws:kms:us-east-1:111122223333:key/source-key"]},
              "sites": [
                {"name": "aws-location", "bucket": "replica-bucket", "region": "us-west-2",
-                "encryption": {"kmsKeyId": "arn:aws:kms:us-west-2:111122223333:key/replica-key"}},
+                "encryption": {"kmsKeyId": "arn:aws:kms:us-west-2:111122223333:key/replica-key"}, "autoRetrySeconds": [30, 600]},
                {"name": "zenko", "endpointUrl": "https://s3.zenko.example", "bucket": "replicas",
                 "credentialsSecretArn": "arn:aws:secretsmanager:us-east-1:111122223333:secret:zenko-AbCdEf"}],
              "eventSource": {"batchSize": 50, "batchWindowSeconds": 2},
@@ -109,6 +109,14 @@ class BackbeatStackTest {
                     "Handler", BackbeatStack.REPLICATOR_HANDLER,
                     "Environment", Map.of("Variables", Match.objectLike(Map.of("BACKBEAT_SITE", site))))));
         }
+    }
+
+    /** Issue 31: the status function, which plans each transient failure's automatic retry, knows the site's schedule. */
+    @Test
+    void theStatusFunctionKnowsEachSitesAutomaticRetrySchedule() {
+        String status = synthesized.template().findResources("AWS::Lambda::Function").values().stream().map(String::valueOf)
+                .filter(f -> f.contains(BackbeatStack.STATUS_HANDLER)).findFirst().orElseThrow();
+        assertThat(status).contains("\"autoRetrySeconds\":[30,600]");
     }
 
     /** Issue 16: a browser can load the console (no auth on its static files), every API route needs IAM. */

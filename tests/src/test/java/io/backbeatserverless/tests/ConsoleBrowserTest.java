@@ -99,6 +99,8 @@ class ConsoleBrowserTest extends StackScenario {
                     + browser.findElement(By.id("failedSite")).getAttribute("value"), e);
         }
         wait.until(d -> row(bucket).getText().contains("clicked") && row(bucket).getText().contains("NoSuchBucket"));
+        // Issue 31: a permanent cause gets no automatic retry, and the row says so.
+        assertThat(row(bucket).getText()).contains("none: its cause is permanent");
         screenshot("console-failed-entry");
 
         stack.createDestinationBucket("console-bucket");
