@@ -16,10 +16,13 @@ import static org.awaitility.Awaitility.await;
  * Issue 31: a version FAILED for a transient cause is retried on its own, with no operator. A site goes down (its
  * proxy resets every connection): the replicator's own retries run out and the version is FAILED, listed as transient
  * with its next retry's time; the site comes back, and the automatic retry (the outage site's schedule is 2 s, 3 s, 5 s)
- * completes it and takes it off the failed list (a permanent cause is listed with no retry planned:
+ * completes it and takes it off the failed list; meanwhile the minute tick reports it waiting
+ * ({@code OperationsWaitingForRetry}) (a permanent cause is listed with no retry planned:
  * SitesAndFailuresTest). The stack's S3 servers, Kafka, DynamoDB and every function, as `./localstack/up` runs them.
  */
 class AutomaticRetryTest extends StackScenario {
+
+    private static final EmfCapture EMF = EmfCapture.install();
 
     @Test
     void aVersionFailedWhileItsSiteWasDownCompletesOnceTheSiteIsBackWithNoOperator() {
@@ -27,11 +30,21 @@ class AutomaticRetryTest extends StackScenario {
         JsonNode failed;
         String version;
         SharedStack.outage().down(true);
+        // The ops side an hour behind: the retry is not due yet, so what waits for it stays put while the tick counts it.
+        SharedStack.CLOCK.advance(Duration.ofHours(-1));
         try {
             version = stack.source.putObject(r -> r.bucket(bucket).key("outage"), RequestBody.fromString("waits for its site")).versionId();
             failed = await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250))
                     .until(() -> failedEntry(SharedStack.OUTAGE_LOCATION, bucket, "outage"), entry -> entry != null);
+            // The minute tick reports each site's versions waiting for their automatic retry (its walk before's count).
+            stack.api(200, "POST", "/_/crr/resume/due", Map.of(), null);
+            int before = EMF.lines("BackbeatServerless").size();
+            stack.api(200, "POST", "/_/crr/resume/due", Map.of(), null);
+            assertThat(EMF.lines("BackbeatServerless").subList(before, EMF.lines("BackbeatServerless").size()).stream()
+                    .filter(l -> l.path("Site").asText().equals(SharedStack.OUTAGE_LOCATION) && l.has("OperationsWaitingForRetry")))
+                    .singleElement().satisfies(l -> assertThat(l.path("OperationsWaitingForRetry").asLong()).isGreaterThanOrEqualTo(1));
         } finally {
+            SharedStack.CLOCK.reset();
             SharedStack.outage().down(false);
         }
 

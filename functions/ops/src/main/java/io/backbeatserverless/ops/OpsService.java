@@ -59,6 +59,8 @@ public final class OpsService {
     };
     private final Clock clock;
     private final io.backbeatserverless.core.ops.ReplicationMetrics replicationMetrics;
+    /** Each site's failed versions waiting for their automatic retry, as the last walk of its failed list counted them. */
+    private final Map<String, Integer> waitingForRetry = new java.util.concurrent.ConcurrentHashMap<>();
 
     public OpsService(BackbeatConfig config, FailedEntryStore failedEntries, SiteStateStore siteStates, MetricsStore metrics,
                       ReplicationStatusStore statuses, EntryPublisher publisher, SiteControl control,
@@ -193,14 +195,18 @@ public final class OpsService {
         int retried = 0;
         for (String site : sites()) {
             String marker = null;
+            int waiting = 0;
             do {
                 FailedEntryStore.Page page = failedEntries.list(site, marker, PAGE_SIZE, now);
                 List<FailedEntry> due = page.entries().stream().filter(e -> e.retryDue(now)).toList();
                 if (!due.isEmpty()) {
                     retried += requeue(due, true).size();
                 }
+                waiting += (int) page.entries().stream().filter(e -> e.nextRetryAt() != null && !e.retryDue(now)).count();
                 marker = page.truncated() ? page.nextMarker() : null;
             } while (marker != null);
+            // Reported with the backlog, every minute (the count of the last walk: in AWS the tick before's).
+            waitingForRetry.put(site, waiting);
         }
         return retried;
     }
@@ -336,6 +342,10 @@ public final class OpsService {
         List<String> reported = new ArrayList<>();
         for (String site : sites()) {
             replicationMetrics.pending(site, metrics.totals(site));
+            Integer waiting = waitingForRetry.get(site);
+            if (waiting != null) {
+                replicationMetrics.waitingForRetry(site, waiting);
+            }
             reported.add(site);
         }
         return reported;

@@ -88,6 +88,15 @@ public final class EmfReplicationMetrics implements ReplicationMetrics {
         });
     }
 
+    /** Ours, not S3's: {@code OperationsWaitingForRetry}, the failed versions whose automatic retry is planned (issue 31). */
+    @Override
+    public void waitingForRetry(String site, long operations) {
+        metrics.flushMetrics(m -> {
+            m.setDefaultDimensions(DimensionSet.of(SITE, site));
+            m.addMetric("OperationsWaitingForRetry", operations, MetricUnit.COUNT);
+        });
+    }
+
     @Override
     public void pending(String site, Counters totals) {
         metrics.flushMetrics(m -> {

@@ -24,6 +24,10 @@ public interface ReplicationMetrics {
     /** The site's backlog (every minute): operations and bytes queued and not yet replicated, failed or skipped. */
     void pending(String site, Counters totals);
 
+    /** Ours (issue 31): the site's failed versions waiting for their automatic retry (every minute). */
+    default void waitingForRetry(String site, long operations) {
+    }
+
     ReplicationMetrics NONE = new ReplicationMetrics() {
         @Override
         public void outcomes(String site, String bucket, List<StatusEntry> counted) {
