@@ -1,5 +1,6 @@
 package io.backbeatserverless.replicator;
 
+import io.backbeatserverless.core.metadata.ObjectLock;
 import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.core.metadata.ReplicaEncryption;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
@@ -29,11 +30,11 @@ import java.time.Instant;
  * @param encryption {@code AES256}, {@code aws:kms}, or null for the site bucket's default
  * @param kmsKeyId   with {@code aws:kms}: the site's key; null for its AWS managed key
  */
-record ReplicaProtection(SourceObject.ObjectLock lock, String encryption, String kmsKeyId) {
+record ReplicaProtection(ObjectLock lock, String encryption, String kmsKeyId) {
 
     static ReplicaProtection of(SourceObject source, SiteConfig site, Instant now) {
-        SourceObject.ObjectLock lock = source.lock() == null ? SourceObject.ObjectLock.NONE : source.lock().inForce(now);
-        ReplicaEncryption config = site.encryption() == null ? ReplicaEncryption.AS_SOURCE : site.encryption();
+        ObjectLock lock = source.lock().inForce(now);
+        ReplicaEncryption config = site.encryption(); // never null: SiteConfig defaults it
         return new ReplicaProtection(lock, config.replicaMode(source.encryption()), config.replicaKmsKeyId(source.encryption()));
     }
 

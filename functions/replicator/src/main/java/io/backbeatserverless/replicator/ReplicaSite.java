@@ -1,5 +1,6 @@
 package io.backbeatserverless.replicator;
 
+import io.backbeatserverless.core.metadata.ObjectLock;
 import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.core.entry.ReplicationEntry;
 import io.backbeatserverless.core.metadata.ReplicaMarkers;
@@ -227,10 +228,9 @@ final class ReplicaSite {
                 : destination.putObjectTagging(r -> r.bucket(bucket).key(key).versionId(replicaVersion)
                 .tagging(t -> t.tagSet(tags))));
         java.time.Instant now = clock.instant();
-        SourceObject.ObjectLock wanted = retrier.call(budget, () -> headSource(entry, version)).lock().inForce(now);
+        ObjectLock wanted = retrier.call(budget, () -> headSource(entry, version)).lock().inForce(now);
         var replica = retrier.call(budget, () -> destination.headObject(r -> r.bucket(bucket).key(key).versionId(replicaVersion)));
-        SourceObject.ObjectLock there = new SourceObject.ObjectLock(replica.objectLockModeAsString(), replica.objectLockRetainUntilDate(),
-                replica.objectLockLegalHoldStatusAsString()).inForce(now);
+        ObjectLock there = SourceObject.of(replica).lock().inForce(now);
         ReplicaProtection protection = new ReplicaProtection(wanted, null, null);
         if (!java.util.Objects.equals(wanted.mode(), there.mode()) || !java.util.Objects.equals(wanted.retainUntil(), there.retainUntil())) {
             retrier.call(budget, () -> writing(protection, bucket, () -> destination.putObjectRetention(r -> r.bucket(bucket).key(key)

@@ -3,6 +3,8 @@ package io.backbeatserverless.replicator;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 
+import io.backbeatserverless.core.metadata.ObjectLock;
+
 import java.time.Instant;
 import java.util.Map;
 
@@ -17,30 +19,6 @@ import java.util.Map;
 record SourceObject(long contentLength, String eTag, String contentType, String cacheControl,
                     String contentDisposition, String contentEncoding, String contentLanguage, Instant expires,
                     Map<String, String> metadata, Integer tagCount, ObjectLock lock, String encryption, String kmsKeyId) {
-
-    /**
-     * A version's Object Lock: its retention mode ({@code GOVERNANCE}, {@code COMPLIANCE}) and date, and its legal hold
-     * ({@code ON}, {@code OFF}); each null when the version has none.
-     */
-    record ObjectLock(String mode, Instant retainUntil, String legalHold) {
-        static final ObjectLock NONE = new ObjectLock(null, null, null);
-
-        /** The retention still in force at {@code now} (S3 refuses a retain-until date in the past), and a legal hold ON. */
-        ObjectLock inForce(Instant now) {
-            boolean retained = mode != null && retainUntil != null && retainUntil.isAfter(now);
-            return new ObjectLock(retained ? mode : null, retained ? retainUntil : null, "ON".equals(legalHold) ? "ON" : null);
-        }
-
-        boolean isNone() {
-            return mode == null && legalHold == null;
-        }
-
-        @Override
-        public String toString() {
-            return (mode == null ? "no retention" : "retention " + mode + " until " + retainUntil)
-                    + (legalHold == null ? "" : ", legal hold " + legalHold);
-        }
-    }
 
     static SourceObject of(GetObjectResponse r) {
         return new SourceObject(r.contentLength(), unquote(r.eTag()), r.contentType(), r.cacheControl(), r.contentDisposition(),

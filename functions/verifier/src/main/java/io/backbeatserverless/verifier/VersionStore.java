@@ -99,13 +99,11 @@ public final class VersionStore {
      */
     private Map<String, String> protection(HeadObjectResponse head) {
         Map<String, String> protection = new HashMap<>();
-        if (head.objectLockMode() != null && head.objectLockRetainUntilDate() != null && head.objectLockRetainUntilDate().isAfter(clock.instant())) {
-            protection.put(VersionDetails.LOCK_MODE, head.objectLockModeAsString());
-            protection.put(VersionDetails.LOCK_UNTIL, head.objectLockRetainUntilDate().toString());
-        }
-        if ("ON".equals(head.objectLockLegalHoldStatusAsString())) {
-            protection.put(VersionDetails.LEGAL_HOLD, "ON");
-        }
+        var lock = new io.backbeatserverless.core.metadata.ObjectLock(head.objectLockModeAsString(), head.objectLockRetainUntilDate(),
+                head.objectLockLegalHoldStatusAsString()).inForce(clock.instant());
+        put(protection, VersionDetails.LOCK_MODE, lock.mode());
+        put(protection, VersionDetails.LOCK_UNTIL, lock.retainUntil() == null ? null : lock.retainUntil().toString());
+        put(protection, VersionDetails.LEGAL_HOLD, lock.legalHold());
         put(protection, VersionDetails.ENCRYPTION, head.serverSideEncryptionAsString());
         put(protection, VersionDetails.KMS_KEY, head.ssekmsKeyId());
         return protection;

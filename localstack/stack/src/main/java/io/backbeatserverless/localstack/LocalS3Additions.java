@@ -3,8 +3,6 @@ package io.backbeatserverless.localstack;
 import com.robothy.netty.http.HttpRequest;
 import com.robothy.netty.http.HttpRequestHandler;
 import com.robothy.netty.http.HttpResponse;
-import com.robothy.netty.router.ExceptionHandler;
-import com.robothy.netty.router.Route;
 import com.robothy.netty.router.Router;
 import com.robothy.s3.core.model.answers.GetObjectAns;
 import com.robothy.s3.core.model.answers.UploadPartAns;
@@ -42,15 +40,14 @@ import java.time.Instant;
  * </ul>
  * Everything else goes to local-s3's own handlers.
  */
-final class LocalS3Additions implements Router {
+final class LocalS3Additions extends InFrontOfLocalS3 {
 
     private static final String COPY_SOURCE = "x-amz-copy-source";
 
-    private final Router delegate;
     private final ObjectService objects;
 
     LocalS3Additions(Router delegate, ObjectService objects) {
-        this.delegate = delegate;
+        super(delegate);
         this.objects = objects;
     }
 
@@ -266,34 +263,5 @@ final class LocalS3Additions implements Router {
             }
             return new Source(path.substring(0, slash), path.substring(slash + 1), versionId);
         }
-    }
-
-    @Override
-    public Router route(Route route) {
-        delegate.route(route);
-        return this;
-    }
-
-    @Override
-    public Router notFound(HttpRequestHandler handler) {
-        delegate.notFound(handler);
-        return this;
-    }
-
-    @Override
-    public Router staticResource(String path) {
-        delegate.staticResource(path);
-        return this;
-    }
-
-    @Override
-    public <T extends Throwable> Router exceptionHandler(Class<T> type, ExceptionHandler<T> handler) {
-        delegate.exceptionHandler(type, handler);
-        return this;
-    }
-
-    @Override
-    public ExceptionHandler<Throwable> findExceptionHandler(Class<? extends Throwable> type) {
-        return delegate.findExceptionHandler(type);
     }
 }

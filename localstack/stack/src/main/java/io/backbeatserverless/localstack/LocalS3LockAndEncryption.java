@@ -3,8 +3,6 @@ package io.backbeatserverless.localstack;
 import com.robothy.netty.http.HttpRequest;
 import com.robothy.netty.http.HttpRequestHandler;
 import com.robothy.netty.http.HttpResponse;
-import com.robothy.netty.router.ExceptionHandler;
-import com.robothy.netty.router.Route;
 import com.robothy.netty.router.Router;
 import com.robothy.s3.core.service.ObjectService;
 import com.robothy.s3.rest.utils.ResponseUtils;
@@ -56,7 +54,7 @@ import java.util.regex.Pattern;
  * body), with another key 403. Not emulated: SSE-KMS ETags (S3's are not the MD5 of the content; here they still are)
  * and SSE-C on multipart uploads.
  */
-final class LocalS3LockAndEncryption implements Router {
+final class LocalS3LockAndEncryption extends InFrontOfLocalS3 {
 
     private static final Pattern UPLOAD_ID = Pattern.compile("<UploadId>([^<]+)</UploadId>");
     private static final Pattern MODE = Pattern.compile("<Mode>([^<]*)</Mode>");
@@ -83,7 +81,6 @@ final class LocalS3LockAndEncryption implements Router {
         }
     }
 
-    private final Router delegate;
     private final ObjectService objects;
     private final Clock clock;
     private final Set<String> lockedBuckets = ConcurrentHashMap.newKeySet();
@@ -91,7 +88,7 @@ final class LocalS3LockAndEncryption implements Router {
     private final Map<String, Protection> uploads = new ConcurrentHashMap<>();
 
     LocalS3LockAndEncryption(Router delegate, ObjectService objects, Clock clock) {
-        this.delegate = delegate;
+        super(delegate);
         this.objects = objects;
         this.clock = clock;
     }
@@ -352,29 +349,26 @@ final class LocalS3LockAndEncryption implements Router {
     }
 
     private void getRetention(HttpRequest req, HttpResponse resp) {
-        Optional<String> version = existingVersion(req, resp);
-        if (version.isEmpty()) {
-            return;
-        }
-        Protection protection = versions.getOrDefault(id(req, version.get()), Protection.DEFAULT);
-        if (protection.mode() == null) {
-            error(resp, HttpResponseStatus.NOT_FOUND, "NoSuchObjectLockConfiguration", "The specified object does not have a ObjectLock configuration", req);
-            return;
-        }
-        xml(resp, "<Retention><Mode>" + protection.mode() + "</Mode><RetainUntilDate>" + protection.retainUntil() + "</RetainUntilDate></Retention>");
+        getLock(req, resp, p -> p.mode() == null ? null
+                : "<Retention><Mode>" + p.mode() + "</Mode><RetainUntilDate>" + p.retainUntil() + "</RetainUntilDate></Retention>");
     }
 
     private void getLegalHold(HttpRequest req, HttpResponse resp) {
+        getLock(req, resp, p -> p.legalHold() == null ? null : "<LegalHold><Status>" + p.legalHold() + "</Status></LegalHold>");
+    }
+
+    /** A version's retention or legal hold as {@code answer} writes it; 404 NoSuchObjectLockConfiguration when it has none. */
+    private void getLock(HttpRequest req, HttpResponse resp, java.util.function.Function<Protection, String> answer) {
         Optional<String> version = existingVersion(req, resp);
         if (version.isEmpty()) {
             return;
         }
-        Protection protection = versions.getOrDefault(id(req, version.get()), Protection.DEFAULT);
-        if (protection.legalHold() == null) {
+        String body = answer.apply(versions.getOrDefault(id(req, version.get()), Protection.DEFAULT));
+        if (body == null) {
             error(resp, HttpResponseStatus.NOT_FOUND, "NoSuchObjectLockConfiguration", "The specified object does not have a ObjectLock configuration", req);
             return;
         }
-        xml(resp, "<LegalHold><Status>" + protection.legalHold() + "</Status></LegalHold>");
+        xml(resp, body);
     }
 
     private void putRetention(HttpRequest req, HttpResponse resp) {
@@ -514,34 +508,5 @@ final class LocalS3LockAndEncryption implements Router {
             resp.putHeader("content-type", "application/xml").write("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>" + code
                     + "</Code><Message>" + message + "</Message></Error>");
         }
-    }
-
-    @Override
-    public Router route(Route route) {
-        delegate.route(route);
-        return this;
-    }
-
-    @Override
-    public Router notFound(HttpRequestHandler handler) {
-        delegate.notFound(handler);
-        return this;
-    }
-
-    @Override
-    public Router staticResource(String path) {
-        delegate.staticResource(path);
-        return this;
-    }
-
-    @Override
-    public <T extends Throwable> Router exceptionHandler(Class<T> type, ExceptionHandler<T> handler) {
-        delegate.exceptionHandler(type, handler);
-        return this;
-    }
-
-    @Override
-    public ExceptionHandler<Throwable> findExceptionHandler(Class<? extends Throwable> type) {
-        return delegate.findExceptionHandler(type);
     }
 }
