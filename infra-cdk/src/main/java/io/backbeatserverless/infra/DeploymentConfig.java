@@ -151,10 +151,14 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
      *                             kms:Decrypt, which multipart uploads under SSE-KMS need)
      * @param autoRetrySeconds     the functions' {@code sites[].autoRetrySeconds}: when a transient failure here is retried
      *                             on its own (issue 31); null: their default
+     * @param maxBytesPerSecond    the functions' {@code sites[].maxBytesPerSecond}: the most bytes per second this site's
+     *                             replicators together send it, each invocation taking its share (the limit divided by the
+     *                             topic's partitions); null: no limit
      */
     public record Site(String name, String type, String bucket, boolean bucketMatch, List<String> destinationBuckets,
                        String endpointUrl, String region, String credentialsSecretArn, Boolean serverSideCopy,
-                       io.backbeatserverless.core.metadata.ReplicaEncryption encryption, List<Long> autoRetrySeconds) {
+                       io.backbeatserverless.core.metadata.ReplicaEncryption encryption, List<Long> autoRetrySeconds,
+                       Long maxBytesPerSecond) {
         public Site {
             if (name == null || !SITE_NAME.matcher(name).matches()) {
                 throw new IllegalArgumentException("site name '" + name + "' must match " + SITE_NAME.pattern());

@@ -146,6 +146,9 @@ final class RuntimeConfiguration {
             if (site.autoRetrySeconds() != null) {
                 site.autoRetrySeconds().forEach(node.putArray("autoRetrySeconds")::add);
             }
+            if (site.maxBytesPerSecond() != null) {
+                node.put("maxBytesPerSecond", site.maxBytesPerSecond());
+            }
             if (site.encryption() != null) {
                 node.putObject("encryption").put("mode", site.encryption().mode()).put("kmsKeyId", site.encryption().kmsKeyId());
             }

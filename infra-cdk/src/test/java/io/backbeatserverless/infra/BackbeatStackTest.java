@@ -22,7 +22,8 @@ class BackbeatStackTest {
                         "kmsKeyArns": ["arn:aws:kms:us-east-1:111122223333:key/source-key"]},
              "sites": [
                {"name": "aws-location", "bucket": "replica-bucket", "region": "us-west-2",
-                "encryption": {"kmsKeyId": "arn:aws:kms:us-west-2:111122223333:key/replica-key"}, "autoRetrySeconds": [30, 600]},
+                "encryption": {"kmsKeyId": "arn:aws:kms:us-west-2:111122223333:key/replica-key"}, "autoRetrySeconds": [30, 600],
+                "maxBytesPerSecond": 20000000},
                {"name": "zenko", "endpointUrl": "https://s3.zenko.example", "bucket": "replicas",
                 "credentialsSecretArn": "arn:aws:secretsmanager:us-east-1:111122223333:secret:zenko-AbCdEf"}],
              "eventSource": {"batchSize": 50, "batchWindowSeconds": 2},
@@ -117,6 +118,14 @@ class BackbeatStackTest {
         String status = synthesized.template().findResources("AWS::Lambda::Function").values().stream().map(String::valueOf)
                 .filter(f -> f.contains(BackbeatStack.STATUS_HANDLER)).findFirst().orElseThrow();
         assertThat(status).contains("\"autoRetrySeconds\":[30,600]");
+    }
+
+    /** Issue 31: the site's replicator knows its bandwidth limit, which each of its invocations shares (per partition). */
+    @Test
+    void theReplicatorOfACappedSiteKnowsItsBandwidthLimit() {
+        String replicator = synthesized.template().findResources("AWS::Lambda::Function").values().stream().map(String::valueOf)
+                .filter(f -> f.contains(BackbeatStack.REPLICATOR_HANDLER) && f.contains("BACKBEAT_SITE=aws-location")).findFirst().orElseThrow();
+        assertThat(replicator).contains("\"maxBytesPerSecond\":20000000");
     }
 
     /** Issue 16: a browser can load the console (no auth on its static files), every API route needs IAM. */

@@ -35,6 +35,9 @@ public final class SharedStack implements BeforeAllCallback {
     public static final String CONSOLE_LOCATION = "console-location";
     /** A site behind a proxy a test takes down and brings back (issue 31's automatic retries). */
     public static final String OUTAGE_LOCATION = "outage-location";
+    /** A site its replicator sends at most {@link #CAPPED_BYTES_PER_SECOND} (issue 31's bandwidth limit). */
+    public static final String CAPPED_LOCATION = "capped-location";
+    static final long CAPPED_BYTES_PER_SECOND = 1L << 20;
     /** The ops side's clock: tests move it to make scheduled resumes due. */
     static final OffsetClock CLOCK = new OffsetClock();
     static final int LISTING_PAGE = 100;
@@ -116,7 +119,9 @@ public final class SharedStack implements BeforeAllCallback {
                     new SiteConfig(CONSOLE_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "console-bucket", false),
                     // Issue 31: a site that goes down for a while, its transient failures retried on a short schedule.
                     new SiteConfig(OUTAGE_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint().withPort(outage.port()), "outage-bucket", false,
-                            null, false, null, null, null, List.of(2L, 3L, 5L))));
+                            null, false, null, null, null, List.of(2L, 3L, 5L)),
+                    new SiteConfig(CAPPED_LOCATION, SiteConfig.TYPE_AWS_S3, main.endpoint(), "capped-bucket", false)
+                            .withMaxBytesPerSecond(CAPPED_BYTES_PER_SECOND)));
             EmbeddedStack.Options defaults = EmbeddedStack.Options.defaults();
             stack = EmbeddedStack.start(config, new EmbeddedStack.Options(defaults.localstackDir(), "1g", "512m",
                     Set.of(FLAKY_LOCATION, OUTAGE_LOCATION), CLOCK));

@@ -8,6 +8,7 @@ import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
 import io.backbeatserverless.adapters.aws.AwsClients;
 import io.backbeatserverless.adapters.config.BackbeatConfig;
 import io.backbeatserverless.adapters.cloudserver.CloudServerBackbeatRoutes;
+import io.backbeatserverless.adapters.config.ReplicatorSettings;
 import io.backbeatserverless.adapters.config.SiteConfig;
 import io.backbeatserverless.adapters.kafka.EntryPublisher;
 import io.backbeatserverless.adapters.kafka.KafkaEventRecords;
@@ -58,6 +59,7 @@ public final class BatchReplicator implements AutoCloseable {
     private final Resumption resumption;
     private final boolean answersForUnservedSites;
     private final PageReplicator pages;
+    private final java.time.Duration setAsideAfter;
 
     public BatchReplicator(String site, SiteReplicator siteReplicator, EntryPublisher statusPublisher, String statusTopic,
                            int keyConcurrency, Clock clock, AutoCloseable resources) {
@@ -96,16 +98,19 @@ public final class BatchReplicator implements AutoCloseable {
     public BatchReplicator(String site, SiteReplicator siteReplicator, EntryPublisher statusPublisher, String statusTopic,
                            int keyConcurrency, Clock clock, AutoCloseable resources, Set<String> configuredSites, Resumption resumption) {
         this(site, siteReplicator, statusPublisher, statusTopic, keyConcurrency, clock, resources, configuredSites, resumption,
-                siteReplicator instanceof PageSite pageSite ? pageSite : null, Long.MAX_VALUE);
+                siteReplicator instanceof PageSite pageSite ? pageSite : null, Long.MAX_VALUE, ReplicatorSettings.DEFAULTS.setAsideAfter());
     }
 
     /**
      * @param pageSite       how backfill pages are diffed against the site (null: their versions go one at a time)
      * @param wholeCopyLimit a page's version at or above this size goes through the live path (copied in parts)
+     * @param setAsideAfter  how long a version's retries may hold its batch before it is set aside (null: never); only with
+     *                       {@link Resumption}, which puts it back
      */
     BatchReplicator(String site, SiteReplicator siteReplicator, EntryPublisher statusPublisher, String statusTopic,
                     int keyConcurrency, Clock clock, AutoCloseable resources, Set<String> configuredSites, Resumption resumption,
-                    PageSite pageSite, long wholeCopyLimit) {
+                    PageSite pageSite, long wholeCopyLimit, java.time.Duration setAsideAfter) {
+        this.setAsideAfter = resumption == null ? null : setAsideAfter;
         this.pages = new PageReplicator(site, (entry, stopAt) -> replicateOne(entry, stopAt,
                 io.backbeatserverless.adapters.logging.VersionLogContext.invocation()).status(), pageSite, keyConcurrency, wholeCopyLimit, clock);
         this.resumption = resumption;
@@ -126,15 +131,29 @@ public final class BatchReplicator implements AutoCloseable {
         if (site == null || site.isBlank()) {
             throw new IllegalStateException("BACKBEAT_SITE is not set: which site does this replicator serve?");
         }
-        return create(BackbeatConfig.fromEnvironment(env), site, Clock.systemUTC());
+        BackbeatConfig config = BackbeatConfig.fromEnvironment(env);
+        // In Lambda, each partition of the replication topic may have an invocation at once, each in its own environment.
+        return create(config, site, Clock.systemUTC(), config.kafka().partitions());
     }
 
+    /** The local stack's replicator: one event source runner delivers every partition to it. */
     public static BatchReplicator create(BackbeatConfig config, String siteName, Clock clock) {
+        return create(config, siteName, clock, 1);
+    }
+
+    /** @param instancesAtOnce how many replicators of the site may run at once (each takes that share of its bandwidth limit) */
+    public static BatchReplicator create(BackbeatConfig config, String siteName, Clock clock, int instancesAtOnce) {
         SiteConfig site = config.requireSite(siteName);
         var settings = config.replicator();
         int connections = settings.keyConcurrency() * settings.partConcurrency();
         var source = AwsClients.s3(config.source().endpoint(), connections, false, settings.requestTimeouts());
-        var destination = AwsClients.s3(site.endpoint(), connections, false, settings.requestTimeouts());
+        BandwidthLimit bandwidth = site.maxBytesPerSecond() == null ? null : new BandwidthLimit(siteName, site.maxBytesPerSecond(), instancesAtOnce);
+        var destination = AwsClients.s3(site.endpoint(), connections, false, settings.requestTimeouts(),
+                bandwidth == null ? List.of() : List.of(bandwidth));
+        if (bandwidth != null) {
+            LOG.info("site {}: sends at most {} bytes/s from this replicator ({} bytes/s for the site, shared by {} at once)", siteName,
+                    bandwidth.bytesPerSecond(), site.maxBytesPerSecond(), instancesAtOnce);
+        }
         EntryPublisher publisher = EntryPublisher.connect(config.kafka(), "backbeat-replicator-" + siteName);
         Retrier retrier = Retrier.standard(settings.retryPolicy(), clock, ReplicationErrors::isRetryable);
         var dynamo = io.backbeatserverless.adapters.aws.AwsClients.dynamoDb(config.dynamodb().endpoint());
@@ -142,7 +161,7 @@ public final class BatchReplicator implements AutoCloseable {
                 config.dynamodb().tables().checkpoints());
         SiteReplicator siteReplicator = SiteConfig.TYPE_SCALITY.equals(site.type())
                 ? new CloudServerSiteReplicator(site, source, new CloudServerBackbeatRoutes(site.endpoint(), connections), retrier,
-                        config.source()::s3VersionId)
+                        config.source()::s3VersionId, bandwidth)
                 : new S3SiteReplicator(site, source, destination, settings, retrier, config.source()::s3VersionId, copyProgress, clock,
                         site.copiesServerSideFrom(config.source().endpoint()),
                         SiteStatuses.of(new io.backbeatserverless.adapters.dynamodb.DynamoDbReplicationStatusStore(dynamo,
@@ -158,7 +177,7 @@ public final class BatchReplicator implements AutoCloseable {
             dynamo.close();
         }, config.sites().stream().map(SiteConfig::name).collect(java.util.stream.Collectors.toSet()),
                 new Resumption(config.kafka().replicationTopic(), copyProgress, settings.resumableUploadTtl()),
-                siteReplicator instanceof PageSite pageSite ? pageSite : null, settings.multipartThresholdBytes());
+                siteReplicator instanceof PageSite pageSite ? pageSite : null, settings.multipartThresholdBytes(), settings.setAsideAfter());
     }
 
     public BatchResult replicate(KafkaEvent event) {
@@ -214,8 +233,10 @@ public final class BatchReplicator implements AutoCloseable {
         List<Done> results = replicateAll(byObject.values(), stopAt, copying, holds);
         List<StatusEntry> outcomes = new ArrayList<>();
         List<ReplicationEntry> deferred = new ArrayList<>();
+        int setAside = 0;
         for (Done done : results) {
             if (done.status() == null) {
+                setAside += done.setAside() ? 1 : 0;
                 deferred.add(done.entry());
             } else {
                 outcomes.add(done.status());
@@ -244,7 +265,8 @@ public final class BatchReplicator implements AutoCloseable {
         }
         if (!deferred.isEmpty()) {
             holdPlaces(deferred);
-            LOG.info("site {}: {} entries deferred to the next invocation (back on {})", site, deferred.size(), resumption.replicationTopic());
+            LOG.info("site {}: {} entries deferred to the next invocation (back on {}; {} set aside for their retries)", site, deferred.size(),
+                    resumption.replicationTopic(), setAside);
         }
         int failed = 0;
         int skipped = 0;
@@ -277,8 +299,11 @@ public final class BatchReplicator implements AutoCloseable {
         return outcomes;
     }
 
-    /** One entry's result: its outcome, or null when it was deferred to the next invocation. */
-    private record Done(ReplicationEntry entry, StatusEntry status) {
+    /** One entry's result: its outcome, or null when it was deferred to the next invocation ({@code setAside}: for its retries). */
+    private record Done(ReplicationEntry entry, StatusEntry status, boolean setAside) {
+        Done(ReplicationEntry entry, StatusEntry status) {
+            this(entry, status, false);
+        }
     }
 
     /**
@@ -399,6 +424,20 @@ public final class BatchReplicator implements AutoCloseable {
         return ordered;
     }
 
+    /**
+     * When a retry of this entry is no longer waited for (issue 31): {@code setAsideAfter} from now, or the invocation's
+     * deadline if sooner (a retry that would start past it defers the entry rather than run into the end of the invocation).
+     * An entry put back once (set aside, or deferred at a deadline) is not set aside again: it gets the whole retry policy, so a
+     * site that is slow for every request still makes progress, and the failure, if any, is recorded as such.
+     */
+    private Instant setAsideAt(ReplicationEntry entry, Instant stopAt) {
+        if (setAsideAfter == null || entry.deferred()) {
+            return null;
+        }
+        Instant setAsideAt = clock.instant().plus(setAsideAfter);
+        return stopAt != null && stopAt.isBefore(setAsideAt) ? stopAt : setAsideAt;
+    }
+
     /** The raw value as text when it is UTF-8, else base64, so an operator can read what arrived. */
     private static String printable(byte[] value) {
         try {
@@ -420,14 +459,17 @@ public final class BatchReplicator implements AutoCloseable {
         long started = clock.millis();
         ReplicationOutcome outcome;
         try {
-            outcome = siteReplicator.replicate(entry, stopAt);
+            outcome = siteReplicator.replicate(entry, stopAt, setAsideAt(entry, stopAt));
         } catch (RuntimeException e) {
             // A bug, not a site failure: still an outcome, so the version is visible and retryable.
             LOG.error("site {}: replicating {}/{} failed unexpectedly", site, entry.bucket(), entry.objectKey(), e);
             outcome = ReplicationOutcome.failed("internal error: " + e, 1);
         }
         if (outcome.isDeferred()) {
-            return new Done(entry, null);
+            if (outcome.isSetAside()) {
+                LOG.info("site {}: {}/{} version {} {}", site, entry.bucket(), entry.objectKey(), entry.versionId(), outcome.reason());
+            }
+            return new Done(entry, null, outcome.isSetAside());
         }
         if (outcome.reason() != null) {
             LOG.warn("site {}: {}/{} version {} {} after {} attempt(s): {}", site, entry.bucket(), entry.objectKey(),

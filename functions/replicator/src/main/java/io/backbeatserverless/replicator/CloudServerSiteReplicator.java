@@ -41,9 +41,17 @@ public final class CloudServerSiteReplicator implements SiteReplicator {
     private final CloudServerBackbeatRoutes routes;
     private final Retrier retrier;
     private final UnaryOperator<String> sourceVersionId;
+    private final BandwidthLimit bandwidth;
 
     CloudServerSiteReplicator(SiteConfig site, S3Client source, CloudServerBackbeatRoutes routes, Retrier retrier,
                               UnaryOperator<String> sourceVersionId) {
+        this(site, source, routes, retrier, sourceVersionId, null);
+    }
+
+    /** @param bandwidth the site's bandwidth limit (null: none): each piece's bytes wait their turn before they are read */
+    CloudServerSiteReplicator(SiteConfig site, S3Client source, CloudServerBackbeatRoutes routes, Retrier retrier,
+                              UnaryOperator<String> sourceVersionId, BandwidthLimit bandwidth) {
+        this.bandwidth = bandwidth;
         this.site = site;
         this.source = source;
         this.routes = routes;
@@ -53,7 +61,12 @@ public final class CloudServerSiteReplicator implements SiteReplicator {
 
     @Override
     public ReplicationOutcome replicate(ReplicationEntry entry) {
-        Retrier.Budget budget = retrier.newBudget();
+        return replicate(entry, null, null);
+    }
+
+    @Override
+    public ReplicationOutcome replicate(ReplicationEntry entry, java.time.Instant deadline, java.time.Instant setAsideAt) {
+        Retrier.Budget budget = retrier.newBudget(setAsideAt);
         ObjectMetadata metadata = entry.metadata();
         String bucket = site.destinationBucket(metadata);
         if (bucket == null || bucket.isBlank()) {
@@ -94,6 +107,9 @@ public final class CloudServerSiteReplicator implements SiteReplicator {
         for (int i = 0; i < pieces.size(); i++) {
             Piece piece = pieces.get(i);
             ResponseInputStream<GetObjectResponse> data;
+            if (bandwidth != null) {
+                bandwidth.acquire(piece.size());
+            }
             try {
                 data = source.getObject(r -> {
                     r.bucket(entry.bucket()).key(entry.objectKey()).versionId(sourceVersionId.apply(entry.versionId()));

@@ -26,6 +26,19 @@ public final class ReplicationErrors {
     private ReplicationErrors() {
     }
 
+    /**
+     * The {@link io.backbeatserverless.core.retry.Retrier.SetAside} in {@code failure}'s cause chain (a retry not waited
+     * for: the version is put aside for later, not failed), or null.
+     */
+    public static io.backbeatserverless.core.retry.Retrier.SetAside setAside(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof io.backbeatserverless.core.retry.Retrier.SetAside setAside) {
+                return setAside;
+            }
+        }
+        return null;
+    }
+
     public static Kind classify(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof SiteRefusal) {

@@ -29,6 +29,11 @@ public record ReplicationOutcome(ReplicationStatus status, String reason, int at
 
     /** The outcome of an entry whose replication threw {@code failure} after {@code attempts} attempts. */
     public static ReplicationOutcome of(Exception failure, int attempts) {
+        io.backbeatserverless.core.retry.Retrier.SetAside setAside = ReplicationErrors.setAside(failure);
+        if (setAside != null) {
+            return setAside(String.format(java.util.Locale.ROOT, "after %d attempt(s) in %.1f s: %s", attempts,
+                    setAside.elapsed().toMillis() / 1000.0, ReplicationErrors.describe(setAside.getCause())), attempts);
+        }
         if (failure instanceof InterruptedException) {
             Thread.currentThread().interrupt();
             return failed("interrupted", attempts);
@@ -58,6 +63,21 @@ public record ReplicationOutcome(ReplicationStatus status, String reason, int at
      */
     public static ReplicationOutcome deferred(String reason, int attempts, long bytes) {
         return new ReplicationOutcome(ReplicationStatus.PENDING, reason, attempts, bytes);
+    }
+
+    /**
+     * Set aside: a retry would have started past the version's set-aside time, so it goes back on the topic (its status stays
+     * PENDING) behind its key's hold, to be tried again with the full retry budget, and its batch does not wait for it.
+     */
+    public static ReplicationOutcome setAside(String reason, int attempts) {
+        return new ReplicationOutcome(ReplicationStatus.PENDING, SET_ASIDE + reason, attempts, 0);
+    }
+
+    /** What a set-aside outcome's reason starts with. */
+    static final String SET_ASIDE = "set aside ";
+
+    public boolean isSetAside() {
+        return isDeferred() && reason != null && reason.startsWith(SET_ASIDE);
     }
 
     public boolean isDeferred() {

@@ -42,11 +42,16 @@ public final class RuleDecidingReplicator implements SiteReplicator {
 
     @Override
     public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline) {
+        return replicate(entry, deadline, null);
+    }
+
+    @Override
+    public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline, Instant setAsideAt) {
         Optional<ReplicationConfiguration> candidates = entry.metadata().undecidedRules();
         if (candidates.isEmpty()) {
-            return replicator.replicate(entry, deadline);
+            return replicator.replicate(entry, deadline, setAsideAt);
         }
-        Retrier.Budget budget = retrier.newBudget();
+        Retrier.Budget budget = retrier.newBudget(setAsideAt);
         Map<String, String> tags;
         try {
             tags = retrier.call(budget, () -> tagsOf(entry));
@@ -62,7 +67,7 @@ public final class RuleDecidingReplicator implements SiteReplicator {
             return ReplicationOutcome.skipped("not replicated to " + site + ": its tags " + tags + " choose "
                     + rule.map(r -> "rule '" + r.id() + "' (sites " + r.sites() + ")").orElse("no replication rule"), budget.attempts());
         }
-        return replicator.replicate(entry.withMetadata(entry.metadata().decidedBy(rule.get(), tags)), deadline);
+        return replicator.replicate(entry.withMetadata(entry.metadata().decidedBy(rule.get(), tags)), deadline, setAsideAt);
     }
 
     private Map<String, String> tagsOf(ReplicationEntry entry) {

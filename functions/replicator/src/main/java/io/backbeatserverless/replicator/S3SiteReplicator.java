@@ -154,15 +154,20 @@ public final class S3SiteReplicator implements SiteReplicator, PageSite {
 
     @Override
     public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline) {
-        ReplicationOutcome outcome = replicateOnce(entry, deadline);
+        return replicate(entry, deadline, null);
+    }
+
+    @Override
+    public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline, Instant setAsideAt) {
+        ReplicationOutcome outcome = replicateOnce(entry, deadline, setAsideAt);
         if (!outcome.isDeferred() && copyProgress != null && entry.metadata().contentLength() >= settings.multipartThresholdBytes()) {
             parts.forgetCopy(entry);
         }
         return outcome;
     }
 
-    private ReplicationOutcome replicateOnce(ReplicationEntry entry, Instant deadline) {
-        Retrier.Budget budget = retrier.newBudget();
+    private ReplicationOutcome replicateOnce(ReplicationEntry entry, Instant deadline, Instant setAsideAt) {
+        Retrier.Budget budget = retrier.newBudget(setAsideAt);
         String bucket = site.destinationBucket(entry.metadata());
         if (bucket == null || bucket.isBlank()) {
             return ReplicationOutcome.noBucket(site.name());

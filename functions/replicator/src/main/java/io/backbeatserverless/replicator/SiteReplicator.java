@@ -16,6 +16,15 @@ public interface SiteReplicator extends AutoCloseable {
         return replicate(entry);
     }
 
+    /**
+     * As {@link #replicate(ReplicationEntry, java.time.Instant)}, and a retry that would start past {@code setAsideAt} (null:
+     * none) is not waited for: the outcome is {@linkplain ReplicationOutcome#setAside set aside}, for the entry to be put back
+     * behind its key's hold and tried again later (issue 31: a slow or throttled version must not hold up its batch).
+     */
+    default ReplicationOutcome replicate(ReplicationEntry entry, java.time.Instant deadline, java.time.Instant setAsideAt) {
+        return replicate(entry, deadline);
+    }
+
     /** The entry's version id as the source's S3 API spells it (what a copy in progress records). */
     default String sourceVersion(ReplicationEntry entry) {
         return entry.versionId();

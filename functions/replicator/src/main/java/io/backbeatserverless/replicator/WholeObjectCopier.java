@@ -164,7 +164,9 @@ final class WholeObjectCopier {
                     .contentDisposition(object.contentDisposition()).contentEncoding(object.contentEncoding())
                     .contentLanguage(object.contentLanguage()).expires(object.expires())
                     .taggingDirective(TaggingDirective.COPY)
-                    .ifNoneMatch(condition.ifNoneMatch()).ifMatch(condition.ifMatch());
+                    .ifNoneMatch(condition.ifNoneMatch()).ifMatch(condition.ifMatch())
+                    // What the site's bandwidth limit counts for it: the request does not say (BandwidthLimit).
+                    .overrideConfiguration(o -> o.putExecutionAttribute(BandwidthLimit.COPIED_BYTES, object.contentLength()));
             protection.applyTo(copy);
             String stored = SourceObject.unquote(lost.noting(() -> replicas.writing(protection, bucket,
                     () -> destination.copyObject(copy.build()))).copyObjectResult().eTag());

@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -303,6 +304,89 @@ class BatchReplicatorTest {
         replicator.replicate(eventOf(putBack.get(1), v3Again), later);
         assertThat(tried).containsExactly("v1", "v2", "v3");
         assertThat(progress.hold("k")).isEmpty();
+    }
+
+    /**
+     * Issue 31: a version whose retries would go on past its set-aside time (5 s after it started, by default) is set aside:
+     * put back on the topic behind a hold with its key's later versions, while the batch's other keys complete. Put back
+     * once, it is not set aside again: the next batch gives it the whole retry policy (no set-aside time).
+     */
+    @Test
+    void aVersionSetAsideForItsRetriesGoesBackBehindAHoldWithItsKeysLaterVersionsAndIsNotSetAsideTwice() throws Exception {
+        ReplicationEntry template = EntryCodec.decodeReplicationEntry(KafkaEventRecords.byPartition(recordedEvent()).getFirst().getFirst().value());
+        ReplicationEntry slowV1 = new ReplicationEntry("put", "srcbucket", new VersionKey("slow", "v1"), template.metadata(), null);
+        ReplicationEntry slowV2 = new ReplicationEntry("put", "srcbucket", new VersionKey("slow", "v2"), template.metadata(), null);
+        ReplicationEntry quick = new ReplicationEntry("put", "srcbucket", new VersionKey("quick", "v1"), template.metadata(), null);
+        Map<String, Instant> setAsideTimes = new java.util.concurrent.ConcurrentHashMap<>();
+        List<String> tried = new CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean throttling = new java.util.concurrent.atomic.AtomicBoolean(true);
+        SiteReplicator site = new SiteReplicator() {
+            @Override
+            public ReplicationOutcome replicate(ReplicationEntry entry) {
+                return replicate(entry, null, null);
+            }
+
+            @Override
+            public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline, Instant setAsideAt) {
+                tried.add(entry.objectKey() + "@" + entry.versionId());
+                setAsideTimes.put(entry.objectKey() + "@" + entry.versionId() + (entry.deferred() ? "'" : ""),
+                        setAsideAt == null ? Instant.EPOCH : setAsideAt);
+                return entry.objectKey().equals("slow") && throttling.get() && setAsideAt != null
+                        ? ReplicationOutcome.setAside("after 3 attempt(s) in 4.2 s: SlowDown (HTTP 503): SlowDown", 3)
+                        : ReplicationOutcome.completed(1, 1);
+            }
+        };
+        InMemoryCopyProgress progress = new InMemoryCopyProgress();
+        BatchReplicator replicator = new BatchReplicator("aws-location", site, new EntryPublisher(producer), "backbeat-replication-status", 4,
+                CLOCK, () -> {
+        }, Set.of("aws-location"), new BatchReplicator.Resumption("backbeat-replication", progress), null, Long.MAX_VALUE,
+                Duration.ofSeconds(5));
+
+        BatchReplicator.BatchResult first = replicator.replicate(eventOf(slowV1, quick, slowV2), CLOCK.instant().plusSeconds(600));
+
+        assertThat(first).as("quick completed; slow@v1 set aside and slow@v2 behind it").isEqualTo(new BatchReplicator.BatchResult(1, 0, 0, 0, 0, 2));
+        assertThat(tried).containsExactlyInAnyOrder("slow@v1", "quick@v1");
+        assertThat(setAsideTimes.get("slow@v1")).as("5 s after it started, before the deadline").isEqualTo(CLOCK.instant().plusSeconds(5));
+        assertThat(progress.hold("slow")).hasValueSatisfying(h -> assertThat(h.versionId()).isEqualTo("v2"));
+        List<ReplicationEntry> putBack = requeued();
+        assertThat(putBack).extracting(e -> e.versionId()).containsExactly("v1", "v2");
+        assertThat(producer.history()).filteredOn(r -> r.topic().equals("backbeat-replication-status")).hasSize(1);
+
+        producer.clear();
+        tried.clear();
+        BatchReplicator.BatchResult second = replicator.replicate(eventOf(putBack.get(0), putBack.get(1)), CLOCK.instant().plusSeconds(600));
+
+        assertThat(second).isEqualTo(new BatchReplicator.BatchResult(2, 0, 0, 0, 0, 0));
+        assertThat(tried).containsExactly("slow@v1", "slow@v2");
+        assertThat(setAsideTimes.get("slow@v1'")).as("put back once: the whole retry policy, no set-aside").isEqualTo(Instant.EPOCH);
+        assertThat(progress.hold("slow")).isEmpty();
+    }
+
+    @Test
+    void theSetAsideTimeIsTheDeadlineWhenThatComesFirst() throws Exception {
+        ReplicationEntry template = EntryCodec.decodeReplicationEntry(KafkaEventRecords.byPartition(recordedEvent()).getFirst().getFirst().value());
+        List<Instant> setAsideAt = new CopyOnWriteArrayList<>();
+        SiteReplicator site = new SiteReplicator() {
+            @Override
+            public ReplicationOutcome replicate(ReplicationEntry entry) {
+                return replicate(entry, null, null);
+            }
+
+            @Override
+            public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline, Instant at) {
+                setAsideAt.add(at);
+                return ReplicationOutcome.completed(1, 1);
+            }
+        };
+        BatchReplicator replicator = new BatchReplicator("aws-location", site, new EntryPublisher(producer), "backbeat-replication-status", 4,
+                CLOCK, () -> {
+        }, Set.of("aws-location"), new BatchReplicator.Resumption("backbeat-replication", new InMemoryCopyProgress()), null,
+                Long.MAX_VALUE, Duration.ofSeconds(5));
+
+        replicator.replicate(eventOf(new ReplicationEntry("put", "srcbucket", new VersionKey("k", "v1"), template.metadata(), null)),
+                CLOCK.instant().plusSeconds(2));
+
+        assertThat(setAsideAt).containsExactly(CLOCK.instant().plusSeconds(2));
     }
 
     private List<ReplicationEntry> requeued() {

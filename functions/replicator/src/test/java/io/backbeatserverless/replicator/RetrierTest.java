@@ -75,6 +75,59 @@ class RetrierTest {
         assertThat(calls).hasValue(1);
     }
 
+    @Test
+    void aRetryThatWouldStartPastTheSetAsideTimeIsNotWaitedForAndTheVersionIsSetAside() {
+        Retrier.Budget budget = retrier.newBudget(clock.instant().plusSeconds(5));
+        AtomicInteger calls = new AtomicInteger();
+        assertThatThrownBy(() -> retrier.call(budget, () -> {
+            calls.incrementAndGet();
+            clock.advance(Duration.ofSeconds(3)); // each attempt held 3 s (a request timed out)
+            throw s3(503, "SlowDown");
+        })).isInstanceOf(Retrier.SetAside.class).hasMessageContaining("SlowDown").hasCauseInstanceOf(S3Exception.class);
+        // 3 s, a wait of at most 0.5 s, 3 s more: the third would start past 5 s
+        assertThat(calls).hasValue(2);
+        assertThat(budget.attempts()).isEqualTo(2);
+    }
+
+    @Test
+    void aSetAsideAnywhereInTheCauseChainIsAnOutcomeSetAsideNotAFailure() {
+        Retrier.SetAside setAside = org.assertj.core.api.Assertions.catchThrowableOfType(Retrier.SetAside.class,
+                () -> retrier.call(retrier.newBudget(clock.instant()), () -> {
+                    throw s3(503, "SlowDown");
+                }));
+        ReplicationOutcome outcome = ReplicationOutcome.of(new IllegalStateException("a part failed", setAside), 1);
+        assertThat(outcome.isSetAside()).isTrue();
+        assertThat(outcome.isDeferred()).isTrue();
+        assertThat(outcome.reason()).isEqualTo("set aside after 1 attempt(s) in 0.0 s: SlowDown (HTTP 503): SlowDown");
+    }
+
+    @Test
+    void aSetAsideWithinAnotherCallIsNotRetriedByIt() {
+        Retrier.Budget inner = retrier.newBudget(clock.instant());
+        AtomicInteger outerCalls = new AtomicInteger();
+        assertThatThrownBy(() -> retrier.call(retrier.newBudget(), () -> {
+            outerCalls.incrementAndGet();
+            return retrier.call(inner, () -> {
+                throw s3(503, "SlowDown");
+            });
+        })).isInstanceOf(Retrier.SetAside.class);
+        assertThat(outerCalls).hasValue(1);
+    }
+
+    @Test
+    void theAttemptUnderWayIsKnownOnItsThreadForItsTimeLimit() throws Exception {
+        List<Integer> attempts = new ArrayList<>();
+        retrier.call(retrier.newBudget(), () -> {
+            attempts.add(Retrier.attemptOnThisThread());
+            if (attempts.size() < 3) {
+                throw s3(503, "SlowDown");
+            }
+            return null;
+        });
+        assertThat(attempts).containsExactly(1, 2, 3);
+        assertThat(Retrier.attemptOnThisThread()).as("outside a call").isEqualTo(1);
+    }
+
     private static S3Exception s3(int status, String code) {
         return (S3Exception) S3Exception.builder().statusCode(status)
                 .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(code).build()).build();

@@ -90,6 +90,13 @@ final class ChaosRun implements Callable<Integer> {
             + " keys as the workload's: the listing feed replicates them as a backfill job (issue 29), a page at a time, while the live"
             + " workload, the kills and the faults run (default: ${DEFAULT-VALUE})")
     int backfillOperations;
+    @Option(names = "--baseline-operations", defaultValue = "0", description = "writes to the bucket, to keys of their own,"
+            + " before the faults and the kills: each site's fault-free rate, printed beside its rate while the faults run (issue 31)"
+            + " (default: ${DEFAULT-VALUE})")
+    int baselineOperations;
+    @Option(names = "--function-logs", description = "a directory where every line each function logs is written, one file per"
+            + " function (with BACKBEAT_LOG_LEVEL=DEBUG, a line per version and stage): how a finding or a slow rate is traced")
+    Path functionLogs;
     @Option(names = "--function-timeout-seconds", defaultValue = "0", description = "the replicators' Lambda timeout; short, their "
             + "batches end before their deadline and put entries back (deadline deferrals); 0: Lambda's 900 s (default: ${DEFAULT-VALUE})")
     long functionTimeoutSeconds;
@@ -131,27 +138,33 @@ final class ChaosRun implements Callable<Integer> {
                 write(source, bucket, new Random(random.nextLong()), backfilled, events, backfillOperations);
                 System.out.printf("written before the rule (a backfill job's): %s%n", new java.util.TreeMap<>(backfilled));
             }
-            // Every key to both sites; keys under tagged/ carrying route=first to the first site alone (a rule on tags: the
-            // populator reads each such version's tags to choose its rule, and verify reads them to know where it belongs).
-            source.putBucketReplication(r -> r.bucket(bucket).replicationConfiguration(ReplicationConfiguration.builder()
-                    .role("arn:aws:iam::root:role/chaos").rules(
-                            rule -> rule.id("tagged-first").priority(2).status(ReplicationRuleStatus.ENABLED)
-                                    .filter(f -> f.and(a -> a.prefix(TAGGED).tags(Tag.builder().key("route").value("first").build())))
-                                    .deleteMarkerReplication(d -> d.status("Enabled"))
-                                    .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(FIRST)),
-                            rule -> rule.id("everything").priority(1).status(ReplicationRuleStatus.ENABLED).filter(f -> f.prefix(""))
-                                    .deleteMarkerReplication(d -> d.status("Enabled"))
-                                    .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(FIRST + "," + SECOND))).build()));
+            replicateToBothSites(source, bucket);
             // What the functions say they did that the faults and the workload were meant to cause.
             Map<String, java.util.concurrent.atomic.AtomicLong> seen = new java.util.concurrent.ConcurrentHashMap<>();
             for (String replicator : List.of("replicator-" + FIRST, "replicator-" + SECOND)) {
                 stack.function(replicator).watch(line -> {
                     var deferred = DEFERRED.matcher(line);
                     if (deferred.find()) {
-                        seen.computeIfAbsent("entries deferred at the deadline", k -> new java.util.concurrent.atomic.AtomicLong())
+                        seen.computeIfAbsent("entries put back (at the deadline, or set aside)", k -> new java.util.concurrent.atomic.AtomicLong())
                                 .addAndGet(Long.parseLong(deferred.group(1)));
+                        var setAside = SET_ASIDE.matcher(line);
+                        if (setAside.find()) {
+                            seen.computeIfAbsent("entries set aside for their retries", k -> new java.util.concurrent.atomic.AtomicLong())
+                                    .addAndGet(Long.parseLong(setAside.group(1)));
+                        }
                     }
                 });
+            }
+            if (functionLogs != null) {
+                java.nio.file.Files.createDirectories(functionLogs);
+                for (String function : List.of("populator", "status", "replicator-" + FIRST, "replicator-" + SECOND)) {
+                    var out = new java.io.PrintWriter(java.nio.file.Files.newBufferedWriter(functionLogs.resolve(function + ".log")), true);
+                    stack.function(function).watch(line -> {
+                        synchronized (out) {
+                            out.println(line);
+                        }
+                    });
+                }
             }
             stack.function("populator").watch(line -> {
                 if (line.contains("unreadable (")) {
@@ -160,6 +173,8 @@ final class ChaosRun implements Callable<Integer> {
                 }
             });
 
+            SiteRates rates = new SiteRates(stack, List.of(FIRST, SECOND));
+            Map<String, SiteRates.Rate> faultFree = baselineOperations > 0 ? faultFreeRates(stack, source, bucket, random, events, rates) : null;
             String faultPlan = String.format(java.util.Locale.ROOT, "503=%s 500=%s reset=%s delay=%s delay-ms=%d seed=%d", fault503, fault500,
                     faultReset, faultDelay, faultDelayMs, random.nextLong());
             stack.injectS3Faults(FIRST, faultPlan);
@@ -220,7 +235,9 @@ final class ChaosRun implements Callable<Integer> {
             Instant written = writes.get();
             // The destination recovers: what it injected while the workload and the kills ran.
             String injected = stack.injectS3Faults(FIRST, "off").replaceFirst("^FAULTS \\S+ ", "").replaceFirst(" \\(plan:.*", "");
-            Instant faultsDone = Instant.now();
+            Instant faultsDone = rates.sampleNow();
+            Map<String, SiteRates.Rate> duringFaults = rates.between(started, faultsDone);
+            rates.close();
 
             VerifyRun run = VerifySettle.settle(stack, bucket, List.of(FIRST, SECOND), Duration.ofMinutes(settleMinutes));
             Duration settled = Duration.between(written.isAfter(faultsDone) ? written : faultsDone, Instant.now());
@@ -244,6 +261,11 @@ final class ChaosRun implements Callable<Integer> {
                 }
             }
             table.append(String.format("the functions said: %s%n", new java.util.TreeMap<>(seen)));
+            table.append(String.format("each site's rate (versions settled per second) while the writes and the faults ran: %s%n", duringFaults));
+            if (faultFree != null) {
+                table.append(String.format("the same sites' fault-free rate (%d writes first, to keys of their own, no fault, no kill): %s; "
+                        + "ratio during the faults: %s%n", baselineOperations, faultFree, ratios(duringFaults, faultFree)));
+            }
             table.append(String.format("faults: %s%n", new java.util.TreeMap<>(faults)));
             table.append(String.format("destination faults at %s while the workload and the kills ran (plan %s): %s%n%n", FIRST,
                     faultPlan.replaceFirst(" seed=.*", ""), injected));
@@ -306,13 +328,56 @@ final class ChaosRun implements Callable<Integer> {
                 ResultsPage.write(Path.of(results), "chaos-seed-" + chosenSeed, "tests/benchmarks/run chaos --seed " + chosenSeed + " --operations "
                         + operations + " --kills " + kills + " --poison " + poison + " --fault-503 " + fault503 + " --fault-reset " + faultReset
                         + " --broker-restarts " + brokerRestarts + " --dynamodb-outage-seconds " + dynamoDbOutageSeconds + " --feed " + feed
-                        + " --function-timeout-seconds " + functionTimeoutSeconds + (backfillOperations > 0 ? " --backfill-operations "
+                        + " --function-timeout-seconds " + functionTimeoutSeconds + " --fault-delay " + faultDelay + " --fault-delay-ms " + faultDelayMs
+                        + (baselineOperations > 0 ? " --baseline-operations " + baselineOperations : "") + (backfillOperations > 0 ? " --backfill-operations "
                         + backfillOperations : ""), table.toString());
             }
             SiteCounts total = run.total();
             boolean lost = total.missing() + total.divergent() + total.outOfOrder() + total.stuck() > 0 || !run.clean();
             return lost || poisonListed < poison || deadLetters < poison ? 1 : 0;
         }
+    }
+
+    /**
+     * Every key to both sites; keys under tagged/ carrying route=first to the first site alone (a rule on tags: the
+     * populator reads each such version's tags to choose its rule, and verify reads them to know where it belongs).
+     */
+    private static void replicateToBothSites(S3Client source, String bucket) {
+        source.putBucketReplication(r -> r.bucket(bucket).replicationConfiguration(ReplicationConfiguration.builder()
+                .role("arn:aws:iam::root:role/chaos").rules(
+                        rule -> rule.id("tagged-first").priority(2).status(ReplicationRuleStatus.ENABLED)
+                                .filter(f -> f.and(a -> a.prefix(TAGGED).tags(Tag.builder().key("route").value("first").build())))
+                                .deleteMarkerReplication(d -> d.status("Enabled"))
+                                .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(FIRST)),
+                        rule -> rule.id("everything").priority(1).status(ReplicationRuleStatus.ENABLED).filter(f -> f.prefix(""))
+                                .deleteMarkerReplication(d -> d.status("Enabled"))
+                                .destination(d -> d.bucket("arn:aws:s3:::" + bucket).storageClass(FIRST + "," + SECOND))).build()));
+    }
+
+    /**
+     * The fault-free rates: {@code baselineOperations} writes to keys of their own (under {@code baseline-}; the second site
+     * keeps every source bucket's keys in one bucket, so a bucket of their own would read there as another's), before any
+     * fault or kill; each site's rate while they are written, then verify until both sites have them all.
+     */
+    private Map<String, SiteRates.Rate> faultFreeRates(EmbeddedStack stack, S3Client source, String bucket, Random random, boolean events,
+                                                       SiteRates rates) throws InterruptedException {
+        Map<String, Integer> written = new LinkedHashMap<>();
+        Instant from = rates.sampleNow();
+        write(source, bucket, new Random(random.nextLong()), written, events, baselineOperations, "baseline-");
+        Map<String, SiteRates.Rate> faultFree = rates.between(from, rates.sampleNow());
+        System.out.printf("fault-free: %s written, rates %s%n", new java.util.TreeMap<>(written), faultFree);
+        VerifyRun run = VerifySettle.settle(stack, bucket, List.of(FIRST, SECOND), Duration.ofMinutes(settleMinutes));
+        if (!run.clean()) {
+            throw new IllegalStateException("the fault-free writes did not settle: " + run.bySite());
+        }
+        return faultFree;
+    }
+
+    private static Map<String, String> ratios(Map<String, SiteRates.Rate> measured, Map<String, SiteRates.Rate> faultFree) {
+        Map<String, String> ratios = new LinkedHashMap<>();
+        measured.forEach((site, rate) -> ratios.put(site, String.format(java.util.Locale.ROOT, "%.0f %%",
+                100 * rate.perSecond() / faultFree.get(site).perSecond())));
+        return ratios;
     }
 
     private static final int WRITERS = 8;
@@ -323,6 +388,14 @@ final class ChaosRun implements Callable<Integer> {
      */
     /** {@code count} writes over the workload's keys (a quarter as many keys as {@code --operations}). */
     private void write(S3Client source, String bucket, Random random, Map<String, Integer> done, boolean events, int count) {
+        write(source, bucket, random, done, events, count, "");
+    }
+
+    /**
+     * @param keyPrefix before each key's name: the fault-free writes' keys differ from the chaos bucket's, since the second
+     *                  site keeps every source bucket's keys in one bucket (bucketMatch)
+     */
+    private void write(S3Client source, String bucket, Random random, Map<String, Integer> done, boolean events, int count, String keyPrefix) {
         int keys = Math.max(1, operations / 4);
         List<List<int[]>> byWriter = new ArrayList<>();
         for (int w = 0; w < WRITERS; w++) {
@@ -336,7 +409,7 @@ final class ChaosRun implements Callable<Integer> {
         try {
             LoadGenerator.burst(WRITERS, WRITERS, w -> {
                 for (int[] op : byWriter.get(w)) {
-                    writeOne(source, bucket, String.format("k%05d", op[0]), op[1], op[2], counts, events);
+                    writeOne(source, bucket, keyPrefix + String.format("k%05d", op[0]), op[1], op[2], counts, events);
                 }
             });
         } catch (Exception e) {
@@ -392,6 +465,8 @@ final class ChaosRun implements Callable<Integer> {
     private static final String TAGGED = "tagged/";
     /** The replicator's line when a batch puts entries back: "site x: 3 entries deferred to the next invocation". */
     private static final java.util.regex.Pattern DEFERRED = java.util.regex.Pattern.compile("(\\d+) entries deferred to the next invocation");
+    /** The same line's count of those set aside for their retries (issue 31). */
+    private static final java.util.regex.Pattern SET_ASIDE = java.util.regex.Pattern.compile("(\\d+) set aside for their retries");
 
     private static void multipart(S3Client source, String bucket, String key) {
         complete(source, bucket, key, source.createMultipartUpload(r -> r.bucket(bucket).key(key)).uploadId());

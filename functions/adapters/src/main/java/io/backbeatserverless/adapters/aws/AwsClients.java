@@ -43,9 +43,20 @@ public final class AwsClients {
         return s3Builder(endpoint, maxConnections, sdkRetries, timeouts).build();
     }
 
+    /** @param more interceptors after the time limits (a site's bandwidth limit, say) */
+    public static S3Client s3(Endpoint endpoint, int maxConnections, boolean sdkRetries, RequestTimeouts timeouts,
+                              java.util.List<software.amazon.awssdk.core.interceptor.ExecutionInterceptor> more) {
+        return s3Builder(endpoint, maxConnections, sdkRetries, timeouts, more).build();
+    }
+
     /** The S3 client's builder with this project's settings, for a caller that changes one more (the benchmarks). */
     public static software.amazon.awssdk.services.s3.S3ClientBuilder s3Builder(Endpoint endpoint, int maxConnections, boolean sdkRetries,
                                                                                 RequestTimeouts timeouts) {
+        return s3Builder(endpoint, maxConnections, sdkRetries, timeouts, java.util.List.of());
+    }
+
+    private static software.amazon.awssdk.services.s3.S3ClientBuilder s3Builder(Endpoint endpoint, int maxConnections, boolean sdkRetries,
+            RequestTimeouts timeouts, java.util.List<software.amazon.awssdk.core.interceptor.ExecutionInterceptor> more) {
         var builder = S3Client.builder()
                 .region(Region.of(endpoint.region()))
                 .credentialsProvider(credentials(endpoint))
@@ -64,6 +75,7 @@ public final class AwsClients {
             if (timeouts != null) {
                 c.addExecutionInterceptor(timeouts);
             }
+            more.forEach(c::addExecutionInterceptor);
         });
         if (endpoint.url() != null) {
             builder.endpointOverride(endpoint.uri());

@@ -20,14 +20,24 @@ import java.time.Duration;
  * @param initialBackoffMs        first retry's backoff ceiling; doubles each retry, with full jitter
  * @param maxBackoffMs            backoff ceiling
  * @param deadlineSeconds         an entry is given up (FAILED) when its retries would end past this
+ * @param setAsideAfterSeconds    a version whose next retry would start more than this after its first attempt (5 s) is set
+ *                                aside: put back on the topic behind its key's hold, tried again later with the whole retry
+ *                                policy, so that one throttled or slow version does not hold up its batch and partition
+ *                                (issue 31); a version is set aside once at most; negative: never
  * (Whether a site's ETags are MD5s is the site's: {@link SiteConfig#verifyEtagMd5()}.)
  */
 public record ReplicatorSettings(long multipartThresholdBytes, int partConcurrency, int keyConcurrency,
                                  int maxAttempts, long initialBackoffMs, long maxBackoffMs, long deadlineSeconds,
-                                 long resumableUploadHours, long requestTimeoutSeconds) {
+                                 long resumableUploadHours, long requestTimeoutSeconds, long setAsideAfterSeconds) {
 
     public static final long MIB = 1024L * 1024L;
-    public static final ReplicatorSettings DEFAULTS = new ReplicatorSettings(0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final ReplicatorSettings DEFAULTS = new ReplicatorSettings(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    public ReplicatorSettings(long multipartThresholdBytes, int partConcurrency, int keyConcurrency, int maxAttempts, long initialBackoffMs,
+                              long maxBackoffMs, long deadlineSeconds, long resumableUploadHours, long requestTimeoutSeconds) {
+        this(multipartThresholdBytes, partConcurrency, keyConcurrency, maxAttempts, initialBackoffMs, maxBackoffMs, deadlineSeconds,
+                resumableUploadHours, requestTimeoutSeconds, 0);
+    }
 
     public ReplicatorSettings {
         multipartThresholdBytes = multipartThresholdBytes <= 0 ? 16 * MIB : multipartThresholdBytes;
@@ -39,6 +49,12 @@ public record ReplicatorSettings(long multipartThresholdBytes, int partConcurren
         deadlineSeconds = deadlineSeconds <= 0 ? RetryPolicy.BACKBEAT_DEFAULTS.deadline().toSeconds() : deadlineSeconds;
         resumableUploadHours = resumableUploadHours <= 0 ? 24 : resumableUploadHours;
         requestTimeoutSeconds = requestTimeoutSeconds <= 0 ? 20 : requestTimeoutSeconds;
+        setAsideAfterSeconds = setAsideAfterSeconds == 0 ? 5 : setAsideAfterSeconds;
+    }
+
+    /** How long a version's retries may go on before it is set aside; null: never set aside. */
+    public Duration setAsideAfter() {
+        return setAsideAfterSeconds < 0 ? null : Duration.ofSeconds(setAsideAfterSeconds);
     }
 
     /**

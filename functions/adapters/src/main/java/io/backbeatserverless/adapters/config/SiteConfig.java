@@ -25,10 +25,19 @@ import io.backbeatserverless.core.ops.AutoRetrySchedule;
  * @param encryption  how replicas are encrypted at the site ({@link ReplicaEncryption}); null: as the source encrypts each version
  * @param autoRetrySeconds the waits, in seconds from each failure, before a version FAILED here for a transient cause is
  *                    queued again on its own (issue 31); null: {@link AutoRetrySchedule#DEFAULT}; empty: never
+ * @param maxBytesPerSecond the most bytes per second the replicators of this site, all together, send to it (issue 31); each
+ *                    replicator instance takes its share ({@code BandwidthLimit}); null: no limit
  */
 public record SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch, Boolean verifyEtagMd5,
                          boolean external, Boolean serverSideCopy, Boolean deleteMarkerHeader, ReplicaEncryption encryption,
-                         java.util.List<Long> autoRetrySeconds) {
+                         java.util.List<Long> autoRetrySeconds, Long maxBytesPerSecond) {
+
+    public SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch, Boolean verifyEtagMd5,
+                      boolean external, Boolean serverSideCopy, Boolean deleteMarkerHeader, ReplicaEncryption encryption,
+                      java.util.List<Long> autoRetrySeconds) {
+        this(name, type, endpoint, bucket, bucketMatch, verifyEtagMd5, external, serverSideCopy, deleteMarkerHeader, encryption,
+                autoRetrySeconds, null);
+    }
 
     public SiteConfig(String name, String type, Endpoint endpoint, String bucket, boolean bucketMatch, Boolean verifyEtagMd5,
                       boolean external, Boolean serverSideCopy, Boolean deleteMarkerHeader, ReplicaEncryption encryption) {
@@ -84,6 +93,15 @@ public record SiteConfig(String name, String type, Endpoint endpoint, String buc
             throw new IllegalArgumentException("site '" + name + "': autoRetrySeconds must be positive numbers of seconds: " + autoRetrySeconds);
         }
         autoRetrySeconds = autoRetrySeconds == null ? null : java.util.List.copyOf(autoRetrySeconds);
+        if (maxBytesPerSecond != null && maxBytesPerSecond < 1024) {
+            throw new IllegalArgumentException("site '" + name + "': maxBytesPerSecond must be at least 1024 (1 KB/s): " + maxBytesPerSecond);
+        }
+    }
+
+    /** A copy of this site whose replicators send it at most {@code bytesPerSecond} (null: no limit). */
+    public SiteConfig withMaxBytesPerSecond(Long bytesPerSecond) {
+        return new SiteConfig(name, type, endpoint, bucket, bucketMatch, verifyEtagMd5, external, serverSideCopy, deleteMarkerHeader,
+                encryption, autoRetrySeconds, bytesPerSecond);
     }
 
     /**
@@ -135,6 +153,6 @@ public record SiteConfig(String name, String type, Endpoint endpoint, String buc
 
     public SiteConfig withEndpoint(Endpoint newEndpoint) {
         return new SiteConfig(name, type, newEndpoint, bucket, bucketMatch, verifyEtagMd5, external, serverSideCopy, deleteMarkerHeader,
-                encryption, autoRetrySeconds);
+                encryption, autoRetrySeconds, maxBytesPerSecond);
     }
 }
