@@ -47,9 +47,8 @@ public final class EventSourceRunner implements AutoCloseable {
     private final String groupId;
     private final EventSourceSettings settings;
     private final RequestHandler<KafkaEvent, ?> handler;
-    private final KafkaConsumer<byte[], byte[]> consumer;
     private final String bootstrapServers;
-    private final Thread thread;
+    private final List<Poller> pollers = new ArrayList<>();
     private final AtomicLong invocations = new AtomicLong();
     private final AtomicLong failedInvocations = new AtomicLong();
     private volatile boolean running = true;
@@ -63,24 +62,15 @@ public final class EventSourceRunner implements AutoCloseable {
         this.settings = settings;
         this.handler = handler;
         this.bootstrapServers = bootstrapServers;
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, functionName);
-        // Static membership: a function started again after a crash (FunctionProcess) takes its partitions back at once,
-        // as Lambda's pollers outlive a function instance, instead of waiting out the dead member's session (45 s).
-        p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, functionName);
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        // MSK mappings start at TRIM_HORIZON for a new group: nothing published before is skipped.
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.batchSize());
-        p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 900_000);
-        this.consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        this.thread = Thread.ofPlatform().name("event-source-" + functionName).unstarted(this::run);
+        // Lambda runs at most one invocation per partition at a time, partitions concurrently (issue 31): a member of the
+        // group per invocation that may run at once, each with its share of the partitions and one invocation at a time.
+        for (int i = 0; i < settings.concurrency(); i++) {
+            pollers.add(new Poller(settings.concurrency() == 1 ? functionName : functionName + "-" + (i + 1)));
+        }
     }
 
     public EventSourceRunner start() {
-        thread.start();
+        pollers.forEach(p -> p.thread.start());
         return this;
     }
 
@@ -109,115 +99,141 @@ public final class EventSourceRunner implements AutoCloseable {
         return failedInvocations.get();
     }
 
-    private void run() {
-        consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
-            @Override
-            public void onPartitionsRevoked(java.util.Collection<TopicPartition> partitions) {
-                if (!partitions.isEmpty()) {
-                    LOG.info("{}: partitions revoked {}", functionName, partitions);
-                }
-            }
+    /** One member of the group: its consumer, on a thread of its own, invokes the handler with one batch at a time. */
+    private final class Poller {
+        private final String memberId;
+        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final Thread thread;
 
-            @Override
-            public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions) {
-                if (!partitions.isEmpty()) {
-                    LOG.info("{}: partitions assigned {}{}", functionName, partitions, enabled ? "" : " (disabled: paused)");
-                }
-                if (!enabled) {
-                    // Partitions handed over by a rebalance come unpaused: a disabled mapping must not fetch them.
-                    consumer.pause(partitions);
-                }
-            }
-        });
-        // Lambda's event source mapping retries a failed batch until it succeeds: so does this, with the one policy's backoff.
-        RetryPolicy.Backoff backoff = RETRIES.backoff(java.time.Clock.systemUTC());
-        try {
-            while (running) {
-                if (!enabled) {
-                    // Keep the group membership alive but deliver nothing. A rebalance during this poll hands over
-                    // partitions that are not paused yet, and the poll may return their records: put them back, or the
-                    // position moves past records never delivered and the next commit after the resume skips them.
-                    consumer.pause(consumer.assignment());
-                    rewind(consumer.poll(Duration.ofMillis(100)));
-                    continue;
-                }
-                consumer.resume(consumer.paused());
-                List<ConsumerRecord<byte[], byte[]>> batch = nextBatch();
-                if (batch.isEmpty() || !enabled) {
-                    rewind(batch);
-                    continue;
-                }
-                KafkaEvent event = toKafkaEvent(batch);
-                invocations.incrementAndGet();
-                try {
-                    handler.handleRequest(event, new LocalLambdaContext(functionName, Duration.ofSeconds(settings.functionTimeoutSeconds())));
-                    consumer.commitSync(nextOffsets(batch));
-                    backoff.reset();
-                } catch (RuntimeException e) {
-                    failedInvocations.incrementAndGet();
-                    Duration wait = backoff.next();
-                    LOG.warn("{}: invocation with {} records failed, the batch will be retried in {} ms: {}",
-                            functionName, batch.size(), wait.toMillis(), e.toString());
-                    rewind(batch);
-                    sleep(wait);
-                }
-            }
-        } catch (WakeupException e) {
-            if (running) {
-                throw e;
-            }
-        } catch (RuntimeException e) {
-            LOG.error("{}: event source stopped on an unexpected error", functionName, e);
-        } finally {
-            consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+        Poller(String memberId) {
+            this.memberId = memberId;
+            Properties p = new Properties();
+            p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+            p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+            p.put(ConsumerConfig.CLIENT_ID_CONFIG, memberId);
+            // Static membership: a function started again after a crash (FunctionProcess) takes its partitions back at once,
+            // as Lambda's pollers outlive a function instance, instead of waiting out the dead member's session (45 s).
+            p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, memberId);
+            p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+            // MSK mappings start at TRIM_HORIZON for a new group: nothing published before is skipped.
+            p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.batchSize());
+            p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 900_000);
+            this.consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            this.thread = Thread.ofPlatform().name("event-source-" + memberId).unstarted(this::run);
         }
-    }
 
-    private List<ConsumerRecord<byte[], byte[]>> nextBatch() {
-        List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>();
-        long windowEnd = -1;
-        while (running && enabled && batch.size() < settings.batchSize()) {
-            long waitMs = windowEnd < 0 ? 200 : Math.max(0, windowEnd - System.currentTimeMillis());
-            ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(waitMs));
+        private void run() {
+            consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(java.util.Collection<TopicPartition> partitions) {
+                    if (!partitions.isEmpty()) {
+                        LOG.info("{}: partitions revoked {}", memberId, partitions);
+                    }
+                }
+
+                @Override
+                public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions) {
+                    if (!partitions.isEmpty()) {
+                        LOG.info("{}: partitions assigned {}{}", memberId, partitions, enabled ? "" : " (disabled: paused)");
+                    }
+                    if (!enabled) {
+                        // Partitions handed over by a rebalance come unpaused: a disabled mapping must not fetch them.
+                        consumer.pause(partitions);
+                    }
+                }
+            });
+            // Lambda's event source mapping retries a failed batch until it succeeds: so does this, with the one policy's backoff.
+            RetryPolicy.Backoff backoff = RETRIES.backoff(java.time.Clock.systemUTC());
+            try {
+                while (running) {
+                    if (!enabled) {
+                        // Keep the group membership alive but deliver nothing. A rebalance during this poll hands over
+                        // partitions that are not paused yet, and the poll may return their records: put them back, or the
+                        // position moves past records never delivered and the next commit after the resume skips them.
+                        consumer.pause(consumer.assignment());
+                        rewind(consumer.poll(Duration.ofMillis(100)));
+                        continue;
+                    }
+                    consumer.resume(consumer.paused());
+                    List<ConsumerRecord<byte[], byte[]>> batch = nextBatch();
+                    if (batch.isEmpty() || !enabled) {
+                        rewind(batch);
+                        continue;
+                    }
+                    KafkaEvent event = toKafkaEvent(batch);
+                    invocations.incrementAndGet();
+                    try {
+                        handler.handleRequest(event, new LocalLambdaContext(functionName, Duration.ofSeconds(settings.functionTimeoutSeconds())));
+                        consumer.commitSync(nextOffsets(batch));
+                        backoff.reset();
+                    } catch (RuntimeException e) {
+                        failedInvocations.incrementAndGet();
+                        Duration wait = backoff.next();
+                        LOG.warn("{}: invocation with {} records failed, the batch will be retried in {} ms: {}",
+                                memberId, batch.size(), wait.toMillis(), e.toString());
+                        rewind(batch);
+                        sleep(wait);
+                    }
+                }
+            } catch (WakeupException e) {
+                if (running) {
+                    throw e;
+                }
+            } catch (RuntimeException e) {
+                LOG.error("{}: event source stopped on an unexpected error", memberId, e);
+            } finally {
+                consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+            }
+        }
+
+        private List<ConsumerRecord<byte[], byte[]>> nextBatch() {
+            List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>();
+            long windowEnd = -1;
+            while (running && enabled && batch.size() < settings.batchSize()) {
+                long waitMs = windowEnd < 0 ? 200 : Math.max(0, windowEnd - System.currentTimeMillis());
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(waitMs));
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    batch.add(r);
+                }
+                if (batch.isEmpty()) {
+                    return batch;
+                }
+                if (windowEnd < 0) {
+                    windowEnd = System.currentTimeMillis() + settings.batchWindowMs();
+                }
+                if (System.currentTimeMillis() >= windowEnd) {
+                    break;
+                }
+                if (batch.size() >= settings.batchSize()) {
+                    break;
+                }
+            }
+            if (batch.size() > settings.batchSize()) {
+                rewind(batch.subList(settings.batchSize(), batch.size()));
+                return new ArrayList<>(batch.subList(0, settings.batchSize()));
+            }
+            return batch;
+        }
+
+        /**
+         * Seeks every partition of {@code records} back to its first record, so they are delivered again. A partition this
+         * consumer no longer holds (a rebalance gave it to another member) is left alone: its new owner starts from the
+         * committed offset, which never passed these records.
+         */
+        private void rewind(Iterable<ConsumerRecord<byte[], byte[]>> records) {
+            Map<TopicPartition, Long> first = new LinkedHashMap<>();
             for (ConsumerRecord<byte[], byte[]> r : records) {
-                batch.add(r);
+                first.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
             }
-            if (batch.isEmpty()) {
-                return batch;
-            }
-            if (windowEnd < 0) {
-                windowEnd = System.currentTimeMillis() + settings.batchWindowMs();
-            }
-            if (System.currentTimeMillis() >= windowEnd) {
-                break;
-            }
-            if (batch.size() >= settings.batchSize()) {
-                break;
-            }
+            java.util.Set<TopicPartition> held = consumer.assignment();
+            first.forEach((partition, offset) -> {
+                if (held.contains(partition)) {
+                    consumer.seek(partition, offset);
+                }
+            });
         }
-        if (batch.size() > settings.batchSize()) {
-            rewind(batch.subList(settings.batchSize(), batch.size()));
-            return new ArrayList<>(batch.subList(0, settings.batchSize()));
-        }
-        return batch;
-    }
 
-    /**
-     * Seeks every partition of {@code records} back to its first record, so they are delivered again. A partition this
-     * consumer no longer holds (a rebalance gave it to another member) is left alone: its new owner starts from the
-     * committed offset, which never passed these records.
-     */
-    private void rewind(Iterable<ConsumerRecord<byte[], byte[]>> records) {
-        Map<TopicPartition, Long> first = new LinkedHashMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : records) {
-            first.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
-        }
-        java.util.Set<TopicPartition> held = consumer.assignment();
-        first.forEach((partition, offset) -> {
-            if (held.contains(partition)) {
-                consumer.seek(partition, offset);
-            }
-        });
     }
 
     private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(List<ConsumerRecord<byte[], byte[]>> batch) {
@@ -267,11 +283,13 @@ public final class EventSourceRunner implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        consumer.wakeup();
-        try {
-            thread.join(Duration.ofSeconds(10));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        pollers.forEach(p -> p.consumer.wakeup());
+        for (Poller p : pollers) {
+            try {
+                p.thread.join(Duration.ofSeconds(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

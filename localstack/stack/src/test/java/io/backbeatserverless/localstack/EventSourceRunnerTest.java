@@ -80,6 +80,48 @@ class EventSourceRunnerTest {
         }
     }
 
+    /**
+     * Issue 31: with {@code concurrency} 2, as Lambda runs one invocation per partition at once, an invocation that takes
+     * long (a slow site) holds up its own partition only: the other partition's records are delivered meanwhile; its own
+     * next records wait for it, in order.
+     */
+    @Test
+    void withConcurrencyASlowInvocationHoldsUpItsOwnPartitionOnly() throws Exception {
+        String topic = "concurrent";
+        kafka.createTopics(Map.of(topic, 2));
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        List<String> delivered = new CopyOnWriteArrayList<>();
+        RequestHandler<KafkaEvent, Void> handler = (event, context) -> {
+            List<String> values = values(List.of(event));
+            delivered.addAll(values);
+            if (values.contains("slow-1")) {
+                try {
+                    release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return null;
+        };
+        try (EventSourceRunner runner = new EventSourceRunner("fn-concurrent", kafka.bootstrapServers(), topic, "group-concurrent",
+                new EventSourceSettings(1, 0).withConcurrency(2), handler).start()) {
+            producer.send(new ProducerRecord<>(topic, 0, "a", "slow-1")).get();
+            await().atMost(Duration.ofSeconds(30)).until(() -> delivered.contains("slow-1"));
+            producer.send(new ProducerRecord<>(topic, 0, "a", "slow-2")).get();
+            producer.send(new ProducerRecord<>(topic, 1, "b", "other-1")).get();
+            producer.send(new ProducerRecord<>(topic, 1, "b", "other-2")).get();
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> delivered.containsAll(List.of("other-1", "other-2")));
+            assertThat(delivered).as("the held partition's next record waits for its invocation").doesNotContain("slow-2");
+            release.countDown();
+            await().atMost(Duration.ofSeconds(20)).until(() -> delivered.contains("slow-2"));
+            assertThat(delivered).containsSubsequence("slow-1", "slow-2").containsSubsequence("other-1", "other-2");
+            await().atMost(Duration.ofSeconds(10)).until(() -> committedTotal("group-concurrent", topic) == 4);
+        } finally {
+            release.countDown();
+        }
+    }
+
     @Test
     void retriesTheWholeBatchWhenTheHandlerThrowsAndCommitsNothingUntilItSucceeds() throws Exception {
         String topic = "retried";

@@ -15,6 +15,12 @@ final class VerifySettle {
 
     /** Verify until it finds every version in place (clean, nothing in flight) or {@code within} runs out; the last run. */
     static VerifyRun settle(EmbeddedStack stack, String bucket, List<String> sites, Duration within) throws InterruptedException {
+        return settle(stack, bucket, sites, within, run -> run.clean() && run.total().inFlight() == 0);
+    }
+
+    /** Verify until {@code settled} says so of a run, or {@code within} runs out; the last run. */
+    static VerifyRun settle(EmbeddedStack stack, String bucket, List<String> sites, Duration within,
+                            java.util.function.Predicate<VerifyRun> settled) throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
         VerifyRun run = null;
         do {
@@ -31,7 +37,7 @@ final class VerifySettle {
                 continue;
             }
             System.out.printf("verify %s: %s%n", run.id(), run.bySite());
-            if (run.clean() && run.total().inFlight() == 0) {
+            if (settled.test(run)) {
                 return run;
             }
             Thread.sleep(3_000);

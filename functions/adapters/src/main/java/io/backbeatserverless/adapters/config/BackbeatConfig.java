@@ -459,19 +459,31 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
      * The event source mapping's batching, as configured on the MSK trigger: at most
      * {@code batchSize} records, waiting at most {@code batchWindowMs} to fill a batch. Locally, each invocation also
      * gets {@code functionTimeoutSeconds} (Lambda's function timeout, 900 s at most) as its context's time left, so a
-     * short one shows copies resumed across invocations.
+     * short one shows copies resumed across invocations. {@code concurrency}: how many invocations of a trigger the local
+     * runner runs at once, each on its own share of the partitions, one batch at a time (Lambda runs one per partition at
+     * once: set the topic's partitions to run as it does; 1, the default, delivers every partition to one invocation).
      */
-    public record EventSourceSettings(int batchSize, long batchWindowMs, long functionTimeoutSeconds) {
+    public record EventSourceSettings(int batchSize, long batchWindowMs, long functionTimeoutSeconds, int concurrency) {
         public static final EventSourceSettings DEFAULTS = new EventSourceSettings(100, 100, 900);
 
         public EventSourceSettings(int batchSize, long batchWindowMs) {
             this(batchSize, batchWindowMs, 900);
         }
 
+        public EventSourceSettings(int batchSize, long batchWindowMs, long functionTimeoutSeconds) {
+            this(batchSize, batchWindowMs, functionTimeoutSeconds, 1);
+        }
+
         public EventSourceSettings {
             batchSize = batchSize <= 0 ? 100 : batchSize;
             batchWindowMs = batchWindowMs < 0 ? 0 : batchWindowMs;
             functionTimeoutSeconds = functionTimeoutSeconds <= 0 ? 900 : functionTimeoutSeconds;
+            concurrency = concurrency <= 0 ? 1 : concurrency;
+        }
+
+        /** The same, with {@code invocations} that may run at once (the local runner's members of the group). */
+        public EventSourceSettings withConcurrency(int invocations) {
+            return new EventSourceSettings(batchSize, batchWindowMs, functionTimeoutSeconds, invocations);
         }
     }
 }
