@@ -99,11 +99,22 @@ public final class EventSourceRunner implements AutoCloseable {
         return failedInvocations.get();
     }
 
+    /**
+     * Each member's partitions, as the group last assigned them (a member that joins later gets its share at the next
+     * rebalance, which waits for the invocations under way: until then a member may hold more than its share).
+     */
+    public Map<String, java.util.Set<TopicPartition>> assignments() {
+        Map<String, java.util.Set<TopicPartition>> assignments = new LinkedHashMap<>();
+        pollers.forEach(p -> assignments.put(p.memberId, java.util.Set.copyOf(p.assigned)));
+        return assignments;
+    }
+
     /** One member of the group: its consumer, on a thread of its own, invokes the handler with one batch at a time. */
     private final class Poller {
         private final String memberId;
         private final KafkaConsumer<byte[], byte[]> consumer;
         private final Thread thread;
+        private final java.util.Set<TopicPartition> assigned = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
         Poller(String memberId) {
             this.memberId = memberId;
@@ -127,6 +138,7 @@ public final class EventSourceRunner implements AutoCloseable {
             consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(java.util.Collection<TopicPartition> partitions) {
+                    assigned.removeAll(partitions);
                     if (!partitions.isEmpty()) {
                         LOG.info("{}: partitions revoked {}", memberId, partitions);
                     }
@@ -134,6 +146,7 @@ public final class EventSourceRunner implements AutoCloseable {
 
                 @Override
                 public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions) {
+                    assigned.addAll(partitions);
                     if (!partitions.isEmpty()) {
                         LOG.info("{}: partitions assigned {}{}", memberId, partitions, enabled ? "" : " (disabled: paused)");
                     }

@@ -105,6 +105,8 @@ class EventSourceRunnerTest {
         };
         try (EventSourceRunner runner = new EventSourceRunner("fn-concurrent", kafka.bootstrapServers(), topic, "group-concurrent",
                 new EventSourceSettings(1, 0).withConcurrency(2), handler).start()) {
+            // Both members in the group, a partition each: a member that joins late waits for the next rebalance.
+            await().atMost(Duration.ofSeconds(30)).until(() -> runner.assignments().values().stream().allMatch(a -> a.size() == 1));
             producer.send(new ProducerRecord<>(topic, 0, "a", "slow-1")).get();
             await().atMost(Duration.ofSeconds(30)).until(() -> delivered.contains("slow-1"));
             producer.send(new ProducerRecord<>(topic, 0, "a", "slow-2")).get();
