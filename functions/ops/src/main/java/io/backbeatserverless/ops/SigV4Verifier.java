@@ -27,6 +27,11 @@ import java.util.regex.Pattern;
  * headers of its own), with the SDK's URI encoding, at the client's {@code x-amz-date}, which must be within 15
  * minutes of now. A signed payload hash ({@code x-amz-content-sha256} other than {@code UNSIGNED-PAYLOAD}) must be
  * the body's; a temporary key's requests must carry its session token, signed.
+ *
+ * <p>Issue 32, by the specification's letter: {@code host} and {@code x-amz-date} must be among the signed headers (a
+ * signature that leaves the host out can be replayed to another host); the credential scope's date must be the date of
+ * {@code x-amz-date}; and an unsigned payload ({@code UNSIGNED-PAYLOAD}, which does not bind the body to the signature) is
+ * refused, unless its access key is one allowed to send one.
  */
 public final class SigV4Verifier {
 
@@ -43,6 +48,7 @@ public final class SigV4Verifier {
     private final Clock clock;
 
     private final String service;
+    private final java.util.Set<String> unsignedPayloadAllowed;
 
     public SigV4Verifier(List<Credential> credentials, Clock clock) {
         this(credentials, clock, EXECUTE_API);
@@ -50,6 +56,12 @@ public final class SigV4Verifier {
 
     /** @param service the signing service requests must name ({@value #EXECUTE_API} for API Gateway) */
     public SigV4Verifier(List<Credential> credentials, Clock clock, String service) {
+        this(credentials, clock, service, java.util.Set.of());
+    }
+
+    /** @param unsignedPayloadAllowed the access keys whose requests may leave their body unsigned ({@code UNSIGNED-PAYLOAD}) */
+    public SigV4Verifier(List<Credential> credentials, Clock clock, String service, java.util.Set<String> unsignedPayloadAllowed) {
+        this.unsignedPayloadAllowed = java.util.Set.copyOf(unsignedPayloadAllowed);
         this.service = service;
         this.keys = credentials.stream().collect(java.util.stream.Collectors.toMap(Credential::accessKeyId, c -> c));
         this.clock = clock;
@@ -97,6 +109,13 @@ public final class SigV4Verifier {
         if (Duration.between(signedAt, clock.instant()).abs().compareTo(SKEW) > 0) {
             return "the signature's date " + amzDate + " is more than 15 minutes from now";
         }
+        if (!amzDate.startsWith(m.group(2))) {
+            return "the credential scope's date " + m.group(2) + " is not the date of x-amz-date " + amzDate;
+        }
+        List<String> signedNames = java.util.Arrays.asList(m.group(5).toLowerCase(Locale.ROOT).split(";"));
+        if (!signedNames.contains("host") || !signedNames.contains("x-amz-date")) {
+            return "host and x-amz-date must be among the signed headers (SignedHeaders=" + m.group(5) + ")";
+        }
         String[] signedHeaders = m.group(5).split(";");
         StringBuilder canonicalHeaders = new StringBuilder();
         for (String name : signedHeaders) {
@@ -110,6 +129,9 @@ public final class SigV4Verifier {
         String declaredHash = header.apply("x-amz-content-sha256");
         String payloadHash = bodyHash;
         if (declaredHash != null && m.group(5).contains("x-amz-content-sha256")) {
+            if (declaredHash.equals(UNSIGNED_PAYLOAD) && !unsignedPayloadAllowed.contains(accessKey)) {
+                return "an unsigned payload (x-amz-content-sha256: UNSIGNED-PAYLOAD) is refused: sign the body";
+            }
             if (!declaredHash.equals(UNSIGNED_PAYLOAD) && !declaredHash.equalsIgnoreCase(bodyHash)) {
                 return "x-amz-content-sha256 is not the SHA-256 of the body";
             }

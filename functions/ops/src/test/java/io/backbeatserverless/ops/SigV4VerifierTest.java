@@ -63,8 +63,79 @@ class SigV4VerifierTest {
                 "temporary/secret", "another-token"), bodyHash, body);
         assertThat(api.rejectReason("POST", "/_/crr/failed", null, otherToken, body)).contains("not the one of access key ASIATEMPORARY");
 
-        var longTerm = signed(software.amazon.awssdk.identity.spi.AwsCredentialsIdentity.create("AKIALONGTERM", "long/secret"), "UNSIGNED-PAYLOAD", body);
-        assertThat(api.rejectReason("POST", "/_/crr/failed", null, longTerm, "anything".getBytes())).as("an unsigned payload").isNull();
+    }
+
+    /** Issue 32: an unsigned payload does not bind the body to the signature: refused, but for a key allowed to send one. */
+    @Test
+    void refusesAnUnsignedPayloadButForAKeyAllowedOne() {
+        var longTerm = signed(software.amazon.awssdk.identity.spi.AwsCredentialsIdentity.create("AKIALONGTERM", "long/secret"), "UNSIGNED-PAYLOAD",
+                new byte[0]);
+        SigV4Verifier strict = new SigV4Verifier(List.of(new Credential("AKIALONGTERM", "long/secret")), Clock.systemUTC());
+        assertThat(strict.rejectReason("POST", "/_/crr/failed", null, longTerm, "anything".getBytes()))
+                .isEqualTo("an unsigned payload (x-amz-content-sha256: UNSIGNED-PAYLOAD) is refused: sign the body");
+        SigV4Verifier allowing = new SigV4Verifier(List.of(new Credential("AKIALONGTERM", "long/secret")), Clock.systemUTC(),
+                SigV4Verifier.EXECUTE_API, java.util.Set.of("AKIALONGTERM"));
+        assertThat(allowing.rejectReason("POST", "/_/crr/failed", null, longTerm, "anything".getBytes())).isNull();
+    }
+
+    /**
+     * Issue 32: a signature that leaves out the host can be replayed to another host, one that leaves out x-amz-date to
+     * another time; and the scope's date must be the signature's. Each is refused though the signature is right.
+     */
+    @Test
+    void refusesASignatureThatLeavesOutTheHostOrTheDateOrWhoseScopeIsAnotherDay() {
+        Clock now = Clock.systemUTC();
+        SigV4Verifier api = new SigV4Verifier(List.of(new Credential("AKIALONGTERM", "long/secret")), now);
+        var identity = software.amazon.awssdk.identity.spi.AwsCredentialsIdentity.create("AKIALONGTERM", "long/secret");
+        var withoutHost = signedWithout(identity, "host");
+        assertThat(api.rejectReason("GET", "/_/crr/failed", null, withoutHost, new byte[0]))
+                .startsWith("host and x-amz-date must be among the signed headers");
+        var withoutDate = signedWithout(identity, "x-amz-date");
+        assertThat(api.rejectReason("GET", "/_/crr/failed", null, withoutDate, new byte[0]))
+                .startsWith("host and x-amz-date must be among the signed headers");
+        // The published suite's vanilla GET, with x-amz-date moved to the next day's first minute (the scope still says the 30th).
+        SigV4Verifier atMidnight = new SigV4Verifier(List.of(new Credential("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")),
+                Clock.fixed(Instant.parse("2015-08-31T00:00:30Z"), ZoneOffset.UTC), "service");
+        Map<String, String> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        h.put("Host", "example.amazonaws.com");
+        h.put("X-Amz-Date", "20150831T000000Z");
+        h.put("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, "
+                + "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+        assertThat(atMidnight.rejectReason("GET", "/", null, h::get, new byte[0]))
+                .isEqualTo("the credential scope's date 20150830 is not the date of x-amz-date 20150831T000000Z");
+    }
+
+    /** A request signed by the SDK, then with {@code left} taken out of its signed headers and the signature made again by hand. */
+    private static java.util.function.Function<String, String> signedWithout(software.amazon.awssdk.identity.spi.AwsCredentialsIdentity identity,
+                                                                            String left) {
+        String amzDate = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(Instant.now());
+        Map<String, String> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        h.put("Host", "abc.execute-api.us-east-1.amazonaws.com");
+        h.put("X-Amz-Date", amzDate);
+        String signedHeaders = left.equals("host") ? "x-amz-date" : "host";
+        String canonicalHeaders = (left.equals("host") ? "x-amz-date:" + amzDate : "host:" + h.get("Host")) + "\n";
+        String canonical = String.join("\n", "GET", "/_/crr/failed", "", canonicalHeaders, signedHeaders,
+                java.util.HexFormat.of().formatHex(sha256(new byte[0])));
+        String scope = amzDate.substring(0, 8) + "/us-east-1/execute-api/aws4_request";
+        String toSign = String.join("\n", "AWS4-HMAC-SHA256", amzDate, scope,
+                java.util.HexFormat.of().formatHex(sha256(canonical.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+        byte[] key = hmac(("AWS4" + identity.secretAccessKey()).getBytes(java.nio.charset.StandardCharsets.UTF_8), amzDate.substring(0, 8));
+        for (String part : List.of("us-east-1", "execute-api", "aws4_request")) {
+            key = hmac(key, part);
+        }
+        h.put("Authorization", "AWS4-HMAC-SHA256 Credential=" + identity.accessKeyId() + "/" + scope + ", SignedHeaders=" + signedHeaders
+                + ", Signature=" + java.util.HexFormat.of().formatHex(hmac(key, toSign)));
+        return h::get;
+    }
+
+    private static byte[] hmac(byte[] key, String data) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
+            return mac.doFinal(data.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static java.util.function.Function<String, String> signed(software.amazon.awssdk.identity.spi.AwsCredentialsIdentity identity,
