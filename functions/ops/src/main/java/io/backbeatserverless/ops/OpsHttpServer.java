@@ -16,11 +16,19 @@ import java.util.concurrent.Executors;
 /**
  * The ops API and console over HTTP for local runs (Backbeat's port 8900), on one address. Every route
  * but {@code /_/healthcheck} and the console's static files ({@link ConsoleFiles}) must be SigV4-signed
- * (service {@code execute-api}, as in AWS) by a configured access key; anything else gets 403.
+ * (service {@code execute-api}, as in AWS) by a configured access key; anything else gets 403. A body is read up to
+ * {@value #MAX_BODY_BYTES} bytes, before and whatever the signature: a larger one (or a chunked one that runs past it)
+ * gets 413 at once, so no caller can make the JVM that also runs the functions hold a body of its choosing (issue 32).
  */
 public final class OpsHttpServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(OpsHttpServer.class);
+
+    /**
+     * The largest body the ops API reads: ten times the largest an operator sends (a retry of a few thousand failed
+     * entries, a bucket's replication rules); API Gateway allows 10 MB in AWS, Lambda 6 MB.
+     */
+    static final int MAX_BODY_BYTES = 1 << 20;
 
     private final HttpServer server;
     private final OpsApi api;
@@ -44,7 +52,13 @@ public final class OpsHttpServer implements AutoCloseable {
             String method = exchange.getRequestMethod();
             String rawPath = exchange.getRequestURI().getRawPath();
             String rawQuery = exchange.getRequestURI().getRawQuery();
-            byte[] body = exchange.getRequestBody().readAllBytes();
+            byte[] body = exchange.getRequestBody().readNBytes(MAX_BODY_BYTES + 1);
+            if (body.length > MAX_BODY_BYTES) {
+                LOG.info("ops API: {} {} refused: a body over {} bytes", method, rawPath, MAX_BODY_BYTES);
+                exchange.getResponseHeaders().set("Connection", "close");
+                reply(exchange, OpsApi.error(413, "RequestEntityTooLarge", "the request body is larger than " + MAX_BODY_BYTES + " bytes"));
+                return;
+            }
             var consoleFile = method.equals("GET") ? ConsoleFiles.at(rawPath) : java.util.Optional.<ConsoleFiles.File>empty();
             if (consoleFile.isPresent()) {
                 send(exchange, new OpsApi.Response(200, consoleFile.get().contentType(), null), consoleFile.get().bytes());
