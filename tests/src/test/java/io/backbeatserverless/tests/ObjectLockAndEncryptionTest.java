@@ -86,7 +86,7 @@ class ObjectLockAndEncryptionTest extends StackScenario {
         String version = stack.source.putObject(r -> r.bucket(bucket).key("large").objectLockMode(ObjectLockMode.COMPLIANCE)
                 .objectLockRetainUntilDate(until).checksumAlgorithm(ChecksumAlgorithm.CRC32), RequestBody.fromBytes(body)).versionId();
         // Past a 1 MiB threshold the replicator copies in parts (ReplicaDecision's COPY_IN_PARTS).
-        var inParts = new io.backbeatserverless.adapters.config.ReplicatorSettings(1024 * 1024, 0, 0, 0, 0, 0, 0, 0, 0);
+        var inParts = new io.backbeatserverless.adapters.config.ReplicatorSettings(1024 * 1024, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
         try (S3Client destination = siteClient()) {
             ReplicationOutcome outcome = replicator(bucket + "-dest", destination, new io.backbeatserverless.core.metadata.ReplicaEncryption(

@@ -86,7 +86,7 @@ class ResumableCopyTest extends StackScenario {
                 .overrideConfiguration(c -> c.addExecutionInterceptor(eachPartTakesFourSeconds))
                 .build()) {
             // One part at a time, so the deadline check between parts is exact.
-            ReplicatorSettings oneAtATime = new ReplicatorSettings(0, 1, 0, 0, 0, 0, 0, 0, 0);
+            ReplicatorSettings oneAtATime = new ReplicatorSettings(0, 1, 0, 0, 0, 0, 0, 0, 0, 0);
             S3SiteReplicator replicator = new S3SiteReplicator(site, stack.source, destination, oneAtATime,
                     Retrier.standard(oneAtATime.retryPolicy(), Clock.systemUTC(), ReplicationErrors::isRetryable), v -> v, progress, clock);
             ReplicationEntry entry = entryFor(bucket, "big.bin", version, body.length);
@@ -128,7 +128,7 @@ class ResumableCopyTest extends StackScenario {
         String version = stack.source.putObject(r -> r.bucket(bucket).key("gone.bin"), RequestBody.fromBytes(body)).versionId();
         SiteConfig site = stack.config.requireSite(SharedStack.AWS_LOCATION);
         DynamoDbCopyProgressStore progress = new DynamoDbCopyProgressStore(stack.dynamo, stack.config.dynamodb().tables().checkpoints());
-        ReplicatorSettings oneAtATime = new ReplicatorSettings(0, 1, 0, 0, 0, 0, 0, 0, 0);
+        ReplicatorSettings oneAtATime = new ReplicatorSettings(0, 1, 0, 0, 0, 0, 0, 0, 0, 0);
         try (S3Client destination = AwsClients.s3(site.endpoint(), 2, false)) {
             S3SiteReplicator replicator = new S3SiteReplicator(site, stack.source, destination, oneAtATime,
                     Retrier.standard(oneAtATime.retryPolicy(), Clock.systemUTC(), ReplicationErrors::isRetryable), v -> v, progress,

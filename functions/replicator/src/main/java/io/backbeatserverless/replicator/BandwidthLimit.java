@@ -39,6 +39,8 @@ final class BandwidthLimit implements ExecutionInterceptor {
     static final ExecutionAttribute<Long> COPIED_BYTES = new ExecutionAttribute<>("BackbeatCopiedBytes");
 
     private static final Duration REFILL = Duration.ofMillis(100);
+    /** Longer than any invocation: a write waits its turn rather than fail for want of bandwidth. */
+    private static final Duration MOST_WAIT = Duration.ofMinutes(15);
 
     private final RateLimiter limiter;
     private final int slice;
@@ -51,8 +53,7 @@ final class BandwidthLimit implements ExecutionInterceptor {
         this.bytesPerSecond = Math.max(1, siteBytesPerSecond / Math.max(1, instances));
         this.slice = (int) Math.max(1, Math.min(Integer.MAX_VALUE, bytesPerSecond * REFILL.toMillis() / 1000));
         this.limiter = RateLimiter.of("bandwidth-" + site, RateLimiterConfig.custom().limitRefreshPeriod(REFILL).limitForPeriod(slice)
-                // Longer than any invocation: a write waits its turn rather than fail for want of bandwidth.
-                .timeoutDuration(Duration.ofMinutes(15)).build());
+                .timeoutDuration(MOST_WAIT).build());
     }
 
     /** This instance's share of the site's limit, in bytes per second. */
@@ -64,7 +65,7 @@ final class BandwidthLimit implements ExecutionInterceptor {
     void acquire(long bytes) {
         for (long left = bytes; left > 0; left -= slice) {
             if (!limiter.acquirePermission((int) Math.min(left, slice))) {
-                throw SdkClientException.create("no bandwidth to send " + bytes + " bytes within " + Duration.ofMinutes(15)
+                throw SdkClientException.create("no bandwidth to send " + bytes + " bytes within " + MOST_WAIT
                         + " (the site's maxBytesPerSecond share is " + bytesPerSecond + ")");
             }
         }

@@ -466,10 +466,10 @@ public final class BatchReplicator implements AutoCloseable {
             outcome = ReplicationOutcome.failed("internal error: " + e, 1);
         }
         if (outcome.isDeferred()) {
-            if (outcome.isSetAside()) {
+            if (outcome.setAside()) {
                 LOG.info("site {}: {}/{} version {} {}", site, entry.bucket(), entry.objectKey(), entry.versionId(), outcome.reason());
             }
-            return new Done(entry, null, outcome.isSetAside());
+            return new Done(entry, null, outcome.setAside());
         }
         if (outcome.reason() != null) {
             LOG.warn("site {}: {}/{} version {} {} after {} attempt(s): {}", site, entry.bucket(), entry.objectKey(),

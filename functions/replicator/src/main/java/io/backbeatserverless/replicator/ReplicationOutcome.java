@@ -11,11 +11,12 @@ import io.backbeatserverless.core.status.ReplicationStatus;
  * @param attempts tries made
  * @param bytes    bytes written to the site
  * @param retryable FAILED for a transient cause ({@link ReplicationErrors.Kind#RETRYABLE}): retried on its own later
+ * @param setAside  PENDING because its retries were not waited for ({@link #setAside}), not for the invocation's deadline
  */
-public record ReplicationOutcome(ReplicationStatus status, String reason, int attempts, long bytes, boolean retryable) {
+public record ReplicationOutcome(ReplicationStatus status, String reason, int attempts, long bytes, boolean retryable, boolean setAside) {
 
     public ReplicationOutcome(ReplicationStatus status, String reason, int attempts, long bytes) {
-        this(status, reason, attempts, bytes, false);
+        this(status, reason, attempts, bytes, false, false);
     }
 
     public static ReplicationOutcome completed(int attempts, long bytes) {
@@ -47,7 +48,7 @@ public record ReplicationOutcome(ReplicationStatus status, String reason, int at
         return switch (ReplicationErrors.classify(failure)) {
             case SOURCE_GONE -> skipped("source version unavailable: " + reason, attempts);
             case RETRYABLE -> new ReplicationOutcome(ReplicationStatus.FAILED, "gave up after " + attempts + " attempts: " + reason, attempts,
-                    0, true);
+                    0, true, false);
             case PERMANENT -> failed(reason, attempts);
         };
     }
@@ -70,14 +71,7 @@ public record ReplicationOutcome(ReplicationStatus status, String reason, int at
      * PENDING) behind its key's hold, to be tried again with the full retry budget, and its batch does not wait for it.
      */
     public static ReplicationOutcome setAside(String reason, int attempts) {
-        return new ReplicationOutcome(ReplicationStatus.PENDING, SET_ASIDE + reason, attempts, 0);
-    }
-
-    /** What a set-aside outcome's reason starts with. */
-    static final String SET_ASIDE = "set aside ";
-
-    public boolean isSetAside() {
-        return isDeferred() && reason != null && reason.startsWith(SET_ASIDE);
+        return new ReplicationOutcome(ReplicationStatus.PENDING, "set aside " + reason, attempts, 0, false, true);
     }
 
     public boolean isDeferred() {

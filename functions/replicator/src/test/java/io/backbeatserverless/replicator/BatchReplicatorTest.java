@@ -320,22 +320,14 @@ class BatchReplicatorTest {
         Map<String, Instant> setAsideTimes = new java.util.concurrent.ConcurrentHashMap<>();
         List<String> tried = new CopyOnWriteArrayList<>();
         java.util.concurrent.atomic.AtomicBoolean throttling = new java.util.concurrent.atomic.AtomicBoolean(true);
-        SiteReplicator site = new SiteReplicator() {
-            @Override
-            public ReplicationOutcome replicate(ReplicationEntry entry) {
-                return replicate(entry, null, null);
-            }
-
-            @Override
-            public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline, Instant setAsideAt) {
-                tried.add(entry.objectKey() + "@" + entry.versionId());
-                setAsideTimes.put(entry.objectKey() + "@" + entry.versionId() + (entry.deferred() ? "'" : ""),
-                        setAsideAt == null ? Instant.EPOCH : setAsideAt);
-                return entry.objectKey().equals("slow") && throttling.get() && setAsideAt != null
-                        ? ReplicationOutcome.setAside("after 3 attempt(s) in 4.2 s: SlowDown (HTTP 503): SlowDown", 3)
-                        : ReplicationOutcome.completed(1, 1);
-            }
-        };
+        SiteReplicator site = siteGivenTheSetAsideTime((entry, setAsideAt) -> {
+            tried.add(entry.objectKey() + "@" + entry.versionId());
+            setAsideTimes.put(entry.objectKey() + "@" + entry.versionId() + (entry.deferred() ? "'" : ""),
+                    setAsideAt == null ? Instant.EPOCH : setAsideAt);
+            return entry.objectKey().equals("slow") && throttling.get() && setAsideAt != null
+                    ? ReplicationOutcome.setAside("after 3 attempt(s) in 4.2 s: SlowDown (HTTP 503): SlowDown", 3)
+                    : ReplicationOutcome.completed(1, 1);
+        });
         InMemoryCopyProgress progress = new InMemoryCopyProgress();
         BatchReplicator replicator = new BatchReplicator("aws-location", site, new EntryPublisher(producer), "backbeat-replication-status", 4,
                 CLOCK, () -> {
@@ -366,18 +358,10 @@ class BatchReplicatorTest {
     void theSetAsideTimeIsTheDeadlineWhenThatComesFirst() throws Exception {
         ReplicationEntry template = EntryCodec.decodeReplicationEntry(KafkaEventRecords.byPartition(recordedEvent()).getFirst().getFirst().value());
         List<Instant> setAsideAt = new CopyOnWriteArrayList<>();
-        SiteReplicator site = new SiteReplicator() {
-            @Override
-            public ReplicationOutcome replicate(ReplicationEntry entry) {
-                return replicate(entry, null, null);
-            }
-
-            @Override
-            public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline, Instant at) {
-                setAsideAt.add(at);
-                return ReplicationOutcome.completed(1, 1);
-            }
-        };
+        SiteReplicator site = siteGivenTheSetAsideTime((entry, at) -> {
+            setAsideAt.add(at);
+            return ReplicationOutcome.completed(1, 1);
+        });
         BatchReplicator replicator = new BatchReplicator("aws-location", site, new EntryPublisher(producer), "backbeat-replication-status", 4,
                 CLOCK, () -> {
         }, Set.of("aws-location"), new BatchReplicator.Resumption("backbeat-replication", new InMemoryCopyProgress()), null,
@@ -392,6 +376,21 @@ class BatchReplicatorTest {
     private List<ReplicationEntry> requeued() {
         return producer.history().stream().filter(r -> r.topic().equals("backbeat-replication"))
                 .map(r -> EntryCodec.decodeReplicationEntry(r.value())).toList();
+    }
+
+    /** A site replicator that answers with {@code replicate}, which is given the entry's set-aside time. */
+    private static SiteReplicator siteGivenTheSetAsideTime(java.util.function.BiFunction<ReplicationEntry, Instant, ReplicationOutcome> replicate) {
+        return new SiteReplicator() {
+            @Override
+            public ReplicationOutcome replicate(ReplicationEntry entry) {
+                return replicate(entry, null, null);
+            }
+
+            @Override
+            public ReplicationOutcome replicate(ReplicationEntry entry, Instant deadline, Instant setAsideAt) {
+                return replicate.apply(entry, setAsideAt);
+            }
+        };
     }
 
     /** A site replicator that answers with {@code replicate}, which is given the batch's deadline. */

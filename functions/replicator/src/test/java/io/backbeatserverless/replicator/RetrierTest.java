@@ -96,7 +96,7 @@ class RetrierTest {
                     throw s3(503, "SlowDown");
                 }));
         ReplicationOutcome outcome = ReplicationOutcome.of(new IllegalStateException("a part failed", setAside), 1);
-        assertThat(outcome.isSetAside()).isTrue();
+        assertThat(outcome.setAside()).isTrue();
         assertThat(outcome.isDeferred()).isTrue();
         assertThat(outcome.reason()).isEqualTo("set aside after 1 attempt(s) in 0.0 s: SlowDown (HTTP 503): SlowDown");
     }

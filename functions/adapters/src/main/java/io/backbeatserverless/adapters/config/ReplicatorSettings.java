@@ -33,11 +33,6 @@ public record ReplicatorSettings(long multipartThresholdBytes, int partConcurren
     public static final long MIB = 1024L * 1024L;
     public static final ReplicatorSettings DEFAULTS = new ReplicatorSettings(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
-    public ReplicatorSettings(long multipartThresholdBytes, int partConcurrency, int keyConcurrency, int maxAttempts, long initialBackoffMs,
-                              long maxBackoffMs, long deadlineSeconds, long resumableUploadHours, long requestTimeoutSeconds) {
-        this(multipartThresholdBytes, partConcurrency, keyConcurrency, maxAttempts, initialBackoffMs, maxBackoffMs, deadlineSeconds,
-                resumableUploadHours, requestTimeoutSeconds, 0);
-    }
 
     public ReplicatorSettings {
         multipartThresholdBytes = multipartThresholdBytes <= 0 ? 16 * MIB : multipartThresholdBytes;
