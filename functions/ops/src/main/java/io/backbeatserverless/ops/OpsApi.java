@@ -284,6 +284,15 @@ public final class OpsApi {
         return action.run();
     }
 
+    /**
+     * The healthcheck for unsigned callers (a load balancer's probe): its status code and {@code {"status":"ok"}} or
+     * {@code "error"}, without the topics' layout or Kafka's error text, which are for signed callers (issue 32).
+     */
+    public Response healthcheckStatus() {
+        Response full = healthcheck();
+        return Response.json(full.status(), Map.of("status", full.status() == 200 ? "ok" : "error"));
+    }
+
     private Response healthcheck() {
         Map<String, Object> body = new LinkedHashMap<>();
         Map<String, Object> connections = new LinkedHashMap<>();

@@ -52,6 +52,9 @@ public final class OpsClient {
         if (body != null) {
             request.putHeader("Content-Type", "application/json");
         }
+        // Signed with the rest: two identical calls in one second would otherwise carry one signature, which the ops API
+        // accepts once (its replay cache).
+        request.putHeader(SigV4Verifier.REQUEST_ID_HEADER, java.util.UUID.randomUUID().toString());
         SdkHttpFullRequest unsigned = request.build();
         software.amazon.awssdk.http.SdkHttpRequest signed = credentials == null ? unsigned : signer.sign(r -> r.identity(credentials).request(unsigned)
                 .payload(ContentStreamProvider.fromByteArray(payload))

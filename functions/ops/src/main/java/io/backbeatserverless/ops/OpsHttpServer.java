@@ -9,16 +9,33 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The ops API and console over HTTP for local runs (Backbeat's port 8900), on one address. Every route
- * but {@code /_/healthcheck} and the console's static files ({@link ConsoleFiles}) must be SigV4-signed
- * (service {@code execute-api}, as in AWS) by a configured access key; anything else gets 403. A body is read up to
- * {@value #MAX_BODY_BYTES} bytes, before and whatever the signature: a larger one (or a chunked one that runs past it)
- * gets 413 at once, so no caller can make the JVM that also runs the functions hold a body of its choosing (issue 32).
+ * The ops API and console over HTTP for local runs (Backbeat's port 8900), on one address. Every route but the
+ * console's static files ({@link ConsoleFiles}) must be SigV4-signed (service {@code execute-api}, as in AWS) by a
+ * configured access key ({@link SigV4Verifier}); anything else gets one and the same 403, whatever the reason, which
+ * goes to the log only. {@code /_/healthcheck} answers unsigned callers too, with its status alone; its detail (topics,
+ * partitions, Kafka's errors) is for signed callers.
+ *
+ * <p>Bounded, so that no caller can make the JVM that also runs the functions notice it (issue 32):
+ * <ul>
+ * <li>a body is read up to {@value #MAX_BODY_BYTES} bytes, before and whatever the signature: a larger one (with a
+ *     length or chunked) gets 413 at once;</li>
+ * <li>a body must arrive within {@link #BODY_READ_TIMEOUT}: a slower one gets 408 and its connection is closed;</li>
+ * <li>at most {@value #MAX_CONCURRENT_REQUESTS} requests are handled at once: more get 503 SlowDown at once, unread;</li>
+ * <li>a request's line and headers are bounded by the JDK server (200 headers, 380 KB) and, with
+ *     {@code -Dsun.net.httpserver.maxReqTime}, in time (the local launcher sets it: docs/operations.md); each connection
+ *     waiting for them holds a virtual thread, a few kilobytes.</li>
+ * </ul>
  */
 public final class OpsHttpServer implements AutoCloseable {
 
@@ -28,11 +45,26 @@ public final class OpsHttpServer implements AutoCloseable {
      * The largest body the ops API reads: ten times the largest an operator sends (a retry of a few thousand failed
      * entries, a bucket's replication rules); API Gateway allows 10 MB in AWS, Lambda 6 MB.
      */
-    static final int MAX_BODY_BYTES = 1 << 20;
+    public static final int MAX_BODY_BYTES = 1 << 20;
+    /** The longest a body may take to arrive once the headers have: a megabyte at 100 KB/s. */
+    public static final Duration BODY_READ_TIMEOUT = Duration.ofSeconds(10);
+    /** Requests handled at once: the console and an operator's scripts need a few; each may hold a body of 1 MiB. */
+    public static final int MAX_CONCURRENT_REQUESTS = 32;
+    /** The one answer to every refused signature: what was wrong is in the server's log, for its operator. */
+    static final OpsApi.Response ACCESS_DENIED = OpsApi.error(403, "AccessDenied",
+            "the request is not signed as this API requires (AWS SigV4 for service execute-api by a configured access key);"
+                    + " the server's log says why");
+
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "ops-http-watchdog");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private final HttpServer server;
     private final OpsApi api;
     private final SigV4Verifier verifier;
+    private final Semaphore handling = new Semaphore(MAX_CONCURRENT_REQUESTS);
 
     public OpsHttpServer(String host, int port, OpsApi api, SigV4Verifier verifier) throws IOException {
         this.api = api;
@@ -51,31 +83,104 @@ public final class OpsHttpServer implements AutoCloseable {
         try (exchange) {
             String method = exchange.getRequestMethod();
             String rawPath = exchange.getRequestURI().getRawPath();
-            String rawQuery = exchange.getRequestURI().getRawQuery();
-            byte[] body = exchange.getRequestBody().readNBytes(MAX_BODY_BYTES + 1);
-            if (body.length > MAX_BODY_BYTES) {
-                LOG.info("ops API: {} {} refused: a body over {} bytes", method, rawPath, MAX_BODY_BYTES);
+            if (!handling.tryAcquire()) {
+                LOG.warn("ops API: {} {} from {} refused: {} requests are being handled", method, rawPath, exchange.getRemoteAddress(),
+                        MAX_CONCURRENT_REQUESTS);
+                exchange.getResponseHeaders().set("Retry-After", "1");
                 exchange.getResponseHeaders().set("Connection", "close");
-                reply(exchange, OpsApi.error(413, "RequestEntityTooLarge", "the request body is larger than " + MAX_BODY_BYTES + " bytes"));
+                reply(exchange, OpsApi.error(503, "SlowDown", "too many requests at once: retry in a second"));
                 return;
             }
-            var consoleFile = method.equals("GET") ? ConsoleFiles.at(rawPath) : java.util.Optional.<ConsoleFiles.File>empty();
-            if (consoleFile.isPresent()) {
-                send(exchange, new OpsApi.Response(200, consoleFile.get().contentType(), null), consoleFile.get().bytes());
-                return;
+            try {
+                handleAdmitted(exchange, method, rawPath);
+            } finally {
+                handling.release();
             }
-            if (!rawPath.equals("/_/healthcheck")) {
-                String reason = verifier.rejectReason(method, rawPath, rawQuery, exchange.getRequestHeaders()::getFirst, body);
-                if (reason != null) {
-                    LOG.info("ops API: {} {} refused: {}", method, rawPath, reason);
-                    reply(exchange, OpsApi.error(403, "AccessDenied", reason));
-                    return;
-                }
-            }
-            reply(exchange, api.handle(new OpsApi.Request(method, rawPath, query(rawQuery), new String(body, StandardCharsets.UTF_8))));
-        } catch (RuntimeException e) {
-            LOG.error("ops API: request failed", e);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("ops API: request from {} failed: {}", exchange.getRemoteAddress(), e.toString());
         }
+    }
+
+    private void handleAdmitted(HttpExchange exchange, String method, String rawPath) throws IOException {
+        String rawQuery = exchange.getRequestURI().getRawQuery();
+        byte[] body = readBody(exchange, method, rawPath);
+        if (body == null) {
+            return;
+        }
+        Map<String, String> query;
+        try {
+            query = query(rawQuery);
+        } catch (IllegalArgumentException e) {
+            reply(exchange, OpsApi.error(400, "InvalidQueryString", "the query string is not valid percent-encoding"));
+            return;
+        }
+        var consoleFile = method.equals("GET") ? ConsoleFiles.at(rawPath) : java.util.Optional.<ConsoleFiles.File>empty();
+        if (consoleFile.isPresent()) {
+            send(exchange, new OpsApi.Response(200, consoleFile.get().contentType(), null), consoleFile.get().bytes());
+            return;
+        }
+        boolean healthcheck = rawPath.equals("/_/healthcheck");
+        if (healthcheck && !exchange.getRequestHeaders().containsKey("Authorization")) {
+            reply(exchange, api.healthcheckStatus());
+            return;
+        }
+        String reason = verifier.rejectReason(method, rawPath, rawQuery, exchange.getRequestHeaders()::get, body);
+        if (reason != null) {
+            LOG.info("ops API: {} {} from {} refused: {}", method, rawPath, exchange.getRemoteAddress(), reason);
+            reply(exchange, ACCESS_DENIED);
+            return;
+        }
+        reply(exchange, api.handle(new OpsApi.Request(method, rawPath, query, new String(body, StandardCharsets.UTF_8))));
+    }
+
+    /**
+     * The body, read up to {@value #MAX_BODY_BYTES} bytes within {@link #BODY_READ_TIMEOUT}; or null when it was refused
+     * (413 or 408, already answered). A read blocks its (virtual) thread: when the time is up, the watchdog answers 408
+     * and interrupts the read, which closes the connection.
+     */
+    private static byte[] readBody(HttpExchange exchange, String method, String rawPath) throws IOException {
+        AtomicBoolean settled = new AtomicBoolean();
+        Thread reader = Thread.currentThread();
+        ScheduledFuture<?> watchdog = WATCHDOG.schedule(() -> {
+            if (settled.compareAndSet(false, true)) {
+                LOG.info("ops API: {} {} from {} refused: its body took longer than {}", method, rawPath, exchange.getRemoteAddress(),
+                        BODY_READ_TIMEOUT);
+                try {
+                    exchange.getResponseHeaders().set("Connection", "close");
+                    byte[] timeout = OpsApi.error(408, "RequestTimeout", "the request body did not arrive within "
+                            + BODY_READ_TIMEOUT.toSeconds() + " s").body().getBytes(StandardCharsets.UTF_8);
+                    exchange.getResponseHeaders().set("Content-Type", "application/json");
+                    exchange.sendResponseHeaders(408, timeout.length);
+                    exchange.getResponseBody().write(timeout);
+                    exchange.getResponseBody().flush();
+                } catch (IOException | RuntimeException e) {
+                    LOG.debug("ops API: the 408 could not be sent", e);
+                }
+                reader.interrupt();
+            }
+        }, BODY_READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        byte[] body;
+        try {
+            body = exchange.getRequestBody().readNBytes(MAX_BODY_BYTES + 1);
+        } catch (IOException e) {
+            if (settled.get()) {
+                return null;
+            }
+            throw e;
+        } finally {
+            watchdog.cancel(false);
+        }
+        if (!settled.compareAndSet(false, true)) {
+            Thread.interrupted();
+            return null;
+        }
+        if (body.length > MAX_BODY_BYTES) {
+            LOG.info("ops API: {} {} from {} refused: a body over {} bytes", method, rawPath, exchange.getRemoteAddress(), MAX_BODY_BYTES);
+            exchange.getResponseHeaders().set("Connection", "close");
+            reply(exchange, OpsApi.error(413, "RequestEntityTooLarge", "the request body is larger than " + MAX_BODY_BYTES + " bytes"));
+            return null;
+        }
+        return body;
     }
 
     static Map<String, String> query(String rawQuery) {

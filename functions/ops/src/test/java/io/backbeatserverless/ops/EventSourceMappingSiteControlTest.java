@@ -72,8 +72,8 @@ class EventSourceMappingSiteControlTest {
         assertThat(new String(request.body(), StandardCharsets.UTF_8)).isEqualTo("{\"Enabled\":false}");
         String authorization = header(request, "Authorization");
         assertThat(authorization).startsWith("AWS4-HMAC-SHA256 Credential=AKIDTEST/").contains("/eu-west-1/lambda/aws4_request");
-        SigV4Verifier verifier = new SigV4Verifier(List.of(new Credential("AKIDTEST", "secret/key")), Clock.systemUTC(), "lambda");
-        assertThat(verifier.rejectReason(request.method(), request.path(), request.query(), name -> header(request, name), request.body()))
+        SigV4Verifier verifier = new SigV4Verifier(List.of(new Credential("AKIDTEST", "secret/key")), Clock.systemUTC(), "lambda", "eu-west-1");
+        assertThat(verifier.rejectReason(request.method(), request.path(), request.query(), SigV4VerifierTest.single(name -> header(request, name)), request.body()))
                 .as("the signature, checked by an independent SigV4 verifier").isNull();
     }
 

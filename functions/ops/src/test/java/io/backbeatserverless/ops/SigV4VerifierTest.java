@@ -17,7 +17,7 @@ class SigV4VerifierTest {
 
     private static final Clock AT_SIGNING = Clock.fixed(Instant.parse("2015-08-30T12:36:00Z"), ZoneOffset.UTC);
     private final SigV4Verifier verifier = new SigV4Verifier(
-            List.of(new Credential("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")), AT_SIGNING, "service");
+            List.of(new Credential("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")), AT_SIGNING, "service", "us-east-1");
 
     @Test
     void acceptsTheTestSuitesVanillaGet() {
@@ -37,9 +37,9 @@ class SigV4VerifierTest {
                 .isEqualTo("unknown access key SOMEONE");
         assertThat(verifier.rejectReason("GET", "/", null, headers(good.replace("/service/", "/s3/")), new byte[0]))
                 .contains("expected 'service'");
-        assertThat(verifier.rejectReason("GET", "/", null, name -> null, new byte[0])).contains("not signed");
+        assertThat(verifier.rejectReason("GET", "/", null, name -> List.of(), new byte[0])).contains("not signed");
         SigV4Verifier later = new SigV4Verifier(List.of(new Credential("AKIDEXAMPLE", "x")),
-                Clock.offset(AT_SIGNING, java.time.Duration.ofMinutes(16)), "service");
+                Clock.offset(AT_SIGNING, java.time.Duration.ofMinutes(16)), "service", "us-east-1");
         assertThat(later.rejectReason("GET", "/", null, headers(good), new byte[0])).contains("more than 15 minutes");
     }
 
@@ -57,7 +57,7 @@ class SigV4VerifierTest {
         assertThat(api.rejectReason("POST", "/_/crr/failed", null, temporary, body)).isNull();
         assertThat(api.rejectReason("POST", "/_/crr/failed", null, temporary, "{\"Bucket\":\"x\"}".getBytes()))
                 .isEqualTo("x-amz-content-sha256 is not the SHA-256 of the body");
-        assertThat(api.rejectReason("POST", "/_/crr/failed", null, name -> name.equalsIgnoreCase("x-amz-security-token") ? null
+        assertThat(api.rejectReason("POST", "/_/crr/failed", null, name -> name.equalsIgnoreCase("x-amz-security-token") ? List.of()
                 : temporary.apply(name), body)).contains("carries no session token");
         var otherToken = signed(software.amazon.awssdk.identity.spi.AwsSessionCredentialsIdentity.create("ASIATEMPORARY",
                 "temporary/secret", "another-token"), bodyHash, body);
@@ -73,8 +73,7 @@ class SigV4VerifierTest {
         SigV4Verifier strict = new SigV4Verifier(List.of(new Credential("AKIALONGTERM", "long/secret")), Clock.systemUTC());
         assertThat(strict.rejectReason("POST", "/_/crr/failed", null, longTerm, "anything".getBytes()))
                 .isEqualTo("an unsigned payload (x-amz-content-sha256: UNSIGNED-PAYLOAD) is refused: sign the body");
-        SigV4Verifier allowing = new SigV4Verifier(List.of(new Credential("AKIALONGTERM", "long/secret")), Clock.systemUTC(),
-                SigV4Verifier.EXECUTE_API, java.util.Set.of("AKIALONGTERM"));
+        SigV4Verifier allowing = new SigV4Verifier(List.of(new Credential("AKIALONGTERM", "long/secret", null, true)), Clock.systemUTC());
         assertThat(allowing.rejectReason("POST", "/_/crr/failed", null, longTerm, "anything".getBytes())).isNull();
     }
 
@@ -95,18 +94,45 @@ class SigV4VerifierTest {
                 .startsWith("host and x-amz-date must be among the signed headers");
         // The published suite's vanilla GET, with x-amz-date moved to the next day's first minute (the scope still says the 30th).
         SigV4Verifier atMidnight = new SigV4Verifier(List.of(new Credential("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")),
-                Clock.fixed(Instant.parse("2015-08-31T00:00:30Z"), ZoneOffset.UTC), "service");
+                Clock.fixed(Instant.parse("2015-08-31T00:00:30Z"), ZoneOffset.UTC), "service", "us-east-1");
         Map<String, String> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         h.put("Host", "example.amazonaws.com");
         h.put("X-Amz-Date", "20150831T000000Z");
         h.put("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, "
                 + "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
-        assertThat(atMidnight.rejectReason("GET", "/", null, h::get, new byte[0]))
+        assertThat(atMidnight.rejectReason("GET", "/", null, single(h::get), new byte[0]))
                 .isEqualTo("the credential scope's date 20150830 is not the date of x-amz-date 20150831T000000Z");
     }
 
+    /** Issue 32: a signature is good once; a replay, even a second later, is refused, whatever its method. */
+    @Test
+    void acceptsASignatureOnce() {
+        String good = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, "
+                + "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31";
+        assertThat(verifier.rejectReason("GET", "/", null, headers(good), new byte[0])).isNull();
+        assertThat(verifier.rejectReason("GET", "/", null, headers(good), new byte[0]))
+                .isEqualTo("the signature was used before (a replayed request)");
+
+        byte[] body = "[]".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var identity = software.amazon.awssdk.identity.spi.AwsCredentialsIdentity.create("AKIALONGTERM", "long/secret");
+        var retry = signed(identity, java.util.HexFormat.of().formatHex(sha256(body)), body);
+        SigV4Verifier api = new SigV4Verifier(List.of(new Credential("AKIALONGTERM", "long/secret")), Clock.systemUTC());
+        assertThat(api.rejectReason("POST", "/_/crr/failed", null, retry, body)).isNull();
+        assertThat(api.rejectReason("POST", "/_/crr/failed", null, retry, body)).isEqualTo("the signature was used before (a replayed request)");
+    }
+
+    /** Issue 32: the scope's region must be the API's (a signature for one region's API is no good at another's). */
+    @Test
+    void refusesASignatureForAnotherRegion() {
+        String good = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, "
+                + "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31";
+        SigV4Verifier inParis = new SigV4Verifier(List.of(new Credential("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")),
+                AT_SIGNING, "service", "eu-west-3");
+        assertThat(inParis.rejectReason("GET", "/", null, headers(good), new byte[0])).isEqualTo("signed for region 'us-east-1', expected 'eu-west-3'");
+    }
+
     /** A request signed by the SDK, then with {@code left} taken out of its signed headers and the signature made again by hand. */
-    private static java.util.function.Function<String, String> signedWithout(software.amazon.awssdk.identity.spi.AwsCredentialsIdentity identity,
+    private static java.util.function.Function<String, List<String>> signedWithout(software.amazon.awssdk.identity.spi.AwsCredentialsIdentity identity,
                                                                             String left) {
         String amzDate = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(Instant.now());
         Map<String, String> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
@@ -125,7 +151,7 @@ class SigV4VerifierTest {
         }
         h.put("Authorization", "AWS4-HMAC-SHA256 Credential=" + identity.accessKeyId() + "/" + scope + ", SignedHeaders=" + signedHeaders
                 + ", Signature=" + java.util.HexFormat.of().formatHex(hmac(key, toSign)));
-        return h::get;
+        return single(h::get);
     }
 
     private static byte[] hmac(byte[] key, String data) {
@@ -138,7 +164,7 @@ class SigV4VerifierTest {
         }
     }
 
-    private static java.util.function.Function<String, String> signed(software.amazon.awssdk.identity.spi.AwsCredentialsIdentity identity,
+    private static java.util.function.Function<String, List<String>> signed(software.amazon.awssdk.identity.spi.AwsCredentialsIdentity identity,
                                                                       String payloadHash, byte[] body) {
         var request = software.amazon.awssdk.http.SdkHttpFullRequest.builder().method(software.amazon.awssdk.http.SdkHttpMethod.POST)
                 .uri(java.net.URI.create("https://abc.execute-api.us-east-1.amazonaws.com")).encodedPath("/_/crr/failed")
@@ -149,7 +175,7 @@ class SigV4VerifierTest {
                 .putProperty(software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner.PAYLOAD_SIGNING_ENABLED, !"UNSIGNED-PAYLOAD".equals(payloadHash))
                 .putProperty(software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner.SERVICE_SIGNING_NAME, "execute-api")).request();
         assertThat(signed.firstMatchingHeader("x-amz-content-sha256")).as("the payload hash is declared, signed").hasValue(payloadHash);
-        return name -> signed.firstMatchingHeader(name).orElse(null);
+        return name -> signed.matchingHeaders(name);
     }
 
     private static byte[] sha256(byte[] data) {
@@ -160,11 +186,16 @@ class SigV4VerifierTest {
         }
     }
 
-    private static java.util.function.Function<String, String> headers(String authorization) {
+    private static java.util.function.Function<String, List<String>> headers(String authorization) {
         Map<String, String> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         h.put("Host", "example.amazonaws.com");
         h.put("X-Amz-Date", "20150830T123600Z");
         h.put("Authorization", authorization);
-        return h::get;
+        return single(h::get);
+    }
+
+    /** A header lookup of one value per name, as the verifier's lookup of every value. */
+    static java.util.function.Function<String, List<String>> single(java.util.function.Function<String, String> header) {
+        return name -> header.apply(name) == null ? List.of() : List.of(header.apply(name));
     }
 }

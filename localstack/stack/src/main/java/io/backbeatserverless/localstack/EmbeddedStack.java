@@ -215,7 +215,8 @@ public final class EmbeddedStack implements AutoCloseable {
         }, options.clock());
         started.push(ops);
         ops.service().applyStoredStates();
-        started.push(new OpsHttpServer(HOST, config.ops().port(), ops.api(), new SigV4Verifier(config.ops().credentials(), Clock.systemUTC())));
+        started.push(new OpsHttpServer(HOST, config.ops().port(), ops.api(), new SigV4Verifier(config.ops().credentials(), Clock.systemUTC(),
+                SigV4Verifier.EXECUTE_API, config.ops().region())));
         // What the stack's minute tick does in AWS (an EventBridge Scheduler schedule), here on a thread of its own: scheduled
         // resumes every second, transient failures whose automatic retry is due (issue 31) every 5 s, and each site's
         // backlog as S3's pending metrics every minute.

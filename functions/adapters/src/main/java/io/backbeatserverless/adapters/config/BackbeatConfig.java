@@ -208,7 +208,8 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
      */
     public record OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours,
                               Map<String, String> eventSourceMappings, int verifyRequestsPerSecond, int verifyPageSize,
-                              int statusRetentionDays, String triggerFailuresBucket, InventorySettings verifyInventory) {
+                              int statusRetentionDays, String triggerFailuresBucket, InventorySettings verifyInventory,
+                              String region) {
         public static final OpsSettings DEFAULTS = new OpsSettings(0, null, 0, null);
 
         /**
@@ -223,6 +224,8 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
          * @param triggerFailuresBucket   in AWS: the bucket where the MSK triggers put the batches they gave up on, which
          *                                the ops API lists and replays; null locally (the local trigger retries for ever)
          * @param verifyInventory         verify of big buckets by their S3 Inventory reports (null: by listings only)
+         * @param region                  the region a request to the local ops API must be signed for (default us-east-1);
+         *                                in AWS, API Gateway's region
          */
         public OpsSettings {
             port = port <= 0 ? 8900 : port;
@@ -231,6 +234,7 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
             eventSourceMappings = eventSourceMappings == null ? Map.of() : Map.copyOf(eventSourceMappings);
             verifyRequestsPerSecond = verifyRequestsPerSecond <= 0 ? 200 : verifyRequestsPerSecond;
             verifyPageSize = verifyPageSize <= 0 ? 500 : Math.min(1000, verifyPageSize);
+            region = region == null || region.isBlank() ? "us-east-1" : region;
             if (statusRetentionDays < 0) {
                 throw new IllegalArgumentException("ops.statusRetentionDays must be 0 (keep) or a number of days, not " + statusRetentionDays);
             }
@@ -238,7 +242,7 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
 
         public OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours, Map<String, String> eventSourceMappings,
                            int verifyRequestsPerSecond, int verifyPageSize) {
-            this(port, credentials, failedEntryRetentionHours, eventSourceMappings, verifyRequestsPerSecond, verifyPageSize, 0, null, null);
+            this(port, credentials, failedEntryRetentionHours, eventSourceMappings, verifyRequestsPerSecond, verifyPageSize, 0, null, null, null);
         }
 
         public OpsSettings(int port, List<Credential> credentials, int failedEntryRetentionHours, Map<String, String> eventSourceMappings) {
@@ -247,12 +251,12 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
 
         public OpsSettings withPort(int newPort) {
             return new OpsSettings(newPort, credentials, failedEntryRetentionHours, eventSourceMappings, verifyRequestsPerSecond,
-                    verifyPageSize, statusRetentionDays, triggerFailuresBucket, verifyInventory);
+                    verifyPageSize, statusRetentionDays, triggerFailuresBucket, verifyInventory, region);
         }
 
         public OpsSettings withVerifyInventory(InventorySettings inventory) {
             return new OpsSettings(port, credentials, failedEntryRetentionHours, eventSourceMappings, verifyRequestsPerSecond,
-                    verifyPageSize, statusRetentionDays, triggerFailuresBucket, inventory);
+                    verifyPageSize, statusRetentionDays, triggerFailuresBucket, inventory, region);
         }
     }
 
@@ -290,8 +294,16 @@ public record BackbeatConfig(KafkaSettings kafka, SourceConfig source, List<Site
     /**
      * An access key the local ops API accepts; with a session token, a temporary one (as STS or IAM Identity Center
      * issue), whose requests must carry that token ({@code X-Amz-Security-Token}, signed), as AWS requires.
+     *
+     * @param unsignedPayload whether this key's requests may leave their body unsigned ({@code x-amz-content-sha256:
+     *                        UNSIGNED-PAYLOAD}); false by default, since such a body is not bound to the signature and
+     *                        can be swapped by whoever sits between the client and the port
      */
-    public record Credential(String accessKeyId, String secretAccessKey, String sessionToken) {
+    public record Credential(String accessKeyId, String secretAccessKey, String sessionToken, boolean unsignedPayload) {
+        public Credential(String accessKeyId, String secretAccessKey, String sessionToken) {
+            this(accessKeyId, secretAccessKey, sessionToken, false);
+        }
+
         public Credential(String accessKeyId, String secretAccessKey) {
             this(accessKeyId, secretAccessKey, null);
         }
