@@ -36,27 +36,19 @@ final class BackfillJobs {
     }
 
     Map<String, Object> start(String body) {
-        JsonNode request;
-        try {
-            request = MAPPER.readTree(body == null || body.isBlank() ? "{}" : body);
-        } catch (java.io.IOException e) {
-            throw OpsException.badBody("the body is not JSON: " + e.getMessage());
-        }
-        String bucket = request.path("Bucket").asText("");
-        if (bucket.isBlank()) {
-            throw OpsException.badBody("which bucket? {\"Bucket\": \"<name>\", \"Prefix\": \"<optional>\", \"Sites\": [<optional>]}");
-        }
-        List<String> sites = new ArrayList<>();
-        request.path("Sites").forEach(s -> sites.add(s.asText()));
-        if (request.hasNonNull("Site")) {
-            sites.add(request.get("Site").asText());
+        BodyFields request = BodyFields.object(body, "{\"Bucket\": <name>, \"Prefix\"?: <prefix>, \"Sites\"?: [<site>, ...]}");
+        String bucket = request.name("Bucket", true);
+        List<String> sites = new ArrayList<>(request.names("Sites"));
+        String named = request.name("Site", false);
+        if (named != null) {
+            sites.add(named);
         }
         for (String site : sites) {
             if (!configuredSites.contains(site)) {
-                throw OpsException.badBody("unknown site '" + site + "' (sites: " + String.join(", ", configuredSites) + ")");
+                throw OpsException.badBody("Sites names an unknown site '" + site + "' (sites: " + String.join(", ", configuredSites) + ")");
             }
         }
-        String prefix = request.path("Prefix").asText("");
+        String prefix = request.key("Prefix", false);
         String id = ID_TIME.format(clock.instant()) + "-" + java.util.HexFormat.of().toHexDigits(java.util.concurrent.ThreadLocalRandom.current().nextInt());
         BackfillJob job = new BackfillJob(id, bucket, prefix.isEmpty() ? null : prefix, sites, BackfillJob.State.LISTING,
                 clock.instant().toString(), null, 0, 0, 0, null, Map.of(), null);

@@ -2,6 +2,7 @@ package io.backbeatserverless.ops;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.backbeatserverless.core.json.JsonDocuments;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.backbeatserverless.core.entry.MalformedRecord;
 import io.backbeatserverless.core.ops.Counters;
@@ -109,8 +110,10 @@ public final class OpsApi {
         } catch (OpsException e) {
             return error(e.status(), e.code(), e.getMessage());
         } catch (RuntimeException e) {
-            LOG.error("ops API: {} {} failed", request.method(), request.path(), e);
-            return error(500, "InternalError", e.getMessage() == null ? e.toString() : e.getMessage());
+            // The detail is for the operator's log, not for whoever asked: an exception's text can name internals.
+            String incident = java.util.UUID.randomUUID().toString();
+            LOG.error("ops API: {} {} failed (incident {})", request.method(), request.path(), incident, e);
+            return error(500, "InternalError", "the ops API failed on this request; its log says why (incident " + incident + ")");
         }
     }
 
@@ -130,13 +133,13 @@ public final class OpsApi {
             return only(method, "GET", () -> new Response(200, "text/plain; version=0.0.4", prometheus()));
         }
         if ((m = PROGRESS.matcher(path)).matches()) {
-            String site = decode(m.group(1));
-            String bucket = decode(m.group(2));
+            String site = decode(m.group(1), "site");
+            String bucket = decode(m.group(2), "bucket");
             String key = decodeKey(m.group(3));
             return only(method, "GET", () -> progress(site, bucket, key, required(query, "versionId")));
         }
         if ((m = METRICS.matcher(path)).matches()) {
-            String site = decode(m.group(1));
+            String site = decode(m.group(1), "site");
             String type = m.group(2) == null ? "all" : m.group(2);
             if (type.equals("history")) {
                 return only(method, "GET", () -> history(site, query));
@@ -150,12 +153,12 @@ public final class OpsApi {
             return only(method, "POST", () -> "true".equals(query.get("all")) ? retryAll(query) : retry(body));
         }
         if ((m = FAILED_VERSION.matcher(path)).matches()) {
-            String bucket = decode(m.group(1));
+            String bucket = decode(m.group(1), "bucket");
             String key = decodeKey(m.group(2));
             return only(method, "GET", () -> failedVersion(bucket, key, required(query, "versionId")));
         }
         if ((m = STATUS.matcher(path)).matches()) {
-            String site = m.group(1) == null ? null : decode(m.group(1));
+            String site = m.group(1) == null ? null : decode(m.group(1), "site");
             return only(method, "GET", () -> Response.json(200, ops.status(site)));
         }
         if (path.equals("/_/rules")) {
@@ -166,7 +169,7 @@ public final class OpsApi {
             });
         }
         if ((m = RULES.matcher(path)).matches()) {
-            String bucket = decode(m.group(1));
+            String bucket = decode(m.group(1), "bucket");
             switch (method) {
                 case "GET" -> {
                     return Response.json(200, parseJson(ops.rules(bucket)
@@ -191,7 +194,7 @@ public final class OpsApi {
                     ops.verifyRuns(50).stream().map(VerifyReports::run).toList())));
         }
         if ((m = VERIFY_RUN.matcher(path)).matches()) {
-            String id = decode(m.group(1));
+            String id = decode(m.group(1), "verify run id");
             if (m.group(2) != null) {
                 return only(method, "GET", () -> Response.json(200, VerifyReports.findings(
                         ops.verifyFindings(id, query.get("site"), query.get("marker")))));
@@ -227,7 +230,7 @@ public final class OpsApi {
                 throw OpsException.notFound("backfill jobs are not kept here");
             }
             if ((m = BACKFILL_JOB.matcher(path)).matches()) {
-                String id = decode(m.group(1));
+                String id = decode(m.group(1), "backfill job id");
                 return only(method, "GET", () -> Response.json(200, backfillJobs.get(id)));
             }
             if (method.equals("POST")) {
@@ -245,7 +248,7 @@ public final class OpsApi {
                     "retried", ops.retryDueFailures())));
         }
         if ((m = SCHEDULE.matcher(path)).matches()) {
-            String site = decode(m.group(1));
+            String site = decode(m.group(1), "site");
             if (method.equals("POST")) {
                 ops.scheduleResume(site, hours(body));
                 return Response.json(200, Map.of());
@@ -257,7 +260,7 @@ public final class OpsApi {
         }
         if ((m = PAUSE_RESUME.matcher(path)).matches()) {
             String action = m.group(1);
-            String site = m.group(2) == null ? null : decode(m.group(2));
+            String site = m.group(2) == null ? null : decode(m.group(2), "site");
             if (action.equals("resume") && method.equals("GET")) {
                 return Response.json(200, ops.scheduledResumes(site));
             }
@@ -460,25 +463,10 @@ public final class OpsApi {
     }
 
     private Response retry(String body) {
-        JsonNode requests;
-        try {
-            requests = MAPPER.readTree(body == null ? "" : body);
-        } catch (IOException e) {
-            throw OpsException.badBody("body is not JSON: " + e.getMessage());
-        }
-        if (requests == null || !requests.isArray()) {
-            throw OpsException.badBody("body must be a JSON list of {Bucket, Key, VersionId, StorageClass, ForceRetry?}");
-        }
         List<OpsService.RetryRequest> parsed = new ArrayList<>();
-        for (int i = 0; i < requests.size(); i++) {
-            JsonNode r = requests.get(i);
-            for (String field : List.of("Bucket", "Key", "VersionId", "StorageClass")) {
-                if (!r.hasNonNull(field) || r.get(field).asText().isEmpty()) {
-                    throw OpsException.badBody("entry " + i + " has no " + field);
-                }
-            }
-            parsed.add(new OpsService.RetryRequest(r.get("Bucket").asText(), r.get("Key").asText(), r.get("VersionId").asText(),
-                    r.get("StorageClass").asText(), r.path("ForceRetry").asBoolean(false)));
+        for (BodyFields entry : BodyFields.list(body, "{Bucket, Key, VersionId, StorageClass, ForceRetry?}")) {
+            parsed.add(new OpsService.RetryRequest(entry.name("Bucket", true), entry.text("Key", BodyFields.MAX_KEY_BYTES, true),
+                    entry.name("VersionId", true), entry.name("StorageClass", true), entry.bool("ForceRetry", false)));
         }
         return retried(ops.retry(parsed));
     }
@@ -538,22 +526,12 @@ public final class OpsApi {
         }
     }
 
+    /** The longest a scheduled resume may be away: a year (Backbeat's default is 6 hours). */
+    private static final double MAX_RESUME_HOURS = 24 * 366;
+
     private static double hours(String body) {
-        if (body == null || body.isBlank()) {
-            return 6;
-        }
-        try {
-            JsonNode node = MAPPER.readTree(body);
-            if (node == null || !node.has("hours")) {
-                return 6;
-            }
-            if (!node.get("hours").isNumber()) {
-                throw OpsException.badBody("hours must be a number");
-            }
-            return node.get("hours").asDouble();
-        } catch (IOException e) {
-            throw OpsException.badBody("body is not JSON: " + e.getMessage());
-        }
+        Double hours = BodyFields.object(body, "{\"hours\": <number>}").number("hours", 0, true, MAX_RESUME_HOURS);
+        return hours == null ? 6 : hours;
     }
 
     private String prometheus() {
@@ -600,13 +578,33 @@ public final class OpsApi {
         return value;
     }
 
-    private static String decode(String segment) {
-        return URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8);
+    /**
+     * A path segment decoded: the name of a {@code what} (a site, a bucket, an id), at most {@value BodyFields#MAX_NAME_LENGTH}
+     * characters; a 400 naming it when it is longer or not percent-encoding.
+     */
+    private static String decode(String segment, String what) {
+        String name = percentDecoded(segment, what);
+        if (name.length() > BodyFields.MAX_NAME_LENGTH) {
+            throw OpsException.badPath("the " + what + " in the path is " + name.length() + " characters long: at most " + BodyFields.MAX_NAME_LENGTH);
+        }
+        return name;
     }
 
-    /** An object key may hold '/', so it is the rest of the path, each segment decoded. */
+    /** An object key may hold '/', so it is the rest of the path, each segment decoded; at most S3's 1,024 bytes. */
     private static String decodeKey(String rest) {
-        return decode(rest);
+        String key = percentDecoded(rest, "key");
+        if (key.getBytes(StandardCharsets.UTF_8).length > BodyFields.MAX_KEY_BYTES) {
+            throw OpsException.badPath("the key in the path is longer than S3's " + BodyFields.MAX_KEY_BYTES + " bytes");
+        }
+        return key;
+    }
+
+    private static String percentDecoded(String segment, String what) {
+        try {
+            return URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw OpsException.badPath("the " + what + " in the path is not valid percent-encoding");
+        }
     }
 
 }

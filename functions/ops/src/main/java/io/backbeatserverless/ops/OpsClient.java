@@ -45,13 +45,23 @@ public final class OpsClient {
 
     /** {@code path} is the encoded path, e.g. {@code /_/crr/failed}; {@code query} values are not encoded. */
     public Reply call(String method, String path, Map<String, String> query, String body) throws IOException, InterruptedException {
-        byte[] payload = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+        return call(method, path, query, Map.of(), body == null ? null : body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A call with headers of the caller's (signed with the rest) and a body of any bytes (null: none; with one, the
+     * Content-Type is JSON unless {@code headers} say otherwise).
+     */
+    public Reply call(String method, String path, Map<String, String> query, Map<String, String> headers, byte[] body)
+            throws IOException, InterruptedException {
+        byte[] payload = body == null ? new byte[0] : body;
         SdkHttpFullRequest.Builder request = SdkHttpFullRequest.builder().method(SdkHttpMethod.fromValue(method))
                 .uri(endpoint).encodedPath(path);
         query.forEach(request::putRawQueryParameter);
         if (body != null) {
             request.putHeader("Content-Type", "application/json");
         }
+        headers.forEach(request::putHeader);
         // Signed with the rest: two identical calls in one second would otherwise carry one signature, which the ops API
         // accepts once (its replay cache).
         request.putHeader(SigV4Verifier.REQUEST_ID_HEADER, java.util.UUID.randomUUID().toString());

@@ -28,6 +28,10 @@ public final class OpsException extends RuntimeException {
         return new OpsException(400, "InvalidQueryParameter", message);
     }
 
+    public static OpsException badPath(String message) {
+        return new OpsException(400, "InvalidURI", message);
+    }
+
     public static OpsException badBody(String message) {
         return new OpsException(400, "MalformedPOSTRequest", message);
     }

@@ -48,6 +48,8 @@ public final class OpsHttpServer implements AutoCloseable {
     public static final int MAX_BODY_BYTES = 1 << 20;
     /** The longest a body may take to arrive once the headers have: a megabyte at 100 KB/s. */
     public static final Duration BODY_READ_TIMEOUT = Duration.ofSeconds(10);
+    /** How long a refused body is read and dropped before its connection is closed (see {@link #lingerBriefly}). */
+    static final Duration LINGER = Duration.ofSeconds(2);
     /** Requests handled at once: the console and an operator's scripts need a few; each may hold a body of 1 MiB. */
     public static final int MAX_CONCURRENT_REQUESTS = 32;
     /** The one answer to every refused signature: what was wrong is in the server's log, for its operator. */
@@ -84,7 +86,7 @@ public final class OpsHttpServer implements AutoCloseable {
             String method = exchange.getRequestMethod();
             String rawPath = exchange.getRequestURI().getRawPath();
             if (!handling.tryAcquire()) {
-                LOG.warn("ops API: {} {} from {} refused: {} requests are being handled", method, rawPath, exchange.getRemoteAddress(),
+                LOG.warn("ops API: {} {} from {} refused: {} requests are being handled", method, shown(rawPath), exchange.getRemoteAddress(),
                         MAX_CONCURRENT_REQUESTS);
                 exchange.getResponseHeaders().set("Retry-After", "1");
                 exchange.getResponseHeaders().set("Connection", "close");
@@ -126,7 +128,7 @@ public final class OpsHttpServer implements AutoCloseable {
         }
         String reason = verifier.rejectReason(method, rawPath, rawQuery, exchange.getRequestHeaders()::get, body);
         if (reason != null) {
-            LOG.info("ops API: {} {} from {} refused: {}", method, rawPath, exchange.getRemoteAddress(), reason);
+            LOG.info("ops API: {} {} from {} refused: {}", method, shown(rawPath), exchange.getRemoteAddress(), reason);
             reply(exchange, ACCESS_DENIED);
             return;
         }
@@ -143,7 +145,7 @@ public final class OpsHttpServer implements AutoCloseable {
         Thread reader = Thread.currentThread();
         ScheduledFuture<?> watchdog = WATCHDOG.schedule(() -> {
             if (settled.compareAndSet(false, true)) {
-                LOG.info("ops API: {} {} from {} refused: its body took longer than {}", method, rawPath, exchange.getRemoteAddress(),
+                LOG.info("ops API: {} {} from {} refused: its body took longer than {}", method, shown(rawPath), exchange.getRemoteAddress(),
                         BODY_READ_TIMEOUT);
                 try {
                     exchange.getResponseHeaders().set("Connection", "close");
@@ -175,12 +177,44 @@ public final class OpsHttpServer implements AutoCloseable {
             return null;
         }
         if (body.length > MAX_BODY_BYTES) {
-            LOG.info("ops API: {} {} from {} refused: a body over {} bytes", method, rawPath, exchange.getRemoteAddress(), MAX_BODY_BYTES);
+            LOG.info("ops API: {} {} from {} refused: a body over {} bytes", method, shown(rawPath), exchange.getRemoteAddress(), MAX_BODY_BYTES);
             exchange.getResponseHeaders().set("Connection", "close");
-            reply(exchange, OpsApi.error(413, "RequestEntityTooLarge", "the request body is larger than " + MAX_BODY_BYTES + " bytes"));
+            if (lingerBriefly(exchange)) {
+                reply(exchange, OpsApi.error(413, "RequestEntityTooLarge", "the request body is larger than " + MAX_BODY_BYTES + " bytes"));
+            }
             return null;
         }
         return body;
+    }
+
+    /**
+     * Reads and drops what is left of a refused body for a moment ({@link #LINGER}) before the answer, so that a client
+     * still sending gets to read it: closing a connection with bytes unread resets it, and the reset can destroy the
+     * answer in flight (nginx's "lingering close" does the same, after its answer: the JDK server closes a HEAD's
+     * connection as soon as its answer is written). The bytes are dropped as they come: nothing is held.
+     *
+     * @return whether the body ended within the time (otherwise the connection is closed, unanswered)
+     */
+    private static boolean lingerBriefly(HttpExchange exchange) {
+        ScheduledFuture<?> stop = WATCHDOG.schedule(Thread.currentThread()::interrupt, LINGER.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            byte[] dropped = new byte[64 * 1024];
+            while (exchange.getRequestBody().read(dropped) > 0) {
+                // dropped
+            }
+            return true;
+        } catch (IOException e) {
+            // the time is up (the interrupt closed the connection), or the client went
+            return false;
+        } finally {
+            stop.cancel(false);
+            Thread.interrupted();
+        }
+    }
+
+    /** A path as the log shows it: a caller chooses its length. */
+    private static String shown(String rawPath) {
+        return rawPath.length() > 200 ? rawPath.substring(0, 200) + "…" : rawPath;
     }
 
     static Map<String, String> query(String rawQuery) {
@@ -202,6 +236,11 @@ public final class OpsHttpServer implements AutoCloseable {
     private static void send(HttpExchange exchange, OpsApi.Response response, byte[] body) throws IOException {
         exchange.getResponseHeaders().set("Content-Type", response.contentType());
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        if (exchange.getRequestMethod().equals("HEAD")) {
+            // A HEAD answer has the status and headers of a GET, no body (RFC 9110, section 9.3.2).
+            exchange.sendResponseHeaders(response.status(), -1);
+            return;
+        }
         exchange.sendResponseHeaders(response.status(), body.length == 0 ? -1 : body.length);
         exchange.getResponseBody().write(body);
     }

@@ -391,9 +391,16 @@ public final class OpsService {
         } catch (io.backbeatserverless.core.rules.InvalidReplicationConfigurationException e) {
             throw OpsException.badBody("invalid replication configuration for bucket '" + bucket + "': " + e.getMessage());
         }
+        if (json.length() > MAX_RULES_DOCUMENT) {
+            // A DynamoDB item holds 400 KB, the rule store's document and key included.
+            throw OpsException.badBody("the replication configuration is " + json.length() + " characters: the rule store keeps at most "
+                    + MAX_RULES_DOCUMENT);
+        }
         rules.put(bucket, json);
         LOG.info("rule store: replication configuration of bucket {} set", bucket);
     }
+
+    private static final int MAX_RULES_DOCUMENT = 350_000;
 
     public Optional<String> rules(String bucket) {
         return rules.find(bucket);

@@ -25,47 +25,18 @@ final class VerifyReports {
 
     /** {@code {"Bucket"?, "Site"? | "Sites"?, "Prefix"?, "Repair"?, "StuckAfterSeconds"?}}; every field is optional. */
     static VerifyRequest request(String body) {
-        JsonNode node;
-        try {
-            node = body == null || body.isBlank() ? MAPPER.createObjectNode() : MAPPER.readTree(body);
-        } catch (IOException e) {
-            throw OpsException.badBody("body is not JSON: " + e.getMessage());
-        }
-        if (node == null || !node.isObject()) {
-            throw OpsException.badBody("body must be a JSON object {Bucket?, Site?, Prefix?, Repair?, StuckAfterSeconds?, Deep?, SampleFraction?}");
-        }
+        BodyFields fields = BodyFields.object(body, "{Bucket?, Site? | Sites?, Prefix?, Repair?, StuckAfterSeconds?, Deep?, SampleFraction?}");
         List<String> sites = new ArrayList<>();
-        if (node.hasNonNull("Site")) {
-            sites.add(node.get("Site").asText());
+        String site = fields.name("Site", false);
+        if (site != null) {
+            sites.add(site);
         }
-        if (node.has("Sites")) {
-            if (!node.get("Sites").isArray()) {
-                throw OpsException.badBody("Sites must be a list of site names");
-            }
-            node.get("Sites").forEach(s -> sites.add(s.asText()));
-        }
-        Duration stuckAfter = null;
-        if (node.has("StuckAfterSeconds")) {
-            if (!node.get("StuckAfterSeconds").canConvertToLong() || node.get("StuckAfterSeconds").asLong() < 0) {
-                throw OpsException.badBody("StuckAfterSeconds must be a whole number of seconds, at least 0");
-            }
-            stuckAfter = Duration.ofSeconds(node.get("StuckAfterSeconds").asLong());
-        }
-        if (node.has("Repair") && !node.get("Repair").isBoolean()) {
-            throw OpsException.badBody("Repair must be true or false");
-        }
-        if (node.has("Deep") && !node.get("Deep").isBoolean()) {
-            throw OpsException.badBody("Deep must be true or false");
-        }
-        double sample = VerifyRequest.DEFAULT_SAMPLE;
-        if (node.has("SampleFraction")) {
-            if (!node.get("SampleFraction").isNumber() || node.get("SampleFraction").asDouble() < 0 || node.get("SampleFraction").asDouble() > 1) {
-                throw OpsException.badBody("SampleFraction must be a number from 0 to 1 (the fraction of keys read whole)");
-            }
-            sample = node.get("SampleFraction").asDouble();
-        }
-        return new VerifyRequest(node.path("Bucket").asText(null), sites, node.path("Prefix").asText(""),
-                node.path("Repair").asBoolean(false), stuckAfter, node.path("Deep").asBoolean(false), sample);
+        sites.addAll(fields.names("Sites"));
+        Long stuckAfterSeconds = fields.wholeNumber("StuckAfterSeconds", 0, Duration.ofDays(365).toSeconds());
+        Double sample = fields.number("SampleFraction", 0, false, 1);
+        return new VerifyRequest(fields.name("Bucket", false), sites, fields.key("Prefix", false), fields.bool("Repair", false),
+                stuckAfterSeconds == null ? null : Duration.ofSeconds(stuckAfterSeconds), fields.bool("Deep", false),
+                sample == null ? VerifyRequest.DEFAULT_SAMPLE : sample);
     }
 
     static Map<String, Object> run(VerifyRun run) {

@@ -20,6 +20,11 @@ import java.util.Set;
 public final class ReplicationConfigurationParser {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** IAM's longest role ARN, S3's most rules in a configuration, S3's longest key (bytes), the longest ARN we keep. */
+    private static final int MAX_ROLE_ARN = 2048;
+    private static final int MAX_RULES = 1000;
+    private static final int MAX_KEY_BYTES = 1024;
+    private static final int MAX_ARN = 2048;
 
     private ReplicationConfigurationParser() {
     }
@@ -27,9 +32,9 @@ public final class ReplicationConfigurationParser {
     public static ReplicationConfiguration parse(String json) {
         JsonNode root;
         try {
-            root = MAPPER.readTree(json);
-        } catch (IOException e) {
-            throw new InvalidReplicationConfigurationException("replication configuration is not JSON: " + e.getMessage(), e);
+            root = io.backbeatserverless.core.json.JsonDocuments.parse(json);
+        } catch (io.backbeatserverless.core.json.JsonDocuments.MalformedJsonException e) {
+            throw new InvalidReplicationConfigurationException("replication configuration is " + e.getMessage(), e);
         }
         if (root == null || !root.isObject()) {
             throw new InvalidReplicationConfigurationException("replication configuration must be a JSON object");
@@ -83,8 +88,15 @@ public final class ReplicationConfigurationParser {
         if (role == null || role.isBlank()) {
             throw new InvalidReplicationConfigurationException("Role is missing");
         }
+        if (role.length() > MAX_ROLE_ARN) {
+            throw new InvalidReplicationConfigurationException("Role is " + role.length() + " characters long: an IAM role's ARN is at most "
+                    + MAX_ROLE_ARN);
+        }
         if (fields.isEmpty()) {
             throw new InvalidReplicationConfigurationException("Rules must be a non-empty list");
+        }
+        if (fields.size() > MAX_RULES) {
+            throw new InvalidReplicationConfigurationException("Rules holds " + fields.size() + " rules: S3 allows at most " + MAX_RULES);
         }
         List<ReplicationRule> rules = new ArrayList<>();
         Set<String> ids = new HashSet<>();
@@ -119,6 +131,17 @@ public final class ReplicationConfigurationParser {
             }
             if (f.destinationBucket() == null || f.destinationBucket().isBlank()) {
                 throw new InvalidReplicationConfigurationException(at + ".Destination.Bucket is missing");
+            }
+            if (f.destinationBucket().length() > MAX_ARN) {
+                throw new InvalidReplicationConfigurationException(at + ".Destination.Bucket is longer than " + MAX_ARN + " characters");
+            }
+            if (f.storageClass() != null && f.storageClass().length() > MAX_ARN) {
+                throw new InvalidReplicationConfigurationException(at + ".Destination.StorageClass is longer than " + MAX_ARN + " characters");
+            }
+            String stated = f.hasFilter() ? f.filterPrefix() : f.prefix();
+            if (stated != null && stated.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_KEY_BYTES) {
+                throw new InvalidReplicationConfigurationException(at + (f.hasFilter() ? ".Filter" : "") + ".Prefix is longer than S3's "
+                        + MAX_KEY_BYTES + " bytes for a key");
             }
             List<String> sites = new ArrayList<>();
             if (f.storageClass() != null) {
