@@ -50,6 +50,8 @@ public final class OpsHttpServer implements AutoCloseable {
     public static final Duration BODY_READ_TIMEOUT = Duration.ofSeconds(10);
     /** How long a refused body is read and dropped before its connection is closed (see {@link #lingerBriefly}). */
     static final Duration LINGER = Duration.ofSeconds(2);
+    /** At most this much of a refused body is read and dropped: a body larger still is cut off unanswered. */
+    static final long LINGER_BYTES = 16L << 20;
     /** Requests handled at once: the console and an operator's scripts need a few; each may hold a body of 1 MiB. */
     public static final int MAX_CONCURRENT_REQUESTS = 32;
     /** The one answer to every refused signature: what was wrong is in the server's log, for its operator. */
@@ -67,6 +69,10 @@ public final class OpsHttpServer implements AutoCloseable {
     private final OpsApi api;
     private final SigV4Verifier verifier;
     private final Semaphore handling = new Semaphore(MAX_CONCURRENT_REQUESTS);
+    private static final int REFUSALS_LOGGED_PER_SECOND = 10;
+    private final java.util.concurrent.atomic.AtomicLong refusalWindow = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong refusalsInWindow = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong refusalsLeftOut = new java.util.concurrent.atomic.AtomicLong();
 
     public OpsHttpServer(String host, int port, OpsApi api, SigV4Verifier verifier) throws IOException {
         this.api = api;
@@ -86,7 +92,7 @@ public final class OpsHttpServer implements AutoCloseable {
             String method = exchange.getRequestMethod();
             String rawPath = exchange.getRequestURI().getRawPath();
             if (!handling.tryAcquire()) {
-                LOG.warn("ops API: {} {} from {} refused: {} requests are being handled", method, shown(rawPath), exchange.getRemoteAddress(),
+                logRefusal("ops API: {} {} from {} refused: {} requests are being handled", method, shown(rawPath), exchange.getRemoteAddress(),
                         MAX_CONCURRENT_REQUESTS);
                 exchange.getResponseHeaders().set("Retry-After", "1");
                 exchange.getResponseHeaders().set("Connection", "close");
@@ -128,7 +134,7 @@ public final class OpsHttpServer implements AutoCloseable {
         }
         String reason = verifier.rejectReason(method, rawPath, rawQuery, exchange.getRequestHeaders()::get, body);
         if (reason != null) {
-            LOG.info("ops API: {} {} from {} refused: {}", method, shown(rawPath), exchange.getRemoteAddress(), reason);
+            logRefusal("ops API: {} {} from {} refused: {}", method, shown(rawPath), exchange.getRemoteAddress(), reason);
             reply(exchange, ACCESS_DENIED);
             return;
         }
@@ -140,12 +146,12 @@ public final class OpsHttpServer implements AutoCloseable {
      * (413 or 408, already answered). A read blocks its (virtual) thread: when the time is up, the watchdog answers 408
      * and interrupts the read, which closes the connection.
      */
-    private static byte[] readBody(HttpExchange exchange, String method, String rawPath) throws IOException {
+    private byte[] readBody(HttpExchange exchange, String method, String rawPath) throws IOException {
         AtomicBoolean settled = new AtomicBoolean();
         Thread reader = Thread.currentThread();
         ScheduledFuture<?> watchdog = WATCHDOG.schedule(() -> {
             if (settled.compareAndSet(false, true)) {
-                LOG.info("ops API: {} {} from {} refused: its body took longer than {}", method, shown(rawPath), exchange.getRemoteAddress(),
+                logRefusal("ops API: {} {} from {} refused: its body took longer than {}", method, shown(rawPath), exchange.getRemoteAddress(),
                         BODY_READ_TIMEOUT);
                 try {
                     exchange.getResponseHeaders().set("Connection", "close");
@@ -177,7 +183,7 @@ public final class OpsHttpServer implements AutoCloseable {
             return null;
         }
         if (body.length > MAX_BODY_BYTES) {
-            LOG.info("ops API: {} {} from {} refused: a body over {} bytes", method, shown(rawPath), exchange.getRemoteAddress(), MAX_BODY_BYTES);
+            logRefusal("ops API: {} {} from {} refused: a body over {} bytes", method, shown(rawPath), exchange.getRemoteAddress(), MAX_BODY_BYTES);
             exchange.getResponseHeaders().set("Connection", "close");
             if (lingerBriefly(exchange)) {
                 reply(exchange, OpsApi.error(413, "RequestEntityTooLarge", "the request body is larger than " + MAX_BODY_BYTES + " bytes"));
@@ -193,22 +199,44 @@ public final class OpsHttpServer implements AutoCloseable {
      * answer in flight (nginx's "lingering close" does the same, after its answer: the JDK server closes a HEAD's
      * connection as soon as its answer is written). The bytes are dropped as they come: nothing is held.
      *
-     * @return whether the body ended within the time (otherwise the connection is closed, unanswered)
+     * @return whether the body ended within the time and {@link #LINGER_BYTES} (otherwise the connection is closed, unanswered)
      */
     private static boolean lingerBriefly(HttpExchange exchange) {
         ScheduledFuture<?> stop = WATCHDOG.schedule(Thread.currentThread()::interrupt, LINGER.toMillis(), TimeUnit.MILLISECONDS);
         try {
             byte[] dropped = new byte[64 * 1024];
-            while (exchange.getRequestBody().read(dropped) > 0) {
-                // dropped
+            long left = LINGER_BYTES;
+            for (int read; left > 0 && (read = exchange.getRequestBody().read(dropped)) > 0; ) {
+                left -= read;
             }
-            return true;
+            return left > 0;
         } catch (IOException e) {
             // the time is up (the interrupt closed the connection), or the client went
             return false;
         } finally {
             stop.cancel(false);
             Thread.interrupted();
+        }
+    }
+
+    /**
+     * Logs a refusal, at most {@value #REFUSALS_LOGGED_PER_SECOND} a second: a caller who floods the port must not flood
+     * the log (and the CPU that writes it) too. The refusals left out are counted in a line of their own.
+     */
+    private void logRefusal(String format, Object... arguments) {
+        long second = System.currentTimeMillis() / 1000;
+        long window = refusalWindow.get();
+        if (second != window && refusalWindow.compareAndSet(window, second)) {
+            refusalsInWindow.set(0);
+            long left = refusalsLeftOut.getAndSet(0);
+            if (left > 0) {
+                LOG.warn("ops API: {} more requests refused in the second before, not logged one by one", left);
+            }
+        }
+        if (refusalsInWindow.incrementAndGet() <= REFUSALS_LOGGED_PER_SECOND) {
+            LOG.info(format, arguments);
+        } else {
+            refusalsLeftOut.incrementAndGet();
         }
     }
 
