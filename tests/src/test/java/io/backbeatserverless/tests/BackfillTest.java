@@ -62,8 +62,9 @@ class BackfillTest extends StackScenario {
         assertThat(done.path("Listing").path("Scanned").asLong()).as("resumed at its cursor, not from the start")
                 .isEqualTo(ENTRIES).isGreaterThanOrEqualTo(scannedBefore);
         assertThat(done.path("Listing").path("Queued").asLong()).isEqualTo(ENTRIES);
-        // One entry per page: a page of 100 entries holds 24 whole keys of 4 (the 25th, cut, starts the next page).
-        assertThat(done.path("Listing").path("Pages").asLong()).isBetween((long) ENTRIES / SharedStack.LISTING_PAGE, KEYS / 24L + 1);
+        // A page of 100 entries listed holds 24 whole keys of 4 (the 25th, cut, starts the next page), published as one page
+        // per partition its keys' live entries take (8).
+        assertThat(done.path("Listing").path("Pages").asLong()).isBetween((long) ENTRIES / SharedStack.LISTING_PAGE, (KEYS / 24L + 1) * 8);
         JsonNode site = done.path("BySite").path("aws-location");
         assertThat(site.path("Completed").asLong()).isEqualTo(ENTRIES);
         assertThat(site.path("Failed").asLong() + site.path("Skipped").asLong()).isZero();
@@ -115,6 +116,57 @@ class BackfillTest extends StackScenario {
         assertThat(run.path("Total").path("Extra").asLong()).as("nothing the site had was copied again").isZero();
         assertThat(stack.destination.getObjectAsBytes(r -> r.bucket("dest-bucket").key(bucket + "/" + gone)).asUtf8String())
                 .as("the newest version is the latest again").isEqualTo(gone + "/2");
+    }
+
+    /**
+     * A backfill page goes to the partition its keys' live entries take, one page per partition of a page listed: Lambda
+     * runs one invocation per partition at a time, so a key's page and its live entries must share one to replicate one
+     * after the other. Before, a page of 64 keys went, whole, to the partition its own message key hashed to, and ran beside
+     * the keys' live entries on the others: a chaos run with one invocation per partition lost 31 versions so (a page's
+     * older version copied over a live copy of a newer one made after the page had listed the site).
+     */
+    @Test
+    void eachPageGoesToThePartitionOfItsKeysLiveEntries() throws Exception {
+        String bucket = stack.replicatedBucket("aws-location");
+        int keys = 64;
+        for (int i = 0; i < keys; i++) {
+            String key = String.format("spread/%03d", i);
+            stack.source.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromString(key));
+        }
+        String topic = stack.config.kafka().replicationTopic();
+        Map<String, Object> settings = Map.of(org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                stack.config.kafka().bootstrapServers(), org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(settings, new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            List<org.apache.kafka.common.TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position);
+
+            JsonNode started = stack.api(202, "POST", "/_/backfill/jobs", Map.of(), "{\"Bucket\":\"" + bucket + "\",\"Sites\":[\"aws-location\"]}");
+            String job = started.path("Id").asText();
+            assertThat(awaitDone(job).path("State").asText()).isEqualTo("DONE");
+
+            Map<Integer, List<String>> keysByPartition = new java.util.TreeMap<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (keysByPartition.values().stream().mapToInt(List::size).sum() < keys && System.nanoTime() < deadline) {
+                for (var record : consumer.poll(Duration.ofMillis(200))) {
+                    if (io.backbeatserverless.core.entry.EntryCodec.decodeReplicationTopicRecord(record.value())
+                            instanceof io.backbeatserverless.core.backfill.BackfillPage page && page.jobId().equals(job) && page.part() == 0) {
+                        page.versions().forEach(v -> keysByPartition.computeIfAbsent(record.partition(), p -> new ArrayList<>()).add(v.key()));
+                    }
+                }
+            }
+            assertThat(keysByPartition.values().stream().mapToInt(List::size).sum()).as("the job's pages hold every key once").isEqualTo(keys);
+            assertThat(keysByPartition).as("64 keys spread over the partitions").hasSizeGreaterThan(1);
+            keysByPartition.forEach((partition, onIt) -> assertThat(onIt).as("keys of the page on partition %d", partition)
+                    .allSatisfy(key -> assertThat(org.apache.kafka.clients.producer.internals.BuiltInPartitioner.partitionForKey(
+                            io.backbeatserverless.core.entry.MessageKeys.forObject(bucket, key).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                            partitions.size())).as(key).isEqualTo(partition)));
+        }
+        JsonNode run = VerifyTest.verify(bucket, false);
+        assertThat(run.path("Clean").asBoolean()).as(run.toString()).isTrue();
     }
 
     /**

@@ -99,7 +99,8 @@ public final class TriggerFailureReplay {
         List<ProducerRecord<String, byte[]>> again = new ArrayList<>();
         if (failure.hasPayload()) {
             for (KafkaEventRecords.Record record : failure.records()) {
-                again.add(new ProducerRecord<>(ourTopic(record.topic()), record.key(), record.value()));
+                // Onto the partition it came from: a backfill page is there beside its keys' live entries, not where its key hashes.
+                again.add(new ProducerRecord<>(ourTopic(record.topic()), record.partition(), record.key(), record.value()));
             }
         } else {
             for (TriggerFailureRecord.Range range : failure.ranges()) {
@@ -130,7 +131,7 @@ public final class TriggerFailureReplay {
             while (next <= range.last() && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
                     if (record.offset() <= range.last()) {
-                        found.add(new ProducerRecord<>(partition.topic(), record.key(), record.value()));
+                        found.add(new ProducerRecord<>(partition.topic(), partition.partition(), record.key(), record.value()));
                     }
                     next = record.offset() + 1;
                 }

@@ -7,6 +7,7 @@ import io.backbeatserverless.core.backfill.BackfillJob;
 import io.backbeatserverless.core.backfill.BackfillJobStore;
 import io.backbeatserverless.core.backfill.BackfillPage;
 import io.backbeatserverless.core.entry.EntryCodec;
+import io.backbeatserverless.core.entry.MessageKeys;
 import io.backbeatserverless.core.ops.Counters;
 import io.backbeatserverless.core.ops.MetricsStore;
 import io.backbeatserverless.core.retry.RetryPolicy;
@@ -152,24 +153,41 @@ public final class BackfillLister implements Runnable, AutoCloseable {
             }
         }
         String now = clock.instant().toString();
-        BackfillPage published = null;
-        if (!selected.isEmpty()) {
-            published = new BackfillPage(job.id(), job.pagesListed() + 1, 0, job.bucket(), job.prefix(), job.cursor(), page.lastKey(), sites,
-                    ReplicationConfigurationParser.toJson(rules), selected, now);
-            jobs.savePage(published);
-            publisher.publishAll(List.of(new ProducerRecord<>(topic, published.messageKey(), EntryCodec.encode(published))));
+        List<BackfillPage> published = new ArrayList<>();
+        List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
+        String rulesJson = ReplicationConfigurationParser.toJson(rules);
+        for (Map.Entry<Integer, List<BackfillPage.PageVersion>> onPartition : byPartition(job.bucket(), selected).entrySet()) {
+            BackfillPage part = new BackfillPage(job.id(), job.pagesListed() + published.size() + 1, 0, job.bucket(), job.prefix(), job.cursor(),
+                    page.lastKey(), sites, rulesJson, onPartition.getValue(), now);
+            jobs.savePage(part);
+            published.add(part);
+            records.add(new ProducerRecord<>(topic, onPartition.getKey(), part.messageKey(), EntryCodec.encode(part)));
         }
+        publisher.publishAll(records);
         if (!jobs.advance(job, page.keys().isEmpty() ? job.cursor() : page.lastKey(), published, wholeKeysListed(page), page.done(), now, sites)) {
             LOG.info("backfill {}: another lister moved the job's cursor past '{}': its page stands", job.id(), job.cursor());
             return true;
         }
-        if (published != null) {
-            countQueued(published, rules);
-        }
+        published.forEach(part -> countQueued(part, rules));
         if (page.done()) {
-            LOG.info("backfill {}: {} listed ({} pages)", job.id(), job.bucket(), job.pagesListed() + (published == null ? 0 : 1));
+            LOG.info("backfill {}: {} listed ({} pages)", job.id(), job.bucket(), job.pagesListed() + published.size());
         }
         return true;
+    }
+
+    /**
+     * The page's versions by the partition their keys' live entries go to, each in the listing's order. A page is published
+     * as one page per partition, on that partition: Lambda runs one invocation per partition at a time, in order, so a key's
+     * page and its live entries replicate one after the other, never at once. On two partitions, a page's copy of an older
+     * version could land on top of a live copy of a newer one made after the page listed the site (a chaos run with one
+     * invocation per partition lost 31 versions so: docs/reliability.md).
+     */
+    private Map<Integer, List<BackfillPage.PageVersion>> byPartition(String bucket, List<BackfillPage.PageVersion> versions) {
+        Map<Integer, List<BackfillPage.PageVersion>> parts = new java.util.TreeMap<>();
+        for (BackfillPage.PageVersion version : versions) {
+            parts.computeIfAbsent(publisher.partitionFor(topic, MessageKeys.forObject(bucket, version.key())), p -> new ArrayList<>()).add(version);
+        }
+        return parts;
     }
 
     /**

@@ -195,7 +195,8 @@ public final class BatchReplicator implements AutoCloseable {
         int ignored = 0;
         int malformed = 0;
         List<StatusEntry> unservedSiteOutcomes = new ArrayList<>();
-        List<BackfillPage> backfillPages = new ArrayList<>();
+        // Each page with the partition it came on, where its remainder goes back (behind its keys' live entries there).
+        Map<BackfillPage, Integer> backfillPages = new LinkedHashMap<>();
         for (List<KafkaEventRecords.Record> partition : KafkaEventRecords.byPartition(event)) {
             for (KafkaEventRecords.Record record : partition) {
                 ReplicationEntry entry;
@@ -203,7 +204,7 @@ public final class BatchReplicator implements AutoCloseable {
                     Object decoded = EntryCodec.decodeReplicationTopicRecord(record.value());
                     if (decoded instanceof BackfillPage page) {
                         if (page.sites().contains(site)) {
-                            backfillPages.add(page);
+                            backfillPages.put(page, record.partition());
                         } else {
                             ignored++;
                         }
@@ -247,13 +248,16 @@ public final class BatchReplicator implements AutoCloseable {
         // whichever goes first, an older version never lands over a newer one (issue 29).
         List<ProducerRecord<String, byte[]>> pageRecords = new ArrayList<>();
         long pageCompleted = 0;
-        for (BackfillPage page : backfillPages) {
+        for (Map.Entry<BackfillPage, Integer> onPartition : backfillPages.entrySet()) {
+            BackfillPage page = onPartition.getKey();
             PageReplicator.Result result = pages.replicate(page, stopAt);
             outcomes.addAll(result.notCompleted());
             pageCompleted += result.outcome().completed();
             pageRecords.add(new ProducerRecord<>(statusTopic, page.messageKey(), EntryCodec.encode(result.outcome())));
             if (result.remainder() != null) {
-                pageRecords.add(new ProducerRecord<>(resumption.replicationTopic(), page.messageKey(), EntryCodec.encode(result.remainder())));
+                // On the page's own partition: its keys' live entries are there (BackfillLister publishes a page per partition).
+                pageRecords.add(new ProducerRecord<>(resumption.replicationTopic(), onPartition.getValue(), page.messageKey(),
+                        EntryCodec.encode(result.remainder())));
             }
         }
         CrashPoints.reached(CrashPoints.Point.REPLICAS_WRITTEN);

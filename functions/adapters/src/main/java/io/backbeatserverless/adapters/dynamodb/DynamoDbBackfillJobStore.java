@@ -188,17 +188,17 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
     }
 
     @Override
-    public boolean advance(BackfillJob job, String cursor, BackfillPage page, long scanned, boolean done, String at, List<String> sites) {
+    public boolean advance(BackfillJob job, String cursor, List<BackfillPage> pages, long scanned, boolean done, String at, List<String> sites) {
         String expectedCursor = job.cursor();
         Map<String, String> names = new HashMap<>(Map.of("#cursor", "cursor", "#scanned", "scanned", "#state", "state"));
         Map<String, AttributeValue> values = new HashMap<>(Map.of(":scanned", n(scanned), ":listing", s(BackfillJob.State.LISTING.name())));
         StringBuilder update = new StringBuilder("ADD #scanned :scanned");
-        if (page != null) {
+        if (!pages.isEmpty()) {
             names.put("#pages", "pagesListed");
             names.put("#queued", "queued");
-            values.put(":one", n(1));
-            values.put(":queued", n(page.versions().size()));
-            update.append(", #pages :one, #queued :queued");
+            values.put(":pages", n(pages.size()));
+            values.put(":queued", n(pages.stream().mapToLong(p -> p.versions().size()).sum()));
+            update.append(", #pages :pages, #queued :queued");
         }
         List<String> sets = new ArrayList<>();
         if (job.sites().isEmpty() && !sites.isEmpty()) {
@@ -379,12 +379,14 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
                 .expressionAttributeNames(Map.of("#pk", TableSchemas.STATUS_PK, "#sk", TableSchemas.STATUS_SK))
                 .expressionAttributeValues(Map.of(":pk", s(PAGES + bucket), ":from", s(sortable(fromKey)))).build();
         List<StoredPage> pages = new ArrayList<>();
-        Set<String> jobsPast = new HashSet<>();
+        // A job's pages past toKey, by the throughKey of the first: the pages of one listing page (one per partition, all
+        // of its range) share it, and each holds keys of that range.
+        Map<String, String> jobsPast = new HashMap<>();
         Set<String> jobsSeen = new HashSet<>();
         int sinceLastNewJob = 0;
         for (Map<String, AttributeValue> item : dynamo.queryPaginator(query).items()) {
             String job = item.get("job").s();
-            if (jobsPast.contains(job)) {
+            if (jobsPast.containsKey(job) && !jobsPast.get(job).equals(item.get("throughKey").s())) {
                 // A job whose pages went past toKey: any page after is another job's, or nothing, once no new job shows up.
                 if (++sinceLastNewJob > 100) {
                     break;
@@ -403,7 +405,7 @@ public final class DynamoDbBackfillJobStore implements BackfillJobStore {
                 pages.add(toPage(item, versionsOf(bucket, item.get(TableSchemas.STATUS_SK).s())));
             }
             if (KeyVersions.KEY_ORDER.compare(throughKey, toKey) >= 0) {
-                jobsPast.add(job);
+                jobsPast.putIfAbsent(job, throughKey);
             }
         }
         return pages;

@@ -56,6 +56,17 @@ public final class EntryPublisher implements AutoCloseable {
         return p;
     }
 
+    /**
+     * The partition of {@code topic} a record keyed {@code messageKey} goes to, as the producer's default partitioner puts
+     * it (murmur2 of the key's bytes, modulo the topic's partitions): where a backfill page must go to be ordered with the
+     * live entries of its keys (issue 32's finding: a page and a live entry of one key on two partitions replicate at once).
+     */
+    public int partitionFor(String topic, String messageKey) {
+        int partitions = producer.partitionsFor(topic).size();
+        return org.apache.kafka.clients.producer.internals.BuiltInPartitioner.partitionForKey(
+                messageKey.getBytes(java.nio.charset.StandardCharsets.UTF_8), partitions);
+    }
+
     /** Sends every record and waits for all acknowledgements; throws if any was not acknowledged. */
     public List<RecordMetadata> publishAll(List<ProducerRecord<String, byte[]>> records) {
         List<Future<RecordMetadata>> pending = new ArrayList<>(records.size());

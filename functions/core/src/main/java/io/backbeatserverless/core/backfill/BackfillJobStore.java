@@ -31,12 +31,13 @@ public interface BackfillJobStore {
     void savePage(BackfillPage page);
 
     /**
-     * Moves the job's listing past {@code page} (null: nothing selected on the page listed) to {@code cursor}, on the
+     * Moves the job's listing past {@code pages} (those published for the page listed: none when nothing was selected on
+     * it, one per partition its keys' live entries go to) to {@code cursor}, on the
      * condition that its cursor is still the one {@code job} was read with (a second populator listing the same job loses).
      * {@code scanned}: versions listed. {@code done}: the listing reached the end. {@code sites}: the sites the job's pages
      * go to, kept on a job that named none (every site of the bucket's rules). False when the condition failed.
      */
-    boolean advance(BackfillJob job, String cursor, BackfillPage page, long scanned, boolean done, String at, List<String> sites);
+    boolean advance(BackfillJob job, String cursor, List<BackfillPage> pages, long scanned, boolean done, String at, List<String> sites);
 
     /** Stops a job's listing with the reason (its bucket lost its rules, ...). */
     void fail(BackfillJob job, String reason);

@@ -68,8 +68,9 @@ public record BackfillPage(String jobId, long number, int part, String bucket, S
     }
 
     /**
-     * The Kafka message key of the page, its parts and their outcomes: the same for all of them (one partition, in order),
-     * different for each page of a job (its pages spread over the partitions).
+     * The Kafka message key of the page, its parts and their outcomes: the same for all of them. The page itself and its
+     * parts are published on the partition of its keys' live entries, named explicitly (BackfillLister publishes one page
+     * per partition of a page listed), not where this key hashes; its outcomes, on the status topic, go by this key.
      */
     public String messageKey() {
         return messageKey(bucket, jobId, number);
