@@ -226,11 +226,37 @@ public record DeploymentConfig(Source source, List<Site> sites, Kafka kafka, Eve
         }
     }
 
-    /** The MSK triggers: records per batch and the batching window. */
-    public record EventSource(int batchSize, int batchWindowSeconds) {
+    /**
+     * The MSK triggers: records per batch, the batching window, and their pollers.
+     *
+     * @param minimumPollers with {@code maximumPollers}, the triggers' provisioned mode (issue 33): Lambda keeps at least
+     *                       this many event pollers for each trigger (1 to 200) and scales them up to {@code maximumPollers}
+     *                       (1 to 2,000), each an event poller unit billed by the hour whether or not records flow
+     *                       (docs/scale-and-cost.md); both 0 (the default): on-demand pollers, billed nothing apart,
+     *                       which scale more slowly on a burst
+     */
+    public record EventSource(int batchSize, int batchWindowSeconds, int minimumPollers, int maximumPollers) {
         public EventSource {
             batchSize = batchSize <= 0 ? 100 : batchSize;
             batchWindowSeconds = batchWindowSeconds < 0 ? 1 : batchWindowSeconds;
+            if (minimumPollers != 0 || maximumPollers != 0) {
+                if (minimumPollers < 1 || minimumPollers > 200) {
+                    throw new IllegalArgumentException("eventSource.minimumPollers must be 1 to 200 with provisioned pollers, not " + minimumPollers);
+                }
+                if (maximumPollers < minimumPollers || maximumPollers > 2000) {
+                    throw new IllegalArgumentException("eventSource.maximumPollers must be from minimumPollers (" + minimumPollers
+                            + ") to 2000, not " + maximumPollers);
+                }
+            }
+        }
+
+        public EventSource(int batchSize, int batchWindowSeconds) {
+            this(batchSize, batchWindowSeconds, 0, 0);
+        }
+
+        /** Whether the triggers run in provisioned mode (pollers kept and scaled between the two bounds). */
+        public boolean provisionedPollers() {
+            return minimumPollers > 0;
         }
     }
 

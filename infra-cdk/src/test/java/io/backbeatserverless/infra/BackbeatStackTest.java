@@ -26,7 +26,7 @@ class BackbeatStackTest {
                 "maxBytesPerSecond": 20000000},
                {"name": "zenko", "endpointUrl": "https://s3.zenko.example", "bucket": "replicas",
                 "credentialsSecretArn": "arn:aws:secretsmanager:us-east-1:111122223333:secret:zenko-AbCdEf"}],
-             "eventSource": {"batchSize": 50, "batchWindowSeconds": 2},
+             "eventSource": {"batchSize": 50, "batchWindowSeconds": 2, "minimumPollers": 1, "maximumPollers": 8},
              "functions": {"replicatorKeyConcurrency": 32},
              "verify": {"inventory": {"fromVersions": 5000000}},
              "alarmEmail": "ops@example.com"}
@@ -292,6 +292,33 @@ class BackbeatStackTest {
         String ops = policies.stream().filter(p -> p.contains("PolicyName=OpsServiceRole")).findFirst().orElseThrow();
         assertThat(ops).as("the ops function never touches the checkpoints but to read them")
                 .doesNotContainPattern("dynamodb:(PutItem|DeleteItem|UpdateItem|Scan)[^}]*TablesCheckpoints");
+    }
+
+    /** Issue 33: the triggers' provisioned pollers, when the deployment asks for them, on every MSK trigger. */
+    @Test
+    void theTriggersKeepTheProvisionedPollersTheDeploymentAsksFor() {
+        var triggers = synthesized.template().findResources("AWS::Lambda::EventSourceMapping");
+        assertThat(triggers).hasSizeGreaterThanOrEqualTo(3);
+        triggers.forEach((id, trigger) -> assertThat(((Map<?, ?>) trigger.get("Properties")).get("ProvisionedPollerConfig")).as(id)
+                .isEqualTo(Map.of("MinimumPollers", 1, "MaximumPollers", 8)));
+        assertThat(new DeploymentConfig.EventSource(100, 1).provisionedPollers()).as("on-demand by default").isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DeploymentConfig.EventSource(100, 1, 0, 10))
+                .hasMessage("eventSource.minimumPollers must be 1 to 200 with provisioned pollers, not 0");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DeploymentConfig.EventSource(100, 1, 5, 2))
+                .hasMessage("eventSource.maximumPollers must be from minimumPollers (5) to 2000, not 2");
+    }
+
+    /** Issue 33: Graviton, for every function (the handlers' and the CDK's own) and the populator's task. */
+    @Test
+    void ourFunctionsAndThePopulatorRunOnArm64() {
+        var template = synthesized.template();
+        var functions = template.findResources("AWS::Lambda::Function", Match.objectLike(Map.of("Properties",
+                Match.objectLike(Map.of("Handler", Match.stringLikeRegexp("io\\.backbeatserverless\\..*"))))));
+        assertThat(functions).hasSizeGreaterThanOrEqualTo(5);
+        functions.forEach((id, function) -> assertThat(((Map<?, ?>) function.get("Properties")).get("Architectures")).as(id)
+                .isEqualTo(List.of("arm64")));
+        template.hasResourceProperties("AWS::ECS::TaskDefinition", Match.objectLike(Map.of(
+                "RuntimePlatform", Map.of("CpuArchitecture", "ARM64", "OperatingSystemFamily", "LINUX"))));
     }
 
     @Test
