@@ -42,6 +42,7 @@ import software.amazon.awscdk.services.iam.ServicePrincipalOpts;
 import software.amazon.awscdk.services.lambda.CfnEventSourceMapping;
 import software.amazon.awscdk.services.lambda.Code;
 import software.amazon.awscdk.services.lambda.Function;
+import software.amazon.awscdk.services.lambda.IFunction;
 import software.amazon.awscdk.services.lambda.Runtime;
 import software.amazon.awscdk.services.logs.LogGroup;
 import software.amazon.awscdk.services.logs.RetentionDays;
@@ -195,7 +196,7 @@ public final class BackbeatStack extends Stack {
             grantS3(replicator, site.writableBuckets(), SITE_WRITE_BUCKET_ACTIONS, SITE_WRITE_OBJECT_ACTIONS);
             grantKms(replicator, deployment.source().kmsKeyArns(), site);
             grantSecretsRead(replicator, runtimeConfiguration.replicatorSecrets(site.name()));
-            CfnEventSourceMapping trigger = mskTrigger("ReplicatorTrigger-" + site.name(), replicator, kafka,
+            CfnEventSourceMapping trigger = mskTrigger("ReplicatorTrigger-" + site.name(), live(replicator), kafka,
                     KafkaCluster.REPLICATION_TOPIC, site.consumerGroup(), triggerFailures);
             replicators.put(site.name(), replicator);
             replicatorTriggers.put(site.name(), trigger);
@@ -214,7 +215,7 @@ public final class BackbeatStack extends Stack {
         statusProcessor.addToRolePolicy(PolicyStatement.Builder.create().actions(List.of("events:PutEvents"))
                 .resources(List.of("arn:" + Aws.PARTITION + ":events:" + Aws.REGION + ":" + Aws.ACCOUNT_ID + ":event-bus/"
                         + RuntimeConfiguration.EVENT_BUS)).build());
-        mskTrigger("StatusTrigger", statusProcessor, kafka, KafkaCluster.STATUS_TOPIC, KafkaCluster.STATUS_CONSUMER_GROUP,
+        mskTrigger("StatusTrigger", live(statusProcessor), kafka, KafkaCluster.STATUS_TOPIC, KafkaCluster.STATUS_CONSUMER_GROUP,
                 triggerFailures);
 
         Map<String, String> mappingBySite = new LinkedHashMap<>();
@@ -251,8 +252,9 @@ public final class BackbeatStack extends Stack {
                 .resources(replicatorTriggers.values().stream().map(trigger -> "arn:" + Aws.PARTITION + ":lambda:" + Aws.REGION
                         + ":" + Aws.ACCOUNT_ID + ":event-source-mapping:" + trigger.getRef()).toList())
                 .build());
-        OpsEndpoint opsEndpoint = new OpsEndpoint(this, "OpsEndpoint", ops);
-        scheduleDueResumes(ops);
+        var opsLive = live(ops);
+        OpsEndpoint opsEndpoint = new OpsEndpoint(this, "OpsEndpoint", opsLive);
+        scheduleDueResumes(opsLive);
 
         VerifyInventories inventories = deployment.verify().inventory() == null ? null
                 : new VerifyInventories(this, "VerifyInventories", deployment, deployment.verify().inventory());
@@ -281,7 +283,7 @@ public final class BackbeatStack extends Stack {
             verifier.addToRolePolicy(PolicyStatement.Builder.create()
                     .actions(List.of("s3:ListAllMyBuckets")).resources(List.of("*")).build());
         }
-        scheduleVerify(verifier);
+        scheduleVerify(live(verifier));
 
         FargateService populator = populatorService(vpc, privateSubnets, kafkaPeers, kafka, tables, assets, runtimeConfiguration,
                 sourceChanges);
@@ -357,6 +359,20 @@ public final class BackbeatStack extends Stack {
     }
 
     /**
+     * The function's alias "live" on its current version: what its callers invoke, so that they run the published
+     * version's SnapStart snapshot ($LATEST has none). A deployment that changes the function publishes a new version
+     * and moves the alias.
+     */
+    private software.amazon.awscdk.services.lambda.Alias live(Function function) {
+        // SnapStart (issue 33): invocations of the published version resume from a snapshot of the initialized, primed
+        // function (SnapStartHooks). The topics' custom resource, run at deployment only, keeps none.
+        ((software.amazon.awscdk.services.lambda.CfnFunction) function.getNode().getDefaultChild()).setSnapStart(
+                software.amazon.awscdk.services.lambda.CfnFunction.SnapStartProperty.builder().applyOn("PublishedVersions").build());
+        return software.amazon.awscdk.services.lambda.Alias.Builder.create(this, function.getNode().getId() + "Live")
+                .aliasName("live").version(function.getCurrentVersion()).build();
+    }
+
+    /**
      * The JSON logs' settings (functions/log4j2-lambda.xml): the service name on every line (Powertools), our loggers
      * at INFO (BACKBEAT_LOG_LEVEL=DEBUG adds a line per version and stage, which an operator sets on one function while
      * tracing; POWERTOOLS_LOG_LEVEL is left unset: it would set the SDK's and Kafka's loggers too).
@@ -368,7 +384,7 @@ public final class BackbeatStack extends Stack {
         return all;
     }
 
-    private CfnEventSourceMapping mskTrigger(String id, Function function, KafkaCluster kafka, String topic, String group,
+    private CfnEventSourceMapping mskTrigger(String id, IFunction function, KafkaCluster kafka, String topic, String group,
                                              TriggerFailures onFailure) {
         onFailure.grantWrite(function);
         CfnEventSourceMapping.Builder builder = CfnEventSourceMapping.Builder.create(this, id);
@@ -397,13 +413,13 @@ public final class BackbeatStack extends Stack {
     }
 
     /** EventBridge Scheduler calls the ops function each minute to resume the sites whose resume is due. */
-    private void scheduleDueResumes(Function ops) {
+    private void scheduleDueResumes(IFunction ops) {
         schedule("DueResumes", "POST /_/crr/resume/due on the ops function: resumes sites whose scheduled resume is due",
                 "rate(1 minute)", ops, schedulerRole("DueResumeSchedulerRole", ops), RESUME_DUE_EVENT);
     }
 
     /** A role EventBridge Scheduler assumes to invoke {@code function}, and nothing else. */
-    private Role schedulerRole(String id, Function function) {
+    private Role schedulerRole(String id, IFunction function) {
         Role role = Role.Builder.create(this, id)
                 .assumedBy(new ServicePrincipal("scheduler.amazonaws.com", ServicePrincipalOpts.builder()
                         .conditions(Map.of("StringEquals", Map.of("aws:SourceAccount", Aws.ACCOUNT_ID))).build()))
@@ -419,7 +435,7 @@ public final class BackbeatStack extends Stack {
      * the ops API started is taken up within a minute, and goes on across invocations, resuming after its last
      * saved step); with {@code verify.schedule} set, a second schedule starts runs of its own.
      */
-    private void scheduleVerify(Function verifier) {
+    private void scheduleVerify(IFunction verifier) {
         Role schedulerRole = schedulerRole("VerifySchedulerRole", verifier);
         schedule("VerifyWork", "walks unfinished verify runs", "rate(1 minute)", verifier, schedulerRole, "{\"action\":\"work\"}");
         DeploymentConfig.Verify verify = deployment.verify();
@@ -432,7 +448,7 @@ public final class BackbeatStack extends Stack {
         }
     }
 
-    private void schedule(String id, String what, String expression, Function target, Role role, String input) {
+    private void schedule(String id, String what, String expression, IFunction target, Role role, String input) {
         CfnSchedule.Builder.create(this, id)
                 .description(what)
                 .scheduleExpression(expression)

@@ -308,6 +308,32 @@ class BackbeatStackTest {
                 .hasMessage("eventSource.maximumPollers must be from minimumPollers (5) to 2000, not 2");
     }
 
+    /**
+     * Issue 33: SnapStart on the functions callers invoke (the replicators, the status processor, ops, verify), each
+     * through its alias "live" on a published version, which the triggers, the API's integration and the schedules
+     * name: $LATEST has no snapshot.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void snapStartFunctionsAreInvokedThroughTheirLiveAlias() {
+        var template = synthesized.template();
+        var snapStarted = template.findResources("AWS::Lambda::Function", Match.objectLike(Map.of("Properties",
+                Match.objectLike(Map.of("SnapStart", Map.of("ApplyOn", "PublishedVersions"))))));
+        assertThat(snapStarted).hasSize(5);
+        var aliases = template.findResources("AWS::Lambda::Alias", Match.objectLike(Map.of("Properties", Match.objectLike(Map.of("Name", "live")))));
+        assertThat(aliases).hasSize(5);
+        template.findResources("AWS::Lambda::EventSourceMapping").forEach((id, trigger) ->
+                assertThat(aliases).as(id + " names an alias").containsKey(String.valueOf(
+                        ((Map<String, Object>) ((Map<String, Object>) trigger.get("Properties")).get("FunctionName")).get("Ref"))));
+        template.findResources("AWS::Scheduler::Schedule").forEach((id, schedule) -> {
+            Map<String, Object> target = (Map<String, Object>) ((Map<String, Object>) schedule.get("Properties")).get("Target");
+            assertThat(aliases).as(id + " targets an alias").containsKey(String.valueOf(((Map<String, Object>) target.get("Arn")).get("Ref")));
+        });
+        template.findResources("AWS::ApiGatewayV2::Integration").forEach((id, integration) ->
+                assertThat(String.valueOf(((Map<String, Object>) integration.get("Properties")).get("IntegrationUri"))).as(id)
+                        .containsAnyOf(aliases.keySet().toArray(String[]::new)));
+    }
+
     /** Issue 33: Graviton, for every function (the handlers' and the CDK's own) and the populator's task. */
     @Test
     void ourFunctionsAndThePopulatorRunOnArm64() {

@@ -49,7 +49,7 @@ final class BackfillJobs {
             }
         }
         String prefix = request.key("Prefix", false);
-        String id = ID_TIME.format(clock.instant()) + "-" + java.util.HexFormat.of().toHexDigits(java.util.concurrent.ThreadLocalRandom.current().nextInt());
+        String id = ID_TIME.format(clock.instant()) + "-" + java.util.UUID.randomUUID().toString().substring(0, 8); // as VerifyRun.newId: SnapStart-safe
         BackfillJob job = new BackfillJob(id, bucket, prefix.isEmpty() ? null : prefix, sites, BackfillJob.State.LISTING,
                 clock.instant().toString(), null, 0, 0, 0, null, Map.of(), null);
         store.create(job);

@@ -20,21 +20,27 @@ import java.util.Map;
  */
 public final class OpsHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
 
-    private final OpsApi api;
+    /** Its API, whose runtime is built again after a SnapStart restore (issue 33): its clients and producer are the environment's own. */
+    private final java.util.function.Supplier<OpsApi> api;
+    /** Kept: CRaC's context holds its hooks weakly. */
+    private final io.backbeatserverless.adapters.snapstart.SnapStartHooks<OpsRuntime> runtime;
 
     public OpsHandler() {
-        this(inAws(BackbeatConfig.fromEnvironment(System.getenv())));
+        this.runtime = io.backbeatserverless.adapters.snapstart.SnapStartHooks.register(
+                () -> inAws(BackbeatConfig.fromEnvironment(System.getenv())), ops -> { });
+        this.api = () -> runtime.current().api();
     }
 
-    private static OpsApi inAws(BackbeatConfig config) {
+    private static OpsRuntime inAws(BackbeatConfig config) {
         SiteControl control = config.ops().eventSourceMappings().isEmpty() ? SiteControl.NONE
                 : EventSourceMappingSiteControl.inRegion(new software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain().getRegion().id(),
                 config.ops().eventSourceMappings());
-        return OpsRuntime.create(config, control, Clock.systemUTC()).api();
+        return OpsRuntime.create(config, control, Clock.systemUTC());
     }
 
     public OpsHandler(OpsApi api) {
-        this.api = api;
+        this.runtime = null;
+        this.api = () -> api;
     }
 
     @Override
@@ -58,7 +64,7 @@ public final class OpsHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
         if (body != null && event.getIsBase64Encoded()) {
             body = new String(Base64.getDecoder().decode(body), StandardCharsets.UTF_8);
         }
-        OpsApi.Response response = api.handle(new OpsApi.Request(method, path, OpsHttpServer.query(event.getRawQueryString()), body));
+        OpsApi.Response response = api.get().handle(new OpsApi.Request(method, path, OpsHttpServer.query(event.getRawQueryString()), body));
         return APIGatewayV2HTTPResponse.builder().withStatusCode(response.status())
                 .withHeaders(Map.of("Content-Type", response.contentType())).withBody(response.body()).build();
     }

@@ -11,20 +11,23 @@ import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
  */
 public final class ReplicatorHandler implements RequestHandler<KafkaEvent, BatchReplicator.BatchResult> {
 
-    private final BatchReplicator replicator;
+    /** Its runtime, built again after a SnapStart restore (issue 33): its clients and Kafka producer are the environment's own. */
+    private final io.backbeatserverless.adapters.snapstart.SnapStartHooks<BatchReplicator> runtime;
 
     /** Lambda's constructor: configuration and site from the environment (BACKBEAT_CONFIG*, BACKBEAT_SITE). */
     public ReplicatorHandler() {
-        this(BatchReplicator.fromEnvironment(System.getenv()));
+        this.runtime = io.backbeatserverless.adapters.snapstart.SnapStartHooks.register(
+                () -> BatchReplicator.fromEnvironment(System.getenv()), replicator -> { });
     }
 
     public ReplicatorHandler(BatchReplicator replicator) {
-        this.replicator = replicator;
+        this.runtime = io.backbeatserverless.adapters.snapstart.SnapStartHooks.fixed(replicator);
     }
 
     @Override
     public BatchReplicator.BatchResult handleRequest(KafkaEvent event, Context context) {
         java.time.Instant stopAt = stopStartingAt(context, java.time.Instant.now());
+        BatchReplicator replicator = runtime.current();
         // Powertools' logging: the invocation's fields (request id, cold start, ...) on every JSON line.
         return context == null ? replicator.replicate(event, stopAt)
                 : software.amazon.lambda.powertools.logging.PowertoolsLogging.withLogging(context, () -> replicator.replicate(event, stopAt));

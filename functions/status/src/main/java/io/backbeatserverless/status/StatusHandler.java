@@ -10,20 +10,23 @@ import com.amazonaws.services.lambda.runtime.events.KafkaEvent;
  */
 public final class StatusHandler implements RequestHandler<KafkaEvent, StatusRecorder.BatchResult> {
 
-    private final StatusRecorder recorder;
+    /** Its runtime, built again after a SnapStart restore (issue 33): its clients and Kafka producer are the environment's own. */
+    private final io.backbeatserverless.adapters.snapstart.SnapStartHooks<StatusRecorder> runtime;
 
     /** Lambda's constructor: configuration from the environment (BACKBEAT_CONFIG / BACKBEAT_CONFIG_JSON). */
     public StatusHandler() {
-        this(StatusRecorder.fromEnvironment(System.getenv()));
+        this.runtime = io.backbeatserverless.adapters.snapstart.SnapStartHooks.register(
+                () -> StatusRecorder.fromEnvironment(System.getenv()), recorder -> { });
     }
 
     public StatusHandler(StatusRecorder recorder) {
-        this.recorder = recorder;
+        this.runtime = io.backbeatserverless.adapters.snapstart.SnapStartHooks.fixed(recorder);
     }
 
     @Override
     public StatusRecorder.BatchResult handleRequest(KafkaEvent event, Context context) {
         // Powertools' logging: the invocation's fields (request id, cold start, ...) on every JSON line.
+        StatusRecorder recorder = runtime.current();
         return context == null ? recorder.record(event)
                 : software.amazon.lambda.powertools.logging.PowertoolsLogging.withLogging(context, () -> recorder.record(event));
     }

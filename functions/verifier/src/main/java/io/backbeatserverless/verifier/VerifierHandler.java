@@ -24,15 +24,18 @@ public final class VerifierHandler implements RequestHandler<Map<String, Object>
     /** Left of the invocation's time for saving the last step and returning. */
     private static final Duration MARGIN = Duration.ofSeconds(30);
 
-    private final Verifier verifier;
+    /** Its runtime, built again after a SnapStart restore (issue 33): its clients are the environment's own. */
+    private final io.backbeatserverless.adapters.snapstart.SnapStartHooks<Verifier> runtime;
     private final Clock clock;
 
     public VerifierHandler() {
-        this(Verifier.create(BackbeatConfig.fromEnvironment(System.getenv()), Clock.systemUTC()), Clock.systemUTC());
+        this.runtime = io.backbeatserverless.adapters.snapstart.SnapStartHooks.register(
+                () -> Verifier.create(BackbeatConfig.fromEnvironment(System.getenv()), Clock.systemUTC()), verifier -> { });
+        this.clock = Clock.systemUTC();
     }
 
     public VerifierHandler(Verifier verifier, Clock clock) {
-        this.verifier = verifier;
+        this.runtime = io.backbeatserverless.adapters.snapstart.SnapStartHooks.fixed(verifier);
         this.clock = clock;
     }
 
@@ -50,7 +53,7 @@ public final class VerifierHandler implements RequestHandler<Map<String, Object>
         }
         long remaining = context == null ? Duration.ofMinutes(1).toMillis() : context.getRemainingTimeInMillis();
         Duration budget = Duration.ofMillis(Math.max(0, remaining - MARGIN.toMillis()));
-        result.put("steps", verifier.worker(context == null ? "verifier" : context.getAwsRequestId()).work(budget));
+        result.put("steps", runtime.current().worker(context == null ? "verifier" : context.getAwsRequestId()).work(budget));
         return result;
     }
 
@@ -69,7 +72,7 @@ public final class VerifierHandler implements RequestHandler<Map<String, Object>
             Instant now = clock.instant();
             VerifyRun run = VerifyRun.started(VerifyRun.newId(now), new VerifyRequest(bucket, List.of(), "", repair, null, deep,
                     VerifyRequest.DEFAULT_SAMPLE), now);
-            verifier.runs().create(run);
+            runtime.current().runs().create(run);
             ids.add(run.id());
         }
         return ids;

@@ -328,6 +328,14 @@ public final class AsDeployedStack implements BeforeAllCallback {
                 template.bind(id, name, Map.of("Arn", "arn:aws:lambda:" + DeployedTemplate.REGION + ":" + DeployedTemplate.ACCOUNT
                         + ":function:" + name));
             });
+            // The functions' alias "live" (SnapStart, issue 33): a Ref to an alias is its ARN, the function's with the alias
+            // name; the functions here run as the alias would (their one version is the code the suite runs).
+            template.resourcesOfType("AWS::Lambda::Alias").forEach((id, alias) -> {
+                String function = template.physicalName(functionBehind(alias.path("Properties").path("FunctionName")));
+                String arn = "arn:aws:lambda:" + DeployedTemplate.REGION + ":" + DeployedTemplate.ACCOUNT + ":function:" + function + ":"
+                        + alias.path("Properties").path("Name").asText();
+                template.bind(id, arn, Map.of());
+            });
         }
 
         /**
@@ -558,9 +566,19 @@ public final class AsDeployedStack implements BeforeAllCallback {
         // ---------------------------------------------------------------- reading the template
 
         private String functionOf(JsonNode mapping) {
-            JsonNode name = mapping.path("Properties").path("FunctionName");
-            JsonNode getAtt = name.path("Fn::GetAtt");
-            return getAtt.isMissingNode() ? name.path("Ref").asText() : getAtt.get(0).asText();
+            return functionBehind(mapping.path("Properties").path("FunctionName"));
+        }
+
+        /**
+         * The function a reference names ({@code Ref} or {@code Fn::GetAtt}), through its alias when it names one: the
+         * triggers and schedules invoke the functions' alias "live" (SnapStart, issue 33).
+         */
+        private String functionBehind(JsonNode reference) {
+            JsonNode getAtt = reference.path("Fn::GetAtt");
+            String id = getAtt.isMissingNode() ? reference.path("Ref").asText() : getAtt.get(0).asText();
+            JsonNode resource = template.resource(id);
+            return "AWS::Lambda::Alias".equals(resource.path("Type").asText())
+                    ? functionBehind(resource.path("Properties").path("FunctionName")) : id;
         }
 
         /** The site a replicator function serves (its BACKBEAT_SITE), or null for another function. */
@@ -579,7 +597,7 @@ public final class AsDeployedStack implements BeforeAllCallback {
         private String scheduleInput(String functionId) {
             for (JsonNode schedule : template.resourcesOfType("AWS::Scheduler::Schedule").values()) {
                 JsonNode target = schedule.path("Properties").path("Target");
-                if (target.path("Arn").path("Fn::GetAtt").path(0).asText().equals(functionId)
+                if (functionBehind(target.path("Arn")).equals(functionId)
                         && "rate(1 minute)".equals(schedule.path("Properties").path("ScheduleExpression").asText())) {
                     return target.path("Input").asText();
                 }

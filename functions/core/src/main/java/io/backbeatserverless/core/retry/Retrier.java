@@ -65,7 +65,7 @@ public final class Retrier {
     }
 
     public static Retrier standard(RetryPolicy policy, Clock clock, java.util.function.Predicate<Throwable> retryable) {
-        return new Retrier(policy, clock, Thread::sleep, RandomGenerator.getDefault(), retryable);
+        return new Retrier(policy, clock, Thread::sleep, RetryPolicy.jitterSource(), retryable);
     }
 
     public Budget newBudget() {

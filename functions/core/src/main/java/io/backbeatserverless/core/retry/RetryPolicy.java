@@ -40,7 +40,16 @@ public record RetryPolicy(int maxAttempts, Duration initialBackoff, Duration max
      */
     /** Successive waits of this policy, for a loop that retries by itself (nothing to classify: it always retries). */
     public Backoff backoff(java.time.Clock clock) {
-        return new Backoff(this, clock, RandomGenerator.getDefault());
+        return new Backoff(this, clock, jitterSource());
+    }
+
+    /**
+     * Where jitter comes from: the system's entropy ({@link java.security.SecureRandom}), not a generator seeded once per
+     * JVM (RandomGenerator.getDefault()'s seeds come from a static seeder): the environments SnapStart resumes from one
+     * snapshot would otherwise jitter alike and retry together, which jitter exists to prevent (issue 33).
+     */
+    public static RandomGenerator jitterSource() {
+        return new java.security.SecureRandom();
     }
 
     /** The waits between the attempts of one loop; {@link #reset} after a success starts over. */

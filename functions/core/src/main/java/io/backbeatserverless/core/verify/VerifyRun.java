@@ -48,10 +48,14 @@ public record VerifyRun(String id, VerifyRequest request, Phase phase, Instant c
         byInventory = byInventory == null ? List.of() : List.copyOf(byInventory);
     }
 
-    /** A new run's id: its start time first, so ids sort by age, then random digits. */
+    /**
+     * A new run's id: its start time first, so ids sort by age, then random digits, drawn from the system's entropy at
+     * the call (a UUID's): ThreadLocalRandom's seed is made once per JVM, so every environment SnapStart resumes from one
+     * snapshot would draw the same digits (issue 33).
+     */
     public static String newId(Instant now) {
         return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(java.time.ZoneOffset.UTC).format(now)
-                + "-" + String.format("%06x", java.util.concurrent.ThreadLocalRandom.current().nextInt(1 << 24));
+                + "-" + java.util.UUID.randomUUID().toString().substring(0, 6);
     }
 
     public static VerifyRun started(String id, VerifyRequest request, Instant now) {
