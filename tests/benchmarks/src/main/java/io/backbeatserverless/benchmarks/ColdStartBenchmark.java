@@ -136,6 +136,18 @@ final class ColdStartBenchmark implements Callable<Integer> {
         variants.add(new Variant("AppCDS", List.of("-XX:SharedArchiveFile=" + cdsArchive)));
         variants.add(new Variant("AppCDS + C1 only", Stream.concat(Stream.of("-XX:SharedArchiveFile=" + cdsArchive), C1_ONLY.stream()).toList()));
 
+        // SnapStart's stand-in (issue 33): the handler's init and its priming (SnapStartHooks.beforeCheckpoint) run to the
+        // snapshot point, then the restore (afterRestore: the runtime built again) and the invocation. In AWS the first
+        // part is the snapshot's making, off every cold start's path; the second is what a restored environment pays,
+        // plus Lambda's restore of the snapshot itself (not measurable here).
+        List<String> primed = Stream.concat(C1_ONLY.stream(), Stream.of("-D" + ReplicatorProcess.PRIMED + "=true")).toList();
+        variants.add(new Variant("C1 only, primed (init + priming; restore + invocation)", primed));
+        Path primedArchive = work.resolve("replicator-primed.jsa");
+        train(classPath, Stream.concat(Stream.of("-XX:ArchiveClassesAtExit=" + primedArchive), primed.stream()).toList(), configFile, input.next(),
+                primedArchive);
+        variants.add(new Variant("AppCDS + C1 only, primed (init + priming; restore + invocation)",
+                Stream.concat(Stream.of("-XX:SharedArchiveFile=" + primedArchive), primed.stream()).toList()));
+
         if (javaFeatureVersion() >= 25) {
             Path aotCache = work.resolve("replicator.aot");
             train(classPath, List.of("-XX:AOTCacheOutput=" + aotCache), configFile, input.next(), aotCache);
