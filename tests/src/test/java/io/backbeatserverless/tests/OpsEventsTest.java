@@ -42,6 +42,28 @@ class OpsEventsTest extends StackScenario {
         stack.api("POST", "/_/crr/resume/aws-location");
     }
 
+    /**
+     * A query string that is not percent-encoding, or a body flagged base64 that is not, is the client's mistake: a 400
+     * that says so, as the local server answers it (before, the handler threw, which Lambda reports as the function's error).
+     */
+    @Test
+    void aMalformedQueryOrBodyIsAClientError() throws Exception {
+        var badQuery = new com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent();
+        badQuery.setRawPath("/_/crr/failed");
+        badQuery.setRawQueryString("sitename=%zz");
+        var answer = handler.handleRequest(badQuery, null);
+        assertThat(answer.getStatusCode()).isEqualTo(400);
+        assertThat(MAPPER.readTree(answer.getBody()).path("code").asText()).isEqualTo("InvalidQueryString");
+
+        var badBody = new com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent();
+        badBody.setRawPath("/_/crr/failed");
+        badBody.setBody("*** not base64 ***");
+        badBody.setIsBase64Encoded(true);
+        answer = handler.handleRequest(badBody, null);
+        assertThat(answer.getStatusCode()).isEqualTo(400);
+        assertThat(MAPPER.readTree(answer.getBody()).path("message").asText()).contains("base64");
+    }
+
     @Test
     void pauseScheduleResumeStatusAndMetricsEvents() throws Exception {
         assertThat(invoke("ops-pause-site.json", null).getStatusCode()).isEqualTo(200);

@@ -117,6 +117,11 @@ public final class OpsApi {
         }
     }
 
+    /** The answer to a query string that is not percent-encoding, at either door (the local server, the Lambda handler). */
+    static Response invalidQueryString() {
+        return error(400, "InvalidQueryString", "the query string is not valid percent-encoding");
+    }
+
     public static Response error(int status, String code, String message) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("code", code);

@@ -62,9 +62,23 @@ public final class OpsHandler implements RequestHandler<APIGatewayV2HTTPEvent, A
         }
         String body = event.getBody();
         if (body != null && event.getIsBase64Encoded()) {
-            body = new String(Base64.getDecoder().decode(body), StandardCharsets.UTF_8);
+            try {
+                body = new String(Base64.getDecoder().decode(body), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                return answer(OpsApi.error(400, "MalformedPOSTRequest", "the body is flagged base64 but is not base64"));
+            }
         }
-        OpsApi.Response response = api.get().handle(new OpsApi.Request(method, path, OpsHttpServer.query(event.getRawQueryString()), body));
+        Map<String, String> query;
+        try {
+            query = OpsHttpServer.query(event.getRawQueryString());
+        } catch (IllegalArgumentException e) {
+            // A client's mistake, answered as one (before: an exception, which Lambda reports as the function's error).
+            return answer(OpsApi.invalidQueryString());
+        }
+        return answer(api.get().handle(new OpsApi.Request(method, path, query, body)));
+    }
+
+    private static APIGatewayV2HTTPResponse answer(OpsApi.Response response) {
         return APIGatewayV2HTTPResponse.builder().withStatusCode(response.status())
                 .withHeaders(Map.of("Content-Type", response.contentType())).withBody(response.body()).build();
     }

@@ -119,7 +119,7 @@ public final class OpsHttpServer implements AutoCloseable {
         try {
             query = query(rawQuery);
         } catch (IllegalArgumentException e) {
-            reply(exchange, OpsApi.error(400, "InvalidQueryString", "the query string is not valid percent-encoding"));
+            reply(exchange, OpsApi.invalidQueryString());
             return;
         }
         var consoleFile = method.equals("GET") ? ConsoleFiles.at(rawPath) : java.util.Optional.<ConsoleFiles.File>empty();
