@@ -161,9 +161,8 @@ class BackfillTest extends StackScenario {
             assertThat(keysByPartition.values().stream().mapToInt(List::size).sum()).as("the job's pages hold every key once").isEqualTo(keys);
             assertThat(keysByPartition).as("64 keys spread over the partitions").hasSizeGreaterThan(1);
             keysByPartition.forEach((partition, onIt) -> assertThat(onIt).as("keys of the page on partition %d", partition)
-                    .allSatisfy(key -> assertThat(org.apache.kafka.clients.producer.internals.BuiltInPartitioner.partitionForKey(
-                            io.backbeatserverless.core.entry.MessageKeys.forObject(bucket, key).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                            partitions.size())).as(key).isEqualTo(partition)));
+                    .allSatisfy(key -> assertThat(io.backbeatserverless.adapters.kafka.EntryPublisher.partitionFor(
+                            io.backbeatserverless.core.entry.MessageKeys.forObject(bucket, key), partitions.size())).as(key).isEqualTo(partition)));
         }
         JsonNode run = VerifyTest.verify(bucket, false);
         assertThat(run.path("Clean").asBoolean()).as(run.toString()).isTrue();

@@ -1,7 +1,5 @@
 package io.backbeatserverless.ops;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.backbeatserverless.core.backfill.BackfillJob;
 import io.backbeatserverless.core.backfill.BackfillJobStore;
 
@@ -23,7 +21,6 @@ import java.util.Map;
  */
 final class BackfillJobs {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
     private final BackfillJobStore store;

@@ -18,6 +18,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The ops API and console over HTTP for local runs (Backbeat's port 8900), on one address. Every route but the
@@ -54,6 +55,7 @@ public final class OpsHttpServer implements AutoCloseable {
     static final long LINGER_BYTES = 16L << 20;
     /** Requests handled at once: the console and an operator's scripts need a few; each may hold a body of 1 MiB. */
     public static final int MAX_CONCURRENT_REQUESTS = 32;
+    private static final int REFUSALS_LOGGED_PER_SECOND = 10;
     /** The one answer to every refused signature: what was wrong is in the server's log, for its operator. */
     static final OpsApi.Response ACCESS_DENIED = OpsApi.error(403, "AccessDenied",
             "the request is not signed as this API requires (AWS SigV4 for service execute-api by a configured access key);"
@@ -69,10 +71,9 @@ public final class OpsHttpServer implements AutoCloseable {
     private final OpsApi api;
     private final SigV4Verifier verifier;
     private final Semaphore handling = new Semaphore(MAX_CONCURRENT_REQUESTS);
-    private static final int REFUSALS_LOGGED_PER_SECOND = 10;
-    private final java.util.concurrent.atomic.AtomicLong refusalWindow = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong refusalsInWindow = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong refusalsLeftOut = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong refusalWindow = new AtomicLong();
+    private final AtomicLong refusalsInWindow = new AtomicLong();
+    private final AtomicLong refusalsLeftOut = new AtomicLong();
 
     public OpsHttpServer(String host, int port, OpsApi api, SigV4Verifier verifier) throws IOException {
         this.api = api;

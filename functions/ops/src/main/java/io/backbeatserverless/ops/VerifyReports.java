@@ -1,14 +1,11 @@
 package io.backbeatserverless.ops;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.backbeatserverless.core.verify.Finding;
 import io.backbeatserverless.core.verify.SiteCounts;
 import io.backbeatserverless.core.verify.VerifyRequest;
 import io.backbeatserverless.core.verify.VerifyRun;
 import io.backbeatserverless.core.verify.VerifyRunStore;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,7 +15,6 @@ import java.util.Map;
 /** Verify's request and answers on the ops API, in the API's style (capitalized fields, as Backbeat's routes). */
 final class VerifyReports {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private VerifyReports() {
     }

@@ -184,8 +184,10 @@ public final class BackfillLister implements Runnable, AutoCloseable {
      */
     private Map<Integer, List<BackfillPage.PageVersion>> byPartition(String bucket, List<BackfillPage.PageVersion> versions) {
         Map<Integer, List<BackfillPage.PageVersion>> parts = new java.util.TreeMap<>();
+        int partitions = versions.isEmpty() ? 0 : publisher.partitions(topic);
         for (BackfillPage.PageVersion version : versions) {
-            parts.computeIfAbsent(publisher.partitionFor(topic, MessageKeys.forObject(bucket, version.key())), p -> new ArrayList<>()).add(version);
+            parts.computeIfAbsent(EntryPublisher.partitionFor(MessageKeys.forObject(bucket, version.key()), partitions), p -> new ArrayList<>())
+                    .add(version);
         }
         return parts;
     }

@@ -196,7 +196,7 @@ public final class BatchReplicator implements AutoCloseable {
         int malformed = 0;
         List<StatusEntry> unservedSiteOutcomes = new ArrayList<>();
         // Each page with the partition it came on, where its remainder goes back (behind its keys' live entries there).
-        Map<BackfillPage, Integer> backfillPages = new LinkedHashMap<>();
+        List<PageOnPartition> backfillPages = new ArrayList<>();
         for (List<KafkaEventRecords.Record> partition : KafkaEventRecords.byPartition(event)) {
             for (KafkaEventRecords.Record record : partition) {
                 ReplicationEntry entry;
@@ -204,7 +204,7 @@ public final class BatchReplicator implements AutoCloseable {
                     Object decoded = EntryCodec.decodeReplicationTopicRecord(record.value());
                     if (decoded instanceof BackfillPage page) {
                         if (page.sites().contains(site)) {
-                            backfillPages.put(page, record.partition());
+                            backfillPages.add(new PageOnPartition(page, record.partition()));
                         } else {
                             ignored++;
                         }
@@ -248,15 +248,15 @@ public final class BatchReplicator implements AutoCloseable {
         // whichever goes first, an older version never lands over a newer one (issue 29).
         List<ProducerRecord<String, byte[]>> pageRecords = new ArrayList<>();
         long pageCompleted = 0;
-        for (Map.Entry<BackfillPage, Integer> onPartition : backfillPages.entrySet()) {
-            BackfillPage page = onPartition.getKey();
+        for (PageOnPartition onPartition : backfillPages) {
+            BackfillPage page = onPartition.page();
             PageReplicator.Result result = pages.replicate(page, stopAt);
             outcomes.addAll(result.notCompleted());
             pageCompleted += result.outcome().completed();
             pageRecords.add(new ProducerRecord<>(statusTopic, page.messageKey(), EntryCodec.encode(result.outcome())));
             if (result.remainder() != null) {
                 // On the page's own partition: its keys' live entries are there (BackfillLister publishes a page per partition).
-                pageRecords.add(new ProducerRecord<>(resumption.replicationTopic(), onPartition.getValue(), page.messageKey(),
+                pageRecords.add(new ProducerRecord<>(resumption.replicationTopic(), onPartition.partition(), page.messageKey(),
                         EntryCodec.encode(result.remainder())));
             }
         }
@@ -286,6 +286,9 @@ public final class BatchReplicator implements AutoCloseable {
         records.addAll(pageRecords);
         statusPublisher.publishAll(records);
         return new BatchResult(outcomes.size() - failed - skipped + (int) pageCompleted, failed, skipped, ignored, malformed, deferred.size());
+    }
+
+    private record PageOnPartition(BackfillPage page, int partition) {
     }
 
     /** A FAILED outcome for each site the entry names, still to do there, that no replicator of this deployment serves. */

@@ -56,13 +56,17 @@ public final class EntryPublisher implements AutoCloseable {
         return p;
     }
 
+    /** How many partitions {@code topic} has (from the producer's metadata, fetched once and kept up to date by it). */
+    public int partitions(String topic) {
+        return producer.partitionsFor(topic).size();
+    }
+
     /**
-     * The partition of {@code topic} a record keyed {@code messageKey} goes to, as the producer's default partitioner puts
-     * it (murmur2 of the key's bytes, modulo the topic's partitions): where a backfill page must go to be ordered with the
-     * live entries of its keys (issue 32's finding: a page and a live entry of one key on two partitions replicate at once).
+     * The partition of a topic of {@code partitions} a record keyed {@code messageKey} goes to, as the producer's default
+     * partitioner puts it (murmur2 of the key's bytes, modulo the partitions): where a backfill page must go to be ordered
+     * with the live entries of its keys (a page and a live entry of one key on two partitions replicate at once).
      */
-    public int partitionFor(String topic, String messageKey) {
-        int partitions = producer.partitionsFor(topic).size();
+    public static int partitionFor(String messageKey, int partitions) {
         return org.apache.kafka.clients.producer.internals.BuiltInPartitioner.partitionForKey(
                 messageKey.getBytes(java.nio.charset.StandardCharsets.UTF_8), partitions);
     }
